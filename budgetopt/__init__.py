@@ -1,0 +1,17 @@
+"""budgetopt: reallocate an engagement budget across touchpoints and functions by cost per engaged customer."""
+
+from .engine import Status, available_solvers
+from .errors import BudgetOptError, InputError, Problem, ScenarioError, SolverError
+from .io import read_touchpoints, write_plan
+from .optimize import optimize
+from .plan import Plan
+from .scenario import Budget, Mode, Objective, Rule, Scenario, Settings
+from .touchpoints import validate_touchpoints
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Budget", "BudgetOptError", "InputError", "Mode", "Objective", "Plan", "Problem", "Rule", "Scenario",
+    "ScenarioError", "Settings", "SolverError", "Status", "available_solvers", "optimize", "read_touchpoints",
+    "validate_touchpoints", "write_plan", "__version__",
+]

@@ -1,0 +1,5 @@
+"""python -m budgetopt: the command line."""
+
+from .cli import run
+
+run()

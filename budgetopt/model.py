@@ -1,0 +1,241 @@
+"""The LP in numbers, before any solver sees it: bounds on each touchpoint's spend and rule rows.
+
+Every touchpoint i has spend x_i in [lo_i, hi_i] and engaged e_i(x_i). A row is
+    sum_i a_ri * x_i + sum_i b_ri * e_i(x_i)  (>=, <=, ==)  rhs_r
+Touchpoint rules (floors, caps, locks, limits on change) are bounds, not rows: that keeps the
+row count tiny. Each bound and each row remembers the rule it came from, so duals and conflicts
+can be reported in the words of the person who set them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .errors import ScenarioError
+from .scenario import Mode, Rule, Scenario
+
+GE, LE, EQ = ">=", "<=", "=="
+MONEY, ENGAGED = "money", "engaged"
+
+
+def money(x: float) -> str:
+    """1234567.8 -> '1,234,568'."""
+    return f"{x:,.0f}"
+
+
+@dataclass
+class Row:
+    """One linear row over spend (a) and engaged customers (b), with its origin in plain words."""
+
+    name: str
+    family: str
+    label: str
+    a: np.ndarray
+    b: np.ndarray
+    sense: str
+    rhs: float
+    unit: str
+    rule: int | None = None
+
+
+BOUND_COLUMNS = ["touchpoint", "side", "value", "family", "what", "rule"]
+"""The bounds table: one row per limit on one touchpoint's spend (side 'lo' or 'hi'), with the
+family ('floor', 'cap', 'growth', 'change', 'lock'), what set it and the scenario rule index (-1: data)."""
+
+
+def bound_label(bounds: pd.DataFrame, names: np.ndarray) -> pd.Series:
+    """Plain words for each bound: "max_spend of 'TV': at most 1,200,000"."""
+    word = np.where(bounds["side"].to_numpy() == "lo", "at least", "at most")
+    tp = names[bounds["touchpoint"].to_numpy(int)]
+    return pd.Series([f"{w} of '{t}': {x} {money(v)}" for w, t, x, v in
+                      zip(bounds["what"], tp, word, bounds["value"], strict=False)], index=bounds.index, dtype=object)
+
+
+@dataclass
+class Model:
+    """Everything the solver needs, in arrays; `enabled_*` let conflict search switch rules off."""
+
+    touchpoints: pd.DataFrame
+    scenario: Scenario
+    budget: float
+    rows: list[Row]
+    bounds: pd.DataFrame
+    weight: np.ndarray  # objective weight per engaged customer (value column)
+    maximise: bool
+    open_cap: float  # upper limit used when every cap on a touchpoint is switched off
+
+    def limits(self, enabled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or open_cap)."""
+        b = self.bounds if enabled is None else self.bounds[enabled]
+        n = len(self.touchpoints)
+        lo = np.zeros(n)
+        hi = np.full(n, self.open_cap)
+        idx = b["touchpoint"].to_numpy(int)
+        val = b["value"].to_numpy(float)
+        is_lo = b["side"].to_numpy() == "lo"
+        np.maximum.at(lo, idx[is_lo], val[is_lo])
+        np.minimum.at(hi, idx[~is_lo], val[~is_lo])
+        return lo, hi
+
+
+def select(touchpoints: pd.DataFrame, rule: Rule, where: str) -> np.ndarray:
+    """Boolean mask of the touchpoints a rule addresses; unknown names raise ScenarioError."""
+    tp = touchpoints
+    if rule.touchpoint is not None:
+        mask = tp[S.TOUCHPOINT].str.casefold().eq(rule.touchpoint.casefold()).to_numpy()
+        if not mask.any():
+            close = ", ".join(f"'{t}'" for t in _closest(rule.touchpoint, tp[S.TOUCHPOINT]))
+            raise ScenarioError(f"{where}: no touchpoint named '{rule.touchpoint}'"
+                                + (f"; did you mean {close}?" if close else ""))
+        return mask
+    column = (rule.group if rule.group is not None else rule.tag).strip().lower()
+    if column not in tp.columns or column in (S.TOUCHPOINT,) or tp[column].dtype != object:
+        groups = [c for c in tp.columns if tp[c].dtype == object and c not in (S.TOUCHPOINT, S.CURVE)]
+        raise ScenarioError(f"{where}: there is no column '{column}' to group by; use one of: {', '.join(groups)}")
+    values = tp[column].astype(str).str.strip().str.casefold()
+    if rule.tag is not None:
+        mask = values.isin(S.TRUE_WORDS).to_numpy()
+    else:
+        mask = values.eq(rule.member.strip().casefold()).to_numpy()
+        if not mask.any():
+            members = ", ".join(sorted(set(tp[column].astype(str))))
+            raise ScenarioError(f"{where}: no touchpoint has {column} '{rule.member}'; {column} values are: {members}")
+    return mask
+
+
+def _closest(name: str, names: pd.Series) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, list(names), n=3)
+
+
+def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
+    """Turn the data and the scenario into bounds and rows."""
+    tp = touchpoints
+    n = len(tp)
+    s0 = tp[S.SPEND].to_numpy(float)
+    e0 = tp[S.ENGAGED].to_numpy(float)
+    today = float(s0.sum())
+    mode = scenario.objective.mode
+    budget = scenario.budget.amount(today)
+    ones, zeros = np.ones(n), np.zeros(n)
+    open_cap = 10.0 * max(today, budget, 1.0)
+
+    pieces: list[pd.DataFrame] = []
+
+    def bound(i: np.ndarray, side: str, value: np.ndarray, family: str, what: str, rule: int = -1):
+        k = np.flatnonzero(i)
+        pieces.append(pd.DataFrame({"touchpoint": k, "side": side, "value": np.asarray(value, float)[k],
+                                    "family": family, "what": what, "rule": rule}))
+
+    # Limits from the table's own columns.
+    min_spend = tp[S.MIN_SPEND].to_numpy(float)
+    max_spend = tp[S.MAX_SPEND].to_numpy(float)
+    bound(~np.isnan(min_spend), "lo", min_spend, "floor", "min_spend")
+    bound(~np.isnan(max_spend), "hi", max_spend, "cap", "max_spend")
+    growth = scenario.settings.max_growth
+    bound(np.isnan(max_spend), "hi", growth * s0, "growth",
+          f"growth cap (assumption: at most {growth:g}x today's spend)")
+    change = tp[S.MAX_CHANGE].to_numpy(float)
+    has_change = ~np.isnan(change)
+    bound(has_change, "lo", s0 * (1 - np.nan_to_num(change)).clip(0), "change", "max_change")
+    bound(has_change, "hi", s0 * (1 + np.nan_to_num(change)), "change", "max_change")
+    locked = tp[S.LOCKED].to_numpy(bool)
+    bound(locked, "lo", s0, "lock", "lock")
+    bound(locked, "hi", s0, "lock", "lock")
+
+    rows: list[Row] = []
+    if mode is Mode.MIN_SPEND:
+        target = _engagement_target(scenario, tp)
+        rows.append(Row("target", "target", f"engagement target: at least {money(target)} (value-weighted)",
+                        zeros, tp[S.VALUE].to_numpy(float), GE, target, ENGAGED))
+    else:
+        sense = LE if (scenario.budget.at_most or mode is Mode.TARGET_CPE) else EQ
+        word = "at most" if sense == LE else "exactly"
+        rows.append(Row("budget", "budget", f"budget: {word} {money(budget)}", ones, zeros, sense, budget, MONEY))
+    if mode is Mode.TARGET_CPE:
+        cpe = float(scenario.objective.target)
+        rows.append(Row("target-cpe", "target", f"average cost per engaged customer at most {cpe:,.2f}",
+                        ones, -cpe * ones, LE, 0.0, MONEY))
+
+    for r, rule in enumerate(scenario.rules):
+        where = f"rule {r + 1} ({rule.label})"
+        mask = select(tp, rule, where)
+        m = mask.astype(float)
+        label = rule.label
+        single = rule.touchpoint is not None
+        if single:
+            i = mask
+            if rule.lock:
+                bound(i, "lo", s0, "lock", f"lock ({label})", r)
+                bound(i, "hi", s0, "lock", f"lock ({label})", r)
+            if rule.min_spend is not None:
+                bound(i, "lo", np.full(n, rule.min_spend), "floor", f"floor ({label})", r)
+            if rule.max_spend is not None:
+                bound(i, "hi", np.full(n, rule.max_spend), "cap", f"cap ({label})", r)
+            if rule.min_change is not None:
+                bound(i, "lo", s0 * (1 + rule.min_change), "change", f"limit on change ({label})", r)
+            if rule.max_change is not None:
+                bound(i, "hi", s0 * (1 + rule.max_change), "change", f"limit on change ({label})", r)
+        else:
+            base = float((s0 * m).sum())
+            if rule.lock:
+                rows.append(Row(f"lock-{r}", "lock", f"{label}: kept at {money(base)}", m, zeros, EQ, base, MONEY, r))
+            if rule.min_spend is not None:
+                rows.append(Row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend)}",
+                                m, zeros, GE, rule.min_spend, MONEY, r))
+            if rule.max_spend is not None:
+                rows.append(Row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend)}",
+                                m, zeros, LE, rule.max_spend, MONEY, r))
+            for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
+                c = getattr(rule, key)
+                if c is not None:
+                    rows.append(Row(f"{key}-{r}", "change", f"{label}: {word} {money(base * (1 + c))} "
+                                    f"({c:+.0%} against today's {money(base)})", m, zeros, sense, base * (1 + c),
+                                    MONEY, r))
+        for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
+            share = getattr(rule, key)
+            if share is not None:
+                rows.append(Row(f"{key}-{r}", "share", f"{label}: {word} {share:.0%} of the total",
+                                m - share, zeros, sense, 0.0, MONEY, r))
+        if rule.min_engaged is not None:
+            rows.append(Row(f"coverage-{r}", "coverage", f"{label}: at least {money(rule.min_engaged)} engaged",
+                            zeros, m, GE, rule.min_engaged, ENGAGED, r))
+        if rule.min_engaged_change is not None:
+            floor = float((e0 * m).sum()) * (1 + rule.min_engaged_change)
+            rows.append(Row(f"coverage_change-{r}", "coverage",
+                            f"{label}: at least {money(floor)} engaged ({rule.min_engaged_change:+.0%} against today)",
+                            zeros, m, GE, floor, ENGAGED, r))
+
+    if scenario.protect_stages:
+        stages = tp[S.STAGE].to_numpy(object)
+        for stage in sorted(set(stages) - {S.UNKNOWN_STAGE}):
+            m = (stages == stage).astype(float)
+            floor = float((e0 * m).sum())
+            rows.append(Row(f"stage-{stage}", "coverage", f"stage '{stage}': at least today's {money(floor)} engaged",
+                            zeros, m, GE, floor, ENGAGED))
+
+    if scenario.siloed:
+        functions = tp[S.FUNCTION].to_numpy(object)
+        for f in sorted(set(functions)):
+            m = (functions == f).astype(float)
+            share = float((s0 * m).sum()) / today if today > 0 else 0.0
+            rows.append(Row(f"silo-{f}", "silo", f"siloed: function '{f}' keeps its {share:.1%} share",
+                            m - share, zeros, EQ, 0.0, MONEY))
+
+    bounds = pd.concat(pieces, ignore_index=True)[BOUND_COLUMNS]
+    weight = tp[S.VALUE].to_numpy(float)
+    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, open_cap)
+
+
+def _engagement_target(scenario: Scenario, tp: pd.DataFrame) -> float:
+    """Value-weighted engaged customers the min-spend plan must reach (default: today's)."""
+    today = float((tp[S.ENGAGED] * tp[S.VALUE]).sum())
+    objective = scenario.objective
+    if objective.target is not None:
+        return float(objective.target)
+    return today * (1 + (objective.target_change or 0.0))

@@ -1,0 +1,185 @@
+"""The optimise call, top to bottom: check -> formulate -> segment -> solve -> if ok, plan and prices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .conflicts import explain_infeasible
+from .curves import Curves
+from .engine import Solution, Status, solve
+from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, formulate
+from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
+from .scenario import Scenario
+
+
+def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Plan:
+    """Reallocate spend across touchpoints for the scenario and return the Plan (never raises on infeasible)."""
+    scenario = scenario or Scenario()
+    model = formulate(touchpoints, scenario)
+    curves = Curves.from_table(touchpoints)
+    lo, hi = model.limits()
+    crossed = lo > hi + 1e-9 * np.maximum(1.0, hi)
+    if crossed.any():
+        return _no_plan(model, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint",
+                        explain_infeasible(model, curves), {})
+    seg = curves.segments(lo, hi, scenario.settings.segments)
+    sol = solve(model, seg)
+    passes = [sol]
+    if scenario.settings.refine and sol.status.is_ok and len(seg):
+        seg = curves.segments(lo, hi, scenario.settings.segments, around=spend_of(seg, sol.values))
+        sol = solve(model, seg)
+        passes.append(sol)
+    stats = {"columns": sol.columns, "rows": sol.rows, "build_seconds": sol.build_seconds,
+             "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
+             "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
+             "total_solve_seconds": sum(p.solve_seconds for p in passes)}
+    if sol.status is Status.INFEASIBLE:
+        return _no_plan(model, sol.status, "no plan satisfies every rule", explain_infeasible(model, curves), stats)
+    if not sol.status.is_ok:
+        return _no_plan(model, sol.status, sol.message, [], stats)
+    return _plan(model, curves, seg, sol, stats)
+
+
+def spend_of(seg, values: np.ndarray) -> np.ndarray:
+    """x_i = lo_i + sum of its segments."""
+    return seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+
+
+def segment_slope(seg, x: np.ndarray, curves: Curves) -> np.ndarray:
+    """Engaged per extra unit of money at x as the LP sees it: the slope of the segment the next dollar
+    enters (the last segment at the cap); the smooth derivative where a touchpoint has no segment."""
+    slope = curves.marginal(x)
+    if len(seg) == 0:
+        return slope
+    t = seg.touchpoint
+    end = np.cumsum(seg.width)
+    first = np.searchsorted(t, np.arange(len(x)))
+    start_of_tp = np.concatenate([[0.0], end])[first]
+    seg_start = seg.lo[t] + (end - seg.width) - start_of_tp[t]
+    filled = x[t] >= seg_start + seg.width - 1e-9 * np.maximum(1.0, seg.width)
+    # the first segment not yet filled; touchpoints at their cap keep their last segment
+    order = np.where(filled, np.inf, np.arange(len(t)))
+    nxt = np.full(len(x), np.inf)
+    np.minimum.at(nxt, t, order)
+    last = np.full(len(x), -1)
+    np.maximum.at(last, t, np.arange(len(t)))
+    has = last >= 0
+    pick = np.where(np.isfinite(nxt), nxt, last).astype(int)
+    slope[has] = seg.slope[pick[has]]
+    return slope
+
+
+def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan:
+    tp = model.touchpoints
+    x = spend_of(seg, sol.values)
+    x = np.where(np.abs(x - curves.spend0) <= 1e-9 * np.maximum(1.0, curves.spend0), curves.spend0, x)
+    x = np.round(x, 6)
+    engaged = curves.engaged(x)
+    marginal = segment_slope(seg, x, curves)
+    s0, e0 = curves.spend0, curves.engaged0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = pd.DataFrame({
+            S.TOUCHPOINT: tp[S.TOUCHPOINT], S.FUNCTION: tp[S.FUNCTION], S.CHANNEL: tp[S.CHANNEL],
+            S.STAGE: tp[S.STAGE],
+            "current_spend": s0, "proposed_spend": x, "change": x - s0,
+            "change_pct": np.where(s0 > 0, (x - s0) / s0, np.nan),
+            "current_engaged": e0, "proposed_engaged": engaged,
+            "current_cpe": np.where(e0 > 0, s0 / e0, np.nan),
+            "proposed_cpe": np.where(engaged > 0, x / engaged, np.nan),
+            "marginal_cpe": np.where(marginal > 0, 1.0 / marginal, np.inf),
+            "lower_limit": seg.lo, "upper_limit": seg.hi, S.VALUE: tp[S.VALUE],
+        })[PLAN_COLUMNS]
+    extra = [c for c in tp.columns if c not in table.columns and c not in S.KNOWN and c != "unit_cost"]
+    for c in extra:
+        table[c] = tp[c].to_numpy()
+    rules = _rule_prices(model, curves, seg, sol, x)
+    return Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
+                sol.objective, [], stats)
+
+
+def _marginal_cpe(model: Model, sol: Solution) -> float:
+    """Money per extra value-weighted engaged customer: 1 / (budget dual), or the target's dual in min-spend."""
+    for r, row in enumerate(model.rows):
+        if row.name == "budget":
+            lam = -sol.row_duals[r]  # engaged per unit of money (max form)
+            return 1.0 / lam if lam > 1e-12 else float("inf")
+        if row.name == "target":
+            return float(sol.row_duals[r]) if sol.row_duals[r] > 1e-12 else 0.0
+    return float("nan")
+
+
+def _gain(sense: str, dual: float) -> float:
+    """Objective improvement per unit of relaxing a row, from the min-form dual."""
+    return dual if sense == GE else -dual if sense != EQ else abs(dual)
+
+
+def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray) -> pd.DataFrame:
+    """Every rule with whether it binds and its local price (dual) in plain units."""
+    maximise = model.maximise
+    records = []
+    for r, row in enumerate(model.rows):
+        lhs = float(row.a @ x + row.b @ curves.engaged(x))
+        scale = max(1.0, abs(row.rhs), float(np.abs(row.a) @ x))
+        at_limit = row.sense == EQ or abs(lhs - row.rhs) <= 1e-6 * scale
+        price = _gain(row.sense, float(sol.row_duals[r]))
+        binding = at_limit and price > 1e-9
+        records.append((row.name, row.family, row.label, binding, price if binding else 0.0, row.unit))
+
+    # Bounds: the price of a floor (cap) is the reduced cost of moving one unit of money out of (into) the touchpoint.
+    b = model.bounds
+    lo, hi = seg.lo, seg.hi
+    y = sol.row_duals
+    a = np.array([row.a for row in model.rows]) if model.rows else np.zeros((0, len(x)))
+    bb = np.array([row.b for row in model.rows]) if model.rows else np.zeros((0, len(x)))
+    ya, yb = y @ a, y @ bb
+    slope = curves.marginal(x)
+    slope = np.where(np.isfinite(slope), slope, 0.0)
+    c = -model.weight * slope if maximise else np.ones(len(x))
+    reduced = c - ya - yb * slope  # change of the minimised objective per extra unit of money in touchpoint i
+    idx = b["touchpoint"].to_numpy(int)
+    is_lo = b["side"].to_numpy() == "lo"
+    value = b["value"].to_numpy(float)
+    tight = np.where(is_lo, np.isclose(value, lo[idx], rtol=1e-9, atol=1e-6) & (x[idx] <= lo[idx] + 1e-6),
+                     np.isclose(value, hi[idx], rtol=1e-9, atol=1e-6) & (x[idx] >= hi[idx] - 1e-6))
+    price = np.where(is_lo, reduced[idx], -reduced[idx]).clip(0)
+    binding = tight & (price > 1e-9)
+    names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
+    labels = bound_label(b, names)
+    frame = pd.DataFrame({
+        "name": b["family"] + "-" + names[idx] + "-" + b["side"],
+        "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
+        "unit": MONEY,
+    })
+    rows = pd.DataFrame(records, columns=["name", "family", "rule", "binding", "price", "unit"])
+    out = pd.concat([rows, frame], ignore_index=True)
+    out["price_text"] = [_price_words(p, u, maximise, bnd) for p, u, bnd in
+                         zip(out["price"], out["unit"], out["binding"], strict=False)]
+    return out[RULE_COLUMNS]
+
+
+def _price_words(price: float, unit: str, maximise: bool, binding: bool) -> str:
+    """'costs 41.2 engaged customers per 1,000 of budget it ties up' and the like."""
+    if not binding:
+        return "does not bind: costs nothing"
+    if maximise and unit == MONEY:
+        return f"costs {price * 1000:,.1f} engaged customers per 1,000 of money it ties up"
+    if maximise and unit == ENGAGED:
+        return f"costs {price:,.2f} engaged customers elsewhere per customer it protects"
+    if unit == MONEY:
+        return f"costs {price * 1000:,.0f} of extra spend per 1,000 it ties up"
+    return f"costs {price:,.2f} of spend per engaged customer it requires"
+
+
+def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], stats: dict) -> Plan:
+    tp = model.touchpoints
+    table = pd.DataFrame({S.TOUCHPOINT: tp[S.TOUCHPOINT], S.FUNCTION: tp[S.FUNCTION], S.CHANNEL: tp[S.CHANNEL],
+                          S.STAGE: tp[S.STAGE], "current_spend": tp[S.SPEND], "proposed_spend": np.nan,
+                          "change": np.nan, "change_pct": np.nan, "current_engaged": tp[S.ENGAGED],
+                          "proposed_engaged": np.nan, "current_cpe": np.nan, "proposed_cpe": np.nan,
+                          "marginal_cpe": np.nan, "lower_limit": np.nan, "upper_limit": np.nan,
+                          S.VALUE: tp[S.VALUE]})[PLAN_COLUMNS]
+    rules = pd.DataFrame(columns=RULE_COLUMNS)
+    return Plan(status, message, model.scenario, table, rules, model.budget, float("nan"), float("nan"),
+                conflicts, stats)

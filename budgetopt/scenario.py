@@ -1,0 +1,147 @@
+"""What a person asks for: the budget, the objective, the rules and the settings (pydantic models)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .curves import DEFAULT_SEGMENTS
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mode(StrEnum):
+    """What the plan optimises."""
+
+    MAX_ENGAGED = "max_engaged"  # most value-weighted engaged customers for the budget
+    MIN_SPEND = "min_spend"  # least money that keeps engagement at a target (default: today's)
+    TARGET_CPE = "target_cpe"  # most engagement with average cost per engaged customer at most a target
+
+
+class Budget(BaseModel):
+    """The total: an absolute amount, or a change against today's total (-0.1 = cut 10 %)."""
+
+    model_config = _STRICT
+    total: float | None = Field(default=None, ge=0)
+    change: float | None = Field(default=None, gt=-1)
+    at_most: bool = False  # False: spend exactly the budget; True: spend at most the budget
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Budget:
+        if self.total is not None and self.change is not None:
+            raise ValueError("give the budget as 'total' or as 'change', not both")
+        return self
+
+    def amount(self, today: float) -> float:
+        """The budget in money, given today's total."""
+        if self.total is not None:
+            return float(self.total)
+        return today * (1.0 + (self.change or 0.0))
+
+
+class Objective(BaseModel):
+    """The mode and its target: engaged customers for min_spend (default today's), a CPE for target_cpe."""
+
+    model_config = _STRICT
+    mode: Mode = Mode.MAX_ENGAGED
+    target: float | None = Field(default=None, gt=0)
+    target_change: float | None = Field(default=None, gt=-1)  # min_spend: engagement target vs today
+
+    @model_validator(mode="after")
+    def _target(self) -> Objective:
+        if self.mode is Mode.TARGET_CPE and self.target is None:
+            raise ValueError("mode 'target_cpe' needs 'target': the highest average cost per engaged customer")
+        if self.target is not None and self.target_change is not None:
+            raise ValueError("give 'target' or 'target_change', not both")
+        return self
+
+
+LIMITS = ("min_spend", "max_spend", "min_share", "max_share", "min_change", "max_change",
+          "lock", "min_engaged", "min_engaged_change")
+
+
+class Rule(BaseModel):
+    """A constraint a person sets on one touchpoint, a group (column + member) or a tag.
+
+    Limits: money (min_spend, max_spend), share of the total (min_share, max_share, fractions),
+    change against today (min_change, max_change, fractions: -0.3 = 30 % less), lock (keep today's
+    spend) and engagement (min_engaged customers, or min_engaged_change against today).
+    """
+
+    model_config = _STRICT
+    touchpoint: str | None = None
+    group: str | None = None
+    member: str | None = None
+    tag: str | None = None
+    name: str | None = None
+    min_spend: float | None = Field(default=None, ge=0)
+    max_spend: float | None = Field(default=None, ge=0)
+    min_share: float | None = Field(default=None, ge=0, le=1)
+    max_share: float | None = Field(default=None, ge=0, le=1)
+    min_change: float | None = Field(default=None, ge=-1)
+    max_change: float | None = Field(default=None, ge=-1)
+    lock: bool = False
+    min_engaged: float | None = Field(default=None, ge=0)
+    min_engaged_change: float | None = Field(default=None, ge=-1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Rule:
+        forms = [self.touchpoint is not None, self.group is not None, self.tag is not None]
+        if sum(forms) != 1:
+            raise ValueError("a rule addresses exactly one of: 'touchpoint', 'group' (with 'member'), 'tag'")
+        if self.group is not None and self.member is None:
+            raise ValueError(f"a rule on group '{self.group}' needs 'member' (which {self.group})")
+        if self.member is not None and self.group is None:
+            raise ValueError("'member' goes with 'group'")
+        if not self.lock and all(getattr(self, k) is None for k in LIMITS if k != "lock"):
+            raise ValueError("a rule needs at least one limit: " + ", ".join(LIMITS))
+        for low, high in (("min_spend", "max_spend"), ("min_share", "max_share"), ("min_change", "max_change")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{low} ({a}) is above {high} ({b})")
+        return self
+
+    @property
+    def target(self) -> str:
+        """Who the rule addresses, in words."""
+        if self.touchpoint is not None:
+            return f"'{self.touchpoint}'"
+        if self.tag is not None:
+            return f"tag '{self.tag}'"
+        return f"{self.group} '{self.member}'"
+
+    @property
+    def label(self) -> str:
+        """The rule's name, or a description built from its target."""
+        return self.name or self.target
+
+
+class Settings(BaseModel):
+    """How the LP is built and solved."""
+
+    model_config = _STRICT
+    segments: int = Field(default=DEFAULT_SEGMENTS, ge=1, le=200)
+    max_growth: float = Field(default=3.0, gt=1)
+    """Without max_spend, a touchpoint may grow to at most max_growth x today's spend: one observed
+    point says nothing about the curve far from it."""
+    refine: bool = True
+    """Solve twice: the second time with extra breakpoints around the first plan (see curves.REFINE_STEPS)."""
+    solver: str = "HiGHS"
+    time_limit: float | None = Field(default=None, gt=0)
+
+
+class Scenario(BaseModel):
+    """Budget + objective + rules + settings: everything the engine needs besides the data."""
+
+    model_config = _STRICT
+    name: str = "Untitled scenario"
+    description: str = ""
+    budget: Budget = Budget()
+    objective: Objective = Objective()
+    rules: tuple[Rule, ...] = ()
+    siloed: bool = False
+    """Vertical planning: every function keeps its share of the total (today's total at today's budget)."""
+    protect_stages: bool = False
+    """Every journey stage keeps at least today's engaged customers."""
+    settings: Settings = Settings()

@@ -1,0 +1,71 @@
+"""The touchpoint table: column names, kinds, ranges and defaults, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Column names. Code refers to these constants, never to repeated string literals.
+TOUCHPOINT = "touchpoint"
+FUNCTION = "function"
+CHANNEL = "channel"
+STAGE = "stage"
+SPEND = "spend"
+ENGAGED = "engaged"
+CPE = "cpe"
+MIN_SPEND = "min_spend"
+MAX_SPEND = "max_spend"
+LOCKED = "locked"
+MAX_CHANGE = "max_change"
+CURVE = "curve"
+ELASTICITY = "elasticity"
+SATURATION = "saturation"
+VALUE = "value"
+
+STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
+CURVES: tuple[str, ...] = ("linear", "power", "saturating")
+
+DEFAULT_CURVE = "power"
+DEFAULT_ELASTICITY = 0.6
+"""Engaged customers grow with spend^0.6 by default: +10 % money buys about +5.9 % engagement.
+An assumption (one observed point says nothing about the shape); set `curve`/`elasticity` per row."""
+DEFAULT_VALUE = 1.0
+UNKNOWN_STAGE = "unassigned"
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x", "locked", "t"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "", "f", "nan", "none"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the touchpoint table."""
+
+    name: str
+    kind: str  # "text", "number", "flag"
+    required: bool
+    meaning: str
+    minimum: float | None = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(TOUCHPOINT, "text", True, "unique name of the touchpoint"),
+    Column(FUNCTION, "text", True, "function that owns and pays for it (marketing, service, ...)"),
+    Column(CHANNEL, "text", True, "medium (tv, search, e-mail, call centre, ...)"),
+    Column(SPEND, "number", True, "money spent in the period", 0.0),
+    Column(ENGAGED, "number", False, "customers engaged in the period (give this or cpe)", 0.0),
+    Column(CPE, "number", False, "cost per engaged customer (give this or engaged)", 0.0),
+    Column(STAGE, "text", False, "journey stage: " + ", ".join(STAGES)),
+    Column(MIN_SPEND, "number", False, "floor on the touchpoint's spend", 0.0),
+    Column(MAX_SPEND, "number", False, "cap on the touchpoint's spend", 0.0),
+    Column(LOCKED, "flag", False, "true keeps today's spend unchanged"),
+    Column(MAX_CHANGE, "number", False, "largest change against today, a fraction (0.3 = +/-30 %)", 0.0),
+    Column(CURVE, "text", False, "response curve: " + ", ".join(CURVES)),
+    Column(ELASTICITY, "number", False, "power curve exponent in (0, 1]", 0.0),
+    Column(SATURATION, "number", False, "saturating curve: the most customers it can ever engage", 0.0),
+    Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
+)
+COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
+REQUIRED = tuple(c.name for c in COLUMNS if c.required)
+NUMBER_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "number")
+KNOWN = frozenset(COLUMN_BY_NAME)
+GROUP_COLUMNS = (FUNCTION, CHANNEL, STAGE)
+"""Columns any group rule may address; tag columns (any other text column) may be used too."""

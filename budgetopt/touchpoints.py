@@ -1,0 +1,204 @@
+"""Validate a raw touchpoint table and turn it into the clean table the engine uses.
+
+Every problem is collected and reported at once (pandera's lazy validation), each naming
+the row as the user sees it in their file, the column, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .errors import InputError, Problem
+
+
+def _number(series: pd.Series) -> pd.Series:
+    """Numbers as floats; text that is not a number becomes NaN (reported by the caller)."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("string").str.strip().str.replace(r"[\s_]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    return series.isna() | series.astype("string").str.strip().fillna("").eq("")
+
+
+class _Collector:
+    """Collects problems with user-visible row numbers."""
+
+    def __init__(self, rows: np.ndarray, source: str | None):
+        self.rows = rows
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def rows_where(self, mask: pd.Series, column: str | None, values: pd.Series | None, message: str, fix: str):
+        for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            value = None if values is None else values.iloc[pos]
+            if isinstance(value, float) and np.isnan(value):
+                value = ""
+            self.problems.append(Problem(int(self.rows[pos]), column, value, message, fix, self.source))
+
+    def table(self, column: str | None, value: object, message: str, fix: str):
+        self.problems.append(Problem(None, column, value, message, fix, self.source))
+
+
+def validate_touchpoints(
+    raw: pd.DataFrame,
+    source: str | None = None,
+    rows: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Check a raw table and return the clean touchpoint table, or raise InputError listing every problem.
+
+    `rows` gives the row number the user sees for each data row (default: header on row 1,
+    so the first data row is row 2).
+    """
+    raw = raw.copy()
+    raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
+    row_numbers = np.asarray(rows if rows is not None else np.arange(len(raw)) + 2)
+    out = _Collector(row_numbers, source)
+
+    if raw.columns.duplicated().any():
+        for name in sorted(set(raw.columns[raw.columns.duplicated()])):
+            out.table(name, None, "the column appears twice", "keep one column of that name")
+        raise InputError(out.problems, source)
+
+    missing = [c for c in S.REQUIRED if c not in raw.columns]
+    if S.ENGAGED not in raw.columns and S.CPE not in raw.columns:
+        missing.append(f"{S.ENGAGED}' or '{S.CPE}")
+    for name in missing:
+        close = difflib.get_close_matches(name.split("'")[0], list(raw.columns), n=1)
+        hint = f"; the closest header found is '{close[0]}'" if close else ""
+        out.table(name, None, "required column is missing", f"add a column named '{name}'{hint}")
+    if len(raw) == 0:
+        out.table(None, None, "the table has no data rows", "add one row per touchpoint")
+    if out.problems:
+        raise InputError(out.problems, source)
+
+    clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
+        text = raw[name].astype("string").str.strip()
+        out.rows_where(_blank(raw[name]), name, None, "is empty", f"give every touchpoint a {name}")
+        clean[name] = text.fillna("").astype(object)
+    dup = clean[S.TOUCHPOINT].str.casefold().duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
+    out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
+                   "give each touchpoint a unique name")
+
+    numbers: dict[str, pd.Series] = {}
+    for name in S.NUMBER_COLUMNS:
+        if name not in raw.columns:
+            numbers[name] = pd.Series(np.nan, index=clean.index)
+            continue
+        value = _number(raw[name])
+        bad = value.isna() & ~_blank(raw[name])
+        out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
+        negative = value < S.COLUMN_BY_NAME[name].minimum
+        out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
+        numbers[name] = value.where(value >= 0)
+
+    spend = numbers[S.SPEND]
+    out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
+    engaged, cpe = numbers[S.ENGAGED], numbers[S.CPE]
+    derived = spend / cpe.where(cpe > 0)
+    engaged = engaged.fillna(derived)
+    has_engaged = S.ENGAGED in raw.columns
+    no_basis = engaged.isna() & cpe.isna() & spend.notna()
+    out.rows_where(no_basis & (spend > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
+                   "enter the customers engaged (or the cost per engaged customer)")
+    out.rows_where((spend > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,
+                   raw[S.ENGAGED] if has_engaged else raw[S.CPE],
+                   "a touchpoint with spend must engage someone",
+                   "enter the customers it engages, or set its spend to 0")
+    out.rows_where(cpe.eq(0), S.CPE, raw[S.CPE] if S.CPE in raw.columns else None,
+                   "a cost per engaged customer of 0 is impossible", "enter a positive cost per engaged customer")
+    if has_engaged and S.CPE in raw.columns:
+        implied = spend / engaged.where(engaged > 0)
+        clash = (cpe.notna() & implied.notna() & (np.abs(implied - cpe) > 0.01 * cpe))
+        out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
+                       "correct it or leave one of 'engaged' and 'cpe' empty")
+    # Unit cost of a touchpoint with no spend today comes from `cpe`.
+    unit_cost = (spend / engaged.where(engaged > 0)).fillna(cpe)
+    new = spend.eq(0)
+    out.rows_where(new & cpe.isna() & ~(engaged > 0), S.CPE, None,
+                   "a touchpoint with no spend today needs its cost per engaged customer",
+                   "enter 'cpe' for this row")
+
+    clean[S.SPEND] = spend
+    clean[S.ENGAGED] = engaged.where(~new, 0.0)
+    clean["unit_cost"] = unit_cost
+    clean[S.MIN_SPEND] = numbers[S.MIN_SPEND]
+    clean[S.MAX_SPEND] = numbers[S.MAX_SPEND]
+    lo, hi = clean[S.MIN_SPEND], clean[S.MAX_SPEND]
+    out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
+                   "lower min_spend or raise max_spend")
+    out.rows_where(spend < lo, S.SPEND, raw[S.SPEND], "is below this row's min_spend",
+                   "lower min_spend to today's spend or below")
+    out.rows_where(spend > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
+                   "raise max_spend to today's spend or above")
+    out.rows_where(new & hi.isna(), S.MAX_SPEND, None,
+                   "a touchpoint with no spend today needs a cap to grow into",
+                   "enter max_spend (the most it could usefully take)")
+
+    if S.STAGE in raw.columns:
+        stage = raw[S.STAGE].astype("string").str.strip().str.lower().fillna("")
+        unknown = ~stage.isin(S.STAGES) & stage.ne("")
+        out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
+                       "use one of: " + ", ".join(S.STAGES))
+        clean[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).astype(object)
+    else:
+        clean[S.STAGE] = S.UNKNOWN_STAGE
+
+    if S.LOCKED in raw.columns:
+        flag = raw[S.LOCKED].astype("string").str.strip().str.lower().fillna("")
+        bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
+        out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
+        clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
+    else:
+        clean[S.LOCKED] = False
+
+    clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
+
+    if S.CURVE in raw.columns:
+        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
+        out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
+                       "use one of: " + ", ".join(S.CURVES))
+    else:
+        curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
+    curve = curve.where(~new, "linear")  # one point at zero spend defines only a constant cost
+    clean[S.CURVE] = curve.astype(object)
+
+    elasticity = numbers[S.ELASTICITY]
+    out.rows_where(elasticity.notna() & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
+                   raw.get(S.ELASTICITY), "must be above 0 and at most 1",
+                   "use e.g. 0.6 (1 means no diminishing returns)")
+    clean[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
+
+    saturation = numbers[S.SATURATION]
+    is_sat = curve.eq("saturating")
+    out.rows_where(is_sat & saturation.isna(), S.SATURATION, None,
+                   "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
+    out.rows_where(is_sat & saturation.notna() & (saturation <= engaged), S.SATURATION, raw.get(S.SATURATION),
+                   "must be above today's engaged customers", "enter a level above today's engaged customers")
+    clean[S.SATURATION] = saturation
+
+    value = numbers[S.VALUE]
+    out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
+                   "use a positive weight (1 = an ordinary engaged customer)")
+    clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
+
+    for tag in [c for c in raw.columns if c not in S.KNOWN]:
+        clean[tag] = raw[tag].astype("string").str.strip().fillna("").astype(object)
+
+    if out.problems:
+        out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
+        raise InputError(out.problems, source)
+    return clean
+
+
+def tag_columns(touchpoints: pd.DataFrame) -> list[str]:
+    """Columns beyond the schema (e.g. `digital`), usable in group rules."""
+    return [c for c in touchpoints.columns if c not in S.KNOWN and c != "unit_cost"]

@@ -1,0 +1,81 @@
+"""The CLI contract: exit codes, printed summary, plan CSV columns; never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+from conftest import ROOT, SAMPLE
+
+from budgetopt.cli import main
+
+PLAN_COLUMNS = {"touchpoint", "function", "channel", "stage", "current_spend", "proposed_spend", "change",
+                "current_engaged", "proposed_engaged"}
+
+
+def test_validate_sample(capsys):
+    assert main(["validate", str(SAMPLE)]) == 0
+    assert "51 touchpoints" in capsys.readouterr().out
+
+
+def test_optimize_writes_plan_and_prints_summary(tmp_path, capsys):
+    out = tmp_path / "plan.csv"
+    assert main(["optimize", str(SAMPLE), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for words in ("Engaged customers", "Average CPE", "Money moved across functions", "Marginal CPE of the next dollar",
+                  "Rules that bind", "Transfers"):
+        assert words in text
+    plan = pd.read_csv(out)
+    assert PLAN_COLUMNS <= set(plan.columns)
+    assert plan["proposed_spend"].sum() == pytest_approx(plan["current_spend"].sum())
+
+
+def pytest_approx(x):
+    import pytest
+
+    return pytest.approx(x, rel=1e-6)
+
+
+def test_budget_and_min_spend(tmp_path, capsys):
+    assert main(["optimize", str(SAMPLE), "--budget", "9000000", "--out", str(tmp_path / "a.csv")]) == 0
+    assert pd.read_csv(tmp_path / "a.csv")["proposed_spend"].sum() == pytest_approx(9_000_000)
+    assert main(["optimize", str(SAMPLE), "--mode", "min-spend", "--out", str(tmp_path / "b.csv")]) == 0
+    assert "Money saved" in capsys.readouterr().out
+    b = pd.read_csv(tmp_path / "b.csv")
+    assert b["proposed_spend"].sum() < b["current_spend"].sum()
+
+
+def test_existing_out_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "plan.csv"
+    out.write_text("mine")
+    assert main(["optimize", str(SAMPLE), "--out", str(out)]) == 2
+    assert out.read_text() == "mine"
+    assert "--force" in capsys.readouterr().err
+    assert main(["optimize", str(SAMPLE), "--out", str(out), "--force"]) == 0
+
+
+def test_infeasible_exits_1_and_names_the_rules(tmp_path, capsys):
+    assert main(["optimize", str(SAMPLE), "--budget", "1000000"]) == 1
+    out = capsys.readouterr().out
+    assert "infeasible" in out and "budget: exactly 1,000,000" in out
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("touchpoint,function,channel,spend,engaged\nTV,marketing,tv,abc,10\n")
+    for args in (["validate", str(bad)], ["optimize", str(bad)], ["optimize", str(tmp_path / "missing.csv")],
+                 ["optimize", str(SAMPLE), "--mode", "nonsense"], ["optimize", str(SAMPLE), "--mode", "target-cpe"]):
+        run = subprocess.run([sys.executable, "-m", "budgetopt.cli", *args], capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        assert "Traceback" not in run.stderr
+    run = subprocess.run([sys.executable, "-m", "budgetopt.cli", "validate", str(bad)], capture_output=True, text=True)
+    assert "row 2" in run.stderr and "column 'spend'" in run.stderr and "'abc'" in run.stderr
+
+
+def test_sample_has_what_the_data_readme_promises(sample):
+    assert 40 <= len(sample) <= 60
+    assert sample["function"].nunique() >= 6
+    assert set(sample["stage"]) == {"awareness", "consideration", "purchase", "retention", "advocacy"}
+    names = " ".join(sample["touchpoint"]).lower()
+    assert "social" in names and "advisory panel" in names
