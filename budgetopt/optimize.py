@@ -10,6 +10,7 @@ from .conflicts import explain_infeasible
 from .curves import Curves
 from .engine import Solution, Status, solve
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, formulate
+from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
 from .scenario import Scenario
 
@@ -17,6 +18,7 @@ from .scenario import Scenario
 def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Plan:
     """Reallocate spend across touchpoints for the scenario and return the Plan (never raises on infeasible)."""
     scenario = scenario or Scenario()
+    touchpoints = apply_overrides(touchpoints, scenario)
     model = formulate(touchpoints, scenario)
     curves = Curves.from_table(touchpoints)
     lo, hi = model.limits()
@@ -96,7 +98,7 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
         table[c] = tp[c].to_numpy()
     rules = _rule_prices(model, curves, seg, sol, x)
     return Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
-                sol.objective, [], stats)
+                sol.objective, [], stats, tp)
 
 
 def _marginal_cpe(model: Model, sol: Solution) -> float:
@@ -182,4 +184,4 @@ def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], s
                           S.VALUE: tp[S.VALUE]})[PLAN_COLUMNS]
     rules = pd.DataFrame(columns=RULE_COLUMNS)
     return Plan(status, message, model.scenario, table, rules, model.budget, float("nan"), float("nan"),
-                conflicts, stats)
+                conflicts, stats, tp)

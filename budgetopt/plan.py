@@ -36,6 +36,8 @@ class Plan:
     objective: float
     conflicts: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    inputs: pd.DataFrame | None = None
+    """The touchpoint table as used (after the scenario's overrides)."""
 
     @property
     def ok(self) -> bool:

@@ -117,6 +117,67 @@ class Rule(BaseModel):
         return self.name or self.target
 
 
+class Override(BaseModel):
+    """A what-if change to the data, addressed like a rule: one touchpoint, a group (column + member) or a tag.
+
+    cpe_multiplier 1.2: each engaged customer costs 20 % more (engaged at the same spend / 1.2);
+    engaged_multiplier 1.15: 15 % more customers at the same spend; remove: drop it; lock: keep today's spend.
+    """
+
+    model_config = _STRICT
+    touchpoint: str | None = None
+    group: str | None = None
+    member: str | None = None
+    tag: str | None = None
+    cpe_multiplier: float | None = Field(default=None, gt=0)
+    engaged_multiplier: float | None = Field(default=None, gt=0)
+    remove: bool = False
+    lock: bool = False
+
+    @model_validator(mode="after")
+    def _shape(self) -> Override:
+        forms = [self.touchpoint is not None, self.group is not None, self.tag is not None]
+        if sum(forms) != 1:
+            raise ValueError("an override addresses exactly one of: 'touchpoint', 'group' (with 'member'), 'tag'")
+        if (self.group is None) != (self.member is None):
+            raise ValueError("'group' and 'member' go together")
+        if not (self.remove or self.lock or self.cpe_multiplier or self.engaged_multiplier):
+            raise ValueError("an override needs one of: cpe_multiplier, engaged_multiplier, remove, lock")
+        return self
+
+    @property
+    def target(self) -> str:
+        """Who the override addresses, in words."""
+        return Rule.target.fget(self)  # same wording as rules
+
+
+class NewTouchpoint(BaseModel):
+    """A touchpoint that is not in the data yet ("a social listening team costing X that engages Y")."""
+
+    model_config = _STRICT
+    touchpoint: str = Field(min_length=1)
+    function: str = Field(min_length=1)
+    channel: str = Field(min_length=1)
+    stage: str | None = None
+    spend: float = Field(default=0.0, ge=0)
+    engaged: float | None = Field(default=None, ge=0)
+    cpe: float | None = Field(default=None, gt=0)
+    curve: str | None = None
+    elasticity: float | None = Field(default=None, gt=0, le=1)
+    saturation: float | None = Field(default=None, gt=0)
+    min_spend: float | None = Field(default=None, ge=0)
+    max_spend: float | None = Field(default=None, ge=0)
+    max_change: float | None = Field(default=None, ge=0)
+    value: float | None = Field(default=None, gt=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _basis(self) -> NewTouchpoint:
+        if self.engaged is None and self.cpe is None:
+            raise ValueError(f"new touchpoint '{self.touchpoint}' needs 'engaged' or 'cpe'")
+        return self
+
+
 class Settings(BaseModel):
     """How the LP is built and solved."""
 
@@ -137,6 +198,8 @@ class Scenario(BaseModel):
     model_config = _STRICT
     name: str = "Untitled scenario"
     description: str = ""
+    data: str | None = None
+    """The touchpoint file, relative to the scenario file."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()
@@ -144,4 +207,6 @@ class Scenario(BaseModel):
     """Vertical planning: every function keeps its share of the total (today's total at today's budget)."""
     protect_stages: bool = False
     """Every journey stage keeps at least today's engaged customers."""
+    overrides: tuple[Override, ...] = ()
+    add_touchpoints: tuple[NewTouchpoint, ...] = ()
     settings: Settings = Settings()
