@@ -104,10 +104,11 @@ class Curves:
         return points
 
     def segments(self, lo: np.ndarray, hi: np.ndarray, n: int = DEFAULT_SEGMENTS,
-                 around: np.ndarray | None = None) -> Segments:
+                 around: np.ndarray | None = None, also: np.ndarray | None = None) -> Segments:
         """Chords of each curve over [lo, hi] between `breakpoints`, today's spend and, when `around`
         is given (a first plan), points at around * (1 +/- 1, 3, 10, 30 %) that refine the curve where
-        the optimum lies. Linear curves get a single segment."""
+        the optimum lies, and any points in `also` (N x k; e.g. another problem's floors and caps, so two
+        problems share one piecewise curve). Linear curves get a single segment, split only at extra points."""
         if n < 1:
             raise ValueError("segments must be at least 1")
         lo = np.asarray(lo, float)
@@ -118,6 +119,8 @@ class Curves:
             curved = (self.kind != LINEAR)[:, None]
             near = np.asarray(around, float)[:, None] * (1.0 + REFINE_STEPS)[None, :]
             extra.append(np.where(curved, near, lo[:, None]))
+        if also is not None:
+            extra.append(np.asarray(also, float).reshape(len(lo), -1))
         points = np.column_stack([self.breakpoints(lo, hi, n), *extra])
         points = np.clip(np.sort(points, axis=1), lo[:, None], hi[:, None])
         # Drop points closer than a rounding error to their neighbour (never lo or hi), then take chords

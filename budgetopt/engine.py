@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -100,15 +101,26 @@ def objective_coefficients(model: Model, seg: Segments) -> tuple[np.ndarray, flo
     return np.ones(len(seg)), float(seg.lo.sum())
 
 
-def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False) -> Solution:
-    """Build the LP with PuLP, solve it (HiGHS by default) and return values and duals."""
+def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
+          lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Solution:
+    """Build the LP with PuLP, solve it (HiGHS by default) and return values and duals.
+
+    `lower`/`upper` override the segment bounds [0, width] (a segment fixed full or empty moves a
+    touchpoint's floor or cap while keeping the same piecewise curve)."""
+    return _solve(model, seg, rows, feasibility_only, lower, upper)[0]
+
+
+def _solve(model: Model, seg: Segments, rows: list[Row] | None, feasibility_only: bool,
+           lower: np.ndarray | None, upper: np.ndarray | None):
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
     sense = pulp.LpMaximize if model.maximise else pulp.LpMinimize
     prob = pulp.LpProblem("budgetopt", sense)
-    width = seg.width
-    variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(width.tolist())], dtype=object)
+    low = np.zeros(len(seg)) if lower is None else lower
+    high = seg.width if upper is None else upper
+    variables = np.array([prob.add_variable(f"s{j}", a, b) for j, (a, b) in
+                          enumerate(zip(low.tolist(), high.tolist(), strict=True))], dtype=object)
     obj, obj_const = objective_coefficients(model, seg)
     if feasibility_only:
         obj = np.zeros(len(seg))
@@ -125,7 +137,7 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
         if len(nz) == 0:
             if _violated(0.0, row.sense, rhs, scale=max(1.0, abs(row.rhs))):
                 return _infeasible(model, seg, rows, f"rule '{row.label}' cannot hold: nothing it covers can move",
-                                   started)
+                                   started), None, kept, None
             continue
         expr = pulp.LpAffineExpression(zip(variables[nz].tolist(), coef[nz].tolist(), strict=True))
         constraint = pulp.LpConstraint(expr, pulp_sense[row.sense], name=f"r{r}", rhs=rhs)
@@ -135,7 +147,7 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
 
     if len(seg) == 0:  # nothing can move: every touchpoint is fixed
         return Solution(Status.OPTIMAL, "every touchpoint is fixed", np.zeros(0), np.zeros(len(rows)), obj_const,
-                        0, len(kept), build, 0.0, settings.solver)
+                        0, len(kept), build, 0.0, settings.solver), None, kept, None
 
     solver = _make_solver(settings.solver, settings.time_limit)
     started = time.perf_counter()
@@ -150,8 +162,85 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
     if not _highs_like(settings.solver):
         duals = _to_min_form(duals, model.maximise)
     objective = float(obj @ values + obj_const) if status.is_ok else float("nan")
-    return Solution(status, message, values, duals, objective, len(seg), len(kept), build, solve_seconds,
-                    settings.solver)
+    solution = Solution(status, message, values, duals, objective, len(seg), len(kept), build, solve_seconds,
+                        settings.solver)
+    return solution, prob, kept, variables
+
+
+def sweep(model: Model, seg: Segments, row_name: str, rhs_values: list[float],
+          progress: Callable[[int, int], None] | None = None) -> list[Solution]:
+    """Solve the same LP for each right-hand side of one row (e.g. the budget), in order.
+
+    With HiGHS the model is built once and each step changes the row's bound and re-solves from the
+    previous basis (a warm start); other solvers rebuild the LP each step."""
+    index = next(r for r, row in enumerate(model.rows) if row.name == row_name)
+    row = model.rows[index]
+    out: list[Solution] = []
+    if not _highs_like(model.scenario.settings.solver):
+        for k, rhs in enumerate(rhs_values):
+            rows = list(model.rows)
+            rows[index] = replace(row, rhs=float(rhs))
+            out.append(solve(model, seg, rows=rows))
+            if progress:
+                progress(k + 1, len(rhs_values))
+        return out
+    first_rows = list(model.rows)
+    first_rows[index] = replace(row, rhs=float(rhs_values[0]))
+    solution, prob, kept, variables = _solve(model, seg, first_rows, False, None, None)
+    out.append(solution)
+    if progress:
+        progress(1, len(rhs_values))
+    highs = getattr(prob, "solverModel", None)
+    position = next((k for k, (r, _) in enumerate(kept) if r == index), None)
+    obj, obj_const = objective_coefficients(model, seg)
+    _, const = row_coefficients(row, seg)
+    order = np.array([v.index for v in variables.tolist()], dtype=int) if variables is not None else None
+    for k, rhs in enumerate(rhs_values[1:], start=2):
+        if highs is None or position is None or order is None:
+            rows = list(model.rows)
+            rows[index] = replace(row, rhs=float(rhs))
+            out.append(solve(model, seg, rows=rows))
+        else:
+            bound = float(rhs) - const
+            low = bound if row.sense in (GE, EQ) else -highspy_inf()
+            high = bound if row.sense in (LE, EQ) else highspy_inf()
+            started = time.perf_counter()
+            highs.changeRowBounds(position, low, high)
+            highs.run()
+            seconds = time.perf_counter() - started
+            status = _highs_status(highs)
+            result = highs.getSolution()
+            values = np.asarray(result.col_value, dtype=float)[order]
+            duals = np.zeros(len(model.rows))
+            row_duals = np.asarray(result.row_dual, dtype=float)
+            for j, (r, _) in enumerate(kept):
+                duals[r] = row_duals[j]
+            objective = float(obj @ values + obj_const) if status.is_ok else float("nan")
+            out.append(Solution(status, status.value, values, duals, objective, len(seg), len(kept), 0.0, seconds,
+                                model.scenario.settings.solver))
+        if progress:
+            progress(k, len(rhs_values))
+    return out
+
+
+def highspy_inf() -> float:
+    """HiGHS's infinity."""
+    import highspy
+
+    return highspy.kHighsInf
+
+
+def _highs_status(highs) -> Status:
+    text = highs.modelStatusToString(highs.getModelStatus()).lower()
+    if text == "optimal":
+        return Status.OPTIMAL
+    if "infeasible" in text:
+        return Status.INFEASIBLE
+    if "unbounded" in text:
+        return Status.UNBOUNDED
+    if "time limit" in text:
+        return Status.TIME_LIMIT
+    return Status.ERROR
 
 
 def _highs_like(name: str) -> bool:

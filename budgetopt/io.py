@@ -1,14 +1,18 @@
-"""The only module that reads or writes files: touchpoint CSVs in, plans out."""
+"""The only module that reads or writes files: touchpoint CSVs in, scenario TOML in and out, plans out."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pandas as pd
+import tomli_w
+from pydantic import ValidationError
 
-from .errors import BudgetOptError, InputError, Problem
+from .errors import BudgetOptError, InputError, Problem, ScenarioError
+from .scenario import Scenario
 from .touchpoints import validate_touchpoints
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -65,3 +69,108 @@ def write_plan(plan, path: str | os.PathLike, force: bool = False) -> Path:
     """Write the plan table as CSV (safe against formula injection, atomic)."""
     table = neutralise(plan.table)
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"), force)
+
+
+# --- Scenario files --------------------------------------------------------------------------------------------
+
+def scenario_toml(scenario: Scenario) -> str:
+    """The scenario as TOML, only what differs from the defaults (reads back to an identical Scenario)."""
+    data = scenario.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    tables = {k: v for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)}
+    text = tomli_w.dumps({k: v for k, v in data.items() if k not in tables})
+    for key, items in tables.items():  # arrays of tables as [[key]] blocks, easier to read and diff
+        for item in items:
+            lines = [_toml_pair(k, v) for k, v in item.items()]
+            text += f"\n[[{key}]]\n" + "\n".join(lines) + "\n"
+    return text
+
+
+def _toml_pair(key: str, value: object) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(tomli_w.dumps({k: v}).strip() for k, v in value.items())
+        return f"{tomli_w.dumps({key: 0}).split(' =')[0]} = {{ {inner} }}"
+    return tomli_w.dumps({key: value}).strip()
+
+
+def parse_scenario(text: str, source: str = "scenario") -> Scenario:
+    """A Scenario from TOML text; errors name the file, the key and what is allowed."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}:\n" + "\n".join(f"  - {line}" for line in _scenario_problems(exc))) from exc
+
+
+def read_scenario(path: str | os.PathLike) -> Scenario:
+    """Read and check a scenario TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    return parse_scenario(path.read_text(encoding="utf-8"), str(path))
+
+
+def write_scenario(scenario: Scenario, path: str | os.PathLike, force: bool = False) -> Path:
+    """Save a scenario as TOML (atomic; an existing file is kept unless force)."""
+    text = scenario_toml(scenario)
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force)
+
+
+def project_root(scenario_path: Path) -> Path:
+    """The folder a scenario may read data from: the project (parent of `scenarios/`) or its own folder."""
+    folder = scenario_path.resolve().parent
+    return folder.parent if folder.name == "scenarios" else folder
+
+
+def scenario_data_path(scenario: Scenario, scenario_path: str | os.PathLike) -> Path:
+    """The scenario's data file, relative to the scenario file, refused when it points outside the project."""
+    scenario_path = Path(scenario_path)
+    if not scenario.data:
+        raise ScenarioError(f"{scenario_path}: the scenario names no data file; add data = \"../data/your.csv\" "
+                            "or pass the file with --data")
+    root = project_root(scenario_path)
+    target = (scenario_path.resolve().parent / scenario.data).resolve()
+    if not target.is_relative_to(root):
+        raise ScenarioError(f"{scenario_path}: data = \"{scenario.data}\" points outside the project folder {root}; "
+                            "a scenario may only read data inside it. Pass the file explicitly with --data if you "
+                            "mean it")
+    return target
+
+
+def _scenario_problems(exc: ValidationError) -> list[str]:
+    """Pydantic's errors as 'key: message (allowed: ...)'."""
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            model = _model_at(error["loc"][:-1])
+            allowed = ", ".join(model.model_fields) if model else ""
+            message = f"unknown key; allowed here: {allowed}"
+        lines.append(f"{loc}: {message}")
+    return lines
+
+
+def _model_at(loc: tuple) -> type | None:
+    """The pydantic model class that owns a location in a Scenario."""
+    from pydantic import BaseModel
+
+    model: type = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        found = next((a for a in inner if issubclass(a, BaseModel)), None)
+        if found is None:
+            args = getattr(annotation, "__args__", ())
+            found = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if found is None:
+            return None
+        model = found
+    return model

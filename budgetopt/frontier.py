@@ -1,0 +1,80 @@
+"""The efficient frontier: the most (value-weighted) engagement reachable at each total budget.
+
+F(B) = max { sum_i v_i e_i(x_i) : sum_i x_i = B, every rule }. With concave curves F is concave, and
+with curves that rise it does not fall. It is solved as a sweep of one LP over B (the budget row's
+bound changes, HiGHS re-solves from the previous basis) on one fixed set of segments, so the points
+are exactly those of one piecewise-linear model and the curve is exactly concave. The reverse view,
+money needed for each engagement level, is the same curve read the other way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .curves import Curves
+from .engine import Status, sweep
+from .model import formulate
+from .optimize import optimize, spend_of
+from .overrides import apply_overrides
+from .scenario import Budget, Mode, Objective, Scenario
+
+FRONTIER_COLUMNS = ["budget", "engaged", "engaged_customers", "marginal_cpe", "status", "marker"]
+
+
+def budget_range(touchpoints: pd.DataFrame, start: float = 0.5, stop: float = 1.5, steps: int = 21) -> list[float]:
+    """Budgets from start x to stop x today's total, evenly spaced."""
+    today = float(touchpoints[S.SPEND].sum())
+    return [float(b) for b in np.linspace(start * today, stop * today, steps)]
+
+
+def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[float],
+             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Engagement at each budget for the scenario's rules (its mode is replaced by max_engaged).
+
+    Columns: budget, engaged (value-weighted, as optimised), engaged_customers (unweighted, smooth
+    curves), marginal_cpe (money per extra value-weighted engaged customer), status, marker
+    ('today' and 'plan' rows are added for today's allocation and the scenario's own plan)."""
+    sweep_scenario = scenario.model_copy(update={"objective": Objective(mode=Mode.MAX_ENGAGED),
+                                                 "budget": Budget(total=float(max(budgets[0], 0.0)))})
+    tp = apply_overrides(touchpoints, scenario)
+    plain = sweep_scenario.model_copy(update={"overrides": (), "add_touchpoints": ()})
+    model = formulate(tp, plain)
+    curves = Curves.from_table(tp)
+    lo, hi = model.limits()
+    rows = []
+    if (lo <= hi + 1e-9 * np.maximum(1.0, hi)).all():
+        n = scenario.settings.segments * 2  # no refinement pass in a sweep: twice the segments instead
+        seg = curves.segments(lo, hi, n)
+        for budget, sol in zip(budgets, sweep(model, seg, "budget", list(budgets), progress), strict=True):
+            if sol.status.is_ok:
+                x = spend_of(seg, sol.values)
+                lam = -sol.row_duals[0]
+                rows.append((budget, sol.objective, float(curves.engaged(x).sum()),
+                             1.0 / lam if lam > 1e-12 else np.inf, sol.status.value, ""))
+            else:
+                rows.append((budget, np.nan, np.nan, np.nan, sol.status.value, ""))
+    else:
+        rows = [(b, np.nan, np.nan, np.nan, Status.INFEASIBLE.value, "") for b in budgets]
+    weight = tp[S.VALUE].to_numpy(float)
+    today_spend = float(tp[S.SPEND].sum())
+    rows.append((today_spend, float(weight @ tp[S.ENGAGED].to_numpy(float)), float(tp[S.ENGAGED].sum()), np.nan,
+                 "today", "today"))
+    plan = optimize(touchpoints, scenario)
+    if plan.ok:
+        t = plan.table
+        rows.append((float(t["proposed_spend"].sum()), float(weight @ t["proposed_engaged"].to_numpy()),
+                     float(t["proposed_engaged"].sum()), plan.marginal_cpe, plan.status.value, "plan"))
+    out = pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
+    return out.sort_values(["budget", "marker"], kind="stable").reset_index(drop=True)
+
+
+def money_needed(curve: pd.DataFrame) -> pd.DataFrame:
+    """The reverse view: the least budget that reaches each engagement level on the frontier."""
+    points = curve[(curve["marker"] == "") & (curve["status"] == Status.OPTIMAL.value)]
+    points = points.sort_values("engaged")
+    rising = points["engaged"].diff().fillna(np.inf) > 1e-9 * points["engaged"].abs().max()
+    return points.loc[rising, ["engaged", "budget"]].rename(columns={"budget": "money_needed"}).reset_index(drop=True)

@@ -1,0 +1,171 @@
+"""The whole price of each rule: how much engagement (or money) the plan gives up for it.
+
+The dual of a rule is its local price (per unit, at the margin). The whole price is the difference
+between the optimum without the rule and with it, each solved on the same piecewise curves (segments
+over the wider range, with the narrower floors and caps as fixed segments), so removing a rule never
+lowers the optimum. A rule whose dual is zero costs nothing (the plan stays optimal without it), so
+only rules that bind are re-solved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .curves import Curves
+from .engine import solve
+from .model import Model, formulate, money
+from .optimize import optimize, spend_of
+from .overrides import apply_overrides
+from .plan import Plan
+from .scenario import Scenario
+
+PRICE_COLUMNS = ["rule", "kind", "binding", "whole_price", "unit", "price_text"]
+
+
+@dataclass
+class RuleUnit:
+    """One rule as a person set it, and the rows and bounds of the LP that carry it."""
+
+    label: str
+    kind: str
+    rows: list[int]
+    bounds: np.ndarray  # boolean mask over model.bounds
+    names: list[str]  # names in plan.rules
+
+
+def rule_units(model: Model) -> list[RuleUnit]:
+    """Every rule a person set (scenario rules, siloed, protected stages, the data's own limits) and the
+    growth-cap assumption, each as one unit."""
+    b = model.bounds
+    names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
+    bound_names = (b["family"] + "-" + names[b["touchpoint"].to_numpy(int)] + "-" + b["side"]).to_numpy(object)
+    units: list[RuleUnit] = []
+    none = np.zeros(len(b), dtype=bool)
+
+    def add(label: str, kind: str, rows: list[int], mask: np.ndarray):
+        if rows or mask.any():
+            units.append(RuleUnit(label, kind, rows, mask,
+                                  [model.rows[r].name for r in rows] + bound_names[mask].tolist()))
+
+    for r, rule in enumerate(model.scenario.rules):
+        rows = [k for k, row in enumerate(model.rows) if row.rule == r]
+        labels = [model.rows[k].label for k in rows] or [f"{rule.label}"]
+        add(f"rule {r + 1}: {'; '.join(labels)}" if rows else f"rule {r + 1}: {rule.label}", "scenario rule", rows,
+            (b["rule"] == r).to_numpy())
+    add("siloed planning (each function keeps its share)", "siloed",
+        [k for k, row in enumerate(model.rows) if row.family == "silo"], none)
+    add("every stage keeps today's engaged customers", "stages",
+        [k for k, row in enumerate(model.rows) if row.name.startswith("stage-")], none)
+    data = b[(b["rule"] == -1) & b["family"].isin(["floor", "cap", "change", "lock"])]
+    for (tp, what), group in data.groupby(["touchpoint", "what"], sort=True):
+        mask = none.copy()
+        mask[group.index.to_numpy()] = True
+        add(f"{what} of '{names[tp]}' (data)", "data limit", [], mask)
+    add(f"growth cap assumption (at most {model.scenario.settings.max_growth:g}x today without max_spend)",
+        "assumption", [], (b["family"] == "growth").to_numpy())
+    return units
+
+
+def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None = None,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Whole price of every rule: engaged customers gained (max modes) or money saved (min_spend) without it."""
+    plan = plan or optimize(touchpoints, scenario)
+    if not plan.ok:
+        return pd.DataFrame(columns=PRICE_COLUMNS)
+    tp = apply_overrides(touchpoints, scenario)
+    model = formulate(tp, scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
+    curves = Curves.from_table(tp)
+    x = plan.table["proposed_spend"].to_numpy(float)
+    binding = set(plan.rules.loc[plan.rules["binding"], "name"])
+    lo_w, hi_w = model.limits()
+    units = rule_units(model)
+    records = []
+    for k, unit in enumerate(units):
+        tight_bound = _tight(model, unit.bounds, x, lo_w, hi_w)
+        if not (binding & set(unit.names)) and not tight_bound:
+            price = 0.0
+        else:
+            price = _whole_price(model, curves, unit, x, lo_w, hi_w)
+        records.append((unit.label, unit.kind, bool(binding & set(unit.names)) or price > 0, price))
+        if progress:
+            progress(k + 1, len(units))
+    out = pd.DataFrame(records, columns=["rule", "kind", "binding", "whole_price"])
+    out["unit"] = "engaged" if model.maximise else "money"
+    out["price_text"] = [_words(p, model.maximise) for p in out["whole_price"]]
+    return out[PRICE_COLUMNS]
+
+
+def _tight(model: Model, mask: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+    b = model.bounds[mask]
+    if b.empty:
+        return False
+    i = b["touchpoint"].to_numpy(int)
+    v = b["value"].to_numpy(float)
+    tol = 1e-6 * np.maximum(1.0, np.abs(v))
+    is_lo = b["side"].to_numpy() == "lo"
+    return bool(np.any(np.where(is_lo, (np.abs(v - lo[i]) <= tol) & (x[i] <= lo[i] + tol),
+                                (np.abs(v - hi[i]) <= tol) & (x[i] >= hi[i] - tol))))
+
+
+def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo_w: np.ndarray,
+                 hi_w: np.ndarray) -> float:
+    """Optimum without the unit minus optimum with it, on one shared piecewise curve."""
+    lo_wo, hi_wo = model.limits(~unit.bounds)
+    if unit.kind != "assumption":  # without its cap a touchpoint falls back to the growth assumption
+        growth = model.scenario.settings.max_growth * model.touchpoints[S.SPEND].to_numpy(float)
+        hi_wo = np.minimum(hi_wo, np.maximum(hi_w, growth))
+    seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
+                          also=np.column_stack([lo_w, hi_w]))
+    start = seg.lo[seg.touchpoint] + _offset(seg)
+    end = start + seg.width
+    t = seg.touchpoint
+    tol = 1e-9 * np.maximum(1.0, seg.width)
+    lower = np.where(end <= lo_w[t] + tol, seg.width, 0.0)
+    upper = np.where(start >= hi_w[t] - tol, 0.0, seg.width)
+    with_rule = solve(model, seg, lower=lower, upper=upper)
+    rows = [row for k, row in enumerate(model.rows) if k not in set(unit.rows)]
+    without = solve(model, seg, rows=rows)
+    if not (with_rule.status.is_ok and without.status.is_ok):
+        return float("nan")
+    gain = without.objective - with_rule.objective
+    if not model.maximise:
+        gain = -gain
+    return max(gain, 0.0) if gain > -1e-7 * max(1.0, abs(with_rule.objective)) else gain
+
+
+def _offset(seg) -> np.ndarray:
+    """Money in the earlier segments of the same touchpoint, for each segment."""
+    end = np.cumsum(seg.width)
+    first = np.searchsorted(seg.touchpoint, seg.touchpoint)
+    before = np.concatenate([[0.0], end])[first]
+    return end - seg.width - before
+
+
+def _words(price: float, maximise: bool) -> str:
+    if np.isnan(price):
+        return "could not be priced: the plan without it has no solution"
+    if price <= 0:
+        return "costs nothing: the plan is the same without it"
+    if maximise:
+        return f"costs {money(price)} engaged customers (value-weighted): the plan without it engages that many more"
+    return f"costs {money(price)} of money: the plan without it spends that much less"
+
+
+def attach_whole_prices(plan: Plan, prices: pd.DataFrame, touchpoints: pd.DataFrame) -> Plan:
+    """Add a `whole_price` column to plan.rules (each LP row or bound gets its rule's whole price)."""
+    tp = apply_overrides(touchpoints, plan.scenario)
+    model = formulate(tp, plan.scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
+    by_name = {}
+    for unit, price in zip(rule_units(model), prices["whole_price"], strict=True):
+        for name in unit.names:
+            by_name[name] = price
+    plan.rules["whole_price"] = plan.rules["name"].map(by_name)
+    return plan
+
+
+__all__ = ["PRICE_COLUMNS", "attach_whole_prices", "price_rules", "rule_units", "spend_of"]
