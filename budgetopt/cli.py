@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
-from .io import read_touchpoints, write_plan
+from .frontier import budget_range, frontier
+from .io import read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
 from .optimize import optimize
+from .pricing import price_rules
 from .scenario import Budget, Objective, Scenario, Settings
+from .silos import silo_cost
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 MODES = {"max-engaged": "max_engaged", "min-spend": "min_spend", "target-cpe": "target_cpe"}
@@ -42,7 +47,94 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--solver", default=Settings().solver, help="PuLP solver name (default HiGHS)")
     o.add_argument("--out", help="write the plan here (CSV)")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    r = sub.add_parser("run", help="run a scenario file: write the plan, print the summary and rule prices")
+    r.add_argument("scenario", help="scenario TOML file")
+    r.add_argument("--data", help="touchpoint file to use instead of the scenario's own (may be anywhere)")
+    r.add_argument("--out", help="folder to write plan.csv into")
+    r.add_argument("--force", action="store_true", help="overwrite files in --out")
+    r.add_argument("--no-prices", action="store_true", help="skip the whole price of each rule")
+
+    c = sub.add_parser("compare", help="scenarios side by side")
+    c.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    c.add_argument("--data", help="touchpoint file for every scenario instead of their own")
+
+    f = sub.add_parser("frontier", help="the most engagement reachable at each budget")
+    f.add_argument("scenario", help="scenario TOML file")
+    f.add_argument("--data", help="touchpoint file to use instead of the scenario's own")
+    f.add_argument("--from", dest="start", type=float, default=0.5, help="first budget, x today's (default 0.5)")
+    f.add_argument("--to", dest="stop", type=float, default=1.5, help="last budget, x today's (default 1.5)")
+    f.add_argument("--steps", type=int, default=21, help="number of budgets (default 21)")
+    f.add_argument("--out", help="write the frontier here (CSV)")
+    f.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
+
+
+def _load(scenario_path: str, data: str | None):
+    """The scenario and its touchpoints; the data file comes from --data or, inside the project, the scenario."""
+    scenario = read_scenario(scenario_path)
+    path = data if data else scenario_data_path(scenario, scenario_path)
+    return scenario, read_touchpoints(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario, touchpoints = _load(args.scenario, args.data)
+    plan = optimize(touchpoints, scenario)
+    if scenario.description:
+        print(scenario.description)
+    print(plan.summary_text())
+    if not plan.ok:
+        return EXIT_NO_PLAN
+    if scenario.siloed:
+        print(silo_cost(touchpoints, scenario).text())
+    if not args.no_prices:
+        prices = price_rules(touchpoints, scenario, plan, progress=_progress("pricing rules"))
+        costly = prices[prices["whole_price"] > 0].sort_values("whole_price", ascending=False)
+        print("Whole price of each rule that binds (solved without it):" if len(costly) else
+              "Whole price of the rules: none costs anything")
+        for row in costly.itertuples():
+            print(f"  - {row.rule}: {row.price_text}")
+    if args.out:
+        path = write_plan(plan, Path(args.out) / "plan.csv", force=args.force)
+        print(f"Plan written to {path}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    plans, names = [], []
+    for path in args.scenarios:
+        scenario, touchpoints = _load(path, args.data)
+        plans.append(optimize(touchpoints, scenario))
+        names.append(Path(path).stem)
+    print(format_compare(compare(plans, names)).to_string())
+    return EXIT_OK if all(p.ok for p in plans) else EXIT_NO_PLAN
+
+
+def _frontier(args: argparse.Namespace) -> int:
+    if args.steps < 2 or args.start < 0 or args.stop <= args.start:
+        raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
+    scenario, touchpoints = _load(args.scenario, args.data)
+    budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
+    curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
+    shown = curve.assign(
+        budget=curve["budget"].map("{:,.0f}".format), engaged=curve["engaged"].map("{:,.0f}".format),
+        engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
+        marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
+    print(shown.to_string(index=False))
+    if args.out:
+        path = write_table(curve, args.out, force=args.force)
+        print(f"Frontier written to {path}")
+    return EXIT_OK
+
+
+def _progress(what: str):
+    def report(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{what}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 4) == 0:
+            print(f"{what}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return report
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -60,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
         touchpoints = read_touchpoints(args.data)
         if args.command == "validate":
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
@@ -82,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BudgetOptError as exc:
         print(f"budgetopt: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier}
 
 
 def _pydantic_words(exc: Exception) -> str:

@@ -65,6 +65,12 @@ def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:
     return path
 
 
+def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
+    """Any result table as CSV (safe against formula injection, atomic)."""
+    safe = neutralise(table)
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
+
+
 def write_plan(plan, path: str | os.PathLike, force: bool = False) -> Path:
     """Write the plan table as CSV (safe against formula injection, atomic)."""
     table = neutralise(plan.table)

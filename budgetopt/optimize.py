@@ -25,7 +25,7 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
     crossed = lo > hi + 1e-9 * np.maximum(1.0, hi)
     if crossed.any():
         return _no_plan(model, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint",
-                        explain_infeasible(model, curves), {})
+                        *explain_infeasible(model, curves), {})
     seg = curves.segments(lo, hi, scenario.settings.segments)
     sol = solve(model, seg)
     passes = [sol]
@@ -38,9 +38,9 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes)}
     if sol.status is Status.INFEASIBLE:
-        return _no_plan(model, sol.status, "no plan satisfies every rule", explain_infeasible(model, curves), stats)
+        return _no_plan(model, sol.status, "no plan satisfies every rule", *explain_infeasible(model, curves), stats)
     if not sol.status.is_ok:
-        return _no_plan(model, sol.status, sol.message, [], stats)
+        return _no_plan(model, sol.status, sol.message, [], [], stats)
     return _plan(model, curves, seg, sol, stats)
 
 
@@ -161,10 +161,14 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     return out[RULE_COLUMNS]
 
 
-def _price_words(price: float, unit: str, maximise: bool, binding: bool) -> str:
+def _price_words(price: float, unit: str, maximise: bool, binding: bool, family: str = "") -> str:
     """'costs 41.2 engaged customers per 1,000 of budget it ties up' and the like."""
     if not binding:
         return "does not bind: costs nothing"
+    if family == "budget":
+        return f"each extra 1,000 of budget would engage {price * 1000:,.1f} more customers"
+    if family == "target":
+        return f"each engaged customer less in the target would save {price:,.2f}"
     if maximise and unit == MONEY:
         return f"costs {price * 1000:,.1f} engaged customers per 1,000 of money it ties up"
     if maximise and unit == ENGAGED:
@@ -174,7 +178,8 @@ def _price_words(price: float, unit: str, maximise: bool, binding: bool) -> str:
     return f"costs {price:,.2f} of spend per engaged customer it requires"
 
 
-def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], stats: dict) -> Plan:
+def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], advice: list[str],
+             stats: dict) -> Plan:
     tp = model.touchpoints
     table = pd.DataFrame({S.TOUCHPOINT: tp[S.TOUCHPOINT], S.FUNCTION: tp[S.FUNCTION], S.CHANNEL: tp[S.CHANNEL],
                           S.STAGE: tp[S.STAGE], "current_spend": tp[S.SPEND], "proposed_spend": np.nan,
@@ -184,4 +189,4 @@ def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], s
                           S.VALUE: tp[S.VALUE]})[PLAN_COLUMNS]
     rules = pd.DataFrame(columns=RULE_COLUMNS)
     return Plan(status, message, model.scenario, table, rules, model.budget, float("nan"), float("nan"),
-                conflicts, stats, tp)
+                conflicts, stats, tp, advice)

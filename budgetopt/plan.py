@@ -38,6 +38,8 @@ class Plan:
     stats: dict = field(default_factory=dict)
     inputs: pd.DataFrame | None = None
     """The touchpoint table as used (after the scenario's overrides)."""
+    advice: list[str] = field(default_factory=list)
+    """When no plan exists: what the conflicting rules add up to, and single changes that would make a plan."""
 
     @property
     def ok(self) -> bool:
@@ -96,7 +98,10 @@ class Plan:
         """The printed summary: figures, transfers and binding rules in plain words."""
         lines = [f"Scenario: {self.scenario.name}", f"Status: {self.status.value} - {self.message}"]
         if not self.ok:
+            if self.conflicts:
+                lines.append("These rules cannot all hold together:")
             lines += [f"  - {c}" for c in self.conflicts]
+            lines += [f"  {a[0].upper()}{a[1:]}" for a in self.advice]
             return "\n".join(lines)
         s = self.summary()
         mode = self.scenario.objective.mode
@@ -127,7 +132,8 @@ class Plan:
 
 
 def _line(label: str, today: float, plan: float, digits: int = 0) -> str:
-    pct = f"{plan / today - 1:+.1%}" if today else ""
+    change = plan / today - 1 if today else float("nan")
+    pct = "" if not today else "0.0%" if abs(change) < 0.0005 else f"{change:+.1%}"
     return f"{label:28}{today:>16,.{digits}f}{plan:>16,.{digits}f}{pct:>10}"
 
 
