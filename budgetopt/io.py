@@ -124,9 +124,16 @@ def write_scenario(scenario: Scenario, path: str | os.PathLike, force: bool = Fa
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force)
 
 
+PROJECT_MARKERS = ("pyproject.toml", ".git", ".budgetopt")
+
+
 def project_root(scenario_path: Path) -> Path:
-    """The folder a scenario may read data from: the project (parent of `scenarios/`) or its own folder."""
+    """The folder a scenario may read data from: the nearest folder above it that holds pyproject.toml,
+    .git or .budgetopt; else the parent of its `scenarios/` folder; else its own folder."""
     folder = scenario_path.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
     return folder.parent if folder.name == "scenarios" else folder
 
 

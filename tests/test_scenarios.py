@@ -1,0 +1,256 @@
+"""Scenario files, overrides, shipped scenarios, silos, frontier, rule prices and infeasibility explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, table
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import budgetopt as bo
+from budgetopt.cli import main
+from budgetopt.frontier import budget_range, frontier, money_needed
+from budgetopt.io import parse_scenario, read_scenario, scenario_data_path, scenario_toml, write_scenario
+from budgetopt.pricing import price_rules
+from budgetopt.scenario import NewTouchpoint, Override
+from budgetopt.silos import silo_cost, value_engaged
+
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+NAMES = {p.stem for p in SHIPPED}
+
+
+def load(path: Path):
+    scenario = read_scenario(path)
+    return scenario, bo.read_touchpoints(scenario_data_path(scenario, path))
+
+
+def test_every_issue_scenario_ships():
+    assert {"baseline", "cut-10-protect-service", "same-engagement-for-less", "horizontal-vs-siloed",
+            "shift-to-digital", "protect-the-journey", "tv-dearer", "listening-team"} <= NAMES
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenario_runs_and_makes_sense(path):
+    scenario, tp = load(path)
+    assert scenario.description, "every shipped scenario says in one line what it asks"
+    plan = bo.optimize(tp, scenario)
+    assert plan.ok, plan.conflicts
+    s = plan.summary()
+    today_value = float((tp["engaged"] * tp["value"]).sum())
+    if scenario.objective.mode is bo.Mode.MIN_SPEND:
+        assert s["proposed_spend"] < s["current_spend"]  # it saves money
+        assert s["proposed_value"] >= today_value * (1 - 1e-9)  # at today's engagement
+    else:
+        assert s["proposed_spend"] == pytest.approx(scenario.budget.amount(s["current_spend"]), rel=1e-9)
+    if scenario.budget.change is None and scenario.objective.mode is bo.Mode.MAX_ENGAGED and not scenario.overrides \
+            and not scenario.add_touchpoints:
+        assert s["proposed_value"] >= today_value  # today is allowed, so the plan does at least as well
+
+
+def test_cut_10_protect_service_keeps_its_promises():
+    scenario, tp = load(ROOT / "scenarios" / "cut-10-protect-service.toml")
+    plan = bo.optimize(tp, scenario)
+    by = plan.by("function").set_index("function")
+    assert by.loc["service", "proposed_spend"] >= by.loc["service", "current_spend"] * (1 - 1e-9)
+    tv = plan.table.set_index("touchpoint").loc["TV prime time"]
+    assert tv["proposed_spend"] <= 0.7 * tv["current_spend"] * (1 + 1e-9)
+
+
+def test_shift_to_digital_meets_its_share():
+    scenario, tp = load(ROOT / "scenarios" / "shift-to-digital.toml")
+    plan = bo.optimize(tp, scenario)
+    digital = plan.table["digital"] == "yes"
+    assert plan.table.loc[digital, "proposed_spend"].sum() >= 0.7 * plan.table["proposed_spend"].sum() * (1 - 1e-9)
+    assert plan.binding_rules["name"].str.startswith("min_share").any()
+
+
+def test_protect_the_journey_keeps_every_stage():
+    scenario, tp = load(ROOT / "scenarios" / "protect-the-journey.toml")
+    plan = bo.optimize(tp, scenario)
+    stages = plan.by("stage").set_index("stage")
+    assert (stages["proposed_engaged"] >= stages["current_engaged"] * (1 - 1e-9)).all()
+
+
+def test_tv_dearer_lowers_tv_engagement_and_listening_team_is_added():
+    scenario, tp = load(ROOT / "scenarios" / "tv-dearer.toml")
+    plan = bo.optimize(tp, scenario)
+    tv_today = tp.loc[tp["channel"] == "tv", "engaged"].sum()
+    assert plan.table.loc[plan.table["channel"] == "tv", "current_engaged"].sum() == pytest.approx(tv_today / 1.2)
+    scenario, tp = load(ROOT / "scenarios" / "listening-team.toml")
+    plan = bo.optimize(tp, scenario)
+    team = plan.table.set_index("touchpoint").loc["Social listening team"]
+    assert team["current_spend"] == 0 and team["proposed_spend"] == pytest.approx(300_000)  # CPE 1.8 beats the margin
+    assert team["proposed_engaged"] == pytest.approx(300_000 / 1.8)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_siloed_never_beats_horizontal(path):
+    scenario, tp = load(path)
+    cost = silo_cost(tp, scenario)
+    assert cost.horizontal.ok
+    if not cost.vertical.ok:  # e.g. a 10 % cut with service protected cannot be planned in silos at all
+        assert "could not be priced" in cost.text()
+        return
+    # both plans are within 0.1 % of their smooth optimum, and the siloed optimum is never higher
+    assert value_engaged(cost.horizontal) >= value_engaged(cost.vertical) * (1 - 1e-3)
+    assert cost.engaged_at_same_budget >= -1e-3 * value_engaged(cost.vertical)
+    assert cost.money_at_same_engagement >= -1e-3 * cost.vertical.table["proposed_spend"].sum()
+
+
+def test_silo_cost_on_the_sample_is_large_and_in_words(sample):
+    cost = silo_cost(sample, bo.Scenario())
+    assert cost.engaged_at_same_budget > 100_000
+    assert cost.money_at_same_engagement > 1_000_000
+    assert "What the silos cost" in cost.text()
+
+
+def test_frontier_rises_is_concave_and_passes_today(sample):
+    budgets = budget_range(sample, 0.5, 1.5, 11)
+    curve = frontier(sample, bo.Scenario(), budgets)
+    points = curve[curve["marker"] == ""]
+    assert (points["status"] == "optimal").all()
+    e, b = points["engaged"].to_numpy(), points["budget"].to_numpy()
+    assert (np.diff(e) >= -1e-6 * e[:-1]).all()
+    slopes = np.diff(e) / np.diff(b)
+    assert (np.diff(slopes) <= 1e-9 * np.abs(slopes[:-1]) + 1e-9).all()  # concave
+    today = curve[curve["marker"] == "today"].iloc[0]
+    at_today = points.loc[np.isclose(b, today["budget"]), "engaged"].iloc[0]
+    assert at_today >= today["engaged"] * (1 - 1e-9)
+    assert set(curve["marker"]) == {"", "today", "plan"}
+    reverse = money_needed(curve)
+    assert (np.diff(reverse["money_needed"]) > 0).all()
+
+
+def test_frontier_reports_infeasible_budgets(sample):
+    curve = frontier(sample, bo.Scenario(), [1_000_000.0, 14_045_000.0])
+    assert list(curve.loc[curve["marker"] == "", "status"]) == ["infeasible", "optimal"]
+
+
+def test_rule_prices_hand_solved():
+    tp = table(function=["m", "s"], spend=[100, 100], engaged=[10, 20], curve=["linear", "linear"],
+               max_spend=[300, 300])
+    scenario = bo.Scenario(rules=(bo.Rule(group="function", member="m", min_spend=120),
+                                  bo.Rule(group="function", member="s", max_spend=250)))
+    prices = price_rules(tp, scenario).set_index("rule")
+    floor = prices.loc[[r for r in prices.index if r.startswith("rule 1")][0]]
+    cap = prices.loc[[r for r in prices.index if r.startswith("rule 2")][0]]
+    # with the floor A=120, B=80: 28 engaged; without it all 200 go to B: 40
+    assert floor["whole_price"] == pytest.approx(12)
+    assert cap["whole_price"] == 0 and not cap["binding"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_removing_a_binding_rule_never_lowers_the_optimum(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 8))
+    s0 = rng.uniform(1e3, 1e5, n)
+    tp = bo.validate_touchpoints(pd.DataFrame({
+        "touchpoint": [f"t{i}" for i in range(n)], "function": rng.choice(["a", "b", "c"], n), "channel": "c",
+        "spend": s0, "engaged": s0 / rng.uniform(1, 50, n), "curve": rng.choice(["power", "linear"], n),
+        "elasticity": rng.uniform(0.3, 0.9, n), "max_change": rng.choice([np.nan, 0.4], n)}))
+    rules = tuple(bo.Rule(group="function", member=f, min_change=float(rng.uniform(-0.3, 0.1)))
+                  for f in sorted(set(tp["function"])))
+    for mode in ("max_engaged", "min_spend"):
+        scenario = bo.Scenario(rules=rules, objective=bo.Objective(mode=mode))
+        if not bo.optimize(tp, scenario).ok:
+            continue
+        prices = price_rules(tp, scenario)
+        assert (prices["whole_price"] >= -1e-7 * (s0.sum())).all(), prices
+
+
+def test_infeasible_scenario_names_exactly_the_conflicting_rules():
+    path = ROOT / "tests" / "scenarios" / "conflict.toml"
+    scenario, tp = load(path)
+    plan = bo.optimize(tp, scenario)
+    assert plan.status is bo.Status.INFEASIBLE
+    assert plan.conflicts == [
+        "budget: exactly 9,000,000",
+        "function 'marketing': at least 4,100,000",
+        "function 'sales': at least 3,900,000",
+        "max_change of 'Call centre': at least 410,000",
+        "lock of 'Field technicians': at least 400,000",
+        "lock of 'Doorstep delivery service': at least 250,000",
+    ]
+    advice = "\n".join(plan.advice)
+    assert "the floors in this set add up to 9,060,000; the budget is 9,000,000" in advice
+    # every floor in the set add up with the others outside it (TV prime time 1,260,000, ...) to 9,110,000
+    assert "budget at least 9,110,00" in advice
+    assert "function 'marketing' at least 3,989,99" in advice
+
+
+def test_round_trip_and_unknown_keys(tmp_path):
+    scenario = bo.Scenario(
+        name="All of it", description='with "quotes"', data="../data/x.csv", budget=bo.Budget(change=-0.1),
+        objective=bo.Objective(mode="min_spend", target_change=0.05), siloed=True, protect_stages=True,
+        rules=(bo.Rule(group="function", member="service", min_change=0.0), bo.Rule(tag="digital", min_share=0.4),
+               bo.Rule(touchpoint="TV", lock=True, name="TV contract")),
+        overrides=(Override(group="channel", member="tv", cpe_multiplier=1.2),
+                   Override(touchpoint="Chat", remove=True)),
+        add_touchpoints=(NewTouchpoint(touchpoint="Team", function="service", channel="social", cpe=2,
+                                       max_spend=1000, tags={"digital": "yes"}),),
+        settings=bo.Settings(segments=20, refine=False))
+    assert parse_scenario(scenario_toml(scenario)) == scenario
+    path = write_scenario(scenario, tmp_path / "s.toml")
+    assert read_scenario(path) == scenario
+    with pytest.raises(bo.BudgetOptError, match="already exists"):
+        write_scenario(scenario, path)
+    with pytest.raises(bo.ScenarioError, match=r"budget\.chnge: unknown key; allowed here: total, change, at_most"):
+        parse_scenario("[budget]\nchnge = 1", "s.toml")
+    with pytest.raises(bo.ScenarioError, match="s.toml"):
+        parse_scenario("mode = 3", "s.toml")
+
+
+def test_data_outside_the_project_is_refused(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    path = tmp_path / "scenarios" / "evil.toml"
+    path.write_text('data = "../../../etc/passwd"\n')
+    with pytest.raises(bo.ScenarioError, match="outside the project folder"):
+        scenario_data_path(read_scenario(path), path)
+    path.write_text('data = "/etc/passwd"\n')
+    with pytest.raises(bo.ScenarioError, match="outside the project folder"):
+        scenario_data_path(read_scenario(path), path)
+    assert main(["run", str(path)]) == 2
+
+
+def test_overrides_change_the_data_not_the_file(sample):
+    scenario = bo.Scenario(overrides=(Override(touchpoint="Live chat", engaged_multiplier=1.15),
+                                      Override(touchpoint="Podcast", remove=True),
+                                      Override(group="function", member="pr", lock=True)))
+    plan = bo.optimize(sample, scenario)
+    t = plan.table.set_index("touchpoint")
+    assert "Podcast" not in t.index
+    chat = sample.set_index("touchpoint").loc["Live chat", "engaged"]
+    assert t.loc["Live chat", "current_engaged"] == pytest.approx(chat * 1.15)
+    pr = plan.table["function"] == "pr"
+    assert np.allclose(plan.table.loc[pr, "proposed_spend"], plan.table.loc[pr, "current_spend"])
+    assert "Podcast" in set(sample["touchpoint"])
+    with pytest.raises(bo.ScenarioError, match="no touchpoint named 'Podkast'"):
+        bo.optimize(sample, bo.Scenario(overrides=(Override(touchpoint="Podkast", remove=True),)))
+
+
+def test_cli_run_compare_frontier(tmp_path, capsys):
+    shipped = ROOT / "scenarios"
+    assert main(["run", str(shipped / "cut-10-protect-service.toml"), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "Whole price of each rule" in out and (tmp_path / "out" / "plan.csv").exists()
+    assert main(["run", str(shipped / "horizontal-vs-siloed.toml"), "--no-prices"]) == 0
+    assert "What the silos cost" in capsys.readouterr().out
+    assert main(["compare", *(str(shipped / f"{n}.toml") for n in
+                              ("baseline", "cut-10-protect-service", "same-engagement-for-less"))]) == 0
+    out = capsys.readouterr().out
+    for words in ("budget", "engaged", "average CPE", "marginal CPE", "money moved across functions",
+                  "spend: service", "rules that bind"):
+        assert words in out
+    csv = tmp_path / "frontier.csv"
+    assert main(["frontier", str(shipped / "baseline.toml"), "--from", "0.5", "--to", "1.5", "--steps", "5",
+                 "--out", str(csv)]) == 0
+    captured = capsys.readouterr()
+    assert "TODAY" in captured.out and "PLAN" in captured.out and "frontier: 5/5" in captured.err
+    curve = pd.read_csv(csv)
+    assert {"budget", "engaged"} <= set(curve.columns) and len(curve) == 7
+    assert main(["run", str(ROOT / "tests" / "scenarios" / "conflict.toml")]) == 1
