@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
-from .frontier import budget_range, frontier
+from .frontier import budget_range, frontier, money_needed
 from .io import read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
 from .optimize import optimize
 from .pricing import price_rules
@@ -121,6 +121,10 @@ def _frontier(args: argparse.Namespace) -> int:
         engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
         marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
     print(shown.to_string(index=False))
+    reverse = money_needed(curve)
+    print("\nThe reverse view, money needed for each engagement level:")
+    print(reverse.assign(engaged=reverse["engaged"].map("{:,.0f}".format),
+                         money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:
         path = write_table(curve, args.out, force=args.force)
         print(f"Frontier written to {path}")
