@@ -189,3 +189,17 @@ def test_new_touchpoint_with_zero_spend_uses_its_cpe():
     plan = bo.optimize(tp, Scenario())
     assert spend(plan)[1] == 50
     assert np.isclose(plan.table["proposed_engaged"].iloc[1], 25)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("solver", bo.available_solvers())
+def test_every_available_pulp_solver_gives_the_same_plan_and_duals(solver):
+    plan = bo.optimize(lin(), Scenario(settings=bo.Settings(solver=solver)))
+    assert spend(plan) == [50, 150]
+    assert plan.marginal_cpe == pytest.approx(10)
+    assert price(plan, "cap-B-hi") == pytest.approx(0.1)
+
+
+def test_unknown_solver_is_a_clear_error():
+    with pytest.raises(bo.SolverError, match="available here"):
+        bo.optimize(lin(), Scenario(settings=bo.Settings(solver="NoSuchSolver")))
