@@ -75,9 +75,14 @@ def solver_versions() -> dict[str, str]:
     return out
 
 
-def _make_solver(name: str, time_limit: float | None):
+RELAXED_TOLERANCE = 1e-6
+"""When HiGHS calls an LP infeasible at its default primal tolerance (1e-7), it is solved once more at
+1e-6: a plan pinned to a single point (e.g. siloed with locks) can miss the default by rounding alone."""
+
+
+def _make_solver(name: str, time_limit: float | None, **options):
     try:
-        solver = pulp.getSolver(name, msg=False, timeLimit=time_limit)
+        solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
         raise SolverError(f"unknown solver '{name}'; available here: {', '.join(available_solvers())}") from exc
     if not solver.available():
@@ -152,8 +157,12 @@ def _solve(model: Model, seg: Segments, rows: list[Row] | None, feasibility_only
     solver = _make_solver(settings.solver, settings.time_limit)
     started = time.perf_counter()
     prob.solve(solver)
-    solve_seconds = time.perf_counter() - started
     status, message = _status(prob)
+    if status is Status.INFEASIBLE and _highs_like(settings.solver):
+        prob.solve(_make_solver(settings.solver, settings.time_limit,
+                                primal_feasibility_tolerance=RELAXED_TOLERANCE))
+        status, message = _status(prob)
+    solve_seconds = time.perf_counter() - started
     values = np.array([v.varValue or 0.0 for v in variables.tolist()], dtype=float)
     duals = np.zeros(len(rows))
     for r, constraint in kept:

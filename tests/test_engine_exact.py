@@ -203,3 +203,20 @@ def test_every_available_pulp_solver_gives_the_same_plan_and_duals(solver):
 def test_unknown_solver_is_a_clear_error():
     with pytest.raises(bo.SolverError, match="available here"):
         bo.optimize(lin(), Scenario(settings=bo.Settings(solver="NoSuchSolver")))
+
+
+def test_a_plan_pinned_to_todays_point_is_found():
+    """Found by hypothesis: siloed min-spend with three locks leaves only today's allocation, which the
+    refined LP missed by rounding at HiGHS's default tolerance."""
+    import pandas as pd
+
+    raw = pd.DataFrame({
+        "touchpoint": ["t0", "t1", "t2", "t3", "t4"], "function": ["m", "m", "s", "m", "v"], "channel": "c",
+        "spend": [59186.97, 82780.55, 12577.43, 38365.53, 19439.97],
+        "engaged": [3598.404, 76716.266, 129.293, 3547.591, 207.949], "locked": ["", "yes", "", "yes", "yes"],
+        "max_change": [None, None, 0.5, 0.5, 0.5], "curve": ["power", "power", "power", "saturating", "saturating"],
+        "elasticity": [0.477, 0.481, 0.353, 0.298, 0.914],
+        "saturation": [None, None, None, 4875.52108019480783696, 623.33760351200237437], "value": [1, 1, 1, 2, 2]})
+    plan = bo.optimize(bo.validate_touchpoints(raw), Scenario(siloed=True, objective=Objective(mode="min_spend")))
+    assert plan.ok
+    assert plan.table["proposed_spend"].tolist() == pytest.approx(raw["spend"].tolist(), rel=1e-6)
