@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from .errors import BudgetOptError, InputError
-from .io import read_touchpoints, write_plan
+from .export import FORMATS
+from .io import format_of, read_touchpoints, write_plan
 from .optimize import optimize
 from .scenario import Budget, Objective, Scenario, Settings
 
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--protect-stages", action="store_true", help="every stage keeps today's engaged customers")
     o.add_argument("--segments", type=int, default=Settings().segments, help="segments per response curve")
     o.add_argument("--solver", default=Settings().solver, help="PuLP solver name (default HiGHS)")
-    o.add_argument("--out", help="write the plan here (CSV)")
+    o.add_argument("--out", help="write the plan here: .csv, .xlsx or .json (the extension picks the format)")
+    o.add_argument("--format", choices=FORMATS, help="format of --out when its name has no known extension")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
 
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "format", None) and not args.out:
+            raise BudgetOptError("--format says how to write --out; give --out too")
+        if getattr(args, "out", None):
+            format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
         touchpoints = read_touchpoints(args.data)
         if args.command == "validate":
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
@@ -73,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not plan.ok:
             return EXIT_NO_PLAN
         if args.out:
-            path = write_plan(plan, args.out, force=args.force)
+            path = write_plan(plan, args.out, force=args.force, inputs=touchpoints, source=args.data,
+                              fmt=args.format)
             print(f"Plan written to {path}")
         return EXIT_OK
     except InputError as exc:
