@@ -9,6 +9,7 @@ inputs and the scenario, so `replay_document` re-runs the plan.
 
 from __future__ import annotations
 
+import hashlib
 import io as _bytes_io
 import json
 import re
@@ -65,7 +66,7 @@ LABEL = {
     "current_spend": "Current spend", "proposed_spend": "Proposed spend", "change": "Change",
     "change_pct": "Change %", "current_engaged": "Engaged today", "proposed_engaged": "Engaged planned",
     "current_cpe": "Average CPE today", "proposed_cpe": "Average CPE planned", "marginal_cpe": "Marginal CPE",
-    "lower_limit": "Lowest allowed spend", "upper_limit": "Highest allowed spend", S.VALUE: "Value per engaged",
+    "lower_limit": "Lowest allowed spend", "upper_limit": "Highest allowed spend", S.VALUE: "Value",
     S.CURVE: "Curve", S.ELASTICITY: "Elasticity", S.SATURATION: "Saturation", S.MIN_SPEND: "Min spend",
     S.MAX_SPEND: "Max spend", S.LOCKED: "Locked", S.MAX_CHANGE: "Max change", S.SPEND: "Spend",
     S.ENGAGED: "Engaged", S.CPE: "CPE", "share_current": "Share today", "share_proposed": "Share planned",
@@ -103,6 +104,11 @@ class Provenance:
     source_sha256: str | None = None
     created: datetime | None = None
 
+    @classmethod
+    def of_bytes(cls, name: str | None, data: bytes) -> Provenance:
+        """The provenance of an input given as bytes (e.g. an upload): its name and SHA-256."""
+        return cls(name, hashlib.sha256(data).hexdigest())
+
     def stamped(self) -> Provenance:
         """This provenance with the export time set (now, in UTC, unless given)."""
         return self if self.created else replace(self, created=datetime.now(UTC).replace(microsecond=0))
@@ -113,12 +119,13 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "string":
             text = column.astype("string")
             risky = text.str.contains(S.GUARDED, regex=True).fillna(False).astype(bool)
-            if risky.any():
-                out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
+            out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
         elif kind.startswith("mixed"):  # text among other values: only the text is guarded
             out.isetitem(i, column.map(_guard).astype(object))
     out.columns = [_guard(c) for c in out.columns]
@@ -131,8 +138,8 @@ def _guard(text: object) -> object:
 
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
     if not plan.ok:
-        raise BudgetOptError(f"there is no plan to export (status: {plan.status.value}: {plan.message}); "
-                             "relax the conflicting rules first")
+        raise BudgetOptError(f"there is no plan to export (status {plan.status.value}: {plan.message}); "
+                             "export once the scenario has a plan")
     missing = sorted(set(plan.table[S.TOUCHPOINT]) - set(inputs[S.TOUCHPOINT]))
     if missing:
         raise BudgetOptError("the inputs given with the plan are not the plan's: they lack "
@@ -375,19 +382,18 @@ def _table(ws: Worksheet, frame: pd.DataFrame, top: int = 1, totals: Mapping[str
         cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(j)].width = _width(frame, column, _label(column))
-    for i, row in enumerate(_cells(frame), start=top + 1):
-        for j, value in enumerate(row, start=1):
-            ws.cell(row=i, column=j, value=value)
+    for row in _cells(frame):  # the header is on row `top`, so append writes from row top + 1
+        ws.append(row)
     last = top + len(frame)
-    for j, column in enumerate(columns, start=1):
-        fmt = _format(frame, column)
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=top + 1, max_row=last + (totals is not None), min_col=j, max_col=j):
-                cell.number_format = fmt
     if totals is not None:
-        for j, column in enumerate(columns, start=1):
-            cell = ws.cell(row=last + 1, column=j, value=_safe(totals.get(column)))
+        ws.append([_safe(totals.get(column)) for column in columns])
+        for cell in ws[last + 1]:
             cell.font = _HEAD_FONT
+    formats = [_format(frame, column) for column in columns]
+    for row in ws.iter_rows(min_row=top + 1, max_row=ws.max_row, max_col=len(columns)):
+        for cell, fmt in zip(row, formats, strict=True):
+            if fmt:
+                cell.number_format = fmt
     if filters and columns:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(last, top + 1)}"
     if freeze:

@@ -147,7 +147,10 @@ def export_plan(plan: Plan, out_dir: str | os.PathLike, formats: Iterable[str] |
                 force: bool = False, *, inputs: pd.DataFrame, source: str | os.PathLike | Provenance | None = None,
                 stem: str = "plan") -> list[Path]:
     """Write out_dir/plan.xlsx, plan.csv and plan.json (or the formats asked for, e.g. 'xlsx,csv') as one step:
-    every file is built before any is written, and none is written if one exists and force is not set."""
+    every file is built before any is written, and none is written if one exists and force is not set.
+
+    `inputs` is the touchpoint table exactly as `optimize` received it (the Inputs sheet shows it, and
+    `replay` runs optimize(inputs, scenario) on it); `source` is the input file, or a Provenance."""
     provenance = _provenance(source)
     files = {Path(out_dir) / f"{stem}.{fmt}": plan_bytes(plan, fmt, inputs=inputs, provenance=provenance)
              for fmt in check_formats(formats)}

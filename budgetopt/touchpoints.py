@@ -56,7 +56,7 @@ def _header(name: object) -> str:
 
 
 def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
-    """Read what budgetopt exports (plan.csv, the Plan and Inputs sheets) as input; other tables pass unchanged.
+    """Read what budgetopt exports (plan.csv, the workbook's Inputs sheet) as input; other tables pass unchanged.
 
     - The apostrophe the export puts before text starting with =, +, -, @, tab or CR (the formula guard) is
       dropped, in cells and headers: `'=HYPERLINK(...)` reads back as the name `=HYPERLINK(...)`.

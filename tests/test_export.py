@@ -155,9 +155,11 @@ def test_json_keeps_text_as_it_is(hostile):
 
 def test_neutralise_guards_tab_cr_and_apostrophes_and_leaves_numbers():
     frame = pd.DataFrame({"text": ["\tx", "\rx", "'-x", "x-1", None], "mixed": [-1.5, "-1", 2, "ok", None],
-                          "number": [-1.0, 2.0, np.nan, -3.0, 0.0]})
+                          "number": [-1.0, 2.0, np.nan, -3.0, 0.0],
+                          "category": pd.Categorical(["=a", "b", "=a", "b", "b"])})
     out = export.neutralise(frame)
     assert out["text"].tolist()[:4] == ["'\tx", "'\rx", "''-x", "x-1"]
+    assert out["category"].tolist()[:2] == ["'=a", "b"]
     assert out["mixed"].tolist()[:4] == [-1.5, "'-1", 2, "ok"]
     assert out["number"].dtype == float and out["number"].iloc[0] == -1.0
 
@@ -355,6 +357,13 @@ def test_rollups_transfers_rules_and_inputs(book, cut, sample):
     ws = wb["Inputs"]
     head = [c.value for c in ws[1]]
     assert ws.max_row == len(sample) + 1 and {"Spend", "Engaged", "CPE", "Curve", "Locked", "Digital"} <= set(head)
+
+
+def test_the_inputs_sheet_reads_back_as_the_same_input(book, sample):
+    path, _ = book
+    again = bo.validate_touchpoints(pd.read_excel(path, sheet_name="Inputs"))
+    assert set(again.columns) == set(sample.columns)
+    pd.testing.assert_frame_equal(again, sample[again.columns], check_exact=False, rtol=1e-12)
 
 
 def test_about_sheet_says_where_the_plan_came_from(book, cut):
