@@ -2,11 +2,12 @@
 
 from .engine import Status, available_solvers
 from .errors import BudgetOptError, InputError, Problem, ScenarioError, SolverError
-from .io import read_touchpoints, write_plan
+from .export import Provenance, plan_csv_bytes, plan_json_bytes, plan_xlsx_bytes
+from .io import export_plan, read_touchpoints, replay, write_plan
 from .optimize import optimize
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Rule, Scenario, Settings
-from .touchpoints import validate_touchpoints
+from .touchpoints import plan_as_input, validate_touchpoints
 
 __version__ = "0.1.0"
 
@@ -14,4 +15,6 @@ __all__ = [
     "Budget", "BudgetOptError", "InputError", "Mode", "Objective", "Plan", "Problem", "Rule", "Scenario",
     "ScenarioError", "Settings", "SolverError", "Status", "available_solvers", "optimize", "read_touchpoints",
     "validate_touchpoints", "write_plan", "__version__",
+    # export (issue 5)
+    "Provenance", "export_plan", "plan_as_input", "plan_csv_bytes", "plan_json_bytes", "plan_xlsx_bytes", "replay",
 ]

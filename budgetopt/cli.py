@@ -9,8 +9,9 @@ from pathlib import Path
 
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
+from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
-from .io import read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
+from .io import export_plan, format_of, read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
 from .optimize import optimize
 from .pricing import price_rules
 from .scenario import Budget, Objective, Scenario, Settings
@@ -45,13 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--protect-stages", action="store_true", help="every stage keeps today's engaged customers")
     o.add_argument("--segments", type=int, default=Settings().segments, help="segments per response curve")
     o.add_argument("--solver", default=Settings().solver, help="PuLP solver name (default HiGHS)")
-    o.add_argument("--out", help="write the plan here (CSV)")
+    o.add_argument("--out", help="write the plan here: .csv, .xlsx or .json (the extension picks the format)")
+    o.add_argument("--format", choices=FORMATS, help="format of --out when its name has no known extension")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     r = sub.add_parser("run", help="run a scenario file: write the plan, print the summary and rule prices")
     r.add_argument("scenario", help="scenario TOML file")
     r.add_argument("--data", help="touchpoint file to use instead of the scenario's own (may be anywhere)")
-    r.add_argument("--out", help="folder to write plan.csv into")
+    r.add_argument("--out", help="folder to write the plan into (plan.xlsx, plan.csv, plan.json)")
+    r.add_argument("--format", default=",".join(FORMATS), help="formats to write, e.g. xlsx,csv,json (default all)")
     r.add_argument("--force", action="store_true", help="overwrite files in --out")
     r.add_argument("--no-prices", action="store_true", help="skip the whole price of each rule")
 
@@ -71,14 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(scenario_path: str, data: str | None):
-    """The scenario and its touchpoints; the data file comes from --data or, inside the project, the scenario."""
+    """The scenario, its touchpoints and the data file (from --data or, inside the project, the scenario)."""
     scenario = read_scenario(scenario_path)
     path = data if data else scenario_data_path(scenario, scenario_path)
-    return scenario, read_touchpoints(path)
+    return scenario, read_touchpoints(path), path
 
 
 def _run(args: argparse.Namespace) -> int:
-    scenario, touchpoints = _load(args.scenario, args.data)
+    scenario, touchpoints, data_path = _load(args.scenario, args.data)
     plan = optimize(touchpoints, scenario)
     if scenario.description:
         print(scenario.description)
@@ -95,15 +98,15 @@ def _run(args: argparse.Namespace) -> int:
         for row in costly.itertuples():
             print(f"  - {row.rule}: {row.price_text}")
     if args.out:
-        path = write_plan(plan, Path(args.out) / "plan.csv", force=args.force)
-        print(f"Plan written to {path}")
+        for path in export_plan(plan, args.out, args.format, force=args.force, source=data_path):
+            print(f"Written: {path}")
     return EXIT_OK
 
 
 def _compare(args: argparse.Namespace) -> int:
     plans, names = [], []
     for path in args.scenarios:
-        scenario, touchpoints = _load(path, args.data)
+        scenario, touchpoints, _ = _load(path, args.data)
         plans.append(optimize(touchpoints, scenario))
         names.append(Path(path).stem)
     print(format_compare(compare(plans, names)).to_string())
@@ -113,7 +116,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _frontier(args: argparse.Namespace) -> int:
     if args.steps < 2 or args.start < 0 or args.stop <= args.start:
         raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
-    scenario, touchpoints = _load(args.scenario, args.data)
+    scenario, touchpoints, _ = _load(args.scenario, args.data)
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
     shown = curve.assign(
@@ -158,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
+        if getattr(args, "format", None) and not args.out:
+            raise BudgetOptError("--format says how to write --out; give --out too")
+        if getattr(args, "out", None):
+            format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
         touchpoints = read_touchpoints(args.data)
         if args.command == "validate":
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
@@ -171,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not plan.ok:
             return EXIT_NO_PLAN
         if args.out:
-            path = write_plan(plan, args.out, force=args.force)
+            path = write_plan(plan, args.out, force=args.force, source=args.data,
+                              fmt=args.format)
             print(f"Plan written to {path}")
         return EXIT_OK
     except InputError as exc:

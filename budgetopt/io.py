@@ -1,10 +1,15 @@
-"""The only module that reads or writes files: touchpoint CSVs in, scenario TOML in and out, plans out."""
+"""The only module that reads or writes files: touchpoint CSVs in, scenario TOML in and out, plans out
+(CSV, XLSX, JSON)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import tempfile
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -12,11 +17,14 @@ import tomli_w
 from pydantic import ValidationError
 
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
+from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
+from .export import neutralise as neutralise  # its home was io: callers may still import it from here
+from .plan import Plan
 from .scenario import Scenario
+from .schema import FORMULA_STARTS as FORMULA_STARTS
 from .touchpoints import validate_touchpoints
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def read_touchpoints(path: str | os.PathLike) -> pd.DataFrame:
@@ -37,17 +45,6 @@ def read_touchpoints(path: str | os.PathLike) -> pd.DataFrame:
     return validate_touchpoints(raw, source=name)
 
 
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would run as a formula get a leading apostrophe; numbers stay numbers."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            text = out[column].astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-            out[column] = text.where(~risky, "'" + text.astype(str))
-    return out
-
-
 def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:
     """Write through a temporary file in the same folder, then rename; refuse to overwrite unless force."""
     path = Path(path)
@@ -65,16 +62,128 @@ def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:
     return path
 
 
+def write_files(files: Mapping[str | os.PathLike, bytes], force: bool = False) -> list[Path]:
+    """Write several files as one step: refuse if any exists (unless force), stage each as a synced temporary
+    file beside it, then rename them all. A failure leaves no temporary and no half-written file."""
+    targets = [(Path(path), data) for path, data in files.items()]
+    existing = [str(path) for path, _ in targets if path.exists()]
+    if existing and not force:
+        raise BudgetOptError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
+                             "pass --force to overwrite")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((Path(tmp), path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, _mode(path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            where = exc.filename or ", ".join(str(p) for p, _ in targets)
+            raise BudgetOptError(f"cannot write {where}: {exc.strerror or exc}; check that the folder can be "
+                                 "written to and has space") from exc
+        raise
+    return [path for path, _ in targets]
+
+
+def _mode(path: Path) -> int:
+    """An overwritten file keeps its permissions; a new one gets the umask's (temporary files start as 0600)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    try:  # Linux reports the umask without changing it (os.umask would, for every thread)
+        umask = int(re.search(r"Umask:\s*([0-7]+)", Path("/proc/self/status").read_text())[1], 8)
+    except (OSError, TypeError):
+        umask = 0o077
+    return 0o666 & ~umask
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _provenance(source: str | os.PathLike | Provenance | None) -> Provenance:
+    """The input file's name and SHA-256 (when it is a file), stamped with the export time."""
+    if isinstance(source, Provenance):
+        return source.stamped()
+    if source is None:
+        return Provenance().stamped()
+    sha = file_sha256(source) if Path(source).is_file() else None
+    return Provenance(str(source), sha).stamped()
+
+
+def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """The export format: `fmt` when given (it must agree with a known extension), else the extension."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if fmt is not None:
+        fmt = check_formats([fmt])[0]
+        if suffix in FORMATS and suffix != fmt:
+            raise BudgetOptError(f"{path} ends in .{suffix} but the format asked for is {fmt}; "
+                                 f"name the file .{fmt} or drop the format")
+        return fmt
+    if suffix not in FORMATS:
+        raise BudgetOptError(f"cannot tell the format of {path} from its extension; name it "
+                             + ", ".join(f".{f}" for f in FORMATS) + " or give the format (--format)")
+    return suffix
+
+
+def write_plan(plan: Plan, path: str | os.PathLike, force: bool = False, *, inputs: pd.DataFrame | None = None,
+               source: str | os.PathLike | Provenance | None = None, fmt: str | None = None) -> Path:
+    """Write the plan to one file, its format from `fmt` or the extension (.csv, .xlsx, .json); atomic, and
+    an existing file is kept unless force. `inputs` is the touchpoint table the plan was made from,
+    `source` the input file (its SHA-256 goes into the workbook and the JSON)."""
+    inputs = plan.inputs if inputs is None else inputs
+    data = plan_bytes(plan, format_of(path, fmt), inputs=inputs, provenance=_provenance(source))
+    return write_files({path: data}, force)[0]
+
+
+def export_plan(plan: Plan, out_dir: str | os.PathLike, formats: Iterable[str] | str = FORMATS,
+                force: bool = False, *, inputs: pd.DataFrame | None = None,
+                source: str | os.PathLike | Provenance | None = None, stem: str = "plan") -> list[Path]:
+    """Write out_dir/plan.xlsx, plan.csv and plan.json (or the formats asked for, e.g. 'xlsx,csv') as one step:
+    every file is built before any is written, and none is written if one exists and force is not set.
+
+    `inputs` is the touchpoint table as used, after the scenario's overrides (default: plan.inputs; the
+    Inputs sheet shows it and `replay` re-optimises it); `source` is the input file, or a Provenance."""
+    inputs = plan.inputs if inputs is None else inputs
+    provenance = _provenance(source)
+    files = {Path(out_dir) / f"{stem}.{fmt}": plan_bytes(plan, fmt, inputs=inputs, provenance=provenance)
+             for fmt in check_formats(formats)}
+    return write_files(files, force)
+
+
+def replay(path: str | os.PathLike) -> Plan:
+    """Re-run the plan recorded in a JSON export (its inputs and scenario) and return the new Plan."""
+    path = Path(path)
+    if not path.is_file():
+        raise BudgetOptError(f"{path} does not exist; check the path")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise BudgetOptError(f"{path} is larger than {MAX_INPUT_BYTES:,} bytes; is it a budgetopt plan export?")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BudgetOptError(f"{path} is not readable JSON ({exc}); export the plan again with budgetopt") from exc
+    if not isinstance(document, dict):
+        raise BudgetOptError(f"{path} is not a budgetopt plan export; export the plan again with budgetopt")
+    return replay_document(document)
+
+
 def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
     """Any result table as CSV (safe against formula injection, atomic)."""
     safe = neutralise(table)
     return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
-
-
-def write_plan(plan, path: str | os.PathLike, force: bool = False) -> Path:
-    """Write the plan table as CSV (safe against formula injection, atomic)."""
-    table = neutralise(plan.table)
-    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"), force)
 
 
 # --- Scenario files --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Column names. Code refers to these constants, never to repeated string literals.
@@ -20,6 +21,23 @@ CURVE = "curve"
 ELASTICITY = "elasticity"
 SATURATION = "saturation"
 VALUE = "value"
+
+# Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
+# input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
+PROPOSED_SPEND = "proposed_spend"
+PROPOSED_ENGAGED = "proposed_engaged"
+CURRENT_CPE = "current_cpe"
+MARGINAL_CPE = "marginal_cpe"
+UPPER_LIMIT = "upper_limit"
+PLAN_ONLY: tuple[str, ...] = ("current_spend", PROPOSED_SPEND, "change", "change_pct", "current_engaged",
+                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these runs as a formula in a spreadsheet; exports prefix it with an apostrophe."""
+_FORMULA_CLASS = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
+GUARDED = "^'*" + _FORMULA_CLASS
+"""Text that exports guard with one more leading apostrophe: a formula start, after any apostrophes."""
+UNGUARD = "^'(?='*" + _FORMULA_CLASS + ")"
+"""The apostrophe an import drops: one before guarded text, so that what was exported reads back exactly."""
 
 STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
 CURVES: tuple[str, ...] = ("linear", "power", "saturating")

@@ -7,6 +7,7 @@ the row as the user sees it in their file, the column, the value and the fix.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -47,6 +48,55 @@ class _Collector:
         self.problems.append(Problem(None, column, value, message, fix, self.source))
 
 
+_UNGUARD = re.compile(S.UNGUARD)
+
+
+def _header(name: object) -> str:
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
+    """Read what budgetopt exports (plan.csv, the workbook's Inputs sheet) as input; other tables pass unchanged.
+
+    - The apostrophe the export puts before text starting with =, +, -, @, tab or CR (the formula guard) is
+      dropped, in cells and headers: `'=HYPERLINK(...)` reads back as the name `=HYPERLINK(...)`.
+    - The stage 'unassigned' (what a plan shows for no stage) reads as no stage.
+    - A table with `proposed_spend` and no `spend` is a plan, read as the next period's today: proposed
+      spend and engagement become `spend` and `engaged`, the plan's other figures are dropped. A touchpoint
+      the plan switched off keeps a cost per engaged customer (today's average, else its marginal CPE) and
+      a cap (the plan's upper limit), which a touchpoint without spend needs.
+    """
+    out = raw.copy()
+    for i in range(out.shape[1]):  # by position: headers may repeat (reported by the caller)
+        column = out.iloc[:, i]
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
+            continue
+        cells = column.astype("string")
+        guarded = cells.str.contains(_UNGUARD).fillna(False).astype(bool)
+        if guarded.any():
+            out.isetitem(i, column.where(~guarded, cells.str.slice(1).astype(object)))
+    out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
+    if S.STAGE in out.columns and not out.columns.duplicated().any():
+        stage = out[S.STAGE].astype("string").str.strip().str.lower()
+        out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
+    if S.PROPOSED_SPEND not in out.columns or S.SPEND in out.columns or out.columns.duplicated().any():
+        return out
+    spend = _number(out[S.PROPOSED_SPEND])
+    off = spend.eq(0)
+    if off.any():
+        cost = pd.Series(np.nan, index=out.index)
+        for source in (S.CURRENT_CPE, S.MARGINAL_CPE):
+            if source in out.columns:
+                cost = cost.fillna(_number(out[source]).where(lambda v: (v > 0) & np.isfinite(v)))
+        cpe = out[S.CPE] if S.CPE in out.columns else pd.Series("", index=out.index, dtype=object)
+        out[S.CPE] = cpe.where(~(off & _blank(cpe)), cost)
+        if S.UPPER_LIMIT in out.columns:
+            cap = out[S.MAX_SPEND] if S.MAX_SPEND in out.columns else pd.Series("", index=out.index, dtype=object)
+            out[S.MAX_SPEND] = cap.where(~(off & _blank(cap)), out[S.UPPER_LIMIT])
+    renamed = out.rename(columns={S.PROPOSED_SPEND: S.SPEND, S.PROPOSED_ENGAGED: S.ENGAGED})
+    return renamed.drop(columns=[c for c in S.PLAN_ONLY if c in renamed.columns])
+
+
 def validate_touchpoints(
     raw: pd.DataFrame,
     source: str | None = None,
@@ -57,8 +107,8 @@ def validate_touchpoints(
     `rows` gives the row number the user sees for each data row (default: header on row 1,
     so the first data row is row 2).
     """
-    raw = raw.copy()
-    raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
+    raw = plan_as_input(raw)
+    raw.columns = [_header(c) for c in raw.columns]
     row_numbers = np.asarray(rows if rows is not None else np.arange(len(raw)) + 2)
     out = _Collector(row_numbers, source)
 

@@ -254,3 +254,17 @@ def test_cli_run_compare_frontier(tmp_path, capsys):
     curve = pd.read_csv(csv)
     assert {"budget", "engaged"} <= set(curve.columns) and len(curve) == 7
     assert main(["run", str(ROOT / "tests" / "scenarios" / "conflict.toml")]) == 1
+
+
+def test_run_exports_every_format_and_a_scenario_with_overrides_replays(tmp_path):
+    from budgetopt.io import replay
+
+    path = ROOT / "scenarios" / "listening-team.toml"
+    assert main(["run", str(path), "--out", str(tmp_path), "--no-prices", "--format", "xlsx,csv,json"]) == 0
+    assert {p.name for p in tmp_path.iterdir()} == {"plan.xlsx", "plan.csv", "plan.json"}
+    scenario, tp = load(path)
+    plan = bo.optimize(tp, scenario)
+    again = replay(tmp_path / "plan.json")
+    assert again.table["touchpoint"].tolist() == plan.table["touchpoint"].tolist()
+    assert np.allclose(again.table["proposed_spend"], plan.table["proposed_spend"], atol=0.005)
+    assert np.allclose(again.table["current_engaged"], plan.table["current_engaged"])  # overrides applied once

@@ -1,0 +1,590 @@
+"""A plan for planners and programs: the Excel workbook, the flat CSV and the JSON, built in memory as bytes.
+
+`io.py` writes them to files (atomically); the app offers the same bytes as downloads. Safety: every text
+cell of the CSV and the workbook that a spreadsheet would run as a formula (starting with =, +, -, @, tab
+or CR) gets a leading apostrophe, headers included; numbers stay numbers. The JSON is for programs and
+carries text as it is. `plan.csv` is a valid input (see touchpoints.plan_as_input); the JSON holds the
+inputs and the scenario, so `replay_document` re-runs the plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _bytes_io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import schema as S
+from .engine import solver_versions
+from .errors import BudgetOptError
+from .optimize import optimize
+from .plan import BUDGET_CHANGE, Plan
+from .scenario import Scenario
+from .touchpoints import validate_touchpoints
+
+SCHEMA = "budgetopt.plan"
+SCHEMA_VERSION = 1
+"""Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it)."""
+FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
+INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED,
+                                  S.MAX_CHANGE)
+"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already)."""
+INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE,
+                                S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE, S.CURVE, S.ELASTICITY,
+                                S.SATURATION, S.VALUE)
+SHEETS: tuple[str, ...] = ("Summary", "Plan", "By function", "By channel", "By stage", "Transfers", "Rules",
+                           "Inputs", "About this plan")
+
+MONEY = "#,##0.00"
+CHANGE = "#,##0.00;[Red]-#,##0.00"
+COUNT = "#,##0"
+CPE = "#,##0.00"
+PCT = "0.0%;[Red]-0.0%"
+FRACTION = "0.00"
+PRICE = "0.000000"
+FORMAT = {
+    "current_spend": MONEY, "proposed_spend": MONEY, "change": CHANGE, "change_pct": PCT,
+    "current_engaged": COUNT, "proposed_engaged": COUNT, "current_cpe": CPE, "proposed_cpe": CPE,
+    "marginal_cpe": CPE, "lower_limit": MONEY, "upper_limit": MONEY, S.VALUE: FRACTION,
+    S.SPEND: MONEY, S.ENGAGED: COUNT, S.CPE: CPE, S.MIN_SPEND: MONEY, S.MAX_SPEND: MONEY,
+    S.MAX_CHANGE: PCT, S.ELASTICITY: FRACTION, S.SATURATION: COUNT, "amount": MONEY,
+    "share_current": PCT, "share_proposed": PCT, "price": PRICE,
+}
+LABEL = {
+    S.TOUCHPOINT: "Touchpoint", S.FUNCTION: "Function", S.CHANNEL: "Channel", S.STAGE: "Stage",
+    "current_spend": "Current spend", "proposed_spend": "Proposed spend", "change": "Change",
+    "change_pct": "Change %", "current_engaged": "Engaged today", "proposed_engaged": "Engaged planned",
+    "current_cpe": "Average CPE today", "proposed_cpe": "Average CPE planned", "marginal_cpe": "Marginal CPE",
+    "lower_limit": "Lowest allowed spend", "upper_limit": "Highest allowed spend", S.VALUE: "Value",
+    S.CURVE: "Curve", S.ELASTICITY: "Elasticity", S.SATURATION: "Saturation", S.MIN_SPEND: "Min spend",
+    S.MAX_SPEND: "Max spend", S.LOCKED: "Locked", S.MAX_CHANGE: "Max change", S.SPEND: "Spend",
+    S.ENGAGED: "Engaged", S.CPE: "CPE", "share_current": "Share today", "share_proposed": "Share planned",
+    "from_function": "From function", "to_function": "To function", "amount": "Amount",
+    "name": "Name", "family": "Family", "rule": "Rule", "binding": "Binds", "price": "Price (dual)",
+    "unit": "Price unit", "price_text": "What it costs",
+}
+MEANING = {
+    "current_spend": "money spent today (the input's spend)",
+    "proposed_spend": "money the plan gives the touchpoint",
+    "change": "proposed spend - current spend (negative: a cut)",
+    "change_pct": "change / current spend (empty for a touchpoint with no spend today)",
+    "current_engaged": "customers engaged today (the input)",
+    "proposed_engaged": "customers the plan engages, on the touchpoint's response curve",
+    "current_cpe": "average cost per engaged customer today: current spend / engaged today",
+    "proposed_cpe": "average cost per engaged customer in the plan",
+    "marginal_cpe": "what one more engaged customer costs at the planned spend (empty: more money buys nothing)",
+    "lower_limit": "the least the rules let the touchpoint have",
+    "upper_limit": "the most the rules (and the growth assumption) let the touchpoint have",
+    S.VALUE: "weight of one engaged customer here (1 = ordinary)",
+}
+_HEAD_FONT = Font(bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
+_TITLE_FONT = Font(bold=True, size=14)
+_GUARDED = re.compile(S.GUARDED)
+HEADING = object()
+"""Marks a heading row for _pairs."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a plan came from: the input file's name and SHA-256, and when it was exported."""
+
+    source: str | None = None
+    source_sha256: str | None = None
+    created: datetime | None = None
+
+    @classmethod
+    def of_bytes(cls, name: str | None, data: bytes) -> Provenance:
+        """The provenance of an input given as bytes (e.g. an upload): its name and SHA-256."""
+        return cls(name, hashlib.sha256(data).hexdigest())
+
+    def stamped(self) -> Provenance:
+        """This provenance with the export time set (now, in UTC, unless given)."""
+        return self if self.created else replace(self, created=datetime.now(UTC).replace(microsecond=0))
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells and headers a spreadsheet would run as a formula get a leading apostrophe; numbers stay numbers."""
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind == "string":
+            text = column.astype("string")
+            risky = text.str.contains(S.GUARDED, regex=True).fillna(False).astype(bool)
+            out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
+        elif kind.startswith("mixed"):  # text among other values: only the text is guarded
+            out.isetitem(i, column.map(_guard).astype(object))
+    out.columns = [_guard(c) for c in out.columns]
+    return out
+
+
+def _guard(text: object) -> object:
+    return "'" + text if isinstance(text, str) and _GUARDED.match(text) else text
+
+
+def _check(plan: Plan, inputs: pd.DataFrame) -> None:
+    if not plan.ok:
+        raise BudgetOptError(f"there is no plan to export (status {plan.status.value}: {plan.message}); "
+                             "export once the scenario has a plan")
+    missing = sorted(set(plan.table[S.TOUCHPOINT]) - set(inputs[S.TOUCHPOINT]))
+    if missing:
+        raise BudgetOptError("the inputs given with the plan are not the plan's: they lack "
+                             + ", ".join(repr(m) for m in missing[:5]) + "; pass the table the plan was made from")
+
+
+def _aligned(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
+    """The inputs, one row per plan row, in the plan's order."""
+    return inputs.set_index(S.TOUCHPOINT).loc[plan.table[S.TOUCHPOINT].to_numpy()].reset_index()
+
+
+def plan_table(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
+    """The Plan sheet and plan.csv: the plan per touchpoint, then the input columns a faithful re-read needs."""
+    _check(plan, inputs)
+    table = plan.table.reset_index(drop=True)
+    used = _aligned(plan, inputs)
+    head = [c for c in table.columns if c in set(S.PLAN_ONLY) | {S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE}]
+    tail = [c for c in table.columns if c not in head]
+    carried = used[[c for c in INPUT_COLUMNS if c in used.columns and c not in table.columns]]
+    return pd.concat([table[head], carried, table[tail]], axis=1)
+
+
+def inputs_table(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The touchpoint table as used, in input form: `cpe` (the engine's unit cost) instead of `unit_cost`."""
+    table = inputs.rename(columns={"unit_cost": S.CPE}).reset_index(drop=True)
+    known = [c for c in INPUT_ORDER if c in table.columns]
+    return table[known + [c for c in table.columns if c not in known]]
+
+
+def rollup(plan: Plan, column: str) -> pd.DataFrame:
+    """plan.by(column) in sheet order, with each member's share of the total today and in the plan."""
+    g = plan.by(column)
+    g["share_current"] = g["current_spend"] / g["current_spend"].sum()
+    g["share_proposed"] = g["proposed_spend"] / g["proposed_spend"].sum()
+    order = [column, "current_spend", "proposed_spend", "change", "change_pct", "share_current", "share_proposed",
+             "current_engaged", "proposed_engaged", "current_cpe", "proposed_cpe"]
+    return g[order + [c for c in g.columns if c not in order]]
+
+
+def rules_table(plan: Plan) -> pd.DataFrame:
+    """Every rule, binding ones first (dearest first), with any extra columns the plan carries (e.g. whole_price)."""
+    rules = plan.rules.reset_index(drop=True)
+    key = rules.assign(_bind=~rules["binding"].astype(bool), _price=-rules["price"].astype(float))
+    return rules.loc[key.sort_values(["_bind", "_price"], kind="stable").index].reset_index(drop=True)
+
+
+def biggest(plan: Plan, n: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The n biggest cuts and the n biggest increases, by money."""
+    t = plan.table[[S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, "change", "change_pct"]]
+    cuts = t[t["change"] < -0.005].nsmallest(n, "change")
+    rises = t[t["change"] > 0.005].nlargest(n, "change")
+    return cuts.reset_index(drop=True), rises.reset_index(drop=True)
+
+
+def headline(plan: Plan) -> dict[str, object]:
+    """Status, budget and the summary figures, for the Summary sheet and the JSON."""
+    scenario = plan.scenario
+    return {"scenario": scenario.name, "description": scenario.description, "status": plan.status.value,
+            "message": plan.message, "budget": plan.budget, "budget_is_at_most": scenario.budget.at_most,
+            "mode": scenario.objective.mode.value, **plan.summary()}
+
+
+def assumptions(plan: Plan, inputs: pd.DataFrame) -> list[str]:
+    """The response-curve and growth assumptions behind the plan, in words."""
+    settings = plan.scenario.settings
+    lines = []
+    for curve, rows in inputs.groupby(S.CURVE, sort=True):
+        n = f"{len(rows)} touchpoint{'s' if len(rows) != 1 else ''}"
+        if curve == "linear":
+            lines.append(f"linear: {n}; constant cost per engaged customer")
+        elif curve == "power":
+            e = rows[S.ELASTICITY]
+            lines.append(f"power: {n}; engaged = engaged today x (spend / spend today) ^ elasticity, elasticity "
+                         f"{e.min():.2f} to {e.max():.2f} (default {S.DEFAULT_ELASTICITY} where not given)")
+        else:
+            lines.append(f"{curve}: {n}; engaged = saturation x (1 - exp(-spend / k)), k fitted to today's point")
+    lines.append(f"without max_spend a touchpoint may grow to at most {settings.max_growth:g} x today's spend")
+    lines.append(f"each curve is cut into {settings.segments} segments (chords below the curve)"
+                 + (", refined once around the first plan" if settings.refine else ""))
+    return lines
+
+
+def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str, object]:
+    """Where the plan came from and how it was made: input file, solver, versions, assumptions, scenario."""
+    from . import __version__
+
+    stats = plan.stats
+    return {
+        "created": provenance.stamped().created.isoformat(),
+        "budgetopt_version": __version__,
+        "input_file": provenance.source,
+        "input_sha256": provenance.source_sha256,
+        "touchpoints": len(plan.table),
+        "solver": stats.get("solver", plan.scenario.settings.solver),
+        "solver_versions": solver_versions(),
+        "segments_per_curve": plan.scenario.settings.segments,
+        "solver_passes": stats.get("passes"),
+        "lp_columns": stats.get("columns"),
+        "lp_rows": stats.get("rows"),
+        "solve_seconds": stats.get("total_solve_seconds"),
+        "curve_assumptions": assumptions(plan, inputs),
+        "scenario": plan.scenario.model_dump(mode="json"),
+    }
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
+    """plan.csv: the Plan sheet as one flat table (UTF-8 with BOM for Excel), itself a valid input."""
+    table = neutralise(plan_table(plan, inputs))
+    return table.to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain Python values (float, int, bool, str), None for missing values, NaN and infinities."""
+    missing = frame.isna().to_numpy()
+    for i, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_float_dtype(dtype):
+            missing[:, i] |= ~np.isfinite(frame.iloc[:, i].to_numpy())
+    return frame.astype(object).where(~missing, None)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts; NaN and infinities become null."""
+    return _plain_frame(frame).to_dict("records")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> dict[str, object]:
+    """Everything the workbook shows, as one JSON-ready dict with a schema version."""
+    provenance = (provenance or Provenance()).stamped()
+    table = plan_table(plan, inputs)
+    cuts, rises = biggest(plan)
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "summary": {k: _plain(v) for k, v in headline(plan).items()},
+        "biggest_cuts": _records(cuts),
+        "biggest_increases": _records(rises),
+        "plan": _records(table),
+        "by_function": _records(rollup(plan, S.FUNCTION)),
+        "by_channel": _records(rollup(plan, S.CHANNEL)),
+        "by_stage": _records(rollup(plan, S.STAGE)),
+        "transfers": _records(plan.transfers),
+        "rules": _records(rules_table(plan)),
+        "inputs": _records(inputs_table(inputs)),
+        "about": about(plan, inputs, provenance),
+    }
+
+
+def plan_json_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> bytes:
+    """plan.json: `plan_document` as strict JSON (no NaN), UTF-8."""
+    document = plan_document(plan, inputs=inputs, provenance=provenance)
+    return json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def replay_document(document: Mapping[str, object]) -> Plan:
+    """Re-run the plan recorded in a JSON export: its inputs table and scenario, through the same optimiser."""
+    if document.get("schema") != SCHEMA or not isinstance(document.get("inputs"), list):
+        raise BudgetOptError("this JSON is not a budgetopt plan export (no 'schema': 'budgetopt.plan' and "
+                             "'inputs'); export the plan again with budgetopt")
+    version = document.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise BudgetOptError(f"this plan export has schema version {version!r}; this budgetopt reads up to "
+                             f"{SCHEMA_VERSION}: upgrade budgetopt")
+    about_ = document.get("about")
+    recorded = about_.get("scenario") if isinstance(about_, Mapping) else None
+    try:
+        scenario = Scenario.model_validate(recorded)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise BudgetOptError(f"the scenario recorded in this plan export cannot be read: {exc}") from exc
+    inputs = validate_touchpoints(pd.DataFrame.from_records(document["inputs"]), source="the JSON's inputs")
+    # the inputs are recorded after the scenario's overrides: apply them once only
+    return optimize(inputs, scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _cells(frame: pd.DataFrame) -> list[list]:
+    """Rows of safe cell values: neutralised text without control characters, None for NaN and infinities."""
+    safe = neutralise(frame)
+    for i, dtype in enumerate(safe.dtypes):
+        if pd.api.types.infer_dtype(safe.iloc[:, i], skipna=True) == "boolean":  # yes/no reads better than 1/0
+            safe.isetitem(i, safe.iloc[:, i].map(_yes_no).astype(object))
+        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            column = safe.iloc[:, i]
+            text = column.astype("string")
+            cleaned = text.str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)
+            changed = cleaned.ne(text).fillna(False).astype(bool)
+            if changed.any():
+                safe.isetitem(i, column.where(~changed, cleaned.astype(object)))
+    return _plain_frame(safe).to_numpy(object).tolist()
+
+
+def _yes_no(value: object) -> object:
+    return ("yes" if value else "no") if isinstance(value, bool | np.bool_) else value
+
+
+def _safe(value: object) -> object:
+    value = _yes_no(_plain(value))
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", _guard(value))
+    return value
+
+
+def _label(column: object) -> str:
+    return LABEL.get(str(column), str(column).replace("_", " ").capitalize())
+
+
+def _width(frame: pd.DataFrame, column: str, label: str) -> float:
+    """A column width (in characters) that shows the header and the widest value, within 8 to 80."""
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values):
+        longest = 5
+    elif pd.api.types.is_numeric_dtype(values):
+        finite = values[np.isfinite(values.astype(float))].abs()
+        longest = len(f"{finite.max():,.2f}") + 1 if len(finite) else 4
+    else:
+        longest = int(values.astype("string").str.len().fillna(0).max()) if len(values) else 0
+    return float(min(80, max(8, len(label) + 2, longest + 2)))
+
+
+def _table(ws: Worksheet, frame: pd.DataFrame, top: int = 1, totals: Mapping[str, object] | None = None,
+           filters: bool = True, freeze: str | None = "B2") -> None:
+    """Write a table with a bold header, number formats, widths, filters, frozen header and a totals row."""
+    columns = list(frame.columns)
+    for j, column in enumerate(columns, start=1):
+        cell = ws.cell(row=top, column=j, value=_safe(_label(column)))
+        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = _width(frame, column, _label(column))
+    for row in _cells(frame):  # the header is on row `top`, so append writes from row top + 1
+        ws.append(row)
+    last = top + len(frame)
+    if totals is not None:
+        ws.append([_safe(totals.get(column)) for column in columns])
+        for cell in ws[last + 1]:
+            cell.font = _HEAD_FONT
+    formats = [_format(frame, column) for column in columns]
+    for row in ws.iter_rows(min_row=top + 1, max_row=ws.max_row, max_col=len(columns)):
+        for cell, fmt in zip(row, formats, strict=True):
+            if fmt:
+                cell.number_format = fmt
+    if filters and columns:
+        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(last, top + 1)}"
+    if freeze:
+        ws.freeze_panes = freeze
+    _printable(ws)
+
+
+def _printable(ws: Worksheet) -> None:
+    """Print landscape, one page wide."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _format(frame: pd.DataFrame, column: str) -> str | None:
+    if column in FORMAT:
+        return FORMAT[column]
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return "#,##0.00"
+    return None
+
+
+def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None) -> dict[str, object]:
+    """The totals row: sums of money and engagement, and the ratios of those sums."""
+    sums = {c: float(frame[c].sum()) for c in ("current_spend", "proposed_spend", "change", "current_engaged",
+                                                "proposed_engaged", "share_current", "share_proposed")
+            if c in frame.columns}
+    cur, new = sums.get("current_spend", 0.0), sums.get("proposed_spend", 0.0)
+    e0, e1 = sums.get("current_engaged", 0.0), sums.get("proposed_engaged", 0.0)
+    out: dict[str, object] = {key: "Total", **sums, "change_pct": (new / cur - 1) if cur else None,
+                              "current_cpe": cur / e0 if e0 else None, "proposed_cpe": new / e1 if e1 else None}
+    if plan is not None:
+        out["marginal_cpe"] = plan.marginal_cpe
+    return out
+
+
+def _pairs(ws: Worksheet, rows: Iterable[tuple], start: int, formats: Mapping[int, str] | None = None,
+           left: bool = False) -> int:
+    """Write label/value rows from `start` (first cell bold); (HEADING, text) is a heading. Return the next row.
+
+    `formats` maps a value's position (1 = the cell after the label) to its number format; `left` aligns
+    values to the left (for a list of facts rather than columns of figures)."""
+    r = start
+    for row in rows:
+        if row and row[0] is HEADING:
+            ws.cell(row=r, column=1, value=_safe(row[1])).font = _HEAD_FONT
+        else:
+            for j, value in enumerate(row, start=1):
+                cell = ws.cell(row=r, column=j, value=_safe(value))
+                if j == 1:
+                    cell.font = _HEAD_FONT
+                elif formats and j - 1 in formats and isinstance(cell.value, int | float):
+                    cell.number_format = formats[j - 1]
+                if left and j > 1:
+                    cell.alignment = Alignment(horizontal="left")
+        r += 1
+    return r
+
+
+def _summary_sheet(ws: Worksheet, plan: Plan) -> None:
+    h = headline(plan)
+    ws.cell(row=1, column=1, value="Reallocation plan").font = _TITLE_FONT
+    status = h["status"] if h["message"] == h["status"] else f"{h['status']}: {h['message']}"
+    r = _pairs(ws, [("Scenario", h["scenario"]), ("Description", h["description"]), ("Status", status),
+                    ("Objective", h["mode"]), ()], start=3, left=True)
+    for j, text in enumerate(("", "Today", "Plan", "Change", "Change %"), start=1):
+        cell = ws.cell(row=r, column=j, value=text)
+        cell.font, cell.alignment = _HEAD_FONT, Alignment(horizontal="right")
+
+    def line(label: str, today: float, planned: float, fmt: str) -> tuple:
+        pct = planned / today - 1 if today else None
+        return (label, today, planned, planned - today, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
+
+    rows = [line("Budget (spend)", h["current_spend"], h["proposed_spend"], MONEY),
+            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT),
+            line("Average CPE", h["current_cpe"], h["proposed_cpe"], CPE)]
+    if abs(h["current_value"] - h["current_engaged"]) > 1e-9:
+        rows.append(line("Value-weighted engaged", h["current_value"], h["proposed_value"], COUNT))
+    r += 1
+    for values, formats in rows:
+        r = _pairs(ws, [values], r, formats)
+    marginal = h["marginal_cpe"]
+    words = ("what one more engaged customer costs at the margin" if np.isfinite(marginal)
+             else "none: more money buys nothing under these rules")
+    budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
+    r = _pairs(ws, [(), ("Marginal CPE of the next dollar", marginal if np.isfinite(marginal) else None, words),
+                    ("Money moved across functions", h["money_moved_across_functions"],
+                     "money taken from one function and given to another (see Transfers)"),
+                    ("Money saved", h["money_saved"], "today's total - the plan's total"),
+                    ("Budget set by the scenario", h["budget"], budget), ()], r, {1: MONEY})
+    cuts, rises = biggest(plan)
+    for title, frame in (("The three biggest cuts", cuts), ("The three biggest increases", rises)):
+        r = _pairs(ws, [(HEADING, title), ("Touchpoint", "Function", "Channel", "Change", "Change %")], r)
+        if frame.empty:
+            r = _pairs(ws, [("none",)], r)
+        for row in _plain_frame(frame).to_numpy(object).tolist():
+            r = _pairs(ws, [tuple(row)], r, {3: CHANGE, 4: PCT})
+        r += 1
+    binding = plan.binding_rules
+    r = _pairs(ws, [(HEADING, f"Rules that bind: {len(binding)} (every rule and its price: see Rules)")], r)
+    for rule in binding.head(5).itertuples():
+        r = _pairs(ws, [(rule.rule, rule.price_text)], r)
+    ws.column_dimensions["A"].width = 48
+    for letter in "BCDE":
+        ws.column_dimensions[letter].width = 18
+    _printable(ws)
+
+
+def _about_sheet(ws: Worksheet, plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> None:
+    info = about(plan, inputs, provenance)
+    ws.cell(row=1, column=1, value="About this plan").font = _TITLE_FONT
+    rows: list[tuple] = [
+        ("Created", info["created"]), ("budgetopt version", info["budgetopt_version"]),
+        ("Input file", info["input_file"] or "(not a file)"),
+        ("Input file SHA-256", info["input_sha256"] or "(not computed)"),
+        ("Touchpoints", info["touchpoints"]), ("Solver", info["solver"]),
+        *((f"{name} version", version) for name, version in info["solver_versions"].items()),
+        ("Segments per curve", info["segments_per_curve"]), ("Solver passes", info["solver_passes"]),
+        ("LP columns x rows", f"{info['lp_columns']} x {info['lp_rows']}"),
+        ("Solve time (s)", round(info["solve_seconds"] or 0.0, 3)), (),
+        (HEADING, "Response curves and assumptions"), *(("", line) for line in info["curve_assumptions"]), (),
+        (HEADING, "The scenario in full (as budgetopt read it)"),
+        *_flatten(info["scenario"]), (),
+        (HEADING, "Columns of the Plan sheet"),
+        *((_label(c), m) for c, m in MEANING.items()),
+    ]
+    _pairs(ws, rows, start=3, left=True)
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 100
+    _printable(ws)
+
+
+def _flatten(value: object, path: str = "") -> list[tuple[str, object]]:
+    """A nested dict/list as (dotted.path, value) rows; empty lists show as '(none)'."""
+    if isinstance(value, Mapping):
+        return [row for k, v in value.items() for row in _flatten(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list | tuple):
+        if not value:
+            return [(path, "(none)")]
+        return [row for i, v in enumerate(value, start=1) for row in _flatten(v, f"{path}.{i}")]
+    return [(path, "(not set)" if value is None else value)]
+
+
+def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> bytes:
+    """plan.xlsx: Summary, Plan, By function/channel/stage, Transfers, Rules, Inputs and About this plan."""
+    provenance = (provenance or Provenance()).stamped()
+    table = plan_table(plan, inputs)
+    wb = Workbook()
+    wb.properties.creator = "budgetopt"
+    wb.properties.title = f"Reallocation plan: {plan.scenario.name}"[:250]
+    wb.properties.created = wb.properties.modified = provenance.created.replace(tzinfo=None)
+    summary = wb.active
+    summary.title = SHEETS[0]
+    _summary_sheet(summary, plan)
+    _table(wb.create_sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan))
+    for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
+        g = rollup(plan, column)
+        _table(wb.create_sheet(title), g, totals=_totals(g, column))
+    moves = plan.transfers
+    ws = wb.create_sheet("Transfers")
+    _table(ws, moves, freeze="A2", filters=False)
+    if moves.empty:
+        ws.cell(row=2, column=1, value="No money moves between functions.")
+    elif (moves[["from_function", "to_function"]] == BUDGET_CHANGE).any().any():
+        ws.cell(row=len(moves) + 3, column=1, value=f"{BUDGET_CHANGE}: money added to or taken from the total")
+    _table(wb.create_sheet("Rules"), rules_table(plan), freeze="A2")
+    _table(wb.create_sheet("Inputs"), inputs_table(inputs))
+    _about_sheet(wb.create_sheet("About this plan"), plan, inputs, provenance)
+    buffer = _bytes_io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def plan_bytes(plan: Plan, fmt: str, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> bytes:
+    """The plan in one format: 'xlsx', 'csv' or 'json'."""
+    fmt = check_formats([fmt])[0]
+    if fmt == "csv":
+        return plan_csv_bytes(plan, inputs=inputs)
+    if fmt == "json":
+        return plan_json_bytes(plan, inputs=inputs, provenance=provenance)
+    return plan_xlsx_bytes(plan, inputs=inputs, provenance=provenance)
+
+
+def check_formats(formats: Iterable[str] | str) -> list[str]:
+    """Formats as a clean list (accepts 'xlsx,csv'); raise naming the ones budgetopt cannot write."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    wanted = list(dict.fromkeys(str(f).strip().lower().lstrip(".") for f in items if str(f).strip()))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise BudgetOptError(f"cannot export as {', '.join(unknown) or 'nothing'}; use one or more of: "
+                             + ", ".join(FORMATS))
+    return wanted
