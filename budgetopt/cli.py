@@ -13,7 +13,7 @@ from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
 from .io import export_plan, format_of, read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
 from .optimize import optimize
-from .pricing import price_rules
+from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
 from .silos import silo_cost
 
@@ -92,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
         print(silo_cost(touchpoints, scenario).text())
     if not args.no_prices:
         prices = price_rules(touchpoints, scenario, plan, progress=_progress("pricing rules"))
+        attach_whole_prices(plan, prices, touchpoints)  # the Rules sheet of the export shows them
         costly = prices[prices["whole_price"] > 0].sort_values("whole_price", ascending=False)
         print("Whole price of each rule that binds (solved without it):" if len(costly) else
               "Whole price of the rules: none costs anything")
