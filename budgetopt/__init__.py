@@ -2,7 +2,9 @@
 
 from .engine import Status, available_solvers
 from .errors import BudgetOptError, InputError, Problem, ScenarioError, SolverError
-from .io import read_touchpoints, write_plan
+from .ingest import RawTable, to_touchpoints
+from .io import read_mapping, read_table, read_touchpoints, write_plan
+from .mapping import apply_mapping, resolve_mapping, suggest_mapping
 from .optimize import optimize
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Rule, Scenario, Settings
@@ -14,4 +16,5 @@ __all__ = [
     "Budget", "BudgetOptError", "InputError", "Mode", "Objective", "Plan", "Problem", "Rule", "Scenario",
     "ScenarioError", "Settings", "SolverError", "Status", "available_solvers", "optimize", "read_touchpoints",
     "validate_touchpoints", "write_plan", "__version__",
+    "RawTable", "apply_mapping", "read_mapping", "read_table", "resolve_mapping", "suggest_mapping", "to_touchpoints",
 ]

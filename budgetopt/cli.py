@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from .errors import BudgetOptError, InputError
-from .io import read_touchpoints, write_plan
+from .io import read_mapping, read_touchpoints, write_plan
+from .mapping import parse_map_items
 from .optimize import optimize
 from .scenario import Budget, Objective, Scenario, Settings
 
@@ -26,11 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="budgetopt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="check a touchpoint CSV and list every problem")
-    v.add_argument("data", help="touchpoint CSV")
+    v = sub.add_parser("validate", help="check a touchpoint file (CSV or Excel) and list every problem")
+    v.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    _input_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
-    o.add_argument("data", help="touchpoint CSV")
+    o.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    _input_options(o)
     o.add_argument("--budget", type=float, help="total budget (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -43,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", help="write the plan here (CSV)")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     return parser
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
+                        help='which header holds a column, e.g. --map spend=Cost --map engaged="Leads + Chats" '
+                             "(a + sums number columns); repeatable")
+    parser.add_argument("--mapping", metavar="FILE", help='TOML column mapping: spend = "Cost" per line')
+    parser.add_argument("--sheet", help="Excel: the sheet with the table (default: the first)")
+
+
+def _mapping(args: argparse.Namespace) -> dict | None:
+    mapping = {**(read_mapping(args.mapping) if args.mapping else {}), **parse_map_items(args.map)}
+    return mapping or None
+
+
+def _notices(notices: Sequence[str]) -> None:
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -60,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        touchpoints = read_touchpoints(args.data)
+        touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
+        _notices(touchpoints.attrs.get("notices", []))
         if args.command == "validate":
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
@@ -77,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Plan written to {path}")
         return EXIT_OK
     except InputError as exc:
+        _notices(exc.notices)
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except BudgetOptError as exc:
