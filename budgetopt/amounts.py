@@ -37,29 +37,28 @@ _SHAPES: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+_SHAPE = re.compile("^(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _SHAPES) + r")\Z")
+_PARTS = re.compile(r"^(?P<open>\()?(?P<sign>[-−+])?(?P<core>.*?)(?P<trail>-)?(?P<close>\))?(?P<percent>%)?\Z")
+"""(1,200) and 1.200,00- (SAP) are negative too."""
+
+
 def _prepare(series: pd.Series) -> pd.DataFrame:
     """Split each cell into its bare number text, whether it is negative and whether it ends in %."""
     text = series.astype(TEXT).str.strip()
     text = text.str.replace(_CURRENCY, "", regex=True, case=False).str.replace(_SPACING, "", regex=True)
-    percent = text.str.endswith("%").fillna(False)
-    text = text.str.removesuffix("%")
-    bracketed = text.str.fullmatch(r"\(.*\)").fillna(False)
-    text = text.where(~bracketed, text.str.slice(1, -1))
-    leading = text.str.match(r"[-−]").fillna(False)
-    text = text.where(~leading, text.str.slice(1))
-    trailing = ~leading & text.str.endswith("-").fillna(False)  # SAP writes 1.200,00-
-    text = text.where(~trailing, text.str.slice(0, -1))
-    text = text.str.removeprefix("+")
-    negative = (bracketed ^ (leading | trailing)).astype(bool)
-    return pd.DataFrame({"core": text, "negative": negative, "percent": percent.astype(bool)})
+    parts = text.str.extract(_PARTS)
+    has = parts.notna()
+    minus = parts["sign"].isin(["-", "−"]).to_numpy(bool)
+    valid = (has["open"] == has["close"]) & ~(has["sign"] & has["trail"])
+    negative = has["open"].to_numpy() ^ (minus | has["trail"].to_numpy())
+    return pd.DataFrame({"core": parts["core"].where(valid), "negative": negative,
+                         "percent": has["percent"].to_numpy()}, index=series.index)
 
 
 def _shape(core: pd.Series) -> pd.Series:
     """The name of each cell's shape (see _SHAPES), or <NA> when it is not a number."""
-    shape = pd.Series(pd.NA, index=core.index, dtype=TEXT)
-    for name, pattern, _ in reversed(_SHAPES):  # reversed so that earlier shapes win
-        shape = shape.mask(core.str.fullmatch(pattern).fillna(False), name)
-    return shape
+    hit = core.str.extract(_SHAPE).notna()
+    return hit.idxmax(axis=1).astype(TEXT).where(hit.any(axis=1))
 
 
 def decimal_separator(values: pd.DataFrame | pd.Series, default: str = ".") -> str:

@@ -89,21 +89,20 @@ def parse_table(data: bytes, source: str, sheet: str | None = None) -> RawTable:
         if head.startswith(magic):
             raise _refuse(source, message, fix)
     if data.startswith(b"PK\x03\x04"):
-        grid, rows, source, notices = _excel_grid(data, source, sheet)
-        default = "."
+        grid, rows, source, notices, decimal = _excel_grid(data, source, sheet)
+        return _locate(grid, rows, source, notices, decimal=decimal)
     else:
         grid, rows, delimiter, notices = _csv_grid(data, source)
         if sheet:
             notices.append(f"--sheet {sheet!r} was ignored: a CSV file has no sheets")
-        default = "," if delimiter == ";" else "."
-    return _locate(grid, rows, source, notices, default)
+    return _locate(grid, rows, source, notices, default="," if delimiter == ";" else ".")
 
 
 # --- Excel -----------------------------------------------------------------------------------------------
 
 
-def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
-    """Cells of one worksheet as text; row numbers are the sheet's own."""
+def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray, str, list[str], str]:
+    """Cells of one worksheet as text, row numbers (the sheet's own), the source named, notices, decimal."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -128,7 +127,7 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                grid, title, notices = _pick_sheet(book, sheet, source)
+                (grid, decimal), title, notices = _pick_sheet(book, sheet, source)
             finally:
                 book.close()
     except InputError:
@@ -136,10 +135,10 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
     except Exception as exc:  # openpyxl raises many kinds on damaged files; all mean the same to a user
         raise _refuse(source, f"the Excel file is damaged or not a workbook ({type(exc).__name__}: {exc})",
                       "open it in Excel and save it again as .xlsx, or export CSV") from exc
-    return grid, np.arange(1, len(grid) + 1), f"{source}, sheet '{title}'", notices
+    return grid, np.arange(1, len(grid) + 1), f"{source}, sheet '{title}'", notices, decimal
 
 
-def _pick_sheet(book, sheet: str | None, source: str) -> tuple[pd.DataFrame, str, list[str]]:
+def _pick_sheet(book, sheet: str | None, source: str) -> tuple[tuple[pd.DataFrame, str], str, list[str]]:
     """The named sheet; without a name, the first sheet whose header names touchpoint columns, else the first."""
     sheets = book.worksheets
     if not sheets:
@@ -153,19 +152,22 @@ def _pick_sheet(book, sheet: str | None, source: str) -> tuple[pd.DataFrame, str
         raise InputError([Problem(None, None, sheet, "the workbook has no sheet of that name",
                                   "use one of: " + ", ".join(f"'{s.title}'" for s in sheets), source)], source)
     first = _sheet_cells(sheets[0], source)
-    if len(sheets) == 1 or _header_score(first) >= 2:
+    if len(sheets) == 1 or _header_score(first[0]) >= 2:
         return first, sheets[0].title, []
     for other in sheets[1:]:
         cells = _sheet_cells(other, source)
-        if _header_score(cells) >= 2:
+        if _header_score(cells[0]) >= 2:
             return cells, other.title, [f"read sheet '{other.title}': the first sheet, '{sheets[0].title}', "
                                         "has no touchpoint table (pick another with --sheet)"]
     names = ", ".join(f"'{s.title}'" for s in sheets)
     return first, sheets[0].title, [f"read the first sheet; the workbook has sheets {names} (pick one with --sheet)"]
 
 
-def _sheet_cells(sheet, source: str) -> pd.DataFrame:
-    """A worksheet's cells as text, one row per sheet row from row 1."""
+def _sheet_cells(sheet, source: str) -> tuple[pd.DataFrame, str]:
+    """A worksheet's cells as text, one row per sheet row from row 1, and the decimal separator of its text.
+
+    Only cells typed as text say how the sheet writes decimals: typed numbers have no convention.
+    """
     sheet.reset_dimensions()  # stored dimensions are often wrong; read what is there
     cells = []
     for values in sheet.iter_rows(values_only=True):
@@ -173,7 +175,10 @@ def _sheet_cells(sheet, source: str) -> pd.DataFrame:
             raise _too_many_rows(source)
         cells.append(values[:MAX_COLUMNS + 1])
     # openpyxl hands out Python objects cell by cell, so they are turned into text cell by cell too
-    return _padded(cells).map(_cell_text)
+    grid = _padded(cells)
+    values = pd.Series(grid.to_numpy(dtype=object).ravel())
+    decimal = decimal_separator(values[values.map(type).eq(str).to_numpy()])
+    return grid.map(_cell_text), decimal
 
 
 def _header_score(grid: pd.DataFrame) -> int:
@@ -308,12 +313,17 @@ def _shown(cells: pd.Series) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], default: str) -> RawTable:
-    """Header row, data rows and columns of the table inside a grid of text cells."""
+def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], *,
+            decimal: str | None = None, default: str = ".") -> RawTable:
+    """Header row, data rows and columns of the table inside a grid of text cells.
+
+    Without a `decimal`, the table's unambiguous numbers decide it (`default` when none does).
+    """
     if grid.shape[1] > MAX_COLUMNS:
         raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns",
                       "keep only the touchpoint columns")
-    grid = grid.astype(TEXT).fillna("").apply(lambda column: column.str.strip()).astype(object)
+    cells = pd.Series(grid.to_numpy(dtype=object).ravel()).astype(TEXT).fillna("").str.strip()
+    grid = pd.DataFrame(cells.to_numpy(dtype=object).reshape(grid.shape), columns=grid.columns)
     filled = grid.ne("")
     keep = filled.any(axis=1).to_numpy()
     grid, rows = grid.loc[keep, filled.any(axis=0)], rows[keep]
@@ -345,7 +355,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     data.columns = list(names)
     data, rows = _drop_totals_and_notes(data, rows, notices)
     data.index = pd.RangeIndex(len(data))
-    decimal = decimal_separator(data, default=default) if len(data) else default
+    decimal = decimal or (decimal_separator(data, default=default) if len(data) else default)
     _explain_decimal(data, rows, decimal, notices)
     data.attrs = {"decimal": decimal, "notices": []}
     return RawTable(data, np.asarray(rows), source, notices, decimal)
@@ -380,7 +390,7 @@ def _explain_decimal(data: pd.DataFrame, rows: np.ndarray, decimal: str, notices
     """One notice when numbers such as `1.234` were read with the file's decimal separator."""
     if data.empty:
         return
-    either = data.apply(ambiguous).to_numpy()
+    either = ambiguous(pd.Series(data.to_numpy(dtype=object).ravel())).to_numpy().reshape(data.shape)
     if not either.any():
         return
     i, j = (int(k[0]) for k in np.nonzero(either))

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budgetopt.amounts import ambiguous, decimal_separator, parse_numbers, plain_text
@@ -57,6 +57,7 @@ def test_ambiguous_cells_are_flagged():
         True, True, False, False, False]
 
 
+@settings(deadline=None, max_examples=40)
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
 def test_plain_text_reads_back_exactly_under_either_convention(x):
     text = plain_text(pd.Series([x]))
