@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import io
 import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -91,10 +90,9 @@ def parse_table(data: bytes, source: str, sheet: str | None = None) -> RawTable:
     if data.startswith(b"PK\x03\x04"):
         grid, rows, source, notices, decimal = _excel_grid(data, source, sheet)
         return _locate(grid, rows, source, notices, decimal=decimal)
-    else:
-        grid, rows, delimiter, notices = _csv_grid(data, source)
-        if sheet:
-            notices.append(f"--sheet {sheet!r} was ignored: a CSV file has no sheets")
+    grid, rows, delimiter, notices = _csv_grid(data, source)
+    if sheet:
+        notices.append(f"--sheet {sheet!r} was ignored: a CSV file has no sheets")
     return _locate(grid, rows, source, notices, default="," if delimiter == ";" else ".")
 
 
@@ -214,6 +212,8 @@ def _cell_text(value: object) -> str:
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _DELIMITERS = (",", ";", "\t", "|")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line breaks: a text table has (almost) none."""
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str]:
@@ -258,7 +258,7 @@ def _sniff(text: str) -> str:
 def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
     """Cells of a delimited text file; a record's number is its row number in a spreadsheet."""
     text, encoding = _decode(data, source)
-    controls = sum(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text[:65536])
+    controls = len(_CONTROLS.findall(text, 0, 65536))
     if "\x00" in text or controls > 0.02 * min(len(text), 65536):
         raise _refuse(source, "the file is not a text table (it holds binary data)",
                       "save the table as CSV (UTF-8) or Excel (.xlsx)")
@@ -357,7 +357,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     data.index = pd.RangeIndex(len(data))
     decimal = decimal or (decimal_separator(data, default=default) if len(data) else default)
     _explain_decimal(data, rows, decimal, notices)
-    data.attrs = {"decimal": decimal, "notices": []}
+    data.attrs = {"decimal": decimal}  # for apply_mapping and validate_touchpoints when called one by one
     return RawTable(data, np.asarray(rows), source, notices, decimal)
 
 
@@ -409,13 +409,16 @@ def to_touchpoints(table: RawTable, mapping: Mapping[str, str | Sequence[str]] |
     Raises InputError listing every problem, each naming the user's header and row; the error's
     `notices` says what was done to the file before.
     """
-    columns = resolve_mapping(table.headers, mapping, table.source)
-    raw = apply_mapping(table.data, columns)
-    notices = [*table.notices, *raw.attrs.get("notices", [])]
+    data = table.data.copy(deep=False)
+    data.attrs = {"decimal": table.decimal}
+    notices, labels = list(table.notices), {}
     try:
+        columns = resolve_mapping(table.headers, mapping, table.source)
+        labels = {target: column_label(target, headers) for target, headers in columns.items()}
+        raw = apply_mapping(data, columns)
+        notices += raw.attrs.get("notices", [])
         clean = validate_touchpoints(raw, source=table.source, rows=table.rows)
     except InputError as exc:
-        labels = {target: column_label(target, headers) for target, headers in columns.items()}
         problems = [replace(p, column=labels.get(p.column, p.column)) for p in exc.problems]
         raise InputError(problems, table.source, notices=notices) from None
     clean.attrs = {"notices": notices, "source": table.source}
