@@ -39,7 +39,7 @@ HEADER_SEARCH = 30
 """The header is looked for in the first this many non-blank rows."""
 
 _TOTALS = re.compile(
-    r"(?:grand\s*|sub-?\s*)?totals?(?:\s+.*)?:?|sum|summe|gesamt(?:summe)?|total\s+g[ée]n[ée]ral", re.IGNORECASE
+    r"(?:grand\s*|sub-?\s*)?totals?(?:\s.*)?:?|sum|summe|gesamt(?:summe)?|total\s+g[ée]n[ée]ral", re.IGNORECASE
 )
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF", "the file is a PDF document, not a table", "export the table itself as CSV or Excel (.xlsx)"),

@@ -174,3 +174,13 @@ def test_random_cells(rows, delimiter, encoding):
         text = "\n".join(delimiter.join(quoted(c) for c in row) for row in rows) + "\n"
         data = text.encode(encoding, errors="replace")[:CAP]
     load(data)
+
+
+def test_pathological_cells_are_quick():
+    """Cells built to make regular expressions backtrack: each load must finish well inside the guard."""
+    long = 60_000
+    for cells in (["(" * long, "touchpoint", "spend"], ["total" + " " * long + "\nx", "1", "2"],
+                  ["1" + ",1" * (long // 2) + "x", "1" + ".123" * (long // 4), "-" * long],
+                  ["in " * (long // 3), "€" * long, "1e" + "1" * long]):
+        row = ",".join('"' + c + '"' for c in cells)
+        load(f"touchpoint,function,channel,spend,engaged\n{row}\n{row}\n".encode()[:CAP])
