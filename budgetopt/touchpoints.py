@@ -90,7 +90,8 @@ def validate_touchpoints(
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS)
         bad = value.isna() & ~_blank(raw[name])
-        unreadable |= bad.to_numpy() if name in (S.ENGAGED, S.CPE) else False
+        if name in (S.ENGAGED, S.CPE):
+            unreadable |= bad.to_numpy()
         out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
         negative = value < S.COLUMN_BY_NAME[name].minimum
         out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
