@@ -133,7 +133,8 @@ def resolve_mapping(
     problems: list[Problem] = []
     mapping: dict[str, list[str]] = {}
     numbers = set(S.NUMBER_COLUMNS)
-    for target, spec in (explicit or {}).items():
+    explicit = {(normalise_header(t) if normalise_header(t) in TARGETS else t): v for t, v in (explicit or {}).items()}
+    for target, spec in explicit.items():
         if target not in TARGETS:
             close = difflib.get_close_matches(str(target), TARGETS, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
@@ -163,7 +164,7 @@ def resolve_mapping(
         problems.append(Problem(None, header, None, f"is mapped to {' and '.join(targets)}",
                                 "map each column of the file to one touchpoint column", source))
     for target, candidates in suggest_mapping([h for h in headers if h not in used]).items():
-        if target in mapping or (explicit and target in explicit):
+        if target in mapping or target in explicit:
             continue
         if len(candidates) > 1:
             named = " and ".join(f"'{c}'" for c in candidates)

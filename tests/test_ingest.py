@@ -169,7 +169,7 @@ def test_mapping_by_flags_file_and_sum(tmp_path, capsys):
     assert bo.read_mapping(FILES / "leads_chats.toml") == {"spend": "Cost", "engaged": ["Leads", "Chats"]}
     assert main(["validate", str(path), "--mapping", str(FILES / "leads_chats.toml")]) == 0
     assert main(["validate", str(path), "--map", "engaged=Leads + Chats"]) == 0
-    assert main(["validate", str(path), "--map", "engaged=chats"]) == 0  # case does not matter
+    assert main(["validate", str(path), "--map", "Engaged=chats"]) == 0  # case does not matter
     assert "2 touchpoints" in capsys.readouterr().out
 
 
