@@ -3,7 +3,9 @@
 from .engine import Status, available_solvers
 from .errors import BudgetOptError, InputError, Problem, ScenarioError, SolverError
 from .export import Provenance, plan_csv_bytes, plan_json_bytes, plan_xlsx_bytes
-from .io import export_plan, read_touchpoints, replay, write_plan
+from .ingest import RawTable, to_touchpoints
+from .io import export_plan, read_mapping, read_table, read_touchpoints, replay, write_plan
+from .mapping import apply_mapping, resolve_mapping, suggest_mapping
 from .optimize import optimize
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Rule, Scenario, Settings
@@ -17,4 +19,5 @@ __all__ = [
     "validate_touchpoints", "write_plan", "__version__",
     # export (issue 5)
     "Provenance", "export_plan", "plan_as_input", "plan_csv_bytes", "plan_json_bytes", "plan_xlsx_bytes", "replay",
+    "RawTable", "apply_mapping", "read_mapping", "read_table", "resolve_mapping", "suggest_mapping", "to_touchpoints",
 ]

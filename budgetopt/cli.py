@@ -11,7 +11,17 @@ from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
 from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
-from .io import export_plan, format_of, read_scenario, read_touchpoints, scenario_data_path, write_plan, write_table
+from .io import (
+    export_plan,
+    format_of,
+    read_mapping,
+    read_scenario,
+    read_touchpoints,
+    scenario_data_path,
+    write_plan,
+    write_table,
+)
+from .mapping import parse_map_items
 from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
@@ -32,11 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="budgetopt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="check a touchpoint CSV and list every problem")
-    v.add_argument("data", help="touchpoint CSV")
+    v = sub.add_parser("validate", help="check a touchpoint file (CSV or Excel) and list every problem")
+    v.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    _input_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
-    o.add_argument("data", help="touchpoint CSV")
+    o.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    _input_options(o)
     o.add_argument("--budget", type=float, help="total budget (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -145,6 +157,24 @@ def _progress(what: str):
     return report
 
 
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER",
+                        help='which header holds a column, e.g. --map spend=Cost --map engaged="Leads + Chats" '
+                             "(a + sums number columns); repeatable")
+    parser.add_argument("--mapping", metavar="FILE", help='TOML column mapping: spend = "Cost" per line')
+    parser.add_argument("--sheet", help="Excel: the sheet with the table (default: the first)")
+
+
+def _mapping(args: argparse.Namespace) -> dict | None:
+    mapping = {**(read_mapping(args.mapping) if args.mapping else {}), **parse_map_items(args.map)}
+    return mapping or None
+
+
+def _notices(notices: Sequence[str]) -> None:
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
+
+
 def _scenario(args: argparse.Namespace) -> Scenario:
     return Scenario(
         name=f"optimize {args.data}",
@@ -166,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BudgetOptError("--format says how to write --out; give --out too")
         if getattr(args, "out", None):
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
-        touchpoints = read_touchpoints(args.data)
+        touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
+        _notices(touchpoints.attrs.get("notices", []))
         if args.command == "validate":
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
@@ -184,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Plan written to {path}")
         return EXIT_OK
     except InputError as exc:
+        _notices(exc.notices)
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except BudgetOptError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -34,11 +35,15 @@ class Problem:
 
 
 class InputError(BudgetOptError):
-    """The touchpoint table cannot be used; carries every problem found, not just the first."""
+    """The touchpoint table cannot be used; carries every problem found, not just the first.
 
-    def __init__(self, problems: list[Problem], source: str | None = None):
+    `notices` says what was done to the file before the problems were found (rows skipped, ...).
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None, notices: Sequence[str] = ()):
         self.problems = list(problems)
         self.source = source
+        self.notices = list(notices)
         head = f"{len(self.problems)} problem(s) in {source or 'the touchpoint table'}:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 

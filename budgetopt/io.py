@@ -1,5 +1,5 @@
-"""The only module that reads or writes files: touchpoint CSVs in, scenario TOML in and out, plans out
-(CSV, XLSX, JSON)."""
+"""The only module that reads or writes files: touchpoint tables (CSV, Excel) and column mappings in,
+scenario TOML in and out, plans out (CSV, XLSX, JSON)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,30 +19,84 @@ from pydantic import ValidationError
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
+from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
 from .plan import Plan
 from .scenario import Scenario
 from .schema import FORMULA_STARTS as FORMULA_STARTS
-from .touchpoints import validate_touchpoints
 
-MAX_INPUT_BYTES = 50 * 1024 * 1024
+MAX_MAPPING_BYTES = 1024 * 1024
+
+Source = str | os.PathLike | bytes | bytearray | memoryview
+"""A file's path, or its content (e.g. an upload in the app)."""
 
 
-def read_touchpoints(path: str | os.PathLike) -> pd.DataFrame:
-    """Read and validate a touchpoint CSV; raise InputError listing every problem."""
+def _read_bytes(path: str | os.PathLike, limit: int) -> bytes:
+    """A file's bytes, read-only; an InputError when it is missing, unreadable or larger than `limit`."""
     path = Path(path)
     name = str(path)
+
+    def refuse(message: str, fix: str, value: object = None) -> InputError:
+        return InputError([Problem(None, None, value, message, fix, name)], name)
+
+    if not path.exists():
+        raise refuse("the file does not exist", "check the path")
     if not path.is_file():
-        raise InputError([Problem(None, None, None, "the file does not exist", "check the path", name)], name)
+        raise refuse("is not a file", "give the path of a CSV or Excel file")
     size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError([Problem(None, None, f"{size:,} bytes", f"the file is larger than {MAX_INPUT_BYTES:,} bytes",
-                                  "split it or keep only the touchpoint rows", name)], name)
+    if size > limit:
+        raise refuse(f"the file is larger than the limit of {limit // 2**20} MB",
+                     "keep only the touchpoint rows, or split the file", f"{size:,} bytes")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True, encoding="utf-8-sig")
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(None, None, None, f"the file is not a readable CSV table ({exc})",
-                                  "save it as CSV (comma separated, UTF-8)", name)], name) from exc
-    return validate_touchpoints(raw, source=name)
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as exc:
+        raise refuse(f"the file cannot be read ({exc.strerror or exc})", "check that you may read it") from exc
+
+
+def read_table(source: Source, *, name: str | None = None, sheet: str | None = None) -> RawTable:
+    """The raw table in a CSV or Excel file (a path or its bytes), with the row numbers the user sees.
+
+    Never changes the file. `name` names the file in messages (default: the path; give it for bytes).
+    `sheet` picks an Excel sheet by name (default: the first sheet).
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        return parse_table(bytes(source), name or "uploaded file", sheet=sheet)
+    return parse_table(_read_bytes(source, MAX_INPUT_BYTES), name or str(source), sheet=sheet)
+
+
+def read_touchpoints(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Read, map and validate a touchpoint file; raise InputError listing every problem.
+
+    `mapping` names the file's column(s) for touchpoint columns (`{"spend": "Cost", "engaged": ["Leads",
+    "Chats"]}`); the rest are recognised by name. What was done to the file on the way (rows skipped,
+    totals dropped) is in the result's `.attrs["notices"]`.
+    """
+    return to_touchpoints(read_table(source, name=name, sheet=sheet), mapping)
+
+
+def read_mapping(path: str | os.PathLike) -> dict[str, str | list[str]]:
+    """A column mapping from TOML: `spend = "Cost"`, `engaged = ["Leads", "Chats"]` (at the top or under [columns])."""
+    name = str(path)
+    try:
+        data = tomllib.loads(_read_bytes(path, MAX_MAPPING_BYTES).decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(None, None, None, f"the mapping file is not valid TOML ({exc})",
+                                  'write one line per column, e.g. spend = "Cost"', name)], name) from exc
+    table = data.get("columns", data) if isinstance(data.get("columns"), dict) else data
+    problems = [Problem(None, str(key), value, "must be a header or a list of headers",
+                        'write e.g. spend = "Cost" or engaged = ["Leads", "Chats"]', name)
+                for key, value in table.items()
+                if not (isinstance(value, str) or (isinstance(value, list) and value
+                                                   and all(isinstance(v, str) for v in value)))]
+    if problems:
+        raise InputError(problems, name)
+    return dict(table)
 
 
 def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:

@@ -85,5 +85,7 @@ COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)
 NUMBER_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "number")
 KNOWN = frozenset(COLUMN_BY_NAME)
+PERCENT_COLUMNS = (MAX_CHANGE,)
+"""Fractions that may also be written as percentages (30% = 0.3)."""
 GROUP_COLUMNS = (FUNCTION, CHANNEL, STAGE)
 """Columns any group rule may address; tag columns (any other text column) may be used too."""

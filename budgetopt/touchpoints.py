@@ -14,15 +14,8 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .amounts import decimal_separator, parse_numbers
 from .errors import InputError, Problem
-
-
-def _number(series: pd.Series) -> pd.Series:
-    """Numbers as floats; text that is not a number becomes NaN (reported by the caller)."""
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
-    text = series.astype("string").str.strip().str.replace(r"[\s_]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype(float)
 
 
 def _blank(series: pd.Series) -> pd.Series:
@@ -81,13 +74,13 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
     if S.PROPOSED_SPEND not in out.columns or S.SPEND in out.columns or out.columns.duplicated().any():
         return out
-    spend = _number(out[S.PROPOSED_SPEND])
+    spend = parse_numbers(out[S.PROPOSED_SPEND])
     off = spend.eq(0)
     if off.any():
         cost = pd.Series(np.nan, index=out.index)
         for source in (S.CURRENT_CPE, S.MARGINAL_CPE):
             if source in out.columns:
-                cost = cost.fillna(_number(out[source]).where(lambda v: (v > 0) & np.isfinite(v)))
+                cost = cost.fillna(parse_numbers(out[source]).where(lambda v: (v > 0) & np.isfinite(v)))
         cpe = out[S.CPE] if S.CPE in out.columns else pd.Series("", index=out.index, dtype=object)
         out[S.CPE] = cpe.where(~(off & _blank(cpe)), cost)
         if S.UPPER_LIMIT in out.columns:
@@ -139,12 +132,16 @@ def validate_touchpoints(
                    "give each touchpoint a unique name")
 
     numbers: dict[str, pd.Series] = {}
+    unreadable = pd.Series(False, index=clean.index)  # rows with a number that could not be read
+    decimal = raw.attrs.get("decimal") or decimal_separator(raw[[c for c in S.NUMBER_COLUMNS if c in raw.columns]])
     for name in S.NUMBER_COLUMNS:
         if name not in raw.columns:
             numbers[name] = pd.Series(np.nan, index=clean.index)
             continue
-        value = _number(raw[name])
+        value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS)
         bad = value.isna() & ~_blank(raw[name])
+        if name in (S.ENGAGED, S.CPE):
+            unreadable |= bad.to_numpy()
         out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
         negative = value < S.COLUMN_BY_NAME[name].minimum
         out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
@@ -156,7 +153,7 @@ def validate_touchpoints(
     derived = spend / cpe.where(cpe > 0)
     engaged = engaged.fillna(derived)
     has_engaged = S.ENGAGED in raw.columns
-    no_basis = engaged.isna() & cpe.isna() & spend.notna()
+    no_basis = engaged.isna() & cpe.isna() & spend.notna() & ~unreadable
     out.rows_where(no_basis & (spend > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
                    "enter the customers engaged (or the cost per engaged customer)")
     out.rows_where((spend > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,

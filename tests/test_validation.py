@@ -99,3 +99,8 @@ def test_new_touchpoint_needs_cpe_and_cap():
     ps = problems(spend=["1000", "0"], engaged=["100", ""])
     assert any(p.row == 3 and p.column == "cpe" for p in ps)
     assert any(p.row == 3 and p.column == "max_spend" for p in ps)
+
+
+def test_an_unreadable_engaged_is_reported_once_not_also_as_empty():
+    ps = [p for p in problems(engaged=["abc", "50"]) if p.column == "engaged"]
+    assert [(p.row, p.message) for p in ps] == [(2, "is not a number")]

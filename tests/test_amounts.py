@@ -1,0 +1,65 @@
+"""Numbers as people write them: every convention read exactly, anything else left for validation to report."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgetopt.amounts import ambiguous, decimal_separator, parse_numbers, plain_text
+
+
+@pytest.mark.parametrize("text, decimal, expected", [
+    ("1200", ".", 1200), ("1200.50", ".", 1200.5), ("1200,50", ".", 1200.5),
+    ("1.234.567,89", ".", 1234567.89), ("1,234,567.89", ",", 1234567.89),
+    ("1 234 567,89", ".", 1234567.89), ("12\u00a0000", ".", 12000), ("1'234.50", ".", 1234.5),
+    ("€ 12 000", ".", 12000), ("$1,200", ".", 1200), ("12000 EUR", ".", 12000), ("EUR12000", ".", 12000),
+    ("£1,200.50", ".", 1200.5), ("Fr. 1'200", ".", 1200),
+    ("1.234", ".", 1.234), ("1.234", ",", 1234), ("1,234", ".", 1234), ("1,234", ",", 1.234),
+    ("0,300", ".", 0.3), ("1234,567", ".", 1234.567), ("12,34,567.5", ".", 1234567.5),
+    ("-5", ".", -5), ("−5", ".", -5), ("(1,200)", ".", -1200), ("1.200,00-", ",", -1200), ("+7", ".", 7),
+    ("1e6", ".", 1e6), ("1.5E-3", ".", 0.0015), ("  42  ", ".", 42),
+])
+def test_conventions(text, decimal, expected):
+    assert parse_numbers(pd.Series([text]), decimal).iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("text", ["abc", "12 apples", "1.2.3,4.5", "1,23,4", "--5", "12-3", "inf", "nan", "1e999",
+                                  "30%", "", "-", "٣", "1,2,3"])
+def test_not_numbers_are_nan(text):
+    assert math.isnan(parse_numbers(pd.Series([text]), ".").iloc[0])
+
+
+def test_percent_only_where_allowed():
+    s = pd.Series(["30%", "15 %", "0.2", "-10%"])
+    assert parse_numbers(s, percent=True).tolist() == pytest.approx([0.3, 0.15, 0.2, -0.1])
+    assert parse_numbers(s).isna().tolist() == [True, True, False, True]
+
+
+def test_numbers_pass_through_and_booleans_are_not_numbers():
+    assert parse_numbers(pd.Series([1.5, 2.0])).tolist() == [1.5, 2.0]
+    assert parse_numbers(pd.Series([True, False])).isna().all()
+
+
+def test_decimal_separator_follows_the_unambiguous_cells():
+    assert decimal_separator(pd.DataFrame({"a": ["1.234,5", "7"], "b": ["1.234", "x"]})) == ","
+    assert decimal_separator(pd.Series(["1,234.5", "1.234"])) == "."
+    assert decimal_separator(pd.Series(["1.234", "1,234", "12"]), default=",") == ","
+    assert decimal_separator(pd.Series(["1.234.567"])) == ","  # points between thousands: decimals are commas
+    assert parse_numbers(pd.Series(["1.234", "1.234,5"])).tolist() == [1234, 1234.5]  # inferred from the column
+
+
+def test_ambiguous_cells_are_flagged():
+    assert ambiguous(pd.Series(["1.234", "1,234", "1.5", "1234", "12.345,6"])).tolist() == [
+        True, True, False, False, False]
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_plain_text_reads_back_exactly_under_either_convention(x):
+    text = plain_text(pd.Series([x]))
+    for decimal in (".", ","):
+        assert parse_numbers(text, decimal).iloc[0] == x

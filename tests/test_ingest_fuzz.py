@@ -1,0 +1,186 @@
+"""The loader on hostile input: random bytes, random damage to valid files and random cells.
+
+Every file either loads into a valid touchpoint table or is refused with a BudgetOptError: never another
+exception and never a hang. Every generated file is at most CAP bytes (asserted), and each load runs under
+a wall-clock guard of HANG seconds: far above the milliseconds a load takes, so the guard catches hangs,
+not slowness, and hypothesis's own per-example deadline is off (timing belongs in benchmarks).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import io
+import signal
+import zipfile
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from conftest import SAMPLE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+import budgetopt as bo
+
+FILES = Path(__file__).parent / "files"
+CAP = 64 * 1024
+HANG = 10.0
+FUZZ = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+
+
+class Hang(Exception):
+    """A load took longer than HANG seconds."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def backstop():
+    """If a load ever hangs inside C code, where the per-load alarm cannot interrupt it, dump and stop."""
+    faulthandler.dump_traceback_later(300, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@contextmanager
+def guard(size: int):
+    def alarm(signum, frame):
+        raise Hang(f"loading {size} bytes took more than {HANG} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, HANG)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def load(data: bytes, name: str = "fuzz.csv"):
+    """The touchpoint table, or None when the file was refused with a BudgetOptError."""
+    assert len(data) <= CAP
+    with guard(len(data)):
+        try:
+            table = bo.read_table(data, name=name)
+            touchpoints = bo.to_touchpoints(table)
+        except bo.BudgetOptError as exc:
+            assert str(exc)
+            return None
+    assert len(touchpoints) == len(table.rows) > 0
+    assert {"touchpoint", "function", "channel", "spend", "engaged", "stage"} <= set(touchpoints.columns)
+    spend, engaged = touchpoints["spend"].to_numpy(float), touchpoints["engaged"].to_numpy(float)
+    assert np.isfinite(spend).all() and (spend >= 0).all()
+    assert np.isfinite(engaged).all() and ((spend == 0) | (engaged > 0)).all()
+    assert not touchpoints["touchpoint"].str.casefold().duplicated().any()
+    lo, hi = touchpoints["min_spend"], touchpoints["max_spend"]
+    assert not (lo > hi).any() and not (spend < lo).any() and not (spend > hi).any()
+    return touchpoints
+
+
+def workbook_bytes(rows: list[list[object]], stored: bool = False) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    if not stored:
+        return out.getvalue()
+    repacked = io.BytesIO()  # uncompressed, so that damage reaches the XML rather than the compression
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(repacked, "w", zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item.filename))
+    return repacked.getvalue()
+
+
+@cache
+def seeds() -> tuple[bytes, ...]:
+    """Valid files of every kind the loader accepts (all load)."""
+    rows = [["Touchpoint", "Department", "Channel", "Cost", "Engagements", "Max change"],
+            ["TV", "marketing", "tv", 1000.5, 100, "30%"], ["Chat", "service", "chat", "1.234,5", "50", None],
+            ["Total", None, None, 2234.5, 150, None]]
+    files = [p.read_bytes() for p in sorted(FILES.glob("*.csv")) if "problem" not in p.name and "ambig" not in p.name]
+    files = [f for f in files if b"Leads" not in f]
+    return (*files, SAMPLE.read_bytes()[:4000].rsplit(b"\n", 1)[0] + b"\n",
+            workbook_bytes(rows), workbook_bytes(rows, stored=True))
+
+
+def test_seeds_are_valid_files():
+    for data in seeds():
+        assert load(data) is not None, data[:80]
+
+
+@FUZZ
+@given(st.binary(max_size=4096))
+def test_random_bytes(data):
+    load(data)
+
+
+@st.composite
+def damaged(draw):
+    data = bytearray(draw(st.sampled_from(seeds())))
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["flip", "insert", "delete", "repeat", "truncate"]))
+        if kind == "flip" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16) | st.sampled_from(
+                [b'"', b"\n", b"\r", b";", b",", b"\t", b"\x00", b"\xef\xbb\xbf", b"Total,", b"%", b"-", b"1.234,5"]))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 64))]
+        elif kind == "repeat" and len(data) + 256 <= CAP:
+            data[at:at] = data[at:at + draw(st.integers(1, 256))]
+        elif kind == "truncate":
+            del data[at:]
+    return bytes(data[:CAP])
+
+
+@FUZZ
+@given(damaged())
+def test_damaged_valid_files(data):
+    load(data)
+
+
+CELLS = ["", " ", "TV", "tv", "Chat", "Total", "Grand total", "marketing", "service", "awareness", "buying",
+         "0", "-5", "1.234", "1,234", "1.234,5", "1,234.5", "€ 12 000", "$1,200", "12000 EUR", "30%", "(12)",
+         "1e400", "nan", "inf", "abc", "=SUM(A1)", '"', "x\ny", "yes", "saturating", "0.5"]
+HEADERS = ["touchpoint", "Touchpoint name", "function", "Owner", "channel", "stage", "spend", "Cost", "Budget",
+           "engaged", "Engagements", "cpe", "min_spend", "max_spend", "locked", "max_change", "curve",
+           "elasticity", "saturation", "value", "notes", "", "Spend"]
+
+
+@st.composite
+def tables(draw):
+    width = draw(st.integers(1, 8))
+    header = draw(st.lists(st.sampled_from(HEADERS), min_size=width, max_size=width))
+    cell = st.sampled_from(CELLS) | st.text(max_size=8)
+    body = draw(st.lists(st.lists(cell, min_size=width, max_size=width), max_size=8))
+    lead = draw(st.lists(st.lists(cell, max_size=2), max_size=2))  # title or blank rows above the header
+    return [*lead, header, *body]
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.sampled_from([",", ";", "\t", "xlsx"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+def test_random_cells(rows, delimiter, encoding):
+    if delimiter == "xlsx":
+        data = workbook_bytes([[ILLEGAL_CHARACTERS_RE.sub("", c) or None for c in row] for row in rows])
+        data = data if len(data) <= CAP else data[:CAP]
+    else:
+        def quoted(c: str) -> str:
+            return '"' + c.replace('"', '""') + '"' if any(x in c for x in f'"\n\r{delimiter}') else c
+
+        text = "\n".join(delimiter.join(quoted(c) for c in row) for row in rows) + "\n"
+        data = text.encode(encoding, errors="replace")[:CAP]
+    load(data)
+
+
+def test_pathological_cells_are_quick():
+    """Cells built to make regular expressions backtrack: each load must finish well inside the guard."""
+    long = 60_000
+    for cells in (["(" * long, "touchpoint", "spend"], ["total" + " " * long + "\nx", "1", "2"],
+                  ["1" + ",1" * (long // 2) + "x", "1" + ".123" * (long // 4), "-" * long],
+                  ["in " * (long // 3), "€" * long, "1e" + "1" * long]):
+        row = ",".join('"' + c + '"' for c in cells)
+        load(f"touchpoint,function,channel,spend,engaged\n{row}\n{row}\n".encode()[:CAP])
