@@ -24,6 +24,10 @@ import pulp  # noqa: E402
 
 DEFAULT_SOLVER = "HiGHS"
 _TOL = 1e-7
+HIGHS_OPTIONS = {"presolve": "off"}
+"""HiGHS's presolve finds almost nothing to remove in these LPs (one bounded column per curve segment and a
+few dense rows) yet spent 4 s per solve on 1,000 touchpoints (15,000 columns, one budget row); without it
+the same solve takes about 0.2 s with the same optimum and duals (measured with highspy 1.15)."""
 
 
 class Status(StrEnum):
@@ -76,7 +80,8 @@ def solver_versions() -> dict[str, str]:
 
 def _make_solver(name: str, time_limit: float | None):
     try:
-        solver = pulp.getSolver(name, msg=False, timeLimit=time_limit)
+        options = HIGHS_OPTIONS if name == DEFAULT_SOLVER else {}
+        solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
         raise SolverError(f"unknown solver '{name}'; available here: {', '.join(available_solvers())}") from exc
     if not solver.available():
