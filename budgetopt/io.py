@@ -1,9 +1,10 @@
-"""The only module that reads or writes files: touchpoint CSVs in, plans out."""
+"""The only module that reads or writes files: touchpoint CSVs in (from a path or uploaded bytes), plans out."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +26,24 @@ def read_touchpoints(path: str | os.PathLike) -> pd.DataFrame:
     if size > MAX_INPUT_BYTES:
         raise InputError([Problem(None, None, f"{size:,} bytes", f"the file is larger than {MAX_INPUT_BYTES:,} bytes",
                                   "split it or keep only the touchpoint rows", name)], name)
+    return validate_touchpoints(_read_csv(path, name), source=name)
+
+
+def read_touchpoints_bytes(data: bytes, name: str, limit: int = MAX_INPUT_BYTES) -> pd.DataFrame:
+    """Read and validate an uploaded touchpoint CSV given as bytes; raise InputError listing every problem."""
+    if len(data) > limit:
+        raise InputError([Problem(None, None, f"{len(data):,} bytes", f"the file is larger than {limit:,} bytes",
+                                  "split it or keep only the touchpoint rows", name)], name)
+    return validate_touchpoints(_read_csv(BytesIO(data), name), source=name)
+
+
+def _read_csv(source, name: str) -> pd.DataFrame:
+    """Every cell as text (validation parses numbers), so the row numbers and values match the file."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True, encoding="utf-8-sig")
+        return pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=True, encoding="utf-8-sig")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError([Problem(None, None, None, f"the file is not a readable CSV table ({exc})",
                                   "save it as CSV (comma separated, UTF-8)", name)], name) from exc
-    return validate_touchpoints(raw, source=name)
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +74,17 @@ def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:
     return path
 
 
+def plan_csv(plan) -> bytes:
+    """The plan table as CSV bytes (UTF-8, safe against formula injection): what write_plan writes."""
+    return neutralise(plan.table).to_csv(index=False, float_format="%.6f").encode("utf-8")
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download."""
+    return neutralise(table).to_csv(index=False).encode("utf-8")
+
+
 def write_plan(plan, path: str | os.PathLike, force: bool = False) -> Path:
     """Write the plan table as CSV (safe against formula injection, atomic)."""
-    table = neutralise(plan.table)
-    return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"), force)
+    data = plan_csv(plan)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data), force)
