@@ -78,7 +78,8 @@ def plan_cards(plan: Plan) -> list[Card]:
              fmt.percent(s["proposed_cpe"] / s["current_cpe"] - 1, signed=True), "inverse",
              help=today.format(fmt.cpe(s["current_cpe"])) + "; cost per engaged customer = spend / engaged"),
     ]
-    if plan.scenario.objective.mode is Mode.MIN_SPEND or s["money_saved"] > 0.5:
+    unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
+    if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
         cards.append(Card("Money saved", fmt.money(s["money_saved"]),
                           fmt.percent(s["money_saved"] / s["current_spend"]) + " of today's budget", "off",
                           help=f"the plan spends {fmt.money(s['proposed_spend'])}"))

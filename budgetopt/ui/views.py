@@ -176,19 +176,18 @@ def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
     """Cards: the plan against today; today's picture alone (and why) when there is no plan."""
     if plan is not None and plan.ok:
         _cards(report.plan_cards(plan))
-        st.caption(report.today_line(touchpoints))
-        return
-    _cards(report.today_cards(touchpoints))
-    if plan is not None:
+    elif plan is not None:
         no_plan(plan)
+    st.caption(report.today_line(touchpoints))
 
 
 def no_plan(plan: Plan) -> None:
     """Why no plan exists: the rules that cannot hold together, with their numbers."""
     lines = [f"- {_md(c)}" for c in plan.conflicts if not c.endswith(":")]
     lead = next((c for c in plan.conflicts if c.endswith(":")), "")
-    st.error(f"**No plan: {_md(plan.message)}.** {_md(lead)}\n\n" + "\n".join(lines)
-             + "\n\nLoosen or remove one of them (budget and goal in the sidebar, rules in the **Rules** tab).")
+    st.error(f"**No plan: {_md(plan.message)}.** {_md(lead[:1].upper() + lead[1:])}\n\n" + "\n".join(lines)
+             + "\n\nLoosen or remove one of them: the budget and the goal are in the sidebar, the rules in the "
+               "**Rules** tab.")
 
 
 def _cards(cards: list[report.Card]) -> None:
