@@ -68,8 +68,7 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert cards(at)["Engaged customers"][1].startswith("+")  # the sample's plan engages more for the same money
     assert cards(at)["Average CPE"][1].startswith("-")
     today = {m.label: m.value for m in at.main.metric if m.label.endswith("today")}
-    assert today == {"Budget today": "14,045,000", "Engaged customers today": "2,879,400",
-                     "Average CPE today": "4.88"}
+    assert today == {"Budget today": "14.05 M", "Engaged customers today": "2.88 M", "Average CPE today": "4.88"}
     assert "Today: 14,045,000 spent on 51 touchpoints of 8 functions" in at.main.caption[1].value
     plan_table = next(d.value for d in at.dataframe if "spend in plan" in d.value.columns)
     assert len(plan_table) == 51 and "marginal CPE" in plan_table.columns
@@ -96,12 +95,12 @@ def test_budget_slider_and_exact_amount_move_the_plan(sample):
     rerun(at)
     assert at.number_input(key=Key.BUDGET_TOTAL).value == round(TODAY * 0.9)
     assert cards(at) == expected(sample, budget=bo.Budget(total=round(TODAY * 0.9)))
-    assert cards(at)["Budget"] == ("12,640,500", "-10.0 %")
+    assert cards(at)["Budget"] == ("12.64 M", "-10.0 %")
 
     at.number_input(key=Key.BUDGET_TOTAL).set_value(12_000_000.0)
     rerun(at)
     assert at.slider(key=Key.BUDGET_PCT).value == -15  # -14.6 % on the slider's whole-percent scale
-    assert cards(at)["Budget"][0] == "12,000,000"
+    assert cards(at)["Budget"][0] == "12.00 M"
     assert cards(at) == expected(sample, budget=bo.Budget(total=12_000_000.0))
 
 
@@ -112,8 +111,7 @@ def test_goal_less_money_for_the_same_engagement(sample):
     assert at.slider(key=Key.BUDGET_PCT).disabled
     shown = cards(at)
     assert shown == expected(sample, objective=bo.Objective(mode="min_spend"))
-    saved = float(shown["Money saved"][0].replace(",", ""))
-    assert saved > 0
+    assert shown["Money saved"][0] != "0" and not shown["Money saved"][0].startswith("-")
 
 
 def test_goal_target_cpe(sample):
@@ -131,7 +129,7 @@ def test_siloed_planning_moves_nothing_across_functions(sample):
     at.radio(key=Key.PLANNING).set_value(controls.SILOED)
     rerun(at)
     assert cards(at) == expected(sample, siloed=True)
-    assert cards(at)["Moved across functions"][0] == "0"
+    assert cards(at)["Money moved"][0] == "0"
     at.radio(key=Key.PLANNING).set_value(controls.HORIZONTAL)
     rerun(at)
     assert cards(at) == expected(sample)

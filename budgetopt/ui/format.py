@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 NONE = "–"
 
@@ -18,6 +19,19 @@ def money(x: float | None) -> str:
     if math.isinf(x):
         return "unlimited"
     return f"{x:,.0f}"
+
+
+def short(x: float | None) -> str:
+    """A headline figure that fits a card: 14045000 -> '14.05 M', 458300 -> '458 k', 9500 -> '9,500'."""
+    if _missing(x) or math.isinf(x):
+        return money(x)
+    size = abs(x)
+    for above, scale, unit, digits in ((1e9, 1e9, "bn", 2), (1e6, 1e6, "M", 2), (1e5, 1e3, "k", 0)):
+        if size >= above:
+            # whole units first (a solver's 14,044,999.999998 is 14,045,000), then half up: 14.045 M -> 14.05 M
+            value = Decimal(round(x)) / Decimal(round(scale))
+            return f"{value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP):,} {unit}"
+    return money(x)
 
 
 def count(x: float | None) -> str:

@@ -41,8 +41,8 @@ def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
     """Today's picture in four cards."""
     t = today_figures(touchpoints)
     return [
-        Card("Budget today", fmt.money(t["spend"])),
-        Card("Engaged customers today", fmt.count(t["engaged"])),
+        Card("Budget today", fmt.short(t["spend"]), help=fmt.money(t["spend"])),
+        Card("Engaged customers today", fmt.short(t["engaged"]), help=fmt.count(t["engaged"])),
         Card("Average CPE today", fmt.cpe(t["cpe"]), help="cost per engaged customer = spend / engaged"),
         Card("Touchpoints", f"{t['touchpoints']:,}", help=f"owned by {t['functions']} functions"),
     ]
@@ -67,29 +67,32 @@ def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def plan_cards(plan: Plan) -> list[Card]:
-    """The plan's headline: engagement, average CPE, the money (spent or saved), money moved, the next dollar."""
+    """The plan's headline: engagement, average CPE, the money (spent or saved), money moved, the next dollar.
+
+    Values are short ('3.46 M') so five cards fit a laptop screen; the exact figures are in each card's help."""
     s = plan.summary()
-    budget_change = s["proposed_spend"] / s["current_spend"] - 1 if s["current_spend"] else float("nan")
-    today = "today: {}"
+    today = s["current_spend"]
+    budget_change = s["proposed_spend"] / today - 1 if today else float("nan")
     cards = [
-        Card("Engaged customers", fmt.count(s["proposed_engaged"]), fmt.percent(s["engaged_change_pct"], signed=True),
-             help=today.format(fmt.count(s["current_engaged"]))),
+        Card("Engaged customers", fmt.short(s["proposed_engaged"]),
+             fmt.percent(s["engaged_change_pct"], signed=True),
+             help=f"{fmt.count(s['proposed_engaged'])} in the plan; today: {fmt.count(s['current_engaged'])}"),
         Card("Average CPE", fmt.cpe(s["proposed_cpe"]),
              fmt.percent(s["proposed_cpe"] / s["current_cpe"] - 1, signed=True), "inverse",
-             help=today.format(fmt.cpe(s["current_cpe"])) + "; cost per engaged customer = spend / engaged"),
+             help=f"cost per engaged customer = spend / engaged; today: {fmt.cpe(s['current_cpe'])}"),
     ]
     unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
     if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
-        cards.append(Card("Money saved", fmt.money(s["money_saved"]),
-                          fmt.percent(s["money_saved"] / s["current_spend"]) + " of today's budget", "off",
-                          help=f"the plan spends {fmt.money(s['proposed_spend'])}"))
+        cards.append(Card("Money saved", fmt.short(s["money_saved"]),
+                          fmt.percent(s["money_saved"] / today) + " of today's", "off",
+                          help=f"{fmt.money(s['money_saved'])}: the plan spends {fmt.money(s['proposed_spend'])}, "
+                               f"today {fmt.money(today)}"))
     else:
-        cards.append(Card("Budget", fmt.money(s["proposed_spend"]), fmt.percent(budget_change, signed=True), "off",
-                          help=today.format(fmt.money(s["current_spend"]))))
+        cards.append(Card("Budget", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True), "off",
+                          help=f"{fmt.money(s['proposed_spend'])} in the plan; today: {fmt.money(today)}"))
     moved = s["money_moved_across_functions"]
-    cards.append(Card("Moved across functions", fmt.money(moved),
-                      fmt.percent(moved / s["current_spend"]) + " of today's budget", "off",
-                      help="money taken from one function and given to another"))
+    cards.append(Card("Money moved", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
+                      help=f"{fmt.money(moved)} taken from one function and given to another"))
     marginal = s["marginal_cpe"]
     cards.append(Card("Marginal CPE", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
                       help="what one more engaged customer costs at the margin of this plan"
