@@ -214,6 +214,19 @@ def test_a_good_upload_replaces_the_sample_and_resets_the_budget():
     assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
 
 
+def test_a_rule_that_no_longer_fits_new_data_is_named_in_place():
+    at = start()
+    add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)
+    at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
+    rerun(at)
+    assert "A rule does not fit this data" in errors(at) and "no touchpoint named 'TV prime time'" in errors(at)
+    assert "Engaged customers" not in cards(at)
+    next(b for b in at.button if b.label == "Remove all rules").click()
+    rerun(at)
+    assert not at.error
+    assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
+
+
 def test_an_upload_over_the_size_limit_says_what_to_do():
     before = config.get_option("server.maxUploadSize")
     config.set_option("server.maxUploadSize", 1)

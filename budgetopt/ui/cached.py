@@ -31,7 +31,8 @@ def touchpoints_from_upload(data: bytes, name: str, limit: int) -> tuple[pd.Data
         return None, exc.as_table()
 
 
-@st.cache_data(show_spinner="Optimising the plan...", max_entries=64)
+@st.cache_data(show_spinner="Optimising the plan... (when no plan exists, naming the rules that conflict takes "
+                             "a few more solves)", max_entries=64)
 def plan_for(touchpoints: pd.DataFrame, scenario_json: str) -> Plan:
     """The plan for a touchpoint table and a scenario given as its JSON text (hashable, exact)."""
     return optimize(touchpoints, Scenario.model_validate_json(scenario_json))
