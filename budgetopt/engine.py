@@ -25,6 +25,10 @@ import pulp  # noqa: E402
 
 DEFAULT_SOLVER = "HiGHS"
 _TOL = 1e-7
+HIGHS_OPTIONS = {"presolve": "off"}
+"""HiGHS's presolve finds almost nothing to remove in these LPs (one bounded column per curve segment and a
+few dense rows) yet spent 4 s per solve on 1,000 touchpoints (15,000 columns, one budget row); without it
+the same solve takes about 0.2 s with the same optimum and duals (measured with highspy 1.15)."""
 
 
 class Status(StrEnum):
@@ -82,6 +86,7 @@ RELAXED_TOLERANCE = 1e-6
 
 def _make_solver(name: str, time_limit: float | None, **options):
     try:
+        options = {**(HIGHS_OPTIONS if name == DEFAULT_SOLVER else {}), **options}
         solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
         raise SolverError(f"unknown solver '{name}'; available here: {', '.join(available_solvers())}") from exc

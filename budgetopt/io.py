@@ -350,3 +350,21 @@ def _model_at(loc: tuple) -> type | None:
             return None
         model = found
     return model
+
+
+def read_touchpoints_bytes(data: bytes, name: str, limit: int = MAX_INPUT_BYTES) -> pd.DataFrame:
+    """Read and validate an uploaded touchpoint table given as bytes, refusing more than `limit` bytes."""
+    if len(data) > limit:
+        raise InputError([Problem(None, None, f"{len(data):,} bytes", f"the file is larger than {limit:,} bytes",
+                                  "split it or keep only the touchpoint rows", name)], name)
+    return read_touchpoints(bytes(data), name=name)
+
+
+def plan_csv(plan: Plan) -> bytes:
+    """The plan as CSV bytes, exactly what write_plan writes to plan.csv (for a download button)."""
+    return plan_bytes(plan, "csv", inputs=plan.inputs, provenance=Provenance().stamped())
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download."""
+    return neutralise(table).to_csv(index=False).encode("utf-8")

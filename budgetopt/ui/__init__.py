@@ -1,0 +1,8 @@
+"""The browser front end's building blocks (app.py at the repository root is the page itself).
+
+- `format`: numbers for people (money with thousands separators, percentages, CPE).
+- `controls`: widget values -> a Scenario and its Rules, and rules back into words (pure, no Streamlit).
+- `report`: the figures and chart frames the page shows: cards, rollups, before/after, Sankey links (pure).
+- `cached`: the cached pure calls (sample data, upload parsing, the optimise call).
+- `views`: one Streamlit function per section of the page.
+"""

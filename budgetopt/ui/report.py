@@ -1,0 +1,182 @@
+"""What the page shows, as plain data: headline cards, rollups, before/after frames, Sankey links, tables.
+
+Everything here is arithmetic on the touchpoint table or a Plan; the Streamlit views only draw it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..plan import BUDGET_CHANGE, Plan
+from ..scenario import Mode
+from . import format as fmt
+
+TODAY, PLAN = "today", "plan"
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure: a label, the value in words, and how it changed (st.metric's arguments)."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    delta_color: str = "normal"  # "normal": up is good; "inverse": down is good; "off": neutral
+    help: str | None = None
+
+
+def today_figures(touchpoints: pd.DataFrame) -> dict[str, float]:
+    """Today's totals: spend, engaged customers, average CPE, number of touchpoints and functions."""
+    spend = float(touchpoints[S.SPEND].sum())
+    engaged = float(touchpoints[S.ENGAGED].sum())
+    return {"spend": spend, "engaged": engaged, "cpe": spend / engaged if engaged else float("nan"),
+            "touchpoints": len(touchpoints), "functions": int(touchpoints[S.FUNCTION].nunique())}
+
+
+def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
+    """Today's picture in four cards."""
+    t = today_figures(touchpoints)
+    return [
+        Card("Budget today", fmt.short(t["spend"]), help=fmt.money(t["spend"])),
+        Card("Engaged customers today", fmt.short(t["engaged"]), help=fmt.count(t["engaged"])),
+        Card("Average CPE today", fmt.cpe(t["cpe"]), help="cost per engaged customer = spend / engaged"),
+        Card("Touchpoints", f"{t['touchpoints']:,}", help=f"owned by {t['functions']} functions"),
+    ]
+
+
+def today_line(touchpoints: pd.DataFrame) -> str:
+    """Today in one sentence, for the line under the plan's cards."""
+    t = today_figures(touchpoints)
+    return (f"Today: {fmt.money(t['spend'])} spent on {t['touchpoints']:,} touchpoints of {t['functions']} "
+            f"functions, {fmt.count(t['engaged'])} engaged customers, average CPE {fmt.cpe(t['cpe'])}.")
+
+
+def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Today by one column: spend, share of the budget, engaged customers and CPE, largest spend first."""
+    g = touchpoints.groupby(by, sort=False)[[S.SPEND, S.ENGAGED]].sum()
+    total = g[S.SPEND].sum()
+    g["share"] = g[S.SPEND] / total if total else np.nan
+    g["cpe"] = (g[S.SPEND] / g[S.ENGAGED].where(g[S.ENGAGED] > 0)).astype(float)
+    g["touchpoints"] = touchpoints.groupby(by, sort=False).size()
+    return g.sort_values(S.SPEND, ascending=False).reset_index()[[by, "touchpoints", S.SPEND, "share", S.ENGAGED,
+                                                                  "cpe"]]
+
+
+def plan_cards(plan: Plan) -> list[Card]:
+    """The plan's headline: engagement, average CPE, the money (spent or saved), money moved, the next dollar.
+
+    Values are short ('3.46 M') so five cards fit a laptop screen; the exact figures are in each card's help."""
+    s = plan.summary()
+    today = s["current_spend"]
+    budget_change = s["proposed_spend"] / today - 1 if today else float("nan")
+    cards = [
+        Card("Engaged customers", fmt.short(s["proposed_engaged"]),
+             fmt.percent(s["engaged_change_pct"], signed=True),
+             help=f"{fmt.count(s['proposed_engaged'])} in the plan; today: {fmt.count(s['current_engaged'])}"),
+        Card("Average CPE", fmt.cpe(s["proposed_cpe"]),
+             fmt.percent(s["proposed_cpe"] / s["current_cpe"] - 1, signed=True), "inverse",
+             help=f"cost per engaged customer = spend / engaged; today: {fmt.cpe(s['current_cpe'])}"),
+    ]
+    unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
+    if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
+        cards.append(Card("Money saved", fmt.short(s["money_saved"]),
+                          fmt.percent(s["money_saved"] / today) + " of today's", "off",
+                          help=f"{fmt.money(s['money_saved'])}: the plan spends {fmt.money(s['proposed_spend'])}, "
+                               f"today {fmt.money(today)}"))
+    else:
+        cards.append(Card("Budget", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True), "off",
+                          help=f"{fmt.money(s['proposed_spend'])} in the plan; today: {fmt.money(today)}"))
+    moved = s["money_moved_across_functions"]
+    cards.append(Card("Money moved", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
+                      help=f"{fmt.money(moved)} taken from one function and given to another"))
+    marginal = s["marginal_cpe"]
+    cards.append(Card("Marginal CPE", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
+                      help="what one more engaged customer costs at the margin of this plan"
+                      if np.isfinite(marginal) else "more money buys nothing under these rules"))
+    return cards
+
+
+def before_after(plan: Plan, by: str) -> pd.DataFrame:
+    """Spend, engaged customers and CPE today and in the plan, one row per (group, when), in long form,
+    groups in order of today's spend (largest first), today before the plan."""
+    g = plan.by(by)
+    order = g.sort_values("current_spend", ascending=False)[by].tolist()
+    frames = []
+    for when, prefix in ((TODAY, "current"), (PLAN, "proposed")):
+        frames.append(pd.DataFrame({by: g[by], "when": when, "spend": g[f"{prefix}_spend"],
+                                    "engaged": g[f"{prefix}_engaged"], "cpe": g[f"{prefix}_cpe"]}))
+    out = pd.concat(frames, ignore_index=True)
+    rank = out[by].map({name: i for i, name in enumerate(order)})
+    out = out.assign(_rank=rank).sort_values(["_rank", "when"], ascending=[True, False], kind="stable")
+    return out.drop(columns="_rank").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Sankey:
+    """Nodes and links of the money moving between functions (givers on the left, receivers on the right)."""
+
+    labels: list[str]
+    source: list[int]
+    target: list[int]
+    value: list[float]
+    text: list[str]
+
+
+def sankey(transfers: pd.DataFrame) -> Sankey:
+    """Sankey nodes and links from Plan.transfers; the budget change becomes 'budget cut' or 'extra budget'."""
+    def name(function: str, giving: bool) -> str:
+        if function == BUDGET_CHANGE:
+            return "extra budget" if giving else "budget cut"
+        return f"{function} (gives)" if giving else f"{function} (gets)"
+
+    givers = [name(f, True) for f in transfers["from_function"]]
+    takers = [name(f, False) for f in transfers["to_function"]]
+    labels = list(dict.fromkeys(givers)) + list(dict.fromkeys(takers))
+    index = {label: i for i, label in enumerate(labels)}
+    amounts = transfers["amount"].astype(float).tolist()
+    return Sankey(labels, [index[g] for g in givers], [index[t] for t in takers], amounts,
+                  [f"{g} -> {t}: {fmt.money(a)}" for g, t, a in zip(givers, takers, amounts, strict=True)])
+
+
+PLAN_TABLE = {
+    S.TOUCHPOINT: "touchpoint", S.FUNCTION: "function", S.CHANNEL: "channel", S.STAGE: "stage",
+    "current_spend": "spend today", "proposed_spend": "spend in plan", "change": "change",
+    "change_pct": "change %", "current_engaged": "engaged today", "proposed_engaged": "engaged in plan",
+    "current_cpe": "CPE today", "proposed_cpe": "CPE in plan", "marginal_cpe": "marginal CPE",
+}
+MONEY_COLUMNS = ("spend today", "spend in plan", "change", "engaged today", "engaged in plan")
+CPE_COLUMNS = ("CPE today", "CPE in plan", "marginal CPE")
+
+
+def plan_table(plan: Plan) -> pd.DataFrame:
+    """The plan per touchpoint for people: whole money and customers, CPE to the cent, change in percent.
+
+    Values stay numbers (so the table sorts); a marginal CPE with no next customer (at a cap) is empty."""
+    t = plan.table[list(PLAN_TABLE)].rename(columns=PLAN_TABLE)
+    t[list(MONEY_COLUMNS)] = t[list(MONEY_COLUMNS)].round(0)
+    t[list(CPE_COLUMNS)] = t[list(CPE_COLUMNS)].replace([np.inf, -np.inf], np.nan).round(2)
+    t["change %"] = (100 * t["change %"]).round(1)
+    return t.sort_values("change", ascending=True, kind="stable").reset_index(drop=True)
+
+
+def binding_table(plan: Plan) -> pd.DataFrame:
+    """The rules that hold the plan back and what each costs, in words, most expensive first."""
+    b = plan.binding_rules
+    return pd.DataFrame({"rule": b["rule"].to_numpy(object), "what it costs": b["price_text"].to_numpy(object)})
+
+
+def template_table() -> pd.DataFrame:
+    """A touchpoint CSV to start from: every column of the schema, two example rows that validate."""
+    rows = [
+        {S.TOUCHPOINT: "Search ads (brand)", S.FUNCTION: "marketing", S.CHANNEL: "search", S.STAGE: "consideration",
+         S.SPEND: 250000, S.ENGAGED: 90000, S.CPE: "", S.MIN_SPEND: "", S.MAX_SPEND: 400000, S.LOCKED: "no",
+         S.MAX_CHANGE: 0.5, S.CURVE: "power", S.ELASTICITY: 0.35, S.SATURATION: "", S.VALUE: 1},
+        {S.TOUCHPOINT: "Live chat", S.FUNCTION: "service", S.CHANNEL: "chat", S.STAGE: "retention",
+         S.SPEND: 160000, S.ENGAGED: 50000, S.CPE: "", S.MIN_SPEND: 80000, S.MAX_SPEND: "", S.LOCKED: "no",
+         S.MAX_CHANGE: "", S.CURVE: "saturating", S.ELASTICITY: "", S.SATURATION: 120000, S.VALUE: 1},
+    ]
+    return pd.DataFrame(rows, columns=[c.name for c in S.COLUMNS])
