@@ -61,7 +61,37 @@ LIMITS = ("min_spend", "max_spend", "min_share", "max_share", "min_change", "max
           "lock", "min_engaged", "min_engaged_change")
 
 
-class Rule(BaseModel):
+class Target(BaseModel):
+    """Who a rule or an override addresses: one touchpoint, a group (column + member) or a tag column."""
+
+    model_config = _STRICT
+    touchpoint: str | None = None
+    group: str | None = None
+    member: str | None = None
+    tag: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Target:
+        forms = [self.touchpoint is not None, self.group is not None, self.tag is not None]
+        if sum(forms) != 1:
+            raise ValueError("address exactly one of: 'touchpoint', 'group' (with 'member'), 'tag'")
+        if self.group is not None and self.member is None:
+            raise ValueError(f"'group = \"{self.group}\"' needs 'member' (which {self.group})")
+        if self.member is not None and self.group is None:
+            raise ValueError("'member' goes with 'group'")
+        return self
+
+    @property
+    def target(self) -> str:
+        """Who it addresses, in words."""
+        if self.touchpoint is not None:
+            return f"'{self.touchpoint}'"
+        if self.tag is not None:
+            return f"tag '{self.tag}'"
+        return f"{self.group} '{self.member}'"
+
+
+class Rule(Target):
     """A constraint a person sets on one touchpoint, a group (column + member) or a tag.
 
     Limits: money (min_spend, max_spend), share of the total (min_share, max_share, fractions),
@@ -69,11 +99,6 @@ class Rule(BaseModel):
     spend) and engagement (min_engaged customers, or min_engaged_change against today).
     """
 
-    model_config = _STRICT
-    touchpoint: str | None = None
-    group: str | None = None
-    member: str | None = None
-    tag: str | None = None
     name: str | None = None
     min_spend: float | None = Field(default=None, ge=0)
     max_spend: float | None = Field(default=None, ge=0)
@@ -86,14 +111,7 @@ class Rule(BaseModel):
     min_engaged_change: float | None = Field(default=None, ge=-1)
 
     @model_validator(mode="after")
-    def _shape(self) -> Rule:
-        forms = [self.touchpoint is not None, self.group is not None, self.tag is not None]
-        if sum(forms) != 1:
-            raise ValueError("a rule addresses exactly one of: 'touchpoint', 'group' (with 'member'), 'tag'")
-        if self.group is not None and self.member is None:
-            raise ValueError(f"a rule on group '{self.group}' needs 'member' (which {self.group})")
-        if self.member is not None and self.group is None:
-            raise ValueError("'member' goes with 'group'")
+    def _limits(self) -> Rule:
         if not self.lock and all(getattr(self, k) is None for k in LIMITS if k != "lock"):
             raise ValueError("a rule needs at least one limit: " + ", ".join(LIMITS))
         for low, high in (("min_spend", "max_spend"), ("min_share", "max_share"), ("min_change", "max_change")):
@@ -103,52 +121,28 @@ class Rule(BaseModel):
         return self
 
     @property
-    def target(self) -> str:
-        """Who the rule addresses, in words."""
-        if self.touchpoint is not None:
-            return f"'{self.touchpoint}'"
-        if self.tag is not None:
-            return f"tag '{self.tag}'"
-        return f"{self.group} '{self.member}'"
-
-    @property
     def label(self) -> str:
         """The rule's name, or a description built from its target."""
         return self.name or self.target
 
 
-class Override(BaseModel):
+class Override(Target):
     """A what-if change to the data, addressed like a rule: one touchpoint, a group (column + member) or a tag.
 
     cpe_multiplier 1.2: each engaged customer costs 20 % more (engaged at the same spend / 1.2);
     engaged_multiplier 1.15: 15 % more customers at the same spend; remove: drop it; lock: keep today's spend.
     """
 
-    model_config = _STRICT
-    touchpoint: str | None = None
-    group: str | None = None
-    member: str | None = None
-    tag: str | None = None
     cpe_multiplier: float | None = Field(default=None, gt=0)
     engaged_multiplier: float | None = Field(default=None, gt=0)
     remove: bool = False
     lock: bool = False
 
     @model_validator(mode="after")
-    def _shape(self) -> Override:
-        forms = [self.touchpoint is not None, self.group is not None, self.tag is not None]
-        if sum(forms) != 1:
-            raise ValueError("an override addresses exactly one of: 'touchpoint', 'group' (with 'member'), 'tag'")
-        if (self.group is None) != (self.member is None):
-            raise ValueError("'group' and 'member' go together")
+    def _change(self) -> Override:
         if not (self.remove or self.lock or self.cpe_multiplier or self.engaged_multiplier):
             raise ValueError("an override needs one of: cpe_multiplier, engaged_multiplier, remove, lock")
         return self
-
-    @property
-    def target(self) -> str:
-        """Who the override addresses, in words."""
-        return Rule.target.fget(self)  # same wording as rules
 
 
 class NewTouchpoint(BaseModel):
