@@ -220,3 +220,9 @@ def test_a_plan_pinned_to_todays_point_is_found():
     plan = bo.optimize(bo.validate_touchpoints(raw), Scenario(siloed=True, objective=Objective(mode="min_spend")))
     assert plan.ok
     assert plan.table["proposed_spend"].tolist() == pytest.approx(raw["spend"].tolist(), rel=1e-6)
+
+
+def test_time_limit_is_a_result_not_an_exception(sample):
+    plan = bo.optimize(sample, Scenario(settings=bo.Settings(time_limit=1e-9)))
+    assert plan.status is bo.Status.TIME_LIMIT and not plan.ok
+    assert "time limit" in plan.summary_text()
