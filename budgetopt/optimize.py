@@ -106,7 +106,7 @@ def _marginal_cpe(model: Model, sol: Solution) -> float:
     for r, row in enumerate(model.rows):
         if row.name == "budget":
             lam = -sol.row_duals[r]  # engaged per unit of money (max form)
-            return 1.0 / lam if lam > 1e-12 else float("inf")
+            return float(1.0 / lam) if lam > 1e-12 else float("inf")
         if row.name == "target":
             return float(sol.row_duals[r]) if sol.row_duals[r] > 1e-12 else 0.0
     return float("nan")
