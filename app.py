@@ -42,7 +42,7 @@ with plan_tab:
         views.plan_table(plan)
         views.downloads(plan, touchpoints, scenario, SCENARIOS)
         views.binding_rules(plan)
-        views.rule_prices(touchpoints, plan)
+        views.rule_prices(touchpoints, scenario, plan)
         views.efficient_frontier(touchpoints, scenario)
     else:
         st.info("No plan to show: see why above.")

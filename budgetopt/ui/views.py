@@ -73,6 +73,8 @@ class Key:
 
 DATA_KEYS = (Key.BUDGET_PCT, Key.BUDGET_TOTAL, Key.TARGET_CPE, Key.RULE_TARGET)
 """Widgets whose value depends on the data: reset when another table is loaded."""
+NOT_MAPPED = "(not in my file)"
+"""The column-mapping step's choice for a column the file does not have."""
 TODAY_COLOR, PLAN_COLOR = "#a3acb9", "#2563eb"
 TODAY_MARK, PLAN_MARK = "#4b5563", "#ea580c"  # the frontier's marked points: dark grey, orange
 
@@ -149,9 +151,6 @@ def column_mapping(name: str, data: bytes, raw) -> tuple[pd.DataFrame | None, co
     return table, choice
 
 
-NOT_MAPPED = "(not in my file)"
-
-
 def _chosen(target: str) -> list[str]:
     value = st.session_state.get(Key.MAP + target)
     if isinstance(value, list):
@@ -167,7 +166,7 @@ def _mapping_widgets(targets: tuple[str, ...], headers: list[str]) -> None:
             label = f"{S.ENGAGED} (or {S.CPE})" if target == S.ENGAGED else label
             if target in columns.SUMMABLE:
                 column.multiselect(label, headers, key=Key.MAP + target, help=columns.DESCRIPTION[target],
-                                   placeholder="not in my file")
+                                   placeholder=NOT_MAPPED)
             else:
                 column.selectbox(label, [NOT_MAPPED, *headers], key=Key.MAP + target,
                                  help=columns.DESCRIPTION[target])
@@ -469,13 +468,13 @@ def binding_rules(plan: Plan) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def rule_prices(touchpoints: pd.DataFrame, plan: Plan) -> None:
+def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> None:
     """On demand: the whole price of each rule (the plan solved again without it), in words."""
     st.markdown("**The whole price of each rule**")
     st.caption("What the plan would gain if a rule went entirely: the plan is solved again without each rule "
                "that binds (with many touchpoints this takes a while; the bar shows how far it is).")
-    prices = _on_demand("prices", _result_key(touchpoints, plan.scenario), "Work out the whole price of each rule",
-                        partial(price_rules, touchpoints, plan.scenario, plan), key=Key.PRICES_BUTTON,
+    prices = _on_demand("prices", _result_key(touchpoints, scenario), "Work out the whole price of each rule",
+                        partial(price_rules, touchpoints, scenario, plan), key=Key.PRICES_BUTTON,
                         working="Pricing the rules")
     if prices is None:
         return
@@ -558,8 +557,12 @@ def _on_demand(kind: str, result_key: Hashable, label: str, compute: Callable, *
 
     `compute(progress)` gets a callback `progress(done, total)` when `steps`; otherwise a spinner turns."""
     done = cached.recall(kind, result_key)
-    if done is not None or not (auto or st.button(label, key=key, help=help)):
+    if done is not None:
         return done
+    slot = st.empty()
+    if not (auto or slot.button(label, key=key, help=help)):
+        return None
+    slot.empty()  # the button has done its work; the result takes its place
     try:
         if steps:
             bar = st.progress(0.0, text=f"{working}...")
@@ -681,7 +684,7 @@ def save_scenario(scenario: Scenario, folder: Path) -> None:
         where = f"{folder.name}/{path.name}"
         data = f" It reads the data from {to_save.data}." if to_save.data else (
             " Your uploaded file is not saved with it: the scenario holds the settings, not the data.")
-        st.caption(f"Saved as {where}.{_md(data)}")
+        st.caption(f"Saves to {where}.{_md(data)}")
         if path.exists():
             st.warning(f"{where} already exists. Saving replaces it; what it holds now is lost.")
             replace = st.checkbox("Replace it", key=f"{Key.SAVE_REPLACE}:{path.name}:{ss.get(Key.SAVES, 0)}")
@@ -749,7 +752,8 @@ def compare_scenarios(touchpoints: pd.DataFrame, scenario: Scenario, folder: Pat
     if not plans:
         return
     table = compare(plans, labels)
-    st.dataframe(report.compare_table(table), hide_index=True, width="stretch")
+    shown = report.compare_table(table)
+    st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3)  # every row, no scroll
     bars = report.compare_bars(table)
     for column, (figure, color) in zip(st.columns(2), (("budget", TODAY_MARK), ("engaged customers", PLAN_COLOR)),
                                        strict=True):
