@@ -333,3 +333,13 @@ def test_compare_table_for_people(sample):
     bars = report.compare_bars(table)
     assert bars[["scenario", "figure"]].values.tolist() == [["now", "budget"], ["cut", "budget"],
                                                             ["now", "engaged customers"], ["cut", "engaged customers"]]
+
+
+def test_silo_cost_reuses_the_plans_it_is_given(sample):
+    from budgetopt.silos import silo_cost
+
+    scenario = bo.Scenario(budget=bo.Budget(change=-0.1))
+    plans = [bo.optimize(sample, scenario.model_copy(update={"siloed": s})) for s in (False, True)]
+    given = silo_cost(sample, scenario, *plans)
+    assert given.horizontal is plans[0] and given.vertical is plans[1]
+    assert given.text() == silo_cost(sample, scenario).text()

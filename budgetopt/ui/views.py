@@ -492,8 +492,13 @@ def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> No
 
 def silo_costs(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     """What planning inside each function costs against planning across them: shown when siloed, else on demand."""
-    text = _on_demand("silos", _result_key(touchpoints, scenario), "What do our silos cost?",
-                      lambda progress: silo_cost(touchpoints, scenario).text(), key=Key.SILOS_BUTTON,
+    def text_of(progress: None) -> str:  # the two plans from the cache: one of them is on the page already
+        horizontal, vertical = (cached.plan_for(touchpoints, scenario.model_copy(update={"siloed": siloed})
+                                                .model_dump_json()) for siloed in (False, True))
+        return silo_cost(touchpoints, scenario, horizontal, vertical).text()
+
+    text = _on_demand("silos", _result_key(touchpoints, scenario), "What do our silos cost?", text_of,
+                      key=Key.SILOS_BUTTON,
                       auto=scenario.siloed, working="Planning with and without silos", steps=False,
                       help="plans the same scenario within each function and across functions, and compares")
     if text is not None:
