@@ -563,3 +563,14 @@ def test_an_excel_upload_with_a_totals_row_says_what_was_dropped():
     assert "dropped totals row 4" in infos(at)
     assert "book.xlsx: 2 touchpoints." in [c.value for c in at.sidebar.caption]
     assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
+
+
+def test_a_scenario_loaded_onto_an_upload_plans_the_upload():
+    at = start()
+    at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
+    rerun(at)
+    load(at, "same-engagement-for-less.toml")
+    note = next(i.value for i in at.sidebar.info)
+    assert "It was made for ../data/sample\\_touchpoints.csv; here it plans the data on this page." in note
+    mine = read_touchpoints_bytes(GOOD_CSV, "mine.csv")
+    assert cards(at) == expected(mine, **dict(bo.io.read_scenario(SCENARIOS / "same-engagement-for-less.toml")))

@@ -343,3 +343,12 @@ def test_silo_cost_reuses_the_plans_it_is_given(sample):
     given = silo_cost(sample, scenario, *plans)
     assert given.horizontal is plans[0] and given.vertical is plans[1]
     assert given.text() == silo_cost(sample, scenario).text()
+
+
+def test_a_scenario_made_for_other_data_says_so(tmp_path):
+    cut = bo.io.read_scenario(SCENARIOS / "cut-10-protect-service.toml")
+    assert not library.other_data(cut, SCENARIOS / "cut-10-protect-service.toml", SAMPLE)
+    assert library.other_data(cut, SCENARIOS / "cut-10-protect-service.toml", None)  # an upload is on the page
+    assert library.other_data(cut.model_copy(update={"data": "../data/other.csv"}), SCENARIOS / "x.toml", SAMPLE)
+    assert library.other_data(cut.model_copy(update={"data": "../../../outside.csv"}), SCENARIOS / "x.toml", SAMPLE)
+    assert not library.other_data(cut.model_copy(update={"data": None}), SCENARIOS / "x.toml", None)

@@ -103,6 +103,16 @@ def for_saving(scenario: Scenario, name: str, description: str, data: Path | Non
                                        "data": relative})
 
 
+def other_data(scenario: Scenario, path: Path, shown: str | os.PathLike | None) -> bool:
+    """True when the scenario file names a data file other than the one shown (`shown`: None for an upload)."""
+    if not scenario.data:
+        return False
+    try:
+        return shown is None or io.scenario_data_path(scenario, path) != Path(shown).resolve()
+    except ScenarioError:
+        return True
+
+
 def save(scenario: Scenario, path: Path, replace: bool) -> Path:
     """Write the scenario file; an existing file is kept unless `replace` (the person confirmed)."""
     if path.exists() and not replace:

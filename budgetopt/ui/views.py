@@ -245,6 +245,8 @@ def _scenario_file(folder: Path, today: dict[str, float]) -> None:
     if loaded is None:
         return
     text = f"Loaded **{_md(loaded.name)}** from {_md(Path(ss[Key.LOADED_FROM]).name)}."
+    if library.other_data(loaded, Path(ss[Key.LOADED_FROM]), ss.get(Key.SAMPLE)):
+        text += f" It was made for {_md(loaded.data)}; here it plans the data on this page."
     extra = library.without_widgets(loaded)
     if extra:
         text += " It also changes the data, which has no widget here:\n\n" + "\n".join(f"- {_md(x)}" for x in extra)
