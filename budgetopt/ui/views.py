@@ -23,6 +23,7 @@ from ..compare import compare
 from ..errors import BudgetOptError, ScenarioError
 from ..export import Provenance, plan_xlsx_bytes
 from ..frontier import budget_range, frontier
+from ..ingest import RawTable
 from ..plan import Plan
 from ..pricing import attach_whole_prices, price_rules
 from ..scenario import Mode, Scenario
@@ -120,7 +121,7 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     return table
 
 
-def column_mapping(name: str, data: bytes, raw) -> tuple[pd.DataFrame | None, columns.Choice]:
+def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame | None, columns.Choice]:
     """Main area: which header of the file is which touchpoint column (pre-filled from the headers), then the
     table checked under that mapping: its problems in place, or what was done to the file on the way."""
     ss = st.session_state
@@ -132,17 +133,17 @@ def column_mapping(name: str, data: bytes, raw) -> tuple[pd.DataFrame | None, co
         ss[Key.MAP_FILE] = file_id
     choice = columns.choose(headers, {t: _chosen(t) for t in (*columns.MAIN, *columns.OPTIONAL)})
     table, problems, notices = cached.mapped_touchpoints(data, name, choice.key())
-    with st.expander(f"Columns of {name}: which is which", expanded=problems is not None):
+    with st.expander(f"Columns of {_md(name)}: which is which", expanded=problems is not None):
         st.caption("Pre-filled from your headers. Choose the column of your file that holds each; for numbers you "
                    "may choose several, which are added up (e.g. Leads + Chats = engaged). Leave a column empty "
                    "when your file does not have it.")
         for target, found in columns.ambiguous(headers).items():
             if not choice.mapping.get(target):
-                st.warning(f"{' and '.join(repr(h) for h in found)} could each be **{target}**: choose one.")
+                st.warning(f"{' and '.join(_md(repr(h)) for h in found)} could each be **{target}**: choose one.")
         _mapping_widgets(columns.MAIN, headers)
         st.markdown("**Limits, curves and value** (optional)")
         _mapping_widgets(columns.OPTIONAL, headers)
-        st.caption(f"The first rows of {name} as read ({len(raw.data):,} rows, {len(headers)} columns):")
+        st.caption(f"The first rows of {_md(name)} as read ({len(raw.data):,} rows, {len(headers)} columns):")
         st.dataframe(raw.data.head(5), hide_index=True, width="stretch")
     if problems is not None:
         _problems(name, problems, "Change the columns above, or fix the file and upload it again.")
