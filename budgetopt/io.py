@@ -352,11 +352,16 @@ def _model_at(loc: tuple) -> type | None:
     return model
 
 
-def read_touchpoints_bytes(data: bytes, name: str, limit: int = MAX_INPUT_BYTES) -> pd.DataFrame:
-    """Read and validate an uploaded touchpoint table given as bytes, refusing more than `limit` bytes."""
+def check_size(data: bytes, name: str, limit: int = MAX_INPUT_BYTES) -> None:
+    """Refuse an upload of more than `limit` bytes (InputError saying what to do)."""
     if len(data) > limit:
         raise InputError([Problem(None, None, f"{len(data):,} bytes", f"the file is larger than {limit:,} bytes",
                                   "split it or keep only the touchpoint rows", name)], name)
+
+
+def read_touchpoints_bytes(data: bytes, name: str, limit: int = MAX_INPUT_BYTES) -> pd.DataFrame:
+    """Read and validate an uploaded touchpoint table given as bytes, refusing more than `limit` bytes."""
+    check_size(data, name, limit)
     return read_touchpoints(bytes(data), name=name)
 
 

@@ -39,10 +39,14 @@ def value_engaged(plan: Plan) -> float:
     return float((plan.table["proposed_engaged"] * plan.table["value"]).sum())
 
 
-def silo_cost(touchpoints: pd.DataFrame, scenario: Scenario) -> SiloCost:
-    """Solve the scenario siloed and not, then price the difference both ways."""
-    horizontal = optimize(touchpoints, scenario.model_copy(update={"siloed": False}))
-    vertical = optimize(touchpoints, scenario.model_copy(update={"siloed": True}))
+def silo_cost(touchpoints: pd.DataFrame, scenario: Scenario, horizontal: Plan | None = None,
+              vertical: Plan | None = None) -> SiloCost:
+    """Solve the scenario siloed and not, then price the difference both ways.
+
+    `horizontal` and `vertical` are the two plans when the caller has them already (the app does, from its
+    cache): optimize(touchpoints, scenario with siloed False, resp. True)."""
+    horizontal = horizontal or optimize(touchpoints, scenario.model_copy(update={"siloed": False}))
+    vertical = vertical or optimize(touchpoints, scenario.model_copy(update={"siloed": True}))
     nan = float("nan")
     if not (horizontal.ok and vertical.ok):
         return SiloCost(horizontal, vertical, nan, nan)

@@ -5,9 +5,13 @@ bo.optimize(data, the scenario the widgets describe)."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
 from conftest import ROOT, SAMPLE
 from streamlit import config
 from streamlit.testing.v1 import AppTest
@@ -15,7 +19,10 @@ from streamlit.testing.v1 import AppTest
 import budgetopt as bo
 from budgetopt import schema as S
 from budgetopt.io import read_touchpoints_bytes
-from budgetopt.ui import controls, report
+from budgetopt.pricing import price_rules
+from budgetopt.silos import silo_cost
+from budgetopt.ui import controls, library, report, views
+from budgetopt.ui import format as fmt
 from budgetopt.ui.views import Key
 
 APP = str(ROOT / "app.py")
@@ -61,6 +68,11 @@ def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error)
 
 
+def problems(at: AppTest) -> pd.DataFrame:
+    """The table of problems with an upload (row, column, value, problem, fix)."""
+    return next(d.value for d in at.main.dataframe if "fix" in d.value.columns)
+
+
 def test_default_load_shows_today_and_the_plan(sample):
     at = start()
     assert at.title[0].value == "Engagement budget across functions"
@@ -74,7 +86,9 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert len(plan_table) == 51 and "marginal CPE" in plan_table.columns
     binding = next(d.value for d in at.dataframe if "what it costs" in d.value.columns)
     assert binding["what it costs"].str.startswith("costs ").all()
-    assert {d.label for d in at.download_button} == {"Download a template CSV", "Download the plan (CSV)"}
+    assert {d.label for d in at.download_button} == {
+        "Download a template CSV", "Download the plan (CSV)", "Download the plan (Excel)",
+        "Download the scenario (TOML)", "Download as TOML"}
     assert at.radio(key=Key.TODAY_BY).options == ["function", "channel", "stage", "digital"]
     assert not at.error
 
@@ -179,7 +193,7 @@ def test_infeasible_rules_are_named_not_raised():
     assert "budget: exactly 14,045,000" in text
     assert "Engaged customers" not in cards(at)
     assert any("No plan to show" in i.value for i in at.info)
-    assert [d.label for d in at.download_button] == ["Download a template CSV"]
+    assert sorted(d.label for d in at.download_button) == ["Download a template CSV", "Download as TOML"]
 
 
 BAD_CSV = (b"touchpoint,function,channel,spend,engaged,stage\n"
@@ -195,10 +209,10 @@ def test_a_bad_upload_lists_every_problem_in_place():
     at.sidebar.file_uploader[0].upload("mine.csv", BAD_CSV, "text/csv")
     rerun(at)
     assert "mine.csv" in errors(at) and "2 problem(s)" in errors(at)
-    problems = at.main.dataframe[0].value
-    assert list(problems.columns) == ["file", "row", "column", "value", "problem", "fix"]
-    assert problems[["row", "column", "value"]].values.tolist() == [[2, "spend", "abc"], [3, "stage", "someday"]]
-    assert problems["fix"].str.len().gt(0).all()
+    found = problems(at)
+    assert list(found.columns) == ["file", "row", "column", "value", "problem", "fix"]
+    assert found[["row", "column", "value"]].values.tolist() == [[2, "spend", "abc"], [3, "stage", "someday"]]
+    assert found["fix"].str.len().gt(0).all()
     assert not at.main.metric  # no plan from a file that cannot be read
 
 
@@ -234,9 +248,9 @@ def test_an_upload_over_the_size_limit_says_what_to_do():
         at = start()
         at.sidebar.file_uploader[0].upload("big.csv", SAMPLE.read_bytes() + b"\n" * (1024 * 1024), "text/csv")
         rerun(at)
-        problems = at.main.dataframe[0].value
-        assert "larger than 1,048,576 bytes" in problems["problem"][0]
-        assert problems["fix"][0] == "split it or keep only the touchpoint rows"
+        found = problems(at)
+        assert "larger than 1,048,576 bytes" in found["problem"][0]
+        assert found["fix"][0] == "split it or keep only the touchpoint rows"
     finally:
         config.set_option("server.maxUploadSize", before)
 
@@ -264,3 +278,299 @@ def test_a_thousand_touchpoints_through_the_page():
     rerun(at)
     total = float(round(touchpoints["spend"].sum() * 0.95))
     assert cards(at) == expected(touchpoints, budget=bo.Budget(total=total))
+
+
+# ---- round 2: scenario files, comparison, frontier, rule prices, silos, column mapping, downloads -------------
+
+SCENARIOS = ROOT / "scenarios"
+SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.toml"))
+
+
+class Downloads(dict):
+    """What each download button would hand the browser when clicked: downloads[label] -> (bytes, file name)."""
+
+    def __getitem__(self, label: str) -> tuple[bytes, str]:
+        data, file_name = super().__getitem__(label)
+        content = data() if callable(data) else data  # a deferred download runs when clicked: now
+        return (content.encode() if isinstance(content, str) else bytes(content)), file_name
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> Downloads:
+    """Records every download button the page draws (the newest run wins), through a spy around Streamlit's own
+    download_button (the page still draws it)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen = Downloads()
+    original, main = DeltaGenerator.download_button, st.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):
+        dict.__setitem__(seen, label, (data, file_name))
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    def spy_main(label, data, file_name=None, *args, **kwargs):
+        dict.__setitem__(seen, label, (data, file_name))
+        return main(label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    monkeypatch.setattr(st, "download_button", spy_main)
+    return seen
+
+
+def load(at: AppTest, file: str, folder: Path = SCENARIOS) -> AppTest:
+    at.selectbox(key=Key.LOAD_FILE).set_value(str(folder / file))
+    rerun(at)  # the button is enabled once a file is chosen
+    at.button(key="load_scenario_file").click()
+    return rerun(at)
+
+
+def chart_data(at: AppTest, column: str) -> pd.DataFrame:
+    """The data of the (first) Vega-Lite chart whose table has this column."""
+    from streamlit import dataframe_util
+
+    for chart in at.get("vega_lite_chart"):
+        frame = dataframe_util.convert_arrow_bytes_to_pandas_df(chart.proto.data.data)
+        if column in frame.columns:
+            return frame
+    raise AssertionError(f"no chart with a column '{column}'")
+
+
+def infos(at: AppTest) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+@pytest.mark.parametrize("file", SHIPPED)
+def test_loading_a_scenario_sets_the_widgets_and_gives_its_plan(sample, file):
+    at = load(start(), file)
+    scenario = bo.io.read_scenario(SCENARIOS / file)
+    today = report.today_figures(sample)
+    w = controls.widgets_for(scenario, today["spend"], today["value"], today["cpe"])
+    assert at.radio(key=Key.MODE).value is scenario.objective.mode
+    assert at.number_input(key=Key.BUDGET_TOTAL).value == pytest.approx(scenario.budget.amount(today["spend"]))
+    assert at.slider(key=Key.BUDGET_PCT).value == w.budget_pct
+    assert at.radio(key=Key.PLANNING).value == (controls.SILOED if scenario.siloed else controls.HORIZONTAL)
+    assert at.toggle(key=Key.PROTECT).value is scenario.protect_stages
+    rules = next((d.value for d in at.dataframe if "rule" in d.value.columns and "#" in d.value.columns), None)
+    assert (rules["rule"].tolist() if rules is not None else []) == [controls.describe(r) for r in scenario.rules]
+    plan = bo.optimize(sample, scenario)
+    assert cards(at) == {c.label: (c.value, c.delta or "") for c in report.plan_cards(plan)}
+    note = next(i.value for i in at.sidebar.info)
+    assert f"Loaded **{views._md(scenario.name)}**" in note
+    for line in library.without_widgets(scenario):  # overrides and added touchpoints: no widget, so a note
+        assert views._md(line) in note
+    assert not at.error
+
+
+def test_a_loaded_scenario_changed_by_a_widget_and_its_changes_dropped(sample):
+    at = load(start(), "tv-dearer.toml")
+    assert "channel 'tv': each engaged customer costs 1.2x as much" in next(i.value for i in at.sidebar.info)
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    rerun(at)
+    tv_dearer = bo.io.read_scenario(SCENARIOS / "tv-dearer.toml")
+    changed = tv_dearer.model_copy(update={"budget": bo.Budget(total=round(TODAY * 0.9))})
+    assert cards(at) == expected(sample, **dict(changed))
+    at.button(key="forget_scenario_file").click()
+    rerun(at)
+    assert not at.sidebar.info
+    assert cards(at) == expected(sample, budget=bo.Budget(total=round(TODAY * 0.9)))
+
+
+def test_save_writes_a_file_and_asks_before_replacing_it(monkeypatch, tmp_path, sample):
+    monkeypatch.setenv(library.FOLDER_VARIABLE, str(tmp_path))
+    at = start()
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    at.text_input(key=Key.SAVE_NAME).set_value("Cut 10 %, my way")
+    at.text_input(key=Key.SAVE_DESCRIPTION).set_value("Ten percent less, nothing else.")
+    rerun(at)
+    at.button(key="save_scenario").click()
+    rerun(at)
+    saved = tmp_path / "cut-10-my-way.toml"
+    assert [s.value for s in at.success] == ["Saved " + f"{tmp_path.name}/cut-10-my-way.toml."]
+    scenario = bo.io.read_scenario(saved)
+    assert (scenario.name, scenario.description) == ("Cut 10 %, my way", "Ten percent less, nothing else.")
+    assert scenario.budget == bo.Budget(total=round(TODAY * 0.9))
+    assert scenario.data is None  # a temporary folder is outside the project: no data path it could not read
+    assert at.selectbox(key=Key.LOAD_FILE).options == ["Cut 10 %, my way (cut-10-my-way.toml)"]  # listed at once
+
+    before = saved.read_bytes()
+    at.slider(key=Key.BUDGET_PCT).set_value(-20)
+    rerun(at)
+    assert any("already exists" in w.value for w in at.warning)
+    at.button(key="save_scenario").click()
+    rerun(at)
+    assert "Not saved" in errors(at) and "already exists" in errors(at)
+    assert saved.read_bytes() == before  # unchanged until confirmed
+
+    replace = next(c for c in at.checkbox if c.label == "Replace it")
+    replace.check()
+    rerun(at)
+    at.button(key="save_scenario").click()
+    rerun(at)
+    assert bo.io.read_scenario(saved).budget == bo.Budget(total=round(TODAY * 0.8))
+    assert not next(c for c in at.checkbox if c.label == "Replace it").value  # the next replacement asks again
+    assert [p.name for p in tmp_path.iterdir()] == ["cut-10-my-way.toml"]
+
+
+def test_a_typed_name_becomes_a_file_inside_the_folder_only(monkeypatch, tmp_path):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    monkeypatch.setenv(library.FOLDER_VARIABLE, str(folder))
+    at = start()
+    at.text_input(key=Key.SAVE_NAME).set_value("../../etc/passwd")
+    rerun(at)
+    at.button(key="save_scenario").click()
+    rerun(at)
+    assert [p.name for p in folder.iterdir()] == ["etc-passwd.toml"]
+    assert [p.name for p in tmp_path.iterdir()] == ["scenarios"]
+    at.text_input(key=Key.SAVE_NAME).set_value("%%%")
+    rerun(at)
+    assert "at least one letter or digit" in errors(at)
+    assert at.button(key="save_scenario").disabled
+
+
+def test_scenario_download_reads_back_as_the_same_scenario(downloads):
+    load(start(), "cut-10-protect-service.toml")
+    text = downloads["Download the scenario (TOML)"][0].decode()
+    assert downloads["Download the scenario (TOML)"][1] == "cut-10-protect-service.toml"
+    assert bo.io.parse_scenario(text) == bo.io.read_scenario(SCENARIOS / "cut-10-protect-service.toml")
+    assert downloads["Download as TOML"][0].decode() == text
+
+
+def test_excel_download_opens_with_openpyxl(downloads):
+    from openpyxl import load_workbook
+
+    at = start()
+    at.button(key=Key.PRICES_BUTTON).click()
+    rerun(at)
+    data, name = downloads["Download the plan (Excel)"]
+    assert name.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    assert {"Summary", "Plan", "Rules", "Inputs"} <= set(book.sheetnames)
+    plan_rows = list(book["Plan"].iter_rows(values_only=True))
+    assert sum(1 for r in plan_rows[1:] if r[0] and r[0] != "Total") == 51
+    rules = list(book["Rules"].iter_rows(values_only=True))
+    assert "Whole price" in rules[0]  # the prices worked out on the page go with it
+    csv = pd.read_csv(io.BytesIO(downloads["Download the plan (CSV)"][0]))
+    assert len(csv) == 51
+
+
+def test_compare_scenarios_side_by_side(sample):
+    at = start()
+    files = [str(SCENARIOS / f) for f in ("cut-10-protect-service.toml", "same-engagement-for-less.toml")]
+    at.multiselect(key=Key.COMPARE).set_value([views.CURRENT, *files])
+    rerun(at)
+    table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
+    scenarios = [bo.Scenario()] + [bo.io.read_scenario(f) for f in files]
+    names = [views.CURRENT] + [s.name for s in scenarios[1:]]
+    assert list(table.columns) == ["figure", *names]
+    rows = table.set_index("figure")
+    for name, scenario in zip(names, scenarios, strict=True):
+        s = bo.optimize(sample, scenario).summary()
+        assert rows.loc["engaged customers", name] == fmt.count(s["proposed_engaged"])
+        assert rows.loc["budget (spent in the plan)", name] == fmt.money(s["proposed_spend"])
+        assert rows.loc["average CPE", name] == fmt.cpe(s["proposed_cpe"])
+    bars = chart_data(at, "scenario")
+    assert set(bars["figure"]) == {"budget"} and bars["scenario"].tolist() == names
+    assert set(chart_data(at, "value").columns) == {"scenario", "figure", "value"}
+    assert not at.error
+
+
+def test_frontier_on_demand_marks_today_and_the_plan(sample):
+    at = start()
+    assert not any(c for c in at.get("vega_lite_chart")
+                   if "point" in str(c.proto.spec))  # nothing drawn before it is asked for
+    at.button(key=Key.FRONTIER_BUTTON).click()
+    rerun(at)
+    frame = chart_data(at, "point")
+    assert (frame["point"] == report.FRONTIER).sum() == 21
+    today, plan = frame[frame["point"] == "today"], frame[frame["point"] == "the plan"]
+    assert len(today) == 1 and len(plan) == 1
+    assert today["budget"].iloc[0] == TODAY and plan["budget"].iloc[0] == pytest.approx(TODAY)
+    weighted = float((sample["engaged"] * sample["value"]).sum())
+    assert today["engaged"].iloc[0] == pytest.approx(weighted)
+    assert plan["engaged"].iloc[0] > today["engaged"].iloc[0]
+    assert {d.label for d in at.download_button} >= {"Download the frontier (CSV)"}
+    at.toggle(key=Key.PROTECT).set_value(True)  # another scenario: the button again, not a stale chart
+    rerun(at)
+    with pytest.raises(AssertionError):
+        chart_data(at, "point")
+
+
+def test_rule_prices_on_demand_in_the_plan_and_rules_tabs(sample):
+    at = add_rule(start(), "channel: tv", "Change against today at least (%)", 0)
+    at.button(key=Key.PRICES_BUTTON).click()
+    rerun(at)
+    scenario = bo.Scenario(name="From the app", rules=(bo.Rule(group="channel", member="tv", min_change=0.0),))
+    prices = price_rules(sample, scenario)
+    shown = next(d.value for d in at.dataframe if "whole price" in d.value.columns and "kind" in d.value.columns)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), report.prices_table(prices))
+    assert shown["whole price"].iloc[0].endswith("engaged customers")
+    rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule", "whole price"])
+    tv = prices[prices["kind"] == "scenario rule"]["whole_price"].iloc[0]
+    assert tv > 0 and rules["whole price"].tolist() == [report.whole_price(tv, "engaged")]
+
+
+def test_silo_cost_when_siloed_and_on_demand(sample):
+    at = start()
+    assert "What the silos cost" not in infos(at)
+    at.button(key=Key.SILOS_BUTTON).click()
+    rerun(at)
+    assert silo_cost(sample, bo.Scenario(name="From the app")).text() in infos(at)
+    at.radio(key=Key.PLANNING).set_value(controls.SILOED)
+    rerun(at)
+    assert silo_cost(sample, bo.Scenario(name="From the app", siloed=True)).text() in infos(at)
+
+
+UNUSUAL = (b"Touchpoint;Department;Channel;Cost;Leads;Chats\n"
+           b"Search ads;marketing;search;12.000;900;300\n"
+           b"Live chat;service;chat;8.000;;2.000\n"
+           b"TV spot;marketing;tv;30.000;1.500;\n")
+
+
+def test_column_mapping_on_unusual_headers():
+    at = start()
+    at.sidebar.file_uploader[0].upload("export.csv", UNUSUAL, "text/csv")
+    rerun(at)
+    assert at.multiselect(key=Key.MAP + "spend").value == ["Cost"]
+    assert at.selectbox(key=Key.MAP + "function").value == "Department"
+    assert at.multiselect(key=Key.MAP + "engaged").value == []  # Leads and Chats: the person says
+    assert "missing" in " ".join(problems(at)["problem"]).lower()
+    assert not cards(at)
+    at.multiselect(key=Key.MAP + "engaged").set_value(["Leads", "Chats"])
+    rerun(at)
+    assert not at.error
+    touchpoints = bo.to_touchpoints(bo.read_table(UNUSUAL, name="export.csv"), {"engaged": ["Leads", "Chats"]})
+    assert touchpoints["engaged"].tolist() == [1200, 2000, 1500]
+    assert cards(at) == expected(touchpoints)
+    assert at.number_input(key=Key.BUDGET_TOTAL).value == 50_000.0
+
+
+def test_an_excel_upload_with_a_totals_row_says_what_was_dropped():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Touchpoint", "Function", "Channel", "Spend", "Engaged"])
+    sheet.append(["Search", "marketing", "search", 6000, 1000])
+    sheet.append(["Chat", "service", "chat", 4000, 2000])
+    sheet.append(["Total", None, None, 10000, 3000])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    at = start()
+    at.sidebar.file_uploader[0].upload("book.xlsx", buffer.getvalue(),
+                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rerun(at)
+    assert "dropped totals row 4" in infos(at)
+    assert "book.xlsx: 2 touchpoints." in [c.value for c in at.sidebar.caption]
+    assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
+
+
+def test_a_scenario_loaded_onto_an_upload_plans_the_upload():
+    at = start()
+    at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
+    rerun(at)
+    load(at, "same-engagement-for-less.toml")
+    note = next(i.value for i in at.sidebar.info)
+    assert "It was made for ../data/sample\\_touchpoints.csv; here it plans the data on this page." in note
+    mine = read_touchpoints_bytes(GOOD_CSV, "mine.csv")
+    assert cards(at) == expected(mine, **dict(bo.io.read_scenario(SCENARIOS / "same-engagement-for-less.toml")))

@@ -1,5 +1,6 @@
 """The page in a real browser: start the app on a free localhost port, drive headless Chromium (Debian's
-package, through Playwright), change the budget, see the headline move, download the plan, take a screenshot."""
+package, through Playwright), change the budget, see the headline move, download the plan as CSV and as Excel,
+take a screenshot."""
 
 from __future__ import annotations
 
@@ -96,9 +97,16 @@ def test_change_the_budget_in_a_browser_and_download_the_plan(server, tmp_path):
                 download_button.click()
             saved = tmp_path / download.value.suggested_filename
             download.value.save_as(saved)
+            with page.expect_download(timeout=WAIT_MS) as download:  # built by the server when clicked
+                page.get_by_role("button", name="Download the plan (Excel)").click()
+            workbook = tmp_path / download.value.suggested_filename
+            download.value.save_as(workbook)
         finally:
             browser.close()
     plan = pd.read_csv(saved)
     assert len(plan) == 51
     assert plan["proposed_spend"].sum() == pytest.approx(12_000_000, rel=1e-6)
+    assert workbook.suffix == ".xlsx"
+    sheet = pd.read_excel(workbook, sheet_name="Plan", engine="openpyxl")
+    assert sheet["Proposed spend"].iloc[:51].sum() == pytest.approx(12_000_000, rel=1e-6)
     assert (tmp_path / "app.png").stat().st_size > 50_000

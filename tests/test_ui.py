@@ -13,7 +13,7 @@ from budgetopt import schema as S
 from budgetopt.errors import InputError, ScenarioError
 from budgetopt.io import plan_csv, read_touchpoints_bytes, table_csv, write_plan
 from budgetopt.scenario import Mode
-from budgetopt.ui import controls, report
+from budgetopt.ui import columns, controls, library, report
 from budgetopt.ui import format as fmt
 
 
@@ -157,3 +157,198 @@ def test_plan_csv_is_what_write_plan_writes(two, tmp_path):
     path = write_plan(plan, tmp_path / "plan.csv")
     assert path.read_bytes() == plan_csv(plan)
     assert pd.read_csv(path)["proposed_spend"].tolist() == [0.0, 200.0]
+
+
+# ---- round 2: scenario files, widgets from a file, column mapping, frontier, prices, comparison ----------------
+
+SCENARIOS = SAMPLE.parents[1] / "scenarios"
+
+
+@pytest.mark.parametrize(("name", "file"), [
+    ("Cut 10 %, protect service", "cut-10-protect-service.toml"),
+    ("../../etc/passwd", "etc-passwd.toml"),
+    ("C:\\Windows\\system32", "c-windows-system32.toml"),
+    ("Été à Zürich", "ete-a-zurich.toml"),
+    ("  --Baseline--  ", "baseline.toml"),
+    ("con", "con-scenario.toml"),
+    ("x" * 200, "x" * library.MAX_STEM + ".toml"),
+])
+def test_a_typed_name_becomes_a_safe_file_name(name, file, tmp_path):
+    assert library.file_name(name) == file
+    assert library.path_for(tmp_path, name) == tmp_path / file
+
+
+@pytest.mark.parametrize("name", ["", "   ", "%%%", "../..", "日本語"])
+def test_a_name_without_letters_or_digits_is_refused(name):
+    with pytest.raises(ScenarioError, match="at least one letter or digit"):
+        library.file_name(name)
+    assert library.download_name(name) == "scenario.toml"
+
+
+def test_scenarios_folder_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(library.FOLDER_VARIABLE, raising=False)
+    assert library.folder(SCENARIOS) == SCENARIOS
+    monkeypatch.setenv(library.FOLDER_VARIABLE, str(tmp_path))
+    assert library.folder(SCENARIOS) == tmp_path
+
+
+def test_list_files_reads_every_scenario_and_says_which_cannot_be_read(tmp_path):
+    (tmp_path / "good.toml").write_text('name = "Good"\n[budget]\nchange = -0.1\n')
+    (tmp_path / "bad.toml").write_text('name = "Bad"\nbudget = "lots"\n')
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    files = library.list_files(tmp_path)
+    assert [f.path.name for f in files] == ["bad.toml", "good.toml"]
+    assert files[0].scenario is None and "budget" in files[0].error and files[0].label == "bad.toml (cannot be read)"
+    assert files[1].scenario.budget.change == -0.1 and files[1].label == "Good (good.toml)"
+    assert library.list_files(tmp_path / "missing") == []
+    shipped = library.list_files(SCENARIOS)
+    assert len(shipped) >= 8 and all(f.scenario is not None for f in shipped)
+
+
+def test_save_never_replaces_a_file_unless_told(tmp_path):
+    path = tmp_path / "plan-a.toml"
+    first = bo.Scenario(name="Plan A", budget=bo.Budget(change=-0.1))
+    library.save(first, path, replace=False)
+    with pytest.raises(ScenarioError, match="already exists"):
+        library.save(bo.Scenario(name="Plan A", budget=bo.Budget(change=-0.2)), path, replace=False)
+    assert bo.io.read_scenario(path) == first
+    library.save(bo.Scenario(name="Plan A", budget=bo.Budget(change=-0.2)), path, replace=True)
+    assert bo.io.read_scenario(path).budget.change == -0.2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan-a.toml"]  # no temporary file left behind
+
+
+def test_for_saving_keeps_a_data_path_only_when_a_scenario_there_may_read_it(tmp_path):
+    scenario = bo.Scenario(rules=(bo.Rule(touchpoint="TV prime time", lock=True),))
+    inside = library.for_saving(scenario, " Mine ", " Why. ", SAMPLE, SCENARIOS)
+    assert (inside.name, inside.description, inside.data) == ("Mine", "Why.", "../data/sample_touchpoints.csv")
+    assert bo.io.scenario_data_path(inside, SCENARIOS / "mine.toml") == SAMPLE.resolve()
+    assert library.for_saving(scenario, "Mine", "", SAMPLE, tmp_path).data is None  # outside the project
+    assert library.for_saving(scenario, "Mine", "", None, SCENARIOS).data is None  # an upload: no file to name
+    assert library.for_saving(scenario, "", "", None, SCENARIOS).name == scenario.name
+    text = library.toml_bytes(inside).decode()
+    assert bo.io.parse_scenario(text) == inside
+
+
+def test_overrides_and_added_touchpoints_in_words():
+    tv = bo.io.read_scenario(SCENARIOS / "tv-dearer.toml")
+    assert library.without_widgets(tv) == ["channel 'tv': each engaged customer costs 1.2x as much"]
+    team = bo.io.read_scenario(SCENARIOS / "listening-team.toml")
+    assert library.without_widgets(team) == [
+        "new touchpoint 'Social listening team' (service, social listening): costs 1.80 per engaged customer, "
+        "up to 300,000; today's spend 0"]
+    assert library.without_widgets(bo.Scenario(settings=bo.Settings(segments=24))) == ["solver settings: segments = 24"]
+    assert library.without_widgets(bo.Scenario()) == []
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in SCENARIOS.glob("*.toml")))
+def test_widgets_from_a_file_give_the_file_back(sample, file):
+    """Loading a file sets widgets; the scenario those widgets describe, completed by the file, is the file's."""
+    scenario = bo.io.read_scenario(SCENARIOS / file)
+    today = report.today_figures(sample)
+    w = controls.widgets_for(scenario, today["spend"], today["value"], today["cpe"])
+    keep = w.keep_pct if w.mode is Mode.MIN_SPEND else None
+    target = w.target_cpe if w.mode is Mode.TARGET_CPE else None
+    built = controls.build_scenario(budget=controls.budget_from(today["spend"], w.budget_total, w.at_most),
+                                    objective=controls.objective_from(w.mode, keep, target),
+                                    siloed=w.planning == controls.SILOED, protect_stages=w.protect_stages,
+                                    rules=w.rules)
+    merged = controls.with_loaded(built, scenario, today["spend"], today["value"])
+    assert merged == scenario.model_copy(update={"data": None})
+
+
+def test_widgets_for_targets_and_a_changed_widget():
+    keep = bo.Scenario(objective=bo.Objective(mode="min_spend", target=900.0))
+    w = controls.widgets_for(keep, 1000.0, 1200.0, 2.5)
+    assert (w.mode, w.keep_pct, w.target_cpe, w.budget_total, w.budget_pct) == (Mode.MIN_SPEND, 75.0, 2.5, 1000.0, 0)
+    cpe = bo.Scenario(objective=bo.Objective(mode="target_cpe", target=1.75), budget=bo.Budget(change=-0.8))
+    w = controls.widgets_for(cpe, 1000.0, 1200.0, 2.5)
+    assert (w.target_cpe, w.budget_total, w.budget_pct) == (1.75, pytest.approx(200.0), -50)  # slider clamps
+    loaded = bo.Scenario(name="Cut", budget=bo.Budget(change=-0.1), rules=(bo.Rule(touchpoint="A", lock=True),))
+    same = controls.build_scenario(budget=bo.Budget(total=900.0), objective=bo.Objective(), siloed=False,
+                                   protect_stages=False, rules=loaded.rules)
+    assert controls.with_loaded(same, loaded, 1000.0, 1.0) == loaded
+    moved = same.model_copy(update={"budget": bo.Budget(total=800.0)})
+    changed = controls.with_loaded(moved, loaded, 1000.0, 1.0)
+    assert (changed.name, changed.budget) == ("Cut (changed)", bo.Budget(total=800.0))
+
+
+def test_column_choices_from_unusual_headers():
+    headers = ["Touchpoint", "Department", "Channel", "Cost", "Leads", "Chats", "Phase"]
+    first = columns.initial_choices(headers)
+    assert first["spend"] == ["Cost"] and first["function"] == ["Department"] and first["stage"] == ["Phase"]
+    assert first["engaged"] == [] and set(first) == {c.name for c in S.COLUMNS}
+    assert columns.ambiguous(["Cost", "Amount"]) == {"spend": ["Cost", "Amount"]}
+    assert columns.initial_choices(["Cost", "Amount"])["spend"] == []
+    chosen = columns.choose(headers, {**first, "engaged": ["Leads", "Chats"], "stage": []})
+    assert chosen.mapping["engaged"] == ["Leads", "Chats"] and "stage" not in chosen.mapping
+    assert chosen.left_out == ("Phase",)  # suggested for a column the person left empty: left out, not guessed
+    raw = bo.read_table(b"Touchpoint,Department,Channel,Cost,Leads,Chats,Phase\nA,f,c,10,1,2,someday\n", name="x.csv")
+    narrow = columns.narrowed(raw, chosen.left_out)
+    assert narrow.headers == headers[:-1] and narrow.notices[-1].startswith("column 'Phase' was not used")
+    clean = bo.to_touchpoints(narrow, chosen.mapping)
+    assert clean["engaged"].tolist() == [3] and "Phase" not in clean.columns
+    with pytest.raises(InputError):  # without leaving it out, 'someday' would be read as a stage
+        bo.to_touchpoints(raw, chosen.mapping)
+
+
+def test_frontier_frame_and_words(sample):
+    from budgetopt.frontier import budget_range, frontier
+
+    curve = frontier(sample, bo.Scenario(), budget_range(sample, 0.8, 1.2, 5))
+    frame = report.frontier_frame(curve)
+    assert frame["point"].tolist().count(report.FRONTIER) == 5
+    assert frame["point"].tolist().count("today") == 1 and frame["point"].tolist().count("the plan") == 1
+    assert list(frame.columns) == ["budget", "engaged", "point", "marginal CPE"]
+    assert report.frontier_words(curve).startswith("With today's budget of 14,045,000, the best plan")
+    high = frontier(sample, bo.Scenario(), budget_range(sample, 1.1, 1.5, 3))
+    assert report.frontier_words(high) == "Today's budget (14,045,000) is outside the range drawn."
+
+
+def test_whole_prices_in_words():
+    prices = pd.DataFrame({"rule": ["rule 1: a", "rule 2: b", "siloed planning", "x (data)"],
+                           "kind": ["scenario rule", "scenario rule", "siloed", "data limit"],
+                           "binding": [True, False, True, True], "whole_price": [1234.4, 0.0, 99.0, float("nan")],
+                           "unit": "engaged", "price_text": ""})
+    table = report.prices_table(prices)
+    assert table.values.tolist() == [["x (data)", "data limit", "could not be priced: without it, no plan"],
+                                     ["rule 1: a", "scenario rule", "1,234 engaged customers"],
+                                     ["siloed planning", "siloed", "99 engaged customers"]]
+    assert report.scenario_rule_prices(prices, 3) == ["1,234 engaged customers", "nothing", "nothing"]
+    assert report.whole_price(52_000.4, "money") == "52,000 of money"
+
+
+def test_compare_table_for_people(sample):
+    from budgetopt.compare import compare
+
+    plans = [bo.optimize(sample), bo.optimize(sample, bo.Scenario(budget=bo.Budget(change=-0.1))),
+             bo.optimize(sample, bo.Scenario(rules=(bo.Rule(group="function", member="service",
+                                                           min_spend=14_000_000),)))]
+    table = compare(plans, ["now", "cut", "impossible"])
+    shown = report.compare_table(table).set_index("figure")
+    assert shown.loc["budget (spent in the plan)"].tolist() == ["14,045,000", "12,640,500", ""]
+    assert shown.loc["engaged customers against today", "now"] == "+29.0 %"
+    assert shown.loc["status", "impossible"] == "infeasible" and shown.loc["why no plan", "impossible"]
+    assert shown.loc["spend: service", "cut"] == fmt.money(plans[1].by("function").set_index("function")
+                                                           .loc["service", "proposed_spend"])
+    bars = report.compare_bars(table)
+    assert bars[["scenario", "figure"]].values.tolist() == [["now", "budget"], ["cut", "budget"],
+                                                            ["now", "engaged customers"], ["cut", "engaged customers"]]
+
+
+def test_silo_cost_reuses_the_plans_it_is_given(sample):
+    from budgetopt.silos import silo_cost
+
+    scenario = bo.Scenario(budget=bo.Budget(change=-0.1))
+    plans = [bo.optimize(sample, scenario.model_copy(update={"siloed": s})) for s in (False, True)]
+    given = silo_cost(sample, scenario, *plans)
+    assert given.horizontal is plans[0] and given.vertical is plans[1]
+    assert given.text() == silo_cost(sample, scenario).text()
+
+
+def test_a_scenario_made_for_other_data_says_so(tmp_path):
+    cut = bo.io.read_scenario(SCENARIOS / "cut-10-protect-service.toml")
+    assert not library.other_data(cut, SCENARIOS / "cut-10-protect-service.toml", SAMPLE)
+    assert library.other_data(cut, SCENARIOS / "cut-10-protect-service.toml", None)  # an upload is on the page
+    assert library.other_data(cut.model_copy(update={"data": "../data/other.csv"}), SCENARIOS / "x.toml", SAMPLE)
+    assert library.other_data(cut.model_copy(update={"data": "../../../outside.csv"}), SCENARIOS / "x.toml", SAMPLE)
+    assert not library.other_data(cut.model_copy(update={"data": None}), SCENARIOS / "x.toml", None)

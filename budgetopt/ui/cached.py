@@ -2,18 +2,32 @@
 
 A rerun with the same data and settings (any click that changes nothing the plan depends on) costs a hash
 and a dictionary look-up; a changed setting solves once and is remembered (`max_entries` per function).
+
+The long calls a person asks for with a button (the frontier, the whole price of each rule, what the silos
+cost) report progress while they run, so they are not behind `st.cache_data` (which would replay or drop
+the progress bar); their results are remembered in the session instead (`recall`, `keep`), under a key made
+of the touchpoint table's digest and the scenario, so a changed setting asks again.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable
 
 import pandas as pd
 import streamlit as st
 
 from ..errors import InputError
-from ..io import read_touchpoints, read_touchpoints_bytes
+from ..ingest import RawTable, to_touchpoints
+from ..io import check_size, read_table, read_touchpoints
 from ..optimize import optimize
 from ..plan import Plan
 from ..scenario import Scenario
+from . import columns
+
+REMEMBERED = "remembered"
+KEEP_PER_KIND = 4
+"""Results remembered per kind of long call and session (the newest ones)."""
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -22,13 +36,29 @@ def touchpoints_from_file(path: str) -> pd.DataFrame:
     return read_touchpoints(path)
 
 
-@st.cache_data(show_spinner="Checking the file...", max_entries=4)
-def touchpoints_from_upload(data: bytes, name: str, limit: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """(table, None) for a usable upload, (None, problems as a table) otherwise; cached either way."""
+@st.cache_data(show_spinner="Reading the file...", max_entries=4)
+def raw_table(data: bytes, name: str, limit: int) -> tuple[RawTable | None, pd.DataFrame | None]:
+    """(the table as found in the file, None), or (None, why it cannot be read as a table); `limit` in bytes."""
     try:
-        return read_touchpoints_bytes(data, name, limit), None
+        check_size(data, name, limit)
+        return read_table(data, name=name), None
     except InputError as exc:
         return None, exc.as_table()
+
+
+@st.cache_data(show_spinner="Checking the columns...", max_entries=8)
+def mapped_touchpoints(data: bytes, name: str, choice: tuple) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
+                                                                        list[str]]:
+    """(table, None, notices) when the file validates under the chosen mapping, else (None, problems, notices).
+
+    `choice` is `columns.Choice.key()`: the mapping and the headers left out, hashable."""
+    pairs, left_out = choice
+    table = columns.narrowed(read_table(data, name=name), left_out)
+    try:
+        clean = to_touchpoints(table, {target: list(headers) for target, headers in pairs})
+    except InputError as exc:
+        return None, exc.as_table(), exc.notices
+    return clean, None, list(clean.attrs.get("notices", []))
 
 
 @st.cache_data(show_spinner="Optimising the plan... (when no plan exists, naming the rules that conflict takes "
@@ -36,3 +66,29 @@ def touchpoints_from_upload(data: bytes, name: str, limit: int) -> tuple[pd.Data
 def plan_for(touchpoints: pd.DataFrame, scenario_json: str) -> Plan:
     """The plan for a touchpoint table and a scenario given as its JSON text (hashable, exact)."""
     return optimize(touchpoints, Scenario.model_validate_json(scenario_json))
+
+
+def digest(touchpoints: pd.DataFrame) -> str:
+    """A short fingerprint of a touchpoint table (values and column names), for remembering results."""
+    h = hashlib.sha256(pd.util.hash_pandas_object(touchpoints, index=True).to_numpy().tobytes())
+    h.update("\x1f".join(map(str, touchpoints.columns)).encode())
+    return h.hexdigest()[:16]
+
+
+def memo(kind: str) -> dict:
+    """This session's remembered results of one kind, by key (the same dict from run to run)."""
+    return st.session_state.setdefault(REMEMBERED, {}).setdefault(kind, {})
+
+
+def recall(kind: str, key: Hashable) -> object | None:
+    """A result this session computed before for (kind, key), or None."""
+    return memo(kind).get(key)
+
+
+def keep(kind: str, key: Hashable, value: object) -> None:
+    """Remember a result for (kind, key); only the newest few per kind are kept."""
+    store = memo(kind)
+    store.pop(key, None)
+    store[key] = value
+    while len(store) > KEEP_PER_KIND:
+        store.pop(next(iter(store)))

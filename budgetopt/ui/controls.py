@@ -26,6 +26,10 @@ HORIZONTAL = "Across functions (horizontal)"
 SILOED = "Each function keeps its share (siloed)"
 PLANNING = (HORIZONTAL, SILOED)
 
+KEEP_RANGE = (1.0, 1000.0)
+"""The 'engaged customers to keep' field's range, in percent of today."""
+MIN_TARGET_CPE = 0.01
+
 BUDGET_STEPS = (-50, 50)
 """The budget slider's range: percent change against today's total (the exact field takes any amount)."""
 
@@ -157,3 +161,72 @@ def describe(rule: Rule) -> str:
     if rule.min_engaged_change is not None:
         parts.append(f"engages at least {fmt.percent(rule.min_engaged_change, signed=True)} against today")
     return f"{rule.label} " + " and ".join(parts)
+
+
+# ---- a scenario file -> the widgets, and back ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Widgets:
+    """The sidebar's and the rules tab's values for a scenario (what loading a scenario file sets)."""
+
+    mode: Mode
+    keep_pct: float
+    target_cpe: float
+    budget_total: float
+    budget_pct: int
+    at_most: bool
+    planning: str
+    protect_stages: bool
+    rules: tuple[Rule, ...]
+
+
+def widgets_for(scenario: Scenario, today_spend: float, today_value: float, today_cpe: float) -> Widgets:
+    """The widget values that describe `scenario` on data with today's spend, value-weighted engagement and CPE.
+
+    The budget becomes an amount (a change of -10 % on 14,045,000 is 12,640,500); an engagement target becomes
+    a percentage of today's (value-weighted) engagement."""
+    objective = scenario.objective
+    keep = 100.0
+    if objective.mode is Mode.MIN_SPEND:
+        if objective.target is not None and today_value > 0:
+            keep = 100.0 * objective.target / today_value
+        elif objective.target_change is not None:
+            keep = 100.0 * (1.0 + objective.target_change)
+    target = objective.target if objective.mode is Mode.TARGET_CPE else round(today_cpe, 2)
+    total = scenario.budget.amount(today_spend)
+    keep = min(KEEP_RANGE[1], max(KEEP_RANGE[0], keep))
+    return Widgets(mode=objective.mode, keep_pct=float(keep), target_cpe=float(max(MIN_TARGET_CPE, target)),
+                   budget_total=float(total), budget_pct=slider_step(today_spend, total),
+                   at_most=scenario.budget.at_most, planning=SILOED if scenario.siloed else HORIZONTAL,
+                   protect_stages=scenario.protect_stages, rules=tuple(scenario.rules))
+
+
+def with_loaded(built: Scenario, loaded: Scenario, today_spend: float, today_value: float) -> Scenario:
+    """The scenario the widgets describe, completed by the scenario file they were loaded from.
+
+    Where the widgets still say what the file says, the file's own form is kept (a budget 'change = -0.10'
+    stays a change, not an amount); what has no widget (overrides, added touchpoints, settings) comes from
+    the file. The name is the file's, marked '(changed)' once a widget says something else."""
+    update: dict[str, object] = {"overrides": loaded.overrides, "add_touchpoints": loaded.add_touchpoints,
+                                 "settings": loaded.settings, "description": loaded.description}
+    if (abs(built.budget.amount(today_spend) - loaded.budget.amount(today_spend)) <= 0.5
+            and built.budget.at_most == loaded.budget.at_most):
+        update["budget"] = loaded.budget
+    if _same_objective(built.objective, loaded.objective, today_value):
+        update["objective"] = loaded.objective
+    merged = built.model_copy(update=update)
+    same = merged.model_copy(update={"name": loaded.name, "data": loaded.data}) == loaded
+    return merged.model_copy(update={"name": loaded.name if same else f"{loaded.name} (changed)"})
+
+
+def _same_objective(a: Objective, b: Objective, today_value: float) -> bool:
+    """True when two objectives ask for the same thing (an engagement target as a number or as a change)."""
+    if a.mode is not b.mode:
+        return False
+    if a.mode is Mode.MIN_SPEND:
+        def goal(o: Objective) -> float:
+            return o.target if o.target is not None else today_value * (1.0 + (o.target_change or 0.0))
+        return abs(goal(a) - goal(b)) <= 1e-9 * max(1.0, abs(goal(b)))
+    if a.mode is Mode.TARGET_CPE:
+        return abs((a.target or 0.0) - (b.target or 0.0)) <= 1e-9 * max(1.0, abs(b.target or 0.0))
+    return True

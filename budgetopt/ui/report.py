@@ -5,6 +5,7 @@ Everything here is arithmetic on the touchpoint table or a Plan; the Streamlit v
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +31,12 @@ class Card:
 
 
 def today_figures(touchpoints: pd.DataFrame) -> dict[str, float]:
-    """Today's totals: spend, engaged customers, average CPE, number of touchpoints and functions."""
+    """Today's totals: spend, engaged customers (and value-weighted: 'value'), average CPE, number of
+    touchpoints and functions."""
     spend = float(touchpoints[S.SPEND].sum())
     engaged = float(touchpoints[S.ENGAGED].sum())
-    return {"spend": spend, "engaged": engaged, "cpe": spend / engaged if engaged else float("nan"),
+    value = float((touchpoints[S.ENGAGED] * touchpoints[S.VALUE]).sum())
+    return {"spend": spend, "engaged": engaged, "value": value, "cpe": spend / engaged if engaged else float("nan"),
             "touchpoints": len(touchpoints), "functions": int(touchpoints[S.FUNCTION].nunique())}
 
 
@@ -180,3 +183,113 @@ def template_table() -> pd.DataFrame:
          S.MAX_CHANGE: "", S.CURVE: "saturating", S.ELASTICITY: "", S.SATURATION: 120000, S.VALUE: 1},
     ]
     return pd.DataFrame(rows, columns=[c.name for c in S.COLUMNS])
+
+
+# ---- the efficient frontier ------------------------------------------------------------------------------------
+
+FRONTIER = "frontier"
+POINT_LABELS = {"": FRONTIER, "today": "today", "plan": "the plan"}
+
+
+def frontier_frame(curve: pd.DataFrame) -> pd.DataFrame:
+    """The frontier's points for a chart: budget, engaged (value-weighted), which point it is, and a tooltip
+    line; sweep points without a plan are left out, today and the plan are marked."""
+    ok = curve["engaged"].notna()
+    out = pd.DataFrame({
+        "budget": curve["budget"].astype(float), "engaged": curve["engaged"].astype(float),
+        "point": curve["marker"].map(POINT_LABELS).fillna(FRONTIER),
+        "marginal CPE": curve["marginal_cpe"].replace([np.inf, -np.inf], np.nan).astype(float).round(2),
+    })[ok.to_numpy()]
+    return out.reset_index(drop=True)
+
+
+def frontier_words(curve: pd.DataFrame) -> str:
+    """What the frontier says at today's budget, in one sentence."""
+    points = curve[(curve["marker"] == "") & curve["engaged"].notna()]
+    today = curve[curve["marker"] == "today"]
+    if points.empty or today.empty:
+        return "No budget in the range has a plan under these rules."
+    spend, engaged = float(today["budget"].iloc[0]), float(today["engaged"].iloc[0])
+    if not points["budget"].min() <= spend <= points["budget"].max():
+        return f"Today's budget ({fmt.money(spend)}) is outside the range drawn."
+    best = float(np.interp(spend, points["budget"], points["engaged"]))
+    return (f"With today's budget of {fmt.money(spend)}, the best plan under these rules engages about "
+            f"{fmt.count(best)} (value-weighted) against today's {fmt.count(engaged)}: the gap between today's "
+            f"point and the curve is what moving money buys.")
+
+
+# ---- the price of each rule ------------------------------------------------------------------------------------
+
+SCENARIO_RULE = re.compile(r"rule (\d+):")
+
+
+def prices_table(prices: pd.DataFrame) -> pd.DataFrame:
+    """The rules that cost something, dearest first: what the plan gives up for each (whole price, in words)."""
+    costly = prices[prices["whole_price"].fillna(1.0) > 0].sort_values("whole_price", ascending=False,
+                                                                        na_position="first")
+    return pd.DataFrame({"rule": costly["rule"].to_numpy(object), "kind": costly["kind"].to_numpy(object),
+                         "whole price": [whole_price(p, u) for p, u in zip(costly["whole_price"], costly["unit"],
+                                                                          strict=True)]})
+
+
+def whole_price(price: float, unit: str) -> str:
+    """A whole price, short: '121,307 engaged customers', '52,000 of money', 'nothing'."""
+    if price is None or np.isnan(price):
+        return "could not be priced: without it, no plan"
+    if price <= 0:
+        return "nothing"
+    return f"{fmt.count(price)} engaged customers" if unit == "engaged" else f"{fmt.money(price)} of money"
+
+
+def scenario_rule_prices(prices: pd.DataFrame, n_rules: int) -> list[str]:
+    """The whole price of each of the scenario's rules, in the scenario's order ('nothing' if it binds nowhere)."""
+    out = ["nothing"] * n_rules
+    for label, kind, price, unit in zip(prices["rule"], prices["kind"], prices["whole_price"], prices["unit"],
+                                        strict=True):
+        hit = SCENARIO_RULE.match(str(label))
+        if kind == "scenario rule" and hit and 0 < int(hit.group(1)) <= n_rules:
+            out[int(hit.group(1)) - 1] = whole_price(price, unit)
+    return out
+
+
+# ---- scenarios side by side ------------------------------------------------------------------------------------
+
+COMPARE_LABELS = {"status": "status", "budget": "budget (spent in the plan)", "engaged": "engaged customers",
+                  "engaged change": "engaged customers against today", "average CPE": "average CPE",
+                  "marginal CPE": "marginal CPE", "money moved across functions": "money moved across functions",
+                  "rules that bind": "rules that bind", "top binding rule": "dearest binding rule",
+                  "why no plan": "why no plan"}
+
+
+def compare_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`compare`'s table for people: a 'figure' column, then one text column per scenario."""
+    def cell(row: str, value: object) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return ""
+        if row == "engaged change":
+            return fmt.percent(value, signed=True)
+        if row in ("average CPE", "marginal CPE"):
+            return fmt.cpe(value) if np.isfinite(value) else "none"
+        if row == "rules that bind":
+            return f"{int(value):,}"
+        if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+            return fmt.money(float(value))
+        return str(value)
+
+    rows = [str(i) for i in table.index]
+    out = {"figure": [COMPARE_LABELS.get(r, r) for r in rows]}
+    for column in table.columns:
+        out[str(column)] = [cell(r, v) for r, v in zip(rows, table[column].tolist(), strict=True)]
+    return pd.DataFrame(out)
+
+
+def compare_bars(table: pd.DataFrame) -> pd.DataFrame:
+    """Budget and engaged customers of each scenario that has a plan, long form (scenario, figure, value)."""
+    frames = []
+    for row, label in (("budget", "budget"), ("engaged", "engaged customers")):
+        if row in table.index:
+            values = pd.to_numeric(table.loc[row], errors="coerce")
+            frames.append(pd.DataFrame({"scenario": [str(c) for c in table.columns], "figure": label,
+                                        "value": values.to_numpy(float)}))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", "figure", "value"])
+    return out.dropna(subset=["value"]).reset_index(drop=True)

@@ -1,0 +1,158 @@
+"""Scenario files for the page: list the folder, name a new file safely, save without overwriting by accident,
+and say in words what a scenario changes that has no widget (overrides, added touchpoints). No Streamlit here.
+
+The folder is `scenarios/` next to app.py unless the environment variable BUDGETOPT_SCENARIOS names another
+(the tests point it at a temporary folder). A name a person types only ever becomes a file name inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import io
+from ..errors import BudgetOptError, ScenarioError
+from ..scenario import NewTouchpoint, Override, Scenario
+from . import format as fmt
+
+FOLDER_VARIABLE = "BUDGETOPT_SCENARIOS"
+MAX_STEM = 60
+RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+"""Names Windows will not give a file, whatever the extension."""
+
+
+def folder(default: Path) -> Path:
+    """The scenarios folder: $BUDGETOPT_SCENARIOS when set, else `default`."""
+    return Path(os.environ.get(FOLDER_VARIABLE) or default)
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """One .toml file of the folder: its scenario, or why it cannot be read."""
+
+    path: Path
+    scenario: Scenario | None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the file is offered in a list: the scenario's name and the file."""
+        if self.scenario is None:
+            return f"{self.path.name} (cannot be read)"
+        return f"{self.scenario.name} ({self.path.name})"
+
+
+def list_files(where: Path) -> list[ScenarioFile]:
+    """Every scenario file in the folder (not its subfolders), by file name; unreadable ones say why."""
+    if not where.is_dir():
+        return []
+    out = []
+    for path in sorted(where.glob("*.toml"), key=lambda p: p.name.casefold()):
+        try:
+            out.append(ScenarioFile(path, io.read_scenario(path)))
+        except (BudgetOptError, OSError, UnicodeDecodeError) as exc:
+            out.append(ScenarioFile(path, None, str(exc)))
+    return out
+
+
+def file_name(name: str) -> str:
+    """A safe file name for a scenario name: 'Cut 10 %, protect service' -> 'cut-10-protect-service.toml'.
+
+    Letters and digits only (accents dropped), joined by '-', at most 60 characters: no folder, no dot,
+    nothing a file system treats specially."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:MAX_STEM].strip("-")
+    if not stem:
+        raise ScenarioError("give the scenario a name with at least one letter or digit")
+    if stem in RESERVED:
+        stem += "-scenario"
+    return f"{stem}.toml"
+
+
+def download_name(name: str) -> str:
+    """The file name a downloaded scenario gets: as it would be saved, or 'scenario.toml'."""
+    try:
+        return file_name(name)
+    except ScenarioError:
+        return "scenario.toml"
+
+
+def path_for(where: Path, name: str) -> Path:
+    """The file a scenario of this name is saved to: always directly inside the folder."""
+    path = where / file_name(name)
+    if path.resolve().parent != where.resolve():  # cannot happen with file_name's alphabet; checked anyway
+        raise ScenarioError(f"'{name}' does not make a file name inside {where}")
+    return path
+
+
+def for_saving(scenario: Scenario, name: str, description: str, data: Path | None, where: Path) -> Scenario:
+    """The scenario as it goes into a file in `where`: its name and description, and the data file relative
+    to the folder when a scenario there may read it (inside the project); otherwise no data file."""
+    relative = None
+    if data is not None:
+        candidate = Path(os.path.relpath(data.resolve(), where.resolve())).as_posix()
+        try:
+            io.scenario_data_path(scenario.model_copy(update={"data": candidate}), where / "scenario.toml")
+            relative = candidate
+        except ScenarioError:
+            relative = None
+    return scenario.model_copy(update={"name": name.strip() or scenario.name, "description": description.strip(),
+                                       "data": relative})
+
+
+def other_data(scenario: Scenario, path: Path, shown: str | os.PathLike | None) -> bool:
+    """True when the scenario file names a data file other than the one shown (`shown`: None for an upload)."""
+    if not scenario.data:
+        return False
+    try:
+        return shown is None or io.scenario_data_path(scenario, path) != Path(shown).resolve()
+    except ScenarioError:
+        return True
+
+
+def save(scenario: Scenario, path: Path, replace: bool) -> Path:
+    """Write the scenario file; an existing file is kept unless `replace` (the person confirmed)."""
+    if path.exists() and not replace:
+        raise ScenarioError(f"{path.name} already exists: tick 'Replace it' to overwrite it, or choose another name")
+    return io.write_scenario(scenario, path, force=replace)
+
+
+def toml_bytes(scenario: Scenario) -> bytes:
+    """The scenario file's content, for a download."""
+    return io.scenario_toml(scenario).encode("utf-8")
+
+
+def describe_override(override: Override) -> str:
+    """An override in words: "channel 'tv': each engaged customer costs 1.2x as much"."""
+    parts = []
+    if override.remove:
+        parts.append("left out of the plan")
+    if override.cpe_multiplier is not None:
+        parts.append(f"each engaged customer costs {override.cpe_multiplier:g}x as much")
+    if override.engaged_multiplier is not None:
+        parts.append(f"engages {override.engaged_multiplier:g}x as many customers for the same money")
+    if override.lock:
+        parts.append("keeps today's spend")
+    return f"{override.target}: " + " and ".join(parts)
+
+
+def describe_added(new: NewTouchpoint) -> str:
+    """An added touchpoint in words: "new touchpoint 'Social listening team' (service, social listening) ..."."""
+    cost = (f"costs {fmt.cpe(new.cpe)} per engaged customer" if new.cpe is not None
+            else f"engages {fmt.count(new.engaged)} customers for {fmt.money(new.spend)}")
+    limits = f", up to {fmt.money(new.max_spend)}" if new.max_spend is not None else ""
+    return (f"new touchpoint '{new.touchpoint}' ({new.function}, {new.channel}): {cost}{limits}; "
+            f"today's spend {fmt.money(new.spend)}")
+
+
+def without_widgets(scenario: Scenario) -> list[str]:
+    """What a scenario changes that the page has no widget for, one line each."""
+    lines = [describe_override(o) for o in scenario.overrides]
+    lines += [describe_added(t) for t in scenario.add_touchpoints]
+    if scenario.settings != type(scenario.settings)():
+        changed = scenario.settings.model_dump(exclude_defaults=True)
+        lines.append("solver settings: " + ", ".join(f"{k} = {v}" for k, v in changed.items()))
+    return lines
