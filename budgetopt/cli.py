@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", default=",".join(FORMATS), help="formats to write, e.g. xlsx,csv,json (default all)")
     r.add_argument("--force", action="store_true", help="overwrite files in --out")
     r.add_argument("--no-prices", action="store_true", help="skip the whole price of each rule")
+    r.add_argument("--price-limit", type=int, default=50, metavar="N",
+                   help="re-solve at most the N dearest of the data's own limits for their whole price (default 50)")
 
     c = sub.add_parser("compare", help="scenarios side by side")
     c.add_argument("scenarios", nargs="+", help="scenario TOML files")
@@ -103,7 +105,8 @@ def _run(args: argparse.Namespace) -> int:
     if scenario.siloed:
         print(silo_cost(touchpoints, scenario).text())
     if not args.no_prices:
-        prices = price_rules(touchpoints, scenario, plan, progress=_progress("pricing rules"))
+        prices = price_rules(touchpoints, scenario, plan, progress=_progress("pricing rules"),
+                             data_limits=args.price_limit)
         attach_whole_prices(plan, prices, touchpoints)  # the Rules sheet of the export shows them
         costly = prices[prices["whole_price"] > 0].sort_values("whole_price", ascending=False)
         print("Whole price of each rule that binds (solved without it):" if len(costly) else

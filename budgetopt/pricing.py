@@ -72,8 +72,14 @@ def rule_units(model: Model) -> list[RuleUnit]:
 
 
 def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None = None,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Whole price of every rule: engaged customers gained (max modes) or money saved (min_spend) without it."""
+                progress: Callable[[int, int], None] | None = None,
+                data_limits: int | None = None) -> pd.DataFrame:
+    """Whole price of every rule: engaged customers gained (max modes) or money saved (min_spend) without it.
+
+    Each binding rule costs two LP solves. `data_limits` caps how many of the data's own limits (per-row
+    floors, caps, locks, limits on change) are re-solved: the dearest by local price; the others keep
+    their local price only (whole_price NaN). The scenario's rules, siloed planning, protected stages and
+    the growth assumption are always priced."""
     plan = plan or optimize(touchpoints, scenario)
     if not plan.ok:
         return pd.DataFrame(columns=PRICE_COLUMNS)
@@ -84,11 +90,14 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
     binding = set(plan.rules.loc[plan.rules["binding"], "name"])
     lo_w, hi_w = model.limits()
     units = rule_units(model)
+    skipped = _beyond_limit(units, plan, data_limits)
     records = []
     for k, unit in enumerate(units):
         tight_bound = _tight(model, unit.bounds, x, lo_w, hi_w)
         if not (binding & set(unit.names)) and not tight_bound:
             price = 0.0
+        elif k in skipped:
+            price = float("nan")
         else:
             price = _whole_price(model, curves, unit, x, lo_w, hi_w)
         records.append((unit.label, unit.kind, bool(binding & set(unit.names)) or price > 0, price))
@@ -96,8 +105,19 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
             progress(k + 1, len(units))
     out = pd.DataFrame(records, columns=["rule", "kind", "binding", "whole_price"])
     out["unit"] = "engaged" if model.maximise else "money"
-    out["price_text"] = [_words(p, model.maximise) for p in out["whole_price"]]
+    out["price_text"] = [_words(p, model.maximise, k in skipped) for k, p in enumerate(out["whole_price"])]
     return out[PRICE_COLUMNS]
+
+
+def _beyond_limit(units: list[RuleUnit], plan: Plan, data_limits: int | None) -> set[int]:
+    """Indices of the data-limit units past the `data_limits` dearest (by their largest local price)."""
+    if data_limits is None:
+        return set()
+    local = plan.rules.groupby("name")["price"].max()
+    data = [(k, max((local.get(n, 0.0) for n in unit.names), default=0.0)) for k, unit in enumerate(units)
+            if unit.kind == "data limit"]
+    data.sort(key=lambda kp: (-kp[1], kp[0]))
+    return {k for k, _ in data[data_limits:]}
 
 
 def _tight(model: Model, mask: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
@@ -146,7 +166,9 @@ def _offset(seg) -> np.ndarray:
     return end - seg.width - before
 
 
-def _words(price: float, maximise: bool) -> str:
+def _words(price: float, maximise: bool, skipped: bool = False) -> str:
+    if skipped:
+        return "not re-solved (only the dearest data limits are): see its local price"
     if np.isnan(price):
         return "could not be priced: the plan without it has no solution"
     if price <= 0:

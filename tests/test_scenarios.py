@@ -268,3 +268,15 @@ def test_run_exports_every_format_and_a_scenario_with_overrides_replays(tmp_path
     assert again.table["touchpoint"].tolist() == plan.table["touchpoint"].tolist()
     assert np.allclose(again.table["proposed_spend"], plan.table["proposed_spend"], atol=0.005)
     assert np.allclose(again.table["current_engaged"], plan.table["current_engaged"])  # overrides applied once
+
+
+def test_price_limit_re_solves_only_the_dearest_data_limits(sample):
+    scenario = bo.Scenario(budget=bo.Budget(change=-0.1))
+    every = price_rules(sample, scenario).set_index("rule")
+    two = price_rules(sample, scenario, data_limits=2).set_index("rule")
+    data = every[every["kind"] == "data limit"]
+    re_solved = two.loc[data.index, "whole_price"].notna() & (data["whole_price"] > 0)
+    assert re_solved.sum() == 2
+    assert np.allclose(two.loc[re_solved[re_solved].index, "whole_price"], data.loc[re_solved, "whole_price"])
+    others = two[two["kind"] != "data limit"]
+    assert others["whole_price"].notna().all()  # the scenario's own rules and the assumption are always priced

@@ -75,6 +75,9 @@ class Key:
 DATA_KEYS = (Key.BUDGET_PCT, Key.BUDGET_TOTAL, Key.TARGET_CPE, Key.RULE_TARGET)
 """Widgets whose value depends on the data: reset when another table is loaded."""
 NOT_MAPPED = "(not in my file)"
+PRICED_DATA_LIMITS = 25
+"""The app re-solves the 25 dearest of the data's own limits for their whole price (each costs two solves);
+the scenario's rules are always priced."""
 """The column-mapping step's choice for a column the file does not have."""
 TODAY_COLOR, PLAN_COLOR = "#a3acb9", "#2563eb"
 TODAY_MARK, PLAN_MARK = "#4b5563", "#ea580c"  # the frontier's marked points: dark grey, orange
@@ -477,7 +480,8 @@ def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> No
     st.caption("What the plan would gain if a rule went entirely: the plan is solved again without each rule "
                "that binds (with many touchpoints this takes a while; the bar shows how far it is).")
     prices = _on_demand("prices", _result_key(touchpoints, scenario), "Work out the whole price of each rule",
-                        partial(price_rules, touchpoints, scenario, plan), key=Key.PRICES_BUTTON,
+                        partial(price_rules, touchpoints, scenario, plan, data_limits=PRICED_DATA_LIMITS),
+                        key=Key.PRICES_BUTTON,
                         working="Pricing the rules")
     if prices is None:
         return
