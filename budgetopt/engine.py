@@ -4,6 +4,11 @@ Columns are curve segments s_ik in [0, w_ik] (see curves.Segments). With spend x
 and engaged e_i = base_i + sum_k g_ik s_ik, a row  sum_i a_ri x_i + b_ri e_i (sense) rhs_r  becomes
     sum_ik (a_ri + b_ri g_ik) s_ik  (sense)  rhs_r - sum_i (a_ri lo_i + b_ri base_i).
 Objective: max sum_ik v_i g_ik s_ik (max_engaged, target_cpe) or min sum_ik s_ik (min_spend).
+
+Small LPs go to the solver whole. Large ones are solved exactly through a master LP over classes of
+touchpoints that no row tells apart (decompose.py): its size depends on the rules, not on the number of
+touchpoints, and the answer (values and duals) is the segment LP's own. Every LP reaches the solver as
+arrays (lp.LinearProgram) and is built in PuLP from them.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from enum import StrEnum
 import numpy as np
 
 from .curves import Segments
+from .decompose import Decomposition, SegmentProblem, segment_problem
 from .errors import SolverError
-from .model import EQ, GE, LE, Model, Row
+from .lp import LinearProgram, dot
+from .model import Model, Row
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
 import pulp  # noqa: E402
@@ -55,6 +62,10 @@ class Solution:
     build_seconds: float
     solve_seconds: float
     solver: str
+    rounds: int = 1
+    """LPs solved: 1 for the segment LP whole, more through the master LP."""
+    lp_columns: int = 0
+    """Columns of the largest LP the solver saw."""
 
 
 def available_solvers() -> list[str]:
@@ -85,73 +96,122 @@ def _make_solver(name: str, time_limit: float | None):
     return solver
 
 
-def row_coefficients(row: Row, seg: Segments) -> tuple[np.ndarray, float]:
-    """Coefficient of every segment in the row, and the constant the bounds contribute."""
-    t = seg.touchpoint
-    coef = row.a[t] + row.b[t] * seg.slope
-    const = float(row.a @ seg.lo + row.b @ seg.base_engaged)
-    return coef, const
+DIRECT_MAX_COLUMNS = 2_000
+"""Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
+(decompose.py), whose size depends on the rules, not on the number of touchpoints."""
+GAP = 1e-7
+"""Relative gap to the segment LP's optimum at which the master LP stops (see decompose.Decomposition.gap)."""
+MAX_ROUNDS = 40
+"""Master LPs solved before giving up on the decomposition and solving the segment LP whole."""
 
 
-def objective_coefficients(model: Model, seg: Segments) -> tuple[np.ndarray, float]:
-    """Objective coefficient of every segment and the constant part."""
-    if model.maximise:
-        return model.weight[seg.touchpoint] * seg.slope, float(model.weight @ seg.base_engaged)
-    return np.ones(len(seg)), float(seg.lo.sum())
+@dataclass
+class _Result:
+    status: Status
+    message: str
+    values: np.ndarray
+    duals: np.ndarray  # per model row, minimisation form
+    build_seconds: float
+    solve_seconds: float
 
 
-def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False) -> Solution:
-    """Build the LP with PuLP, solve it (HiGHS by default) and return values and duals."""
+def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
+          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
+    """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
+
+    method: "direct" hands the whole segment LP to the solver; "decompose" solves it exactly through the
+    master LP of decompose.py; "auto" picks the master for large LPs whose rows allow it. hint: row duals of
+    a similar LP (the first pass), used to place the master's first blocks. gap: the master stops once its
+    plan is certified within this relative gap of the segment LP's optimum."""
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
-    sense = pulp.LpMaximize if model.maximise else pulp.LpMinimize
-    prob = pulp.LpProblem("budgetopt", sense)
-    width = seg.width
-    variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(width.tolist())], dtype=object)
-    obj, obj_const = objective_coefficients(model, seg)
-    if feasibility_only:
-        obj = np.zeros(len(seg))
-    nz = np.flatnonzero(obj)
-    terms = zip(variables[nz].tolist(), obj[nz].tolist(), strict=True)
-    prob.setObjective(pulp.LpAffineExpression(terms, constant=obj_const))
-
-    pulp_sense = {GE: pulp.LpConstraintGE, LE: pulp.LpConstraintLE, EQ: pulp.LpConstraintEQ}
-    kept: list[tuple[int, object]] = []
-    for r, row in enumerate(rows):
-        coef, const = row_coefficients(row, seg)
-        nz = np.flatnonzero(np.abs(coef) > 1e-12)
-        rhs = row.rhs - const
-        if len(nz) == 0:
-            if _violated(0.0, row.sense, rhs, scale=max(1.0, abs(row.rhs))):
-                return _infeasible(model, seg, rows, f"rule '{row.label}' cannot hold: nothing it covers can move",
-                                   started)
-            continue
-        expr = pulp.LpAffineExpression(zip(variables[nz].tolist(), coef[nz].tolist(), strict=True))
-        constraint = pulp.LpConstraint(expr, pulp_sense[row.sense], name=f"r{r}", rhs=rhs)
-        prob.add(constraint)
-        kept.append((r, constraint))
-    build = time.perf_counter() - started
-
+    problem = segment_problem(model, seg, rows, feasibility_only)
+    if isinstance(problem, str):
+        return Solution(Status.INFEASIBLE, problem, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
+                        len(seg), len(rows), time.perf_counter() - started, 0.0, settings.solver)
+    n_rows = len(problem.row_id)
     if len(seg) == 0:  # nothing can move: every touchpoint is fixed
-        return Solution(Status.OPTIMAL, "every touchpoint is fixed", np.zeros(0), np.zeros(len(rows)), obj_const,
-                        0, len(kept), build, 0.0, settings.solver)
+        return Solution(Status.OPTIMAL, "every touchpoint is fixed", np.zeros(0), np.zeros(len(rows)),
+                        problem.constant, 0, n_rows, time.perf_counter() - started, 0.0, settings.solver)
+    if method not in ("auto", "direct", "decompose"):
+        raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
+    master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
+    master = master and problem.prefers_engagement
+    prepared = time.perf_counter() - started
+    if master:
+        result, rounds, largest = _solve_by_master(problem, settings, len(rows), hint, gap)
+    else:
+        lp = problem.full_lp()
+        result, rounds, largest = _solve_lp(lp, settings, len(rows)), 1, lp.num_col
+    values = result.values
+    objective = (dot(problem.cost(seg.touchpoint, seg.slope), values) + problem.constant
+                 if result.status.is_ok else float("nan"))
+    return Solution(result.status, result.message, values, result.duals, objective, len(seg), n_rows,
+                    prepared + result.build_seconds, result.solve_seconds, settings.solver, rounds, largest)
 
+
+def _solve_by_master(problem: SegmentProblem, settings, n_model_rows: int, hint: np.ndarray | None,
+                     gap: float) -> tuple[_Result, int, int]:
+    """Column generation (decompose.py): solve master LPs until the duals price every segment right."""
+    started = time.perf_counter()
+    dec = Decomposition(problem, hint)
+    build, solve_s, largest = time.perf_counter() - started, 0.0, 0
+    for rounds in range(1, MAX_ROUNDS + 1):
+        lp = dec.master()
+        largest = max(largest, lp.num_col)
+        r = _solve_lp(lp, settings, n_model_rows)
+        build, solve_s = build + r.build_seconds, solve_s + r.solve_seconds
+        if not r.status.is_ok:
+            break
+        started = time.perf_counter()
+        done = dec.gap(r.values, r.duals) <= gap or not dec.refine(r.values, r.duals)
+        build += time.perf_counter() - started
+        if done:
+            return _Result(r.status, r.message, dec.expand(r.values), r.duals, build, solve_s), rounds, largest
+    # Blocks restrict the segment LP: only a master over single segments (or one with no engagement rows,
+    # where blocks lose nothing) proves it infeasible, and a master that did not settle is no answer either.
+    # Both fall back to the segment LP whole.
+    restricted = bool(problem.b.any()) and dec.num_blocks < dec.num_pieces
+    if not (r.status.is_ok or (r.status is Status.INFEASIBLE and restricted)):
+        return _Result(r.status, r.message, np.zeros(len(problem.seg)), r.duals, build, solve_s), rounds, largest
+    lp = problem.full_lp()
+    whole = _solve_lp(lp, settings, n_model_rows)
+    whole.build_seconds += build
+    whole.solve_seconds += solve_s
+    return whole, rounds + 1, max(largest, lp.num_col)
+
+
+def _solve_lp(lp: LinearProgram, settings, n_model_rows: int) -> _Result:
+    """Build the LP in PuLP from its arrays, solve it, return values and duals per model row (min form)."""
+    started = time.perf_counter()
+    prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
+    variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(lp.col_upper.tolist())],
+                         dtype=object)
+    nz = np.flatnonzero(lp.cost)
+    prob.setObjective(pulp.LpAffineExpression(zip(variables[nz].tolist(), lp.cost[nz].tolist(), strict=True),
+                                              constant=lp.constant))
+    constraints = []
+    for r, (cols, vals) in enumerate(lp.rows()):
+        lower, upper = lp.row_lower[r], lp.row_upper[r]
+        sense, rhs = ((pulp.LpConstraintEQ, lower) if lower == upper else
+                      (pulp.LpConstraintGE, lower) if upper == np.inf else (pulp.LpConstraintLE, upper))
+        expr = pulp.LpAffineExpression(zip(variables[cols].tolist(), vals.tolist(), strict=True))
+        constraint = pulp.LpConstraint(expr, sense, name=f"r{lp.row_id[r]}", rhs=float(rhs))
+        prob.add(constraint)
+        constraints.append(constraint)
     solver = _make_solver(settings.solver, settings.time_limit)
+    build = time.perf_counter() - started
     started = time.perf_counter()
     prob.solve(solver)
     solve_seconds = time.perf_counter() - started
     status, message = _status(prob)
     values = np.array([v.varValue or 0.0 for v in variables.tolist()], dtype=float)
-    duals = np.zeros(len(rows))
-    for r, constraint in kept:
-        pi = constraint.pi
-        duals[r] = 0.0 if pi is None else float(pi)
+    duals = np.zeros(n_model_rows)
+    duals[lp.row_id] = [0.0 if c.pi is None else float(c.pi) for c in constraints]
     if not _highs_like(settings.solver):
-        duals = _to_min_form(duals, model.maximise)
-    objective = float(obj @ values + obj_const) if status.is_ok else float("nan")
-    return Solution(status, message, values, duals, objective, len(seg), len(kept), build, solve_seconds,
-                    settings.solver)
+        duals = _to_min_form(duals, lp.maximise)
+    return _Result(status, message, values, duals, build, solve_seconds)
 
 
 def _highs_like(name: str) -> bool:
@@ -161,17 +221,6 @@ def _highs_like(name: str) -> bool:
 def _to_min_form(duals: np.ndarray, maximise: bool) -> np.ndarray:
     """Other solvers report duals of the original sense; HiGHS (through PuLP) those of min(-objective)."""
     return -duals if maximise else duals
-
-
-def _violated(lhs: float, sense: str, rhs: float, scale: float) -> bool:
-    tol = 1e-9 * scale
-    return (sense == GE and lhs < rhs - tol) or (sense == LE and lhs > rhs + tol) or (
-        sense == EQ and abs(lhs - rhs) > tol)
-
-
-def _infeasible(model: Model, seg: Segments, rows: list[Row], message: str, started: float) -> Solution:
-    return Solution(Status.INFEASIBLE, message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
-                    len(seg), len(rows), time.perf_counter() - started, 0.0, model.scenario.settings.solver)
 
 
 def _status(prob) -> tuple[Status, str]:
