@@ -23,13 +23,15 @@ solved again (column generation). The answer is the segment LP's optimum, with i
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import schema as S
 from .curves import Segments
-from .lp import LinearProgram, column_lp, dot, matvec, row_bounds, violated
+from .lp import LinearProgram, LPResult, Status, column_lp, dot, matvec, row_bounds, violated
 from .model import EQ, GE, LE, Model, Row
 
 STEP = 4
@@ -40,6 +42,10 @@ INITIAL_BLOCKS = 4
 """Equal-money blocks per class in the first master, besides the cuts around the first guess."""
 HINT_BLOCKS = 1
 """The same when row duals of a similar LP (the first pass) place the guess: one block, no extra cuts."""
+GAP = 1e-7
+"""Relative gap to the segment LP's optimum at which the master LP stops (see Decomposition.gap)."""
+MAX_ROUNDS = 40
+"""Master LPs solved before giving up on the decomposition and solving the segment LP whole."""
 REL_TOL = 1e-9
 """Reduced costs within REL_TOL x (largest cost or dual term) count as zero."""
 
@@ -163,7 +169,7 @@ class Decomposition:
         m0, m1 = self.money[start], self.money[end]
         quantiles = np.searchsorted(self.money, (m0[:, None] + (m1 - m0)[:, None] * t[None, :]).ravel())
         if hint is not None:
-            guess = self._threshold(self._reduced_costs(hint))
+            guess = self._threshold(self._reduced_costs(np.asarray(hint, float)[self.problem.row_id]))
         else:
             s = self.problem.seg
             class_of = np.zeros(len(s.lo), dtype=int)
@@ -214,9 +220,8 @@ class Decomposition:
         out[self.order] = piece
         return out
 
-    def _reduced_costs(self, duals: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-        """d_j of every merged piece (minimisation form), duals given per model row (or y per LP row)."""
-        y = np.asarray(duals, float)[self.problem.row_id] if y is None else y
+    def _reduced_costs(self, y: np.ndarray) -> np.ndarray:
+        """d_j of every merged piece (minimisation form) for row duals y (one per LP row)."""
         alpha = self._sign * self.cg - y @ self.b
         beta = self._sign * self.c0 - y @ self.a
         return alpha[self.cls] * self.slope + beta[self.cls]
@@ -228,11 +233,11 @@ class Decomposition:
             LB(y) = sum_r (y_r L_r if y_r > 0 else y_r U_r) + sum_j min(0, d_j) w_j,
         so (master cost - LB) / max(1, |master cost|) bounds how far the master is from the optimum."""
         p = self.problem
-        y = np.asarray(duals, float)[p.row_id].copy()
+        y = np.array(duals, float)
         lower, upper = row_bounds(p.sense, p.rhs)
         y[(y > 0) & ~np.isfinite(lower)] = 0.0
         y[(y < 0) & ~np.isfinite(upper)] = 0.0
-        d = self._reduced_costs(duals, y)
+        d = self._reduced_costs(y)
         pos, neg = y > 0, y < 0
         bound = float(y[pos] @ lower[pos] + y[neg] @ upper[neg])
         bound += dot(np.minimum(d, 0.0), self.width)
@@ -245,11 +250,11 @@ class Decomposition:
         both full (or both empty), priced consistently and away from the threshold; False when no block is
         left to split (the master solution is then optimal for the segment LP)."""
         d = self._reduced_costs(duals)
-        y = np.asarray(duals, float)[self.problem.row_id]
-        big_slope = float(np.abs(self.slope).max(initial=0.0))
-        scale = max(float(np.abs(self.cg).max(initial=0.0)) * big_slope, float(np.abs(self.c0).max(initial=0.0)),
-                    dot(np.abs(y), np.abs(self.a).max(axis=1) + np.abs(self.b).max(axis=1) * big_slope), 1e-300)
-        tol = REL_TOL * scale
+        y = np.abs(duals)
+        # each piece's d_j against the size of the terms it is made of: |c_j| + sum_r |y_r A_rj|
+        per_slope = np.abs(self.cg) + y @ np.abs(self.b)
+        fixed = np.abs(self.c0) + y @ np.abs(self.a)
+        tol = REL_TOL * (fixed[self.cls] + per_slope[self.cls] * np.abs(self.slope))
         cls, block, first = self.block_cls, self.block_of_piece, self.cuts[:-1]
         fill = self._fill(block_values)
         size = np.diff(self.cuts)
@@ -279,3 +284,39 @@ class Decomposition:
     def _fill(self, block_values: np.ndarray) -> np.ndarray:
         """Share of each block's money the master uses, in [0, 1]."""
         return np.clip(block_values / np.maximum(self.block_width, 1e-300), 0.0, 1.0)
+
+
+def solve_by_master(problem: SegmentProblem, solve_lp: Callable[[LinearProgram], LPResult],
+                    hint: np.ndarray | None = None, gap: float = GAP) -> tuple[LPResult, int, int]:
+    """Column generation: solve master LPs with `solve_lp` until the plan is certified within `gap` of the
+    segment LP's optimum. Returns the result in segment values (duals per LP row), the LPs solved and the
+    columns of the largest. hint: row duals (per model row) of a similar LP, to place the first blocks."""
+    started = time.perf_counter()
+    dec = Decomposition(problem, hint)
+    build, solve_s, largest = time.perf_counter() - started, 0.0, 0
+    for rounds in range(1, MAX_ROUNDS + 1):
+        lp = dec.master()
+        largest = max(largest, lp.num_col)
+        r = solve_lp(lp)
+        build, solve_s = build + r.build_seconds, solve_s + r.solve_seconds
+        if not r.status.is_ok:
+            break
+        started = time.perf_counter()
+        settled = dec.gap(r.values, r.duals) <= gap
+        split = not settled and dec.refine(r.values, r.duals)
+        build += time.perf_counter() - started
+        if settled:
+            return LPResult(r.status, r.message, dec.expand(r.values), r.duals, build, solve_s), rounds, largest
+        if not split:  # the gap is open but no block can be split: only the whole LP can close it
+            break
+    # Blocks restrict the segment LP: only a master over single segments (or one with no engagement rows,
+    # where blocks lose nothing) proves it infeasible, and a master that did not settle is no answer either.
+    # Both fall back to the segment LP whole (never seen in tests and benchmarks, but always correct).
+    restricted = bool(problem.b.any()) and dec.num_blocks < dec.num_pieces
+    if not (r.status.is_ok or (r.status is Status.INFEASIBLE and restricted)):
+        return LPResult(r.status, r.message, np.zeros(len(problem.seg)), r.duals, build, solve_s), rounds, largest
+    lp = problem.full_lp()
+    whole = solve_lp(lp)
+    whole.build_seconds += build
+    whole.solve_seconds += solve_s
+    return whole, rounds + 1, max(largest, lp.num_col)

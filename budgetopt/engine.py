@@ -16,14 +16,13 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
 from .curves import Segments
-from .decompose import Decomposition, SegmentProblem, segment_problem
+from .decompose import GAP, segment_problem, solve_by_master
 from .errors import SolverError
-from .lp import LinearProgram, dot
+from .lp import LinearProgram, LPResult, Status, dot
 from .model import Model, Row
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
@@ -31,21 +30,6 @@ import pulp  # noqa: E402
 
 DEFAULT_SOLVER = "HiGHS"
 _TOL = 1e-7
-
-
-class Status(StrEnum):
-    """What the solver said, as a result to report rather than an exception to raise."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    TIME_LIMIT = "time_limit"
-    ERROR = "error"
-
-    @property
-    def is_ok(self) -> bool:
-        """True when the plan can be used."""
-        return self is Status.OPTIMAL
 
 
 @dataclass
@@ -99,22 +83,6 @@ def _make_solver(name: str, time_limit: float | None):
 DIRECT_MAX_COLUMNS = 2_000
 """Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
 (decompose.py), whose size depends on the rules, not on the number of touchpoints."""
-GAP = 1e-7
-"""Relative gap to the segment LP's optimum at which the master LP stops (see decompose.Decomposition.gap)."""
-MAX_ROUNDS = 40
-"""Master LPs solved before giving up on the decomposition and solving the segment LP whole."""
-
-
-@dataclass
-class _Result:
-    status: Status
-    message: str
-    values: np.ndarray
-    duals: np.ndarray  # per model row, minimisation form
-    build_seconds: float
-    solve_seconds: float
-
-
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
           hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
     """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
@@ -140,50 +108,21 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
     master = master and problem.prefers_engagement
     prepared = time.perf_counter() - started
     if master:
-        result, rounds, largest = _solve_by_master(problem, settings, len(rows), hint, gap)
+        result, rounds, largest = solve_by_master(problem, lambda lp: _solve_lp(lp, settings), hint, gap)
     else:
         lp = problem.full_lp()
-        result, rounds, largest = _solve_lp(lp, settings, len(rows)), 1, lp.num_col
+        result, rounds, largest = _solve_lp(lp, settings), 1, lp.num_col
     values = result.values
+    duals = np.zeros(len(rows))
+    duals[problem.row_id] = result.duals
     objective = (dot(problem.cost(seg.touchpoint, seg.slope), values) + problem.constant
                  if result.status.is_ok else float("nan"))
-    return Solution(result.status, result.message, values, result.duals, objective, len(seg), n_rows,
+    return Solution(result.status, result.message, values, duals, objective, len(seg), n_rows,
                     prepared + result.build_seconds, result.solve_seconds, settings.solver, rounds, largest)
 
 
-def _solve_by_master(problem: SegmentProblem, settings, n_model_rows: int, hint: np.ndarray | None,
-                     gap: float) -> tuple[_Result, int, int]:
-    """Column generation (decompose.py): solve master LPs until the duals price every segment right."""
-    started = time.perf_counter()
-    dec = Decomposition(problem, hint)
-    build, solve_s, largest = time.perf_counter() - started, 0.0, 0
-    for rounds in range(1, MAX_ROUNDS + 1):
-        lp = dec.master()
-        largest = max(largest, lp.num_col)
-        r = _solve_lp(lp, settings, n_model_rows)
-        build, solve_s = build + r.build_seconds, solve_s + r.solve_seconds
-        if not r.status.is_ok:
-            break
-        started = time.perf_counter()
-        done = dec.gap(r.values, r.duals) <= gap or not dec.refine(r.values, r.duals)
-        build += time.perf_counter() - started
-        if done:
-            return _Result(r.status, r.message, dec.expand(r.values), r.duals, build, solve_s), rounds, largest
-    # Blocks restrict the segment LP: only a master over single segments (or one with no engagement rows,
-    # where blocks lose nothing) proves it infeasible, and a master that did not settle is no answer either.
-    # Both fall back to the segment LP whole.
-    restricted = bool(problem.b.any()) and dec.num_blocks < dec.num_pieces
-    if not (r.status.is_ok or (r.status is Status.INFEASIBLE and restricted)):
-        return _Result(r.status, r.message, np.zeros(len(problem.seg)), r.duals, build, solve_s), rounds, largest
-    lp = problem.full_lp()
-    whole = _solve_lp(lp, settings, n_model_rows)
-    whole.build_seconds += build
-    whole.solve_seconds += solve_s
-    return whole, rounds + 1, max(largest, lp.num_col)
-
-
-def _solve_lp(lp: LinearProgram, settings, n_model_rows: int) -> _Result:
-    """Build the LP in PuLP from its arrays, solve it, return values and duals per model row (min form)."""
+def _solve_lp(lp: LinearProgram, settings) -> LPResult:
+    """Build the LP in PuLP from its arrays and solve it: values, and duals per LP row (min form)."""
     started = time.perf_counter()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
     variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(lp.col_upper.tolist())],
@@ -207,11 +146,10 @@ def _solve_lp(lp: LinearProgram, settings, n_model_rows: int) -> _Result:
     solve_seconds = time.perf_counter() - started
     status, message = _status(prob)
     values = np.array([v.varValue or 0.0 for v in variables.tolist()], dtype=float)
-    duals = np.zeros(n_model_rows)
-    duals[lp.row_id] = [0.0 if c.pi is None else float(c.pi) for c in constraints]
+    duals = np.array([0.0 if c.pi is None else float(c.pi) for c in constraints])
     if not _highs_like(settings.solver):
         duals = _to_min_form(duals, lp.maximise)
-    return _Result(status, message, values, duals, build, solve_seconds)
+    return LPResult(status, message, values, duals, build, solve_seconds)
 
 
 def _highs_like(name: str) -> bool:

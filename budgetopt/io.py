@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import tempfile
 from pathlib import Path
 
@@ -65,3 +66,14 @@ def write_plan(plan, path: str | os.PathLike, force: bool = False) -> Path:
     """Write the plan table as CSV (safe against formula injection, atomic)."""
     table = neutralise(plan.table)
     return atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6f"), force)
+
+
+def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
+    """The CPU's model name as the OS reports it (for benchmark reports); the platform's name elsewhere."""
+    try:
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"

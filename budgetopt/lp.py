@@ -12,10 +12,39 @@ and the benchmark (straight into highspy) hand the very same numbers to HiGHS.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
 from .model import EQ, GE, LE
+
+
+class Status(StrEnum):
+    """What the solver said, as a result to report rather than an exception to raise."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+    @property
+    def is_ok(self) -> bool:
+        """True when the plan can be used."""
+        return self is Status.OPTIMAL
+
+
+@dataclass
+class LPResult:
+    """What solving one LP gave: status, column values, row duals (minimisation form, one per LP row)."""
+
+    status: Status
+    message: str
+    values: np.ndarray
+    duals: np.ndarray
+    build_seconds: float
+    solve_seconds: float
+
 
 ZERO = 1e-12
 """Coefficients at or below this magnitude are left out of the matrix."""
