@@ -80,7 +80,7 @@ def _make_solver(name: str, time_limit: float | None):
     return solver
 
 
-DIRECT_MAX_COLUMNS = 2_000
+DIRECT_MAX_COLUMNS = 500
 """Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
 (decompose.py), whose size depends on the rules, not on the number of touchpoints."""
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
