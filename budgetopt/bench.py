@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import schema as S
 from .curves import Curves
-from .decompose import segment_problem, solve_by_master
+from .decompose import GAP, segment_problem, solve_by_master
 from .io import cpu_model
 from .lp import LinearProgram, LPResult, Status
 from .model import formulate
@@ -165,7 +165,7 @@ def segment_lps(tp: pd.DataFrame, sc: Scenario, solve_lp: Callable[..., LPResult
     lo, hi = model.limits()
     segments = sc.settings.segments
     seconds, hint, around = 0.0, None, None
-    for gap in ((FIRST_PASS_GAP, 1e-7) if sc.settings.refine else (1e-7,)):
+    for gap in ((FIRST_PASS_GAP, GAP) if sc.settings.refine else (GAP,)):
         seg = curves.segments(lo, hi, segments, around=around)
         started = time.perf_counter()
         problem = segment_problem(model, seg, model.rows)

@@ -42,7 +42,7 @@ INITIAL_BLOCKS = 4
 """Equal-money blocks per class in the first master, besides the cuts around the first guess."""
 HINT_BLOCKS = 1
 """The same when row duals of a similar LP (the first pass) place the guess: one block, no extra cuts."""
-GAP = 1e-7
+GAP = 1e-6
 """Relative gap to the segment LP's optimum at which the master LP stops (see Decomposition.gap)."""
 MAX_ROUNDS = 40
 """Master LPs solved before giving up on the decomposition and solving the segment LP whole."""

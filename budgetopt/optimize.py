@@ -14,7 +14,7 @@ from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, formulate
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
 from .scenario import Scenario
 
-FIRST_PASS_GAP = 1e-4
+FIRST_PASS_GAP = 1e-3
 """The first of two passes only places the second pass's breakpoints: a plan this close to its LP's optimum
 is close enough (the second pass is solved to engine.GAP)."""
 
