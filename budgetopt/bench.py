@@ -417,8 +417,8 @@ def format_row(r: Row) -> str:
     floor = f"{_ms(r.floor)} {('(' + r.floor_method + ')'):<9}"
     gap = f"{r.exact_gap * 100:>11.4f} %" if math.isfinite(r.exact_gap) else f"{'-':>13}"
     if r.slsqp_status:
-        ratio = r.slsqp / r.smooth_total if r.smooth_total > 0 else math.nan
-        slower = f"{ratio:>8,.{0 if ratio >= 10 else 2}f}x" if math.isfinite(ratio) else f"{'-':>9}"
+        times = r.slsqp / r.smooth_total if r.smooth_total > 0 else math.nan
+        slower = f"{times:>8,.{0 if times >= 10 else 2}f}x" if math.isfinite(times) else f"{'-':>9}"
         short = f"{r.slsqp_gap * 100:>+9.4f} %" if math.isfinite(r.slsqp_gap) else "   infeasible"
         peer = f"{_ms(r.slsqp, 9)} {slower}  {short}" + ("" if r.slsqp_status == "ok" else f" ({r.slsqp_status})")
     else:

@@ -69,7 +69,45 @@ def solver_versions() -> dict[str, str]:
     return out
 
 
+class _HiGHSInOneCall(pulp.HiGHS):
+    """PuLP's HiGHS solver, handing the model over in one passModel call instead of one addCol call per column
+    and one addRow call per row (PuLP's documented way to change how a solver is called is a solver class)."""
+
+    def buildSolverModel(self, lp):
+        import highspy
+
+        variables = lp.variables()
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective
+        for i, var in enumerate(variables):
+            var.index = i
+        constraints = list(lp.constraints()) if callable(lp.constraints) else list(lp.constraints.values())
+        rows, cols, vals = [], [], []
+        for i, constraint in enumerate(constraints):
+            constraint.index = i
+            rows.extend([i] * len(constraint))
+            cols.extend(var.index for var in constraint.keys())
+            vals.extend(constraint.values())
+        inf = highspy.kHighsInf
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = len(variables), len(constraints)
+        model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
+        model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        model.row_lower_ = np.array([-inf if c.getLb() is None else c.getLb() for c in constraints], dtype=float)
+        model.row_upper_ = np.array([inf if c.getUb() is None else c.getUb() for c in constraints], dtype=float)
+        cols_a = np.asarray(cols, dtype=np.int32)
+        order = np.argsort(cols_a, kind="stable")
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = np.searchsorted(cols_a[order], np.arange(len(variables) + 1)).astype(np.int32)
+        model.a_matrix_.index_ = np.asarray(rows, dtype=np.int32)[order]
+        model.a_matrix_.value_ = np.asarray(vals, dtype=float)[order]
+        lp.solverModel.passModel(model)
+
+
 def _make_solver(name: str, time_limit: float | None):
+    if name == DEFAULT_SOLVER and _HiGHSInOneCall().available():
+        return _HiGHSInOneCall(msg=False, timeLimit=time_limit)
     try:
         solver = pulp.getSolver(name, msg=False, timeLimit=time_limit)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
