@@ -64,6 +64,9 @@ FLOOR_METHODS = {"simplex": {"solver": "simplex"}, "ipm": {"solver": "ipm"}}
 SIMPLEX_MAX_COLUMNS = 20_000
 """HiGHS's dual simplex spends time quadratic in the columns on these LPs (its bound-flipping ratio test
 sorts the candidates with a quadratic sort): above this many columns the floor uses interior point only."""
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Single-threaded BLAS in the measuring processes: on a busy 2-core machine OpenBLAS's threads turned a
+20-variable SLSQP run from 7 ms into 700 ms (the engine itself keeps long dot products out of BLAS)."""
 FLOOR_LIMIT = 300.0
 PEER_LIMIT = 30.0
 
@@ -362,6 +365,8 @@ def run(sizes: Sequence[int] = SIZES, repeat: int = 5, isolate: bool = True, pee
         floor_limit: float = FLOOR_LIMIT, peer_limit: float = PEER_LIMIT,
         out: Callable[[str], None] = print) -> list[Row]:
     """Measure every size (each in a fresh process when isolate) and print the table as rows come in."""
+    for name in BLAS_THREADS:  # read by the measuring processes' BLAS when it loads (not by this one's)
+        os.environ.setdefault(name, "1")
     out(header())
     out(TABLE_HEAD)
     rows = []
@@ -397,8 +402,9 @@ def header() -> str:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     libs = ", ".join(f"{k} {v}" for k, v in versions().items())
+    blas = ", ".join(f"{k}={os.environ[k]}" for k in BLAS_THREADS if k in os.environ)
     return (f"budgetopt benchmark  |  {cpus} CPUs ({usable} usable), {cpu_model()}  |  load average {load}\n"
-            f"{libs}")
+            f"{libs}" + (f"\nmeasuring processes: {blas}" if blas else ""))
 
 
 TABLE_HEAD = ("      size |  LP cols  rows | master x rounds | build ms  solve ms  total ms |  peak MB "
