@@ -22,6 +22,7 @@ Timings are medians of --repeat runs of wall-clock time; other processes on the 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.metadata as md
 import importlib.util
 import math
@@ -311,15 +312,16 @@ def measure(size: int, repeat: int = 5, peers: Sequence[int] = PEER_SIZES, floor
     row = Row(size, len(tp))
     optimize(tp, sc)  # warm up imports and caches
     runs = max(1, repeat if size < BATCH else min(repeat, 3))
-    plans, builds, solves, totals, cpus = [], [], [], [], []
+    builds, solves, totals, cpus = [], [], [], []
     for _ in range(runs * (SMALL_RUNS if size <= SMALL else 1)):
+        plan = None
+        gc.collect()  # every run starts with the same heap (outside the timing)
         started, cpu = time.perf_counter(), time.process_time()
         plan = optimize(tp, sc)
         totals.append(time.perf_counter() - started)
         cpus.append(time.process_time() - cpu)
         solves.append(plan.stats["total_solve_seconds"])
         builds.append(totals[-1] - solves[-1])
-        plans.append(plan)
     row.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     row.build, row.solve, row.total, row.cpu = map(statistics.median, (builds, solves, totals, cpus))
     row.lp_columns, row.lp_rows = plan.stats.get("columns", 0), plan.stats.get("rows", 0)

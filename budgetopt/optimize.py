@@ -156,7 +156,8 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
     labels = bound_label(b, names)
     frame = pd.DataFrame({
-        "name": b["family"] + "-" + names[idx] + "-" + b["side"],
+        "name": [f"{f}-{t}-{side}" for f, t, side in
+                 zip(b["family"].tolist(), names[idx].tolist(), b["side"].tolist(), strict=True)],
         "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
         "unit": MONEY,
     })
