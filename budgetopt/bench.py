@@ -462,7 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--floor-limit", type=float, default=FLOOR_LIMIT, help="seconds before the floor's HiGHS stops")
     p.add_argument("--no-isolate", action="store_true", help="run every size in this process (peak memory mixes)")
     args = p.parse_args(argv)
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    try:
+        sizes = [int(s.strip().replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        p.error(f"--sizes takes whole numbers separated by commas, such as 20,1000; got '{args.sizes}'")
+    if not sizes or min(sizes) < 1 or args.repeat < 1:
+        p.error("--sizes and --repeat must be at least 1")
     run(sizes, args.repeat, not args.no_isolate, PEER_SIZES, args.floor_limit, args.peer_limit)
     return 0
 

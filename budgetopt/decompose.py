@@ -17,8 +17,9 @@ every master solution is a solution of the segment LP with the same objective. W
 y, segment j's reduced cost (minimisation form) is  d_j = (sc cg_c - y.b_c) g_j + (sc c0_c - y.a_c)
 (sc = -1 when maximising); the master solution is optimal for the segment LP exactly when every segment
 at 0 has d_j >= 0, every full one d_j <= 0 and every one in between d_j = 0 (within tolerance). Blocks
-holding a segment that breaks this are split around the point where d changes sign, and the master is
-solved again (column generation). The answer is the segment LP's optimum, with its duals.
+holding a segment that breaks this are split around the point where d changes sign, settled neighbours are
+merged, and the master is solved again (column generation) until weak duality certifies its plan within GAP
+of the segment LP's optimum (see Decomposition.gap). Its duals are then the segment LP's duals.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ GAP = 1e-6
 MAX_ROUNDS = 40
 """Master LPs solved before giving up on the decomposition and solving the segment LP whole."""
 REL_TOL = 1e-9
-"""Reduced costs within REL_TOL x (largest cost or dual term) count as zero."""
+"""A reduced cost within REL_TOL x the size of the terms it is made of (|c_j| + sum_r |y_r A_rj|) is zero."""
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,8 @@ def solve_by_master(problem: SegmentProblem, solve_lp: Callable[[LinearProgram],
             break
     # Blocks restrict the segment LP: only a master over single segments (or one with no engagement rows,
     # where blocks lose nothing) proves it infeasible, and a master that did not settle is no answer either.
-    # Both fall back to the segment LP whole (never seen in tests and benchmarks, but always correct).
+    # Both fall back to the segment LP whole: always correct, slow only when a large LP with engagement
+    # rules has no plan (the benchmarks never needed it).
     restricted = bool(problem.b.any()) and dec.num_blocks < dec.num_pieces
     if not (r.status.is_ok or (r.status is Status.INFEASIBLE and restricted)):
         return LPResult(r.status, r.message, np.zeros(len(problem.seg)), r.duals, build, solve_s), rounds, largest
