@@ -5,10 +5,10 @@ and engaged e_i = base_i + sum_k g_ik s_ik, a row  sum_i a_ri x_i + b_ri e_i (se
     sum_ik (a_ri + b_ri g_ik) s_ik  (sense)  rhs_r - sum_i (a_ri lo_i + b_ri base_i).
 Objective: max sum_ik v_i g_ik s_ik (max_engaged, target_cpe) or min sum_ik s_ik (min_spend).
 
-Small LPs go to the solver whole. Large ones are solved exactly through a master LP over classes of
-touchpoints that no row tells apart (decompose.py): its size depends on the rules, not on the number of
-touchpoints, and the answer (values and duals) is the segment LP's own. Every LP reaches the solver as
-arrays (lp.LinearProgram) and is built in PuLP from them.
+Small LPs go to the solver whole. Large ones are solved through a master LP over classes of touchpoints
+that no row tells apart (decompose.py): its size depends on the rules, not on the number of touchpoints,
+and its plan is certified within GAP (1e-6) of the segment LP's optimum. Every LP reaches PuLP as arrays
+(lp.LinearProgram); the default HiGHS receives PuLP's model in one call (_HiGHSInOneCall).
 """
 
 from __future__ import annotations
