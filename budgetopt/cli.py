@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--steps", type=int, default=21, help="number of budgets (default 21)")
     f.add_argument("--out", help="write the frontier here (CSV)")
     f.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    b = sub.add_parser("bench", add_help=False, help="measure speed and scale (budgetopt bench --help)")
+    b.add_argument("options", nargs=argparse.REMAINDER, help="options of the benchmark")
     return parser
 
 
@@ -191,6 +194,11 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
+        from .bench import main as bench
+
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command in COMMANDS:

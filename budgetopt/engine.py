@@ -4,46 +4,32 @@ Columns are curve segments s_ik in [0, w_ik] (see curves.Segments). With spend x
 and engaged e_i = base_i + sum_k g_ik s_ik, a row  sum_i a_ri x_i + b_ri e_i (sense) rhs_r  becomes
     sum_ik (a_ri + b_ri g_ik) s_ik  (sense)  rhs_r - sum_i (a_ri lo_i + b_ri base_i).
 Objective: max sum_ik v_i g_ik s_ik (max_engaged, target_cpe) or min sum_ik s_ik (min_spend).
+
+Small LPs go to the solver whole. Large ones are solved through a master LP over classes of touchpoints
+that no row tells apart (decompose.py): its size depends on the rules, not on the number of touchpoints,
+and its plan is certified within GAP (1e-6) of the segment LP's optimum. Every LP reaches PuLP as arrays
+(lp.LinearProgram); the default HiGHS receives PuLP's model in one call (_HiGHSInOneCall).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from dataclasses import dataclass
 
 import numpy as np
 
 from .curves import Segments
+from .decompose import GAP, segment_problem, solve_by_master
 from .errors import SolverError
-from .model import EQ, GE, LE, Model, Row
+from .lp import LinearProgram, LPResult, Status, dot
+from .model import Model, Row
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
 import pulp  # noqa: E402
 
 DEFAULT_SOLVER = "HiGHS"
 _TOL = 1e-7
-HIGHS_OPTIONS = {"presolve": "off"}
-"""HiGHS's presolve finds almost nothing to remove in these LPs (one bounded column per curve segment and a
-few dense rows) yet spent 4 s per solve on 1,000 touchpoints (15,000 columns, one budget row); without it
-the same solve takes about 0.2 s with the same optimum and duals (measured with highspy 1.15)."""
-
-
-class Status(StrEnum):
-    """What the solver said, as a result to report rather than an exception to raise."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    TIME_LIMIT = "time_limit"
-    ERROR = "error"
-
-    @property
-    def is_ok(self) -> bool:
-        """True when the plan can be used."""
-        return self is Status.OPTIMAL
 
 
 @dataclass
@@ -60,6 +46,10 @@ class Solution:
     build_seconds: float
     solve_seconds: float
     solver: str
+    rounds: int = 1
+    """LPs solved: 1 for the segment LP whole, more through the master LP."""
+    lp_columns: int = 0
+    """Columns of the largest LP the solver saw."""
 
 
 def available_solvers() -> list[str]:
@@ -79,14 +69,54 @@ def solver_versions() -> dict[str, str]:
     return out
 
 
+class _HiGHSInOneCall(pulp.HiGHS):
+    """PuLP's HiGHS solver, handing the model over in one passModel call instead of one addCol call per column
+    and one addRow call per row (PuLP's documented way to change how a solver is called is a solver class)."""
+
+    def buildSolverModel(self, lp):
+        import highspy
+
+        variables = lp.variables()
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective
+        for i, var in enumerate(variables):
+            var.index = i
+        constraints = list(lp.constraints()) if callable(lp.constraints) else list(lp.constraints.values())
+        rows, cols, vals = [], [], []
+        for i, constraint in enumerate(constraints):
+            constraint.index = i
+            rows.extend([i] * len(constraint))
+            cols.extend(var.index for var in constraint.keys())
+            vals.extend(constraint.values())
+        inf = highspy.kHighsInf
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = len(variables), len(constraints)
+        model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
+        model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        model.row_lower_ = np.array([-inf if c.getLb() is None else c.getLb() for c in constraints], dtype=float)
+        model.row_upper_ = np.array([inf if c.getUb() is None else c.getUb() for c in constraints], dtype=float)
+        cols_a = np.asarray(cols, dtype=np.int32)
+        order = np.argsort(cols_a, kind="stable")
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = np.searchsorted(cols_a[order], np.arange(len(variables) + 1)).astype(np.int32)
+        model.a_matrix_.index_ = np.asarray(rows, dtype=np.int32)[order]
+        model.a_matrix_.value_ = np.asarray(vals, dtype=float)[order]
+        lp.solverModel.passModel(model)
+
+
+HIGHS_OPTIONS = {"presolve": "off"}
+"""HiGHS's presolve finds almost nothing to remove in these LPs (bounded columns, a few dense rows) yet spent
+seconds on whole segment LPs of 1,000 touchpoints; the optimum and duals are the same without it."""
 RELAXED_TOLERANCE = 1e-6
 """When HiGHS calls an LP infeasible at its default primal tolerance (1e-7), it is solved once more at
 1e-6: a plan pinned to a single point (e.g. siloed with locks) can miss the default by rounding alone."""
 
 
 def _make_solver(name: str, time_limit: float | None, **options):
+    if name == DEFAULT_SOLVER and _HiGHSInOneCall().available():
+        return _HiGHSInOneCall(msg=False, timeLimit=time_limit, **{**HIGHS_OPTIONS, **options})
     try:
-        options = {**(HIGHS_OPTIONS if name == DEFAULT_SOLVER else {}), **options}
         solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
         raise SolverError(f"unknown solver '{name}'; available here: {', '.join(available_solvers())}") from exc
@@ -96,165 +126,79 @@ def _make_solver(name: str, time_limit: float | None, **options):
     return solver
 
 
-def row_coefficients(row: Row, seg: Segments) -> tuple[np.ndarray, float]:
-    """Coefficient of every segment in the row, and the constant the bounds contribute."""
-    t = seg.touchpoint
-    coef = row.a[t] + row.b[t] * seg.slope
-    const = float(row.a @ seg.lo + row.b @ seg.base_engaged)
-    return coef, const
-
-
-def objective_coefficients(model: Model, seg: Segments) -> tuple[np.ndarray, float]:
-    """Objective coefficient of every segment and the constant part."""
-    if model.maximise:
-        return model.weight[seg.touchpoint] * seg.slope, float(model.weight @ seg.base_engaged)
-    return np.ones(len(seg)), float(seg.lo.sum())
-
-
+DIRECT_MAX_COLUMNS = 500
+"""Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
+(decompose.py), whose size depends on the rules, not on the number of touchpoints."""
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
-          lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> Solution:
-    """Build the LP with PuLP, solve it (HiGHS by default) and return values and duals.
+          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
+    """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
 
-    `lower`/`upper` override the segment bounds [0, width] (a segment fixed full or empty moves a
-    touchpoint's floor or cap while keeping the same piecewise curve)."""
-    return _solve(model, seg, rows, feasibility_only, lower, upper)[0]
-
-
-def _solve(model: Model, seg: Segments, rows: list[Row] | None, feasibility_only: bool,
-           lower: np.ndarray | None, upper: np.ndarray | None):
+    method: "direct" hands the whole segment LP to the solver; "decompose" solves it exactly through the
+    master LP of decompose.py; "auto" picks the master for large LPs whose rows allow it. hint: row duals of
+    a similar LP (the first pass), used to place the master's first blocks. gap: the master stops once its
+    plan is certified within this relative gap of the segment LP's optimum."""
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
-    sense = pulp.LpMaximize if model.maximise else pulp.LpMinimize
-    prob = pulp.LpProblem("budgetopt", sense)
-    low = np.zeros(len(seg)) if lower is None else lower
-    high = seg.width if upper is None else upper
-    variables = np.array([prob.add_variable(f"s{j}", a, b) for j, (a, b) in
-                          enumerate(zip(low.tolist(), high.tolist(), strict=True))], dtype=object)
-    obj, obj_const = objective_coefficients(model, seg)
-    if feasibility_only:
-        obj = np.zeros(len(seg))
-    nz = np.flatnonzero(obj)
-    terms = zip(variables[nz].tolist(), obj[nz].tolist(), strict=True)
-    prob.setObjective(pulp.LpAffineExpression(terms, constant=obj_const))
-
-    pulp_sense = {GE: pulp.LpConstraintGE, LE: pulp.LpConstraintLE, EQ: pulp.LpConstraintEQ}
-    kept: list[tuple[int, object]] = []
-    for r, row in enumerate(rows):
-        coef, const = row_coefficients(row, seg)
-        nz = np.flatnonzero(np.abs(coef) > 1e-12)
-        rhs = row.rhs - const
-        if len(nz) == 0:
-            if _violated(0.0, row.sense, rhs, scale=max(1.0, abs(row.rhs))):
-                return _infeasible(model, seg, rows, f"rule '{row.label}' cannot hold: nothing it covers can move",
-                                   started), None, kept, None
-            continue
-        expr = pulp.LpAffineExpression(zip(variables[nz].tolist(), coef[nz].tolist(), strict=True))
-        constraint = pulp.LpConstraint(expr, pulp_sense[row.sense], name=f"r{r}", rhs=rhs)
-        prob.add(constraint)
-        kept.append((r, constraint))
-    build = time.perf_counter() - started
-
+    problem = segment_problem(model, seg, rows, feasibility_only)
+    if isinstance(problem, str):
+        return Solution(Status.INFEASIBLE, problem, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
+                        len(seg), len(rows), time.perf_counter() - started, 0.0, settings.solver)
+    n_rows = len(problem.row_id)
     if len(seg) == 0:  # nothing can move: every touchpoint is fixed
-        return Solution(Status.OPTIMAL, "every touchpoint is fixed", np.zeros(0), np.zeros(len(rows)), obj_const,
-                        0, len(kept), build, 0.0, settings.solver), None, kept, None
+        return Solution(Status.OPTIMAL, "every touchpoint is fixed", np.zeros(0), np.zeros(len(rows)),
+                        problem.constant, 0, n_rows, time.perf_counter() - started, 0.0, settings.solver)
+    if method not in ("auto", "direct", "decompose"):
+        raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
+    master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
+    master = master and problem.prefers_engagement
+    prepared = time.perf_counter() - started
+    if master:
+        result, rounds, largest = solve_by_master(problem, lambda lp: _solve_lp(lp, settings), hint, gap)
+    else:
+        lp = problem.full_lp()
+        result, rounds, largest = _solve_lp(lp, settings), 1, lp.num_col
+    values = result.values
+    duals = np.zeros(len(rows))
+    duals[problem.row_id] = result.duals
+    objective = (dot(problem.cost(seg.touchpoint, seg.slope), values) + problem.constant
+                 if result.status.is_ok else float("nan"))
+    return Solution(result.status, result.message, values, duals, objective, len(seg), n_rows,
+                    prepared + result.build_seconds, result.solve_seconds, settings.solver, rounds, largest)
 
+
+def _solve_lp(lp: LinearProgram, settings) -> LPResult:
+    """Build the LP in PuLP from its arrays and solve it: values, and duals per LP row (min form)."""
+    started = time.perf_counter()
+    prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
+    variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(lp.col_upper.tolist())],
+                         dtype=object)
+    nz = np.flatnonzero(lp.cost)
+    prob.setObjective(pulp.LpAffineExpression(zip(variables[nz].tolist(), lp.cost[nz].tolist(), strict=True),
+                                              constant=lp.constant))
+    constraints = []
+    for r, (cols, vals) in enumerate(lp.rows()):
+        lower, upper = lp.row_lower[r], lp.row_upper[r]
+        sense, rhs = ((pulp.LpConstraintEQ, lower) if lower == upper else
+                      (pulp.LpConstraintGE, lower) if upper == np.inf else (pulp.LpConstraintLE, upper))
+        expr = pulp.LpAffineExpression(zip(variables[cols].tolist(), vals.tolist(), strict=True))
+        constraint = pulp.LpConstraint(expr, sense, name=f"r{lp.row_id[r]}", rhs=float(rhs))
+        prob.add(constraint)
+        constraints.append(constraint)
     solver = _make_solver(settings.solver, settings.time_limit)
+    build = time.perf_counter() - started
     started = time.perf_counter()
     prob.solve(solver)
     status, message = _status(prob)
     if status is Status.INFEASIBLE and _highs_like(settings.solver):
-        prob.solve(_make_solver(settings.solver, settings.time_limit,
-                                primal_feasibility_tolerance=RELAXED_TOLERANCE))
+        prob.solve(_make_solver(settings.solver, settings.time_limit, primal_feasibility_tolerance=RELAXED_TOLERANCE))
         status, message = _status(prob)
     solve_seconds = time.perf_counter() - started
     values = np.array([v.varValue or 0.0 for v in variables.tolist()], dtype=float)
-    duals = np.zeros(len(rows))
-    for r, constraint in kept:
-        pi = constraint.pi
-        duals[r] = 0.0 if pi is None else float(pi)
+    duals = np.array([0.0 if c.pi is None else float(c.pi) for c in constraints])
     if not _highs_like(settings.solver):
-        duals = _to_min_form(duals, model.maximise)
-    objective = float(obj @ values + obj_const) if status.is_ok else float("nan")
-    solution = Solution(status, message, values, duals, objective, len(seg), len(kept), build, solve_seconds,
-                        settings.solver)
-    return solution, prob, kept, variables
-
-
-def sweep(model: Model, seg: Segments, row_name: str, rhs_values: list[float],
-          progress: Callable[[int, int], None] | None = None) -> list[Solution]:
-    """Solve the same LP for each right-hand side of one row (e.g. the budget), in order.
-
-    With HiGHS the model is built once and each step changes the row's bound and re-solves from the
-    previous basis (a warm start); other solvers rebuild the LP each step."""
-    index = next(r for r, row in enumerate(model.rows) if row.name == row_name)
-    row = model.rows[index]
-    out: list[Solution] = []
-    if not _highs_like(model.scenario.settings.solver):
-        for k, rhs in enumerate(rhs_values):
-            rows = list(model.rows)
-            rows[index] = replace(row, rhs=float(rhs))
-            out.append(solve(model, seg, rows=rows))
-            if progress:
-                progress(k + 1, len(rhs_values))
-        return out
-    first_rows = list(model.rows)
-    first_rows[index] = replace(row, rhs=float(rhs_values[0]))
-    solution, prob, kept, variables = _solve(model, seg, first_rows, False, None, None)
-    out.append(solution)
-    if progress:
-        progress(1, len(rhs_values))
-    highs = getattr(prob, "solverModel", None)
-    position = next((k for k, (r, _) in enumerate(kept) if r == index), None)
-    obj, obj_const = objective_coefficients(model, seg)
-    _, const = row_coefficients(row, seg)
-    order = np.array([v.index for v in variables.tolist()], dtype=int) if variables is not None else None
-    for k, rhs in enumerate(rhs_values[1:], start=2):
-        if highs is None or position is None or order is None:
-            rows = list(model.rows)
-            rows[index] = replace(row, rhs=float(rhs))
-            out.append(solve(model, seg, rows=rows))
-        else:
-            bound = float(rhs) - const
-            low = bound if row.sense in (GE, EQ) else -highspy_inf()
-            high = bound if row.sense in (LE, EQ) else highspy_inf()
-            started = time.perf_counter()
-            highs.changeRowBounds(position, low, high)
-            highs.run()
-            seconds = time.perf_counter() - started
-            status = _highs_status(highs)
-            result = highs.getSolution()
-            values = np.asarray(result.col_value, dtype=float)[order]
-            duals = np.zeros(len(model.rows))
-            row_duals = np.asarray(result.row_dual, dtype=float)
-            for j, (r, _) in enumerate(kept):
-                duals[r] = row_duals[j]
-            objective = float(obj @ values + obj_const) if status.is_ok else float("nan")
-            out.append(Solution(status, status.value, values, duals, objective, len(seg), len(kept), 0.0, seconds,
-                                model.scenario.settings.solver))
-        if progress:
-            progress(k, len(rhs_values))
-    return out
-
-
-def highspy_inf() -> float:
-    """HiGHS's infinity."""
-    import highspy
-
-    return highspy.kHighsInf
-
-
-def _highs_status(highs) -> Status:
-    text = highs.modelStatusToString(highs.getModelStatus()).lower()
-    if text == "optimal":
-        return Status.OPTIMAL
-    if "infeasible" in text:
-        return Status.INFEASIBLE
-    if "unbounded" in text:
-        return Status.UNBOUNDED
-    if "time limit" in text:
-        return Status.TIME_LIMIT
-    return Status.ERROR
+        duals = _to_min_form(duals, lp.maximise)
+    return LPResult(status, message, values, duals, build, solve_seconds)
 
 
 def _highs_like(name: str) -> bool:
@@ -264,17 +208,6 @@ def _highs_like(name: str) -> bool:
 def _to_min_form(duals: np.ndarray, maximise: bool) -> np.ndarray:
     """Other solvers report duals of the original sense; HiGHS (through PuLP) those of min(-objective)."""
     return -duals if maximise else duals
-
-
-def _violated(lhs: float, sense: str, rhs: float, scale: float) -> bool:
-    tol = 1e-9 * scale
-    return (sense == GE and lhs < rhs - tol) or (sense == LE and lhs > rhs + tol) or (
-        sense == EQ and abs(lhs - rhs) > tol)
-
-
-def _infeasible(model: Model, seg: Segments, rows: list[Row], message: str, started: float) -> Solution:
-    return Solution(Status.INFEASIBLE, message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
-                    len(seg), len(rows), time.perf_counter() - started, 0.0, model.scenario.settings.solver)
 
 
 def _status(prob) -> tuple[Status, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import tempfile
 import tomllib
@@ -373,3 +374,14 @@ def plan_csv(plan: Plan) -> bytes:
 def table_csv(table: pd.DataFrame) -> bytes:
     """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download."""
     return neutralise(table).to_csv(index=False).encode("utf-8")
+
+
+def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
+    """The CPU's model name as the OS reports it (for benchmark reports); the platform's name elsewhere."""
+    try:
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"

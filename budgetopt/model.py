@@ -52,7 +52,8 @@ def bound_label(bounds: pd.DataFrame, names: np.ndarray) -> pd.Series:
     word = np.where(bounds["side"].to_numpy() == "lo", "at least", "at most")
     tp = names[bounds["touchpoint"].to_numpy(int)]
     return pd.Series([f"{w} of '{t}': {x} {money(v)}" for w, t, x, v in
-                      zip(bounds["what"], tp, word, bounds["value"], strict=False)], index=bounds.index, dtype=object)
+                      zip(bounds["what"].tolist(), tp.tolist(), word.tolist(), bounds["value"].tolist(), strict=True)],
+                     index=bounds.index, dtype=object)
 
 
 @dataclass
@@ -82,11 +83,20 @@ class Model:
         return lo, hi
 
 
-def select(touchpoints: pd.DataFrame, rule: Rule, where: str) -> np.ndarray:
-    """Boolean mask of the touchpoints a rule addresses; unknown names raise ScenarioError."""
+def select(touchpoints: pd.DataFrame, rule: Rule, where: str,
+           folded: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Boolean mask of the touchpoints a rule addresses; unknown names raise ScenarioError.
+    `folded` caches each column's stripped, case-folded text across the rules of one scenario."""
     tp = touchpoints
+    folded = {} if folded is None else folded
+
+    def fold(column: str) -> np.ndarray:
+        if column not in folded:
+            folded[column] = tp[column].astype(str).str.strip().str.casefold().to_numpy(object)
+        return folded[column]
+
     if rule.touchpoint is not None:
-        mask = tp[S.TOUCHPOINT].str.casefold().eq(rule.touchpoint.casefold()).to_numpy()
+        mask = fold(S.TOUCHPOINT) == rule.touchpoint.casefold()
         if not mask.any():
             close = ", ".join(f"'{t}'" for t in _closest(rule.touchpoint, tp[S.TOUCHPOINT]))
             raise ScenarioError(f"{where}: no touchpoint named '{rule.touchpoint}'"
@@ -96,11 +106,11 @@ def select(touchpoints: pd.DataFrame, rule: Rule, where: str) -> np.ndarray:
     if column not in tp.columns or column in (S.TOUCHPOINT,) or tp[column].dtype != object:
         groups = [c for c in tp.columns if tp[c].dtype == object and c not in (S.TOUCHPOINT, S.CURVE)]
         raise ScenarioError(f"{where}: there is no column '{column}' to group by; use one of: {', '.join(groups)}")
-    values = tp[column].astype(str).str.strip().str.casefold()
+    values = fold(column)
     if rule.tag is not None:
-        mask = values.isin(S.TRUE_WORDS).to_numpy()
+        mask = np.isin(values, list(S.TRUE_WORDS))
     else:
-        mask = values.eq(rule.member.strip().casefold()).to_numpy()
+        mask = values == rule.member.strip().casefold()
         if not mask.any():
             members = ", ".join(sorted(set(tp[column].astype(str))))
             raise ScenarioError(f"{where}: no touchpoint has {column} '{rule.member}'; {column} values are: {members}")
@@ -162,9 +172,10 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
         rows.append(Row("target-cpe", "target", f"average cost per engaged customer at most {cpe:,.2f}",
                         ones, -cpe * ones, LE, 0.0, MONEY))
 
+    folded: dict[str, np.ndarray] = {}
     for r, rule in enumerate(scenario.rules):
         where = f"rule {r + 1} ({rule.label})"
-        mask = select(tp, rule, where)
+        mask = select(tp, rule, where, folded)
         m = mask.astype(float)
         label = rule.label
         single = rule.touchpoint is not None

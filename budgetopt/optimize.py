@@ -8,11 +8,16 @@ import pandas as pd
 from . import schema as S
 from .conflicts import explain_infeasible
 from .curves import Curves
-from .engine import Solution, Status, solve
+from .engine import GAP, Solution, Status, solve
+from .lp import dot
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, formulate
 from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
 from .scenario import Scenario
+
+FIRST_PASS_GAP = 1e-3
+"""The first of two passes only places the second pass's breakpoints: a plan this close to its LP's optimum
+is close enough (the second pass is solved to engine.GAP)."""
 
 
 def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Plan:
@@ -27,16 +32,18 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
         return _no_plan(model, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint",
                         *explain_infeasible(model, curves), {})
     seg = curves.segments(lo, hi, scenario.settings.segments)
-    sol = solve(model, seg)
+    refine = scenario.settings.refine
+    sol = solve(model, seg, gap=FIRST_PASS_GAP if refine else GAP)
     passes = [sol]
-    if scenario.settings.refine and sol.status.is_ok and len(seg):
+    if refine and sol.status.is_ok and len(seg):
         seg = curves.segments(lo, hi, scenario.settings.segments, around=spend_of(seg, sol.values))
-        sol = solve(model, seg)
+        sol = solve(model, seg, hint=sol.row_duals)
         passes.append(sol)
     stats = {"columns": sol.columns, "rows": sol.rows, "build_seconds": sol.build_seconds,
              "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
-             "total_solve_seconds": sum(p.solve_seconds for p in passes)}
+             "total_solve_seconds": sum(p.solve_seconds for p in passes),
+             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes)}
     if sol.status is Status.INFEASIBLE:
         return _no_plan(model, sol.status, "no plan satisfies every rule", *explain_infeasible(model, curves), stats)
     if not sol.status.is_ok:
@@ -121,9 +128,10 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     """Every rule with whether it binds and its local price (dual) in plain units."""
     maximise = model.maximise
     records = []
+    engaged = curves.engaged(x)
     for r, row in enumerate(model.rows):
-        lhs = float(row.a @ x + row.b @ curves.engaged(x))
-        scale = max(1.0, abs(row.rhs), float(np.abs(row.a) @ x))
+        lhs = dot(row.a, x) + dot(row.b, engaged)
+        scale = max(1.0, abs(row.rhs), dot(np.abs(row.a), x))
         at_limit = row.sense == EQ or abs(lhs - row.rhs) <= 1e-6 * scale
         price = _gain(row.sense, float(sol.row_duals[r]))
         binding = at_limit and price > 1e-9
@@ -135,7 +143,7 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     y = sol.row_duals
     a = np.array([row.a for row in model.rows]) if model.rows else np.zeros((0, len(x)))
     bb = np.array([row.b for row in model.rows]) if model.rows else np.zeros((0, len(x)))
-    ya, yb = y @ a, y @ bb
+    ya, yb = np.einsum("r,rn->n", y, a), np.einsum("r,rn->n", y, bb)  # not BLAS: see lp.dot
     slope = curves.marginal(x)
     slope = np.where(np.isfinite(slope), slope, 0.0)
     c = -model.weight * slope if maximise else np.ones(len(x))
@@ -150,14 +158,18 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
     labels = bound_label(b, names)
     frame = pd.DataFrame({
-        "name": b["family"] + "-" + names[idx] + "-" + b["side"],
+        "name": [f"{f}-{t}-{side}" for f, t, side in
+                 zip(b["family"].tolist(), names[idx].tolist(), b["side"].tolist(), strict=True)],
         "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
         "unit": MONEY,
     })
     rows = pd.DataFrame(records, columns=["name", "family", "rule", "binding", "price", "unit"])
     out = pd.concat([rows, frame], ignore_index=True)
-    out["price_text"] = [_price_words(p, u, maximise, bnd) for p, u, bnd in
-                         zip(out["price"], out["unit"], out["binding"], strict=False)]
+    text = np.full(len(out), _price_words(0.0, MONEY, maximise, False), dtype=object)
+    hit = np.flatnonzero(out["binding"].to_numpy(bool))
+    text[hit] = [_price_words(p, u, maximise, True) for p, u in
+                 zip(out["price"].to_numpy()[hit].tolist(), out["unit"].to_numpy()[hit].tolist(), strict=True)]
+    out["price_text"] = text
     return out[RULE_COLUMNS]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .curves import Curves
+from .curves import Curves, Segments
 from .engine import solve
 from .model import Model, formulate, money
 from .optimize import optimize, spend_of
@@ -141,13 +141,7 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
         hi_wo = np.minimum(hi_wo, np.maximum(hi_w, growth))
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
                           also=np.column_stack([lo_w, hi_w]))
-    start = seg.lo[seg.touchpoint] + _offset(seg)
-    end = start + seg.width
-    t = seg.touchpoint
-    tol = 1e-9 * np.maximum(1.0, seg.width)
-    lower = np.where(end <= lo_w[t] + tol, seg.width, 0.0)
-    upper = np.where(start >= hi_w[t] - tol, 0.0, seg.width)
-    with_rule = solve(model, seg, lower=lower, upper=upper)
+    with_rule = solve(model, restrict(seg, lo_w, hi_w))
     rows = [row for k, row in enumerate(model.rows) if k not in set(unit.rows)]
     without = solve(model, seg, rows=rows)
     if not (with_rule.status.is_ok and without.status.is_ok):
@@ -156,6 +150,22 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
     if not model.maximise:
         gain = -gain
     return max(gain, 0.0) if gain > -1e-7 * max(1.0, abs(with_rule.objective)) else gain
+
+
+def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
+    """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints of `seg`: segments
+    below lo are filled (moved into the base), segments above hi are dropped."""
+    t = seg.touchpoint
+    start = seg.lo[t] + _offset(seg)
+    end = start + seg.width
+    tol = 1e-9 * np.maximum(1.0, seg.width)
+    below = end <= lo[t] + tol
+    above = start >= hi[t] - tol
+    base = seg.base_engaged + np.bincount(t[below], weights=(seg.slope * seg.width)[below], minlength=len(lo))
+    new_lo = seg.lo + np.bincount(t[below], weights=seg.width[below], minlength=len(lo))
+    keep = ~below & ~above
+    return Segments(touchpoint=t[keep], width=seg.width[keep], slope=seg.slope[keep], base_engaged=base,
+                    lo=new_lo, hi=np.minimum(hi, seg.hi))
 
 
 def _offset(seg) -> np.ndarray:

@@ -326,7 +326,8 @@ def test_compare_table_for_people(sample):
     table = compare(plans, ["now", "cut", "impossible"])
     shown = report.compare_table(table).set_index("figure")
     assert shown.loc["budget (spent in the plan)"].tolist() == ["14,045,000", "12,640,500", ""]
-    assert shown.loc["engaged customers against today", "now"] == "+29.0 %"
+    assert shown.loc["engaged customers against today", "now"] == fmt.percent(
+        plans[0].summary()["engaged_change_pct"], signed=True)
     assert shown.loc["status", "impossible"] == "infeasible" and shown.loc["why no plan", "impossible"]
     assert shown.loc["spend: service", "cut"] == fmt.money(plans[1].by("function").set_index("function")
                                                            .loc["service", "proposed_spend"])
