@@ -24,6 +24,9 @@ from .overrides import apply_overrides
 from .plan import Plan
 from .scenario import Scenario
 
+PRICE_GAP = 1e-9
+"""Both solves of a whole price are certified this close to their LP's optimum, so the difference is exact
+to far below the money or engagement it reports."""
 PRICE_COLUMNS = ["rule", "kind", "binding", "whole_price", "unit", "price_text"]
 
 
@@ -141,9 +144,9 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
         hi_wo = np.minimum(hi_wo, np.maximum(hi_w, growth))
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
                           also=np.column_stack([lo_w, hi_w]))
-    with_rule = solve(model, restrict(seg, lo_w, hi_w))
+    with_rule = solve(model, restrict(seg, lo_w, hi_w), gap=PRICE_GAP)
     rows = [row for k, row in enumerate(model.rows) if k not in set(unit.rows)]
-    without = solve(model, seg, rows=rows)
+    without = solve(model, seg, rows=rows, gap=PRICE_GAP)
     if not (with_rule.status.is_ok and without.status.is_ok):
         return float("nan")
     gain = without.objective - with_rule.objective
