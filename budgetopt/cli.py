@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     if not plan.ok:
         return EXIT_NO_PLAN
     if scenario.siloed:
-        print(silo_cost(touchpoints, scenario).text())
+        print(silo_cost(touchpoints, scenario, vertical=plan).text())
     if not args.no_prices:
         prices = price_rules(touchpoints, scenario, plan, progress=_progress("pricing rules"),
                              data_limits=args.price_limit)

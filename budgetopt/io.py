@@ -279,7 +279,13 @@ def read_scenario(path: str | os.PathLike) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: no such scenario file")
-    return parse_scenario(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a text file in UTF-8; save the scenario as UTF-8 TOML") from exc
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror or exc}); check that you may read it") from exc
+    return parse_scenario(text, str(path))
 
 
 def write_scenario(scenario: Scenario, path: str | os.PathLike, force: bool = False) -> Path:

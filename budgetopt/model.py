@@ -47,6 +47,13 @@ BOUND_COLUMNS = ["touchpoint", "side", "value", "family", "what", "rule"]
 family ('floor', 'cap', 'growth', 'change', 'lock'), what set it and the scenario rule index (-1: data)."""
 
 
+def bound_names(bounds: pd.DataFrame, names: np.ndarray) -> list[str]:
+    """Names of bounds in plan.rules: 'cap-TV-hi' for the data's own, 'cap-TV-hi-r2' for scenario rule 2."""
+    tp = names[bounds["touchpoint"].to_numpy(int)].tolist()
+    return [f"{f}-{t}-{side}" + (f"-r{r}" if r >= 0 else "") for f, t, side, r in
+            zip(bounds["family"].tolist(), tp, bounds["side"].tolist(), bounds["rule"].tolist(), strict=True)]
+
+
 def bound_label(bounds: pd.DataFrame, names: np.ndarray) -> pd.Series:
     """Plain words for each bound: "max_spend of 'TV': at most 1,200,000"."""
     word = np.where(bounds["side"].to_numpy() == "lo", "at least", "at most")
@@ -231,6 +238,9 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
                             zeros, m, GE, floor, ENGAGED))
 
     if scenario.siloed:
+        if today <= 0:
+            raise ScenarioError("siloed planning keeps each function's share of today's spend, and nothing is "
+                                "spent today; plan across functions instead")
         functions = tp[S.FUNCTION].to_numpy(object)
         for f in sorted(set(functions)):
             m = (functions == f).astype(float)

@@ -9,8 +9,7 @@ from . import schema as S
 from .conflicts import explain_infeasible
 from .curves import Curves
 from .engine import GAP, Solution, Status, solve
-from .lp import dot
-from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, formulate
+from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
 from .scenario import Scenario
@@ -128,13 +127,11 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     """Every rule with whether it binds and its local price (dual) in plain units."""
     maximise = model.maximise
     records = []
-    engaged = curves.engaged(x)
     for r, row in enumerate(model.rows):
-        lhs = dot(row.a, x) + dot(row.b, engaged)
-        scale = max(1.0, abs(row.rhs), dot(np.abs(row.a), x))
-        at_limit = row.sense == EQ or abs(lhs - row.rhs) <= 1e-6 * scale
+        # a row with a non-zero dual is tight in the LP (complementary slackness); measuring it on the smooth
+        # curves instead would call a tight engagement floor slack, since the chords lie below the curve
         price = _gain(row.sense, float(sol.row_duals[r]))
-        binding = at_limit and price > 1e-9
+        binding = price > 1e-9
         records.append((row.name, row.family, row.label, binding, price if binding else 0.0, row.unit))
 
     # Bounds: the price of a floor (cap) is the reduced cost of moving one unit of money out of (into) the touchpoint.
@@ -158,8 +155,7 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
     labels = bound_label(b, names)
     frame = pd.DataFrame({
-        "name": [f"{f}-{t}-{side}" for f, t, side in
-                 zip(b["family"].tolist(), names[idx].tolist(), b["side"].tolist(), strict=True)],
+        "name": bound_names(b, names),
         "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
         "unit": MONEY,
     })
@@ -167,8 +163,9 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     out = pd.concat([rows, frame], ignore_index=True)
     text = np.full(len(out), _price_words(0.0, MONEY, maximise, False), dtype=object)
     hit = np.flatnonzero(out["binding"].to_numpy(bool))
-    text[hit] = [_price_words(p, u, maximise, True) for p, u in
-                 zip(out["price"].to_numpy()[hit].tolist(), out["unit"].to_numpy()[hit].tolist(), strict=True)]
+    text[hit] = [_price_words(p, u, maximise, True, f) for p, u, f in
+                 zip(out["price"].to_numpy()[hit].tolist(), out["unit"].to_numpy()[hit].tolist(),
+                     out["family"].to_numpy()[hit].tolist(), strict=True)]
     out["price_text"] = text
     return out[RULE_COLUMNS]
 

@@ -19,6 +19,7 @@ from . import schema as S
 from .curves import Curves, Segments
 from .engine import solve
 from .model import Model, formulate, money
+from .model import bound_names as model_bound_names
 from .optimize import optimize, spend_of
 from .overrides import apply_overrides
 from .plan import Plan
@@ -46,7 +47,7 @@ def rule_units(model: Model) -> list[RuleUnit]:
     growth-cap assumption, each as one unit."""
     b = model.bounds
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
-    bound_names = (b["family"] + "-" + names[b["touchpoint"].to_numpy(int)] + "-" + b["side"]).to_numpy(object)
+    bound_names = np.array(model_bound_names(b, names), dtype=object)
     units: list[RuleUnit] = []
     none = np.zeros(len(b), dtype=bool)
 
@@ -141,7 +142,9 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
     lo_wo, hi_wo = model.limits(~unit.bounds)
     if unit.kind != "assumption":  # without its cap a touchpoint falls back to the growth assumption
         growth = model.scenario.settings.max_growth * model.touchpoints[S.SPEND].to_numpy(float)
-        hi_wo = np.minimum(hi_wo, np.maximum(hi_w, growth))
+        # a cap at or above the growth assumption (or on a touchpoint with no spend today) has nothing to fall
+        # back to: without it only the open cap limits the touchpoint
+        hi_wo = np.minimum(hi_wo, np.where(growth > hi_w, growth, model.open_cap))
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
                           also=np.column_stack([lo_w, hi_w]))
     with_rule = solve(model, restrict(seg, lo_w, hi_w), gap=PRICE_GAP)

@@ -280,3 +280,32 @@ def test_price_limit_re_solves_only_the_dearest_data_limits(sample):
     assert np.allclose(two.loc[re_solved[re_solved].index, "whole_price"], data.loc[re_solved, "whole_price"])
     others = two[two["kind"] != "data limit"]
     assert others["whole_price"].notna().all()  # the scenario's own rules and the assumption are always priced
+
+
+def test_review_findings_stay_fixed(sample, tmp_path):
+    # a tight engagement floor is reported binding (the LP's chords, not the smooth curve, decide)
+    plan = bo.optimize(sample, bo.Scenario(protect_stages=True, budget=bo.Budget(change=-0.2)))
+    rules = plan.rules.set_index("name")
+    stages = rules[rules.index.str.startswith("stage-")]
+    assert stages["binding"].any()
+    # the budget and the min-spend target speak in their own words
+    assert rules.loc["budget", "price_text"].startswith("each extra 1,000 of budget would engage")
+    target = bo.optimize(sample, bo.Scenario(objective=bo.Objective(mode="min_spend"))).rules.set_index("name")
+    assert target.loc["target", "binding"]
+    assert target.loc["target", "price_text"].startswith("each engaged customer less in the target would save")
+    # a binding cap on a touchpoint with no spend today has a price
+    scenario, tp = load(ROOT / "scenarios" / "listening-team.toml")
+    prices = price_rules(tp, scenario).set_index("rule")
+    team = prices.loc[[r for r in prices.index if "Social listening team" in r]]
+    assert (team["whole_price"] > 0).all()
+    # a scenario cap and the data's own cap on one touchpoint keep separate names
+    capped = bo.optimize(sample, bo.Scenario(rules=(bo.Rule(touchpoint="Affiliate programme", max_spend=300_000),)))
+    names = set(capped.rules["name"])
+    assert {"cap-Affiliate programme-hi", "cap-Affiliate programme-hi-r0"} <= names
+    # siloed planning needs spend today; an unreadable scenario is an error, not a traceback
+    zero = table(spend=[0, 0], cpe=[1, 2], max_spend=[10, 10])
+    with pytest.raises(bo.ScenarioError, match="nothing is spent today"):
+        bo.optimize(zero, bo.Scenario(siloed=True))
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"name = \"\xff\xfe\"\n")
+    assert main(["run", str(bad)]) == 2

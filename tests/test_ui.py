@@ -78,7 +78,8 @@ def test_plan_table_rounds_for_people_and_stays_sortable(two):
 
 def test_binding_rules_in_words(two):
     b = report.binding_table(bo.optimize(two))
-    assert b.values.tolist() == [["budget: exactly 200", "costs 500.0 engaged customers per 1,000 of money it ties up"]]
+    assert b.values.tolist() == [["budget: exactly 200",
+                                  "each extra 1,000 of budget would engage 500.0 more customers"]]
 
 
 def test_rollup_today(two):
