@@ -158,3 +158,9 @@ class Segments:
 
     def __len__(self) -> int:
         return len(self.width)
+
+    def starts(self) -> np.ndarray:
+        """Spend at which each segment begins: lo of its touchpoint plus the widths before it."""
+        end = np.cumsum(self.width)
+        first = np.searchsorted(self.touchpoint, self.touchpoint)
+        return self.lo[self.touchpoint] + end - self.width - np.concatenate([[0.0], end])[first]

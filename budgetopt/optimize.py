@@ -13,6 +13,7 @@ from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, form
 from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
 from .scenario import Scenario
+from .touchpoints import tag_columns
 
 FIRST_PASS_GAP = 1e-3
 """The first of two passes only places the second pass's breakpoints: a plan this close to its LP's optimum
@@ -62,10 +63,7 @@ def segment_slope(seg, x: np.ndarray, curves: Curves) -> np.ndarray:
     if len(seg) == 0:
         return slope
     t = seg.touchpoint
-    end = np.cumsum(seg.width)
-    first = np.searchsorted(t, np.arange(len(x)))
-    start_of_tp = np.concatenate([[0.0], end])[first]
-    seg_start = seg.lo[t] + (end - seg.width) - start_of_tp[t]
+    seg_start = seg.starts()
     filled = x[t] >= seg_start + seg.width - 1e-9 * np.maximum(1.0, seg.width)
     # the first segment not yet filled; touchpoints at their cap keep their last segment
     order = np.where(filled, np.inf, np.arange(len(t)))
@@ -99,7 +97,7 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
             "marginal_cpe": np.where(marginal > 0, 1.0 / marginal, np.inf),
             "lower_limit": seg.lo, "upper_limit": seg.hi, S.VALUE: tp[S.VALUE],
         })[PLAN_COLUMNS]
-    extra = [c for c in tp.columns if c not in table.columns and c not in S.KNOWN and c != "unit_cost"]
+    extra = [c for c in tag_columns(tp) if c not in table.columns]
     for c in extra:
         table[c] = tp[c].to_numpy()
     rules = _rule_prices(model, curves, seg, sol, x)

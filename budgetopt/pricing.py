@@ -162,7 +162,7 @@ def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
     """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints of `seg`: segments
     below lo are filled (moved into the base), segments above hi are dropped."""
     t = seg.touchpoint
-    start = seg.lo[t] + _offset(seg)
+    start = seg.starts()
     end = start + seg.width
     tol = 1e-9 * np.maximum(1.0, seg.width)
     below = end <= lo[t] + tol
@@ -172,14 +172,6 @@ def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
     keep = ~below & ~above
     return Segments(touchpoint=t[keep], width=seg.width[keep], slope=seg.slope[keep], base_engaged=base,
                     lo=new_lo, hi=np.minimum(hi, seg.hi))
-
-
-def _offset(seg) -> np.ndarray:
-    """Money in the earlier segments of the same touchpoint, for each segment."""
-    end = np.cumsum(seg.width)
-    first = np.searchsorted(seg.touchpoint, seg.touchpoint)
-    before = np.concatenate([[0.0], end])[first]
-    return end - seg.width - before
 
 
 def _words(price: float, maximise: bool, skipped: bool = False) -> str:
