@@ -22,6 +22,7 @@ from .engine import Status, solve
 from .model import formulate
 from .optimize import optimize, spend_of
 from .overrides import apply_overrides
+from .plan import Plan
 from .scenario import Budget, Mode, Objective, Scenario
 
 FRONTIER_COLUMNS = ["budget", "engaged", "engaged_customers", "marginal_cpe", "status", "marker"]
@@ -34,7 +35,7 @@ def budget_range(touchpoints: pd.DataFrame, start: float = 0.5, stop: float = 1.
 
 
 def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[float],
-             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+             progress: Callable[[int, int], None] | None = None, plan: Plan | None = None) -> pd.DataFrame:
     """Engagement at each budget for the scenario's rules (its mode is replaced by max_engaged).
 
     Columns: budget, engaged (value-weighted, as optimised), engaged_customers (unweighted, smooth
@@ -65,7 +66,7 @@ def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[fl
     today_spend = float(tp[S.SPEND].sum())
     rows.append((today_spend, float(weight @ tp[S.ENGAGED].to_numpy(float)), float(tp[S.ENGAGED].sum()), np.nan,
                  "today", "today"))
-    plan = optimize(touchpoints, scenario)
+    plan = plan or optimize(touchpoints, scenario)  # the caller's plan of this scenario, when it has one
     if plan.ok:
         t = plan.table
         rows.append((float(t["proposed_spend"].sum()), float(weight @ t["proposed_engaged"].to_numpy()),

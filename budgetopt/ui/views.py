@@ -520,7 +520,9 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
                f"reaches at each budget from {fmt.money(budgets[0])} to {fmt.money(budgets[-1])} "
                f"(50 % to 150 % of today's), with today and the plan marked.")
     curve = _on_demand("frontier", _result_key(touchpoints, scenario), "Draw the efficient frontier",
-                       partial(frontier, touchpoints, scenario, budgets), key=Key.FRONTIER_BUTTON,
+                       partial(frontier, touchpoints, scenario, budgets,
+                               plan=cached.plan_for(touchpoints, scenario.model_dump_json())),
+                       key=Key.FRONTIER_BUTTON,
                        working="Planning each budget", help=f"{len(budgets)} plans, one per budget")
     if curve is None:
         return
