@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import schema as S
+from .. import schema as S
 
 LINEAR, POWER, SATURATING = 0, 1, 2
 _KIND = {"linear": LINEAR, "power": POWER, "saturating": SATURATING}
