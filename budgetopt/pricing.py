@@ -18,10 +18,9 @@ import pandas as pd
 from . import schema as S
 from .curves import Curves, Segments
 from .engine import solve
-from .model import Model, formulate, money
+from .model import Model, money
 from .model import bound_names as model_bound_names
-from .optimize import optimize, spend_of
-from .overrides import apply_overrides
+from .optimize import optimize, planned_model, spend_of
 from .plan import Plan
 from .scenario import Scenario
 
@@ -87,9 +86,7 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
     plan = plan or optimize(touchpoints, scenario)
     if not plan.ok:
         return pd.DataFrame(columns=PRICE_COLUMNS)
-    tp = apply_overrides(touchpoints, scenario)
-    model = formulate(tp, scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
-    curves = Curves.from_table(tp)
+    model, curves = planned_model(touchpoints, scenario)
     x = plan.table["proposed_spend"].to_numpy(float)
     binding = set(plan.rules.loc[plan.rules["binding"], "name"])
     lo_w, hi_w = model.limits()
@@ -108,8 +105,8 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
         if progress:
             progress(k + 1, len(units))
     out = pd.DataFrame(records, columns=["rule", "kind", "binding", "whole_price"])
-    out["unit"] = "engaged" if model.maximise else "money"
-    out["price_text"] = [_words(p, model.maximise, k in skipped) for k, p in enumerate(out["whole_price"])]
+    out["unit"] = model.measure if model.maximise else (model.currency or "money")
+    out["price_text"] = [_words(p, model, k in skipped) for k, p in enumerate(out["whole_price"])]
     return out[PRICE_COLUMNS]
 
 
@@ -174,27 +171,27 @@ def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
                     lo=new_lo, hi=np.minimum(hi, seg.hi))
 
 
-def _words(price: float, maximise: bool, skipped: bool = False) -> str:
+def _words(price: float, model: Model, skipped: bool = False) -> str:
     if skipped:
         return "not re-solved (only the dearest data limits are): see its local price"
     if np.isnan(price):
         return "could not be priced: the plan without it has no solution"
     if price <= 0:
         return "costs nothing: the plan is the same without it"
-    if maximise:
-        return f"costs {money(price)} engaged customers (value-weighted): the plan without it engages that many more"
-    return f"costs {money(price)} of money: the plan without it spends that much less"
+    if model.maximise:
+        return f"costs {money(price)} {model.measure}: the plan without it reaches that much more"
+    return f"costs {money(price, model.currency)}: the plan without it spends that much less"
 
 
 def attach_whole_prices(plan: Plan, prices: pd.DataFrame, touchpoints: pd.DataFrame) -> Plan:
     """Add a `whole_price` column to plan.rules (each LP row or bound gets its rule's whole price)."""
-    tp = apply_overrides(touchpoints, plan.scenario)
-    model = formulate(tp, plan.scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
-    by_name = {}
+    model, _ = planned_model(touchpoints, plan.scenario)
+    by_name, unit_of = {}, {}
     for unit, price in zip(rule_units(model), prices["whole_price"], strict=True):
         for name in unit.names:
-            by_name[name] = price
+            by_name[name], unit_of[name] = price, unit.label
     plan.rules["whole_price"] = plan.rules["name"].map(by_name)
+    plan.rules["rule_unit"] = plan.rules["name"].map(unit_of)  # the rule a person set that the row belongs to
     return plan
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .curves import DEFAULT_SEGMENTS
+from .units import check_currency
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,12 +43,16 @@ class Budget(BaseModel):
 
 
 class Objective(BaseModel):
-    """The mode and its target: engaged customers for min_spend (default today's), a CPE for target_cpe."""
+    """The mode and its target: engagement for min_spend (default today's), a CPE for target_cpe.
+
+    `unit` says what a min_spend target counts: "weighted" (value x engaged customers, the default) or
+    "customers" (engaged customers, ignoring values); the two are the same when every value is 1."""
 
     model_config = _STRICT
     mode: Mode = Mode.MAX_ENGAGED
     target: float | None = Field(default=None, gt=0)
     target_change: float | None = Field(default=None, gt=-1)  # min_spend: engagement target vs today
+    unit: Literal["weighted", "customers"] = "weighted"
 
     @model_validator(mode="after")
     def _target(self) -> Objective:
@@ -184,6 +190,9 @@ class Settings(BaseModel):
     """Solve twice: the second time with extra breakpoints around the first plan (see curves.REFINE_STEPS)."""
     solver: str = "HiGHS"
     time_limit: float | None = Field(default=None, gt=0)
+    rounding: float = Field(default=0.01, gt=0)
+    """Exports round money to this step (0.01: cents; 1: whole units; 1000: thousands), so that the rounded plan
+    still adds up exactly to its total (largest remainder)."""
 
 
 class Scenario(BaseModel):
@@ -194,6 +203,8 @@ class Scenario(BaseModel):
     description: str = ""
     data: str | None = None
     """The touchpoint file, relative to the scenario file."""
+    currency: str | None = None
+    """Three-letter code of the money (EUR, USD, ...); default: what the data's spend header or cells say."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()
@@ -204,3 +215,8 @@ class Scenario(BaseModel):
     overrides: tuple[Override, ...] = ()
     add_touchpoints: tuple[NewTouchpoint, ...] = ()
     settings: Settings = Settings()
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        return check_currency(value)

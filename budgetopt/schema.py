@@ -21,6 +21,8 @@ CURVE = "curve"
 ELASTICITY = "elasticity"
 SATURATION = "saturation"
 VALUE = "value"
+CURVE_SOURCE = "curve_source"
+OBSERVED_MAX = "observed_max_spend"
 
 # Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
 # input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
@@ -29,8 +31,12 @@ PROPOSED_ENGAGED = "proposed_engaged"
 CURRENT_CPE = "current_cpe"
 MARGINAL_CPE = "marginal_cpe"
 UPPER_LIMIT = "upper_limit"
+WHAT_IF = "what_if"
+REMOVED, ADDED = "removed by the scenario", "added by the scenario"
+"""what_if of a touchpoint a scenario removes (today as in the data, nothing in the plan) or adds."""
 PLAN_ONLY: tuple[str, ...] = ("current_spend", PROPOSED_SPEND, "change", "change_pct", "current_engaged",
-                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT)
+                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT,
+                              WHAT_IF)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with one of these runs as a formula in a spreadsheet; exports prefix it with an apostrophe."""
 _FORMULA_CLASS = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
@@ -41,6 +47,10 @@ UNGUARD = "^'(?='*" + _FORMULA_CLASS + ")"
 
 STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
 CURVES: tuple[str, ...] = ("linear", "power", "saturating")
+CURVE_SOURCES: tuple[str, ...] = ("fitted", "tabulated", "given", "assumed")
+"""Where a touchpoint's curve comes from. Evidence: `fitted` (to its history), `tabulated` (a model's response
+curve). Assumption: `given` (a shape set in the data by a person), `assumed` (no curve in the data: the default)."""
+EVIDENCE_SOURCES: tuple[str, ...] = ("fitted", "tabulated")
 
 DEFAULT_CURVE = "power"
 DEFAULT_ELASTICITY = 0.6
@@ -80,6 +90,9 @@ COLUMNS: tuple[Column, ...] = (
     Column(ELASTICITY, "number", False, "power curve exponent in (0, 1]", 0.0),
     Column(SATURATION, "number", False, "saturating curve: the most customers it can ever engage", 0.0),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
+    Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
+    Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
+           0.0),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)

@@ -123,11 +123,14 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    notices: list[str] = []
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
         text = raw[name].astype("string").str.strip()
         out.rows_where(_blank(raw[name]), name, None, "is empty", f"give every touchpoint a {name}")
         clean[name] = text.fillna("").astype(object)
-    dup = clean[S.TOUCHPOINT].str.casefold().duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
+    for name in (S.FUNCTION, S.CHANNEL):
+        clean[name] = fold_labels(clean[name], name, notices)
+    dup = label_key(clean[S.TOUCHPOINT]).duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -210,11 +213,23 @@ def validate_touchpoints(
     clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
     if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
+        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
+        given = curve.ne("")
+        curve = curve.replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
         curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
+        given = pd.Series(False, index=clean.index)
+    given |= numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
+    origin = pd.Series(np.where(given, "given", "assumed"), index=clean.index)
+    if S.CURVE_SOURCE in raw.columns:
+        stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
+        out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
+                       "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
+        origin = origin.where(stated.eq(""), stated)
+    clean[S.CURVE_SOURCE] = origin.where(~new, "given").astype(object)  # a new touchpoint's cpe is given
+    clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     curve = curve.where(~new, "linear")  # one point at zero spend defines only a constant cost
     clean[S.CURVE] = curve.astype(object)
 
@@ -238,12 +253,32 @@ def validate_touchpoints(
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
     for tag in [c for c in raw.columns if c not in S.KNOWN]:
-        clean[tag] = raw[tag].astype("string").str.strip().fillna("").astype(object)
+        clean[tag] = fold_labels(raw[tag].astype("string").str.strip().fillna("").astype(object), tag, notices)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
+    clean.attrs["notices"] = notices
     return clean
+
+
+def label_key(labels: pd.Series) -> pd.Series:
+    """What makes two labels the same: case, and spaces around and between words, do not count."""
+    return labels.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
+def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
+    """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
+    a notice says how many were merged."""
+    key = label_key(labels)
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
+    if changed.any():
+        merged = sorted(set(labels[changed].astype(str)))
+        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
+                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+    return first.astype(object)
 
 
 def tag_columns(touchpoints: pd.DataFrame) -> list[str]:
