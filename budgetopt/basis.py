@@ -25,8 +25,11 @@ SOURCE_WORDS = {
     "given": "curve shapes set in the data, not fitted to evidence",
     "assumed": f"the default curve (power, elasticity {S.DEFAULT_ELASTICITY}), assumed for want of evidence",
 }
-ASSUMPTION_FAMILIES = {"growth": "the growth cap (a touchpoint without max_spend may grow to at most {growth:g}x "
-                                 "today's spend)"}
+ASSUMPTION_FAMILIES = {
+    "growth": "the growth cap (a touchpoint without max_spend may grow to at most {growth:g}x today's spend)",
+    "extrapolation": "the extrapolation guard (a touchpoint without max_spend may get at most a stated multiple of "
+                     "the largest spend observed; default {factor:g}x)",
+}
 """Bounds that come from an assumption rather than a rule or the data, by their family in model.bounds."""
 
 
@@ -118,7 +121,8 @@ def _binding_assumptions(plan) -> list[str]:
         hit = rules[rules["family"].eq(family) & rules["binding"].astype(bool)]
         if len(hit):
             dearest = hit.sort_values("price", ascending=False).iloc[0]
-            text = words.format(growth=plan.scenario.settings.max_growth)
+            text = words.format(growth=plan.scenario.settings.max_growth,
+                                factor=plan.scenario.settings.max_extrapolation)
             out.append(f"{text} holds back {len(hit)} touchpoint{'s' if len(hit) != 1 else ''}; the dearest: "
                        f"{dearest['rule']}, {dearest['price_text']}")
     return out

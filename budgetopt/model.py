@@ -46,7 +46,8 @@ class Row:
 
 BOUND_COLUMNS = ["touchpoint", "side", "value", "family", "what", "rule"]
 """The bounds table: one row per limit on one touchpoint's spend (side 'lo' or 'hi'), with the
-family ('floor', 'cap', 'growth', 'change', 'lock'), what set it and the scenario rule index (-1: data)."""
+family ('floor', 'cap', 'growth', 'extrapolation', 'change', 'lock'), what set it and the scenario rule index
+(-1: data). 'growth' and 'extrapolation' are assumptions (see Model.assumed_cap)."""
 
 
 def bound_names(bounds: pd.DataFrame, names: np.ndarray) -> list[str]:
@@ -79,6 +80,9 @@ class Model:
     open_cap: float  # upper limit used when every cap on a touchpoint is switched off
     baseline: Baseline | None = None  # today, from the data (before the scenario's what-ifs)
     currency: str | None = None
+    assumed_cap: np.ndarray | None = None
+    """Per touchpoint, the cap an assumption sets where the data sets none: the growth cap (a multiple of today's
+    spend) or the extrapolation guard (a multiple of the largest spend observed)."""
 
     @property
     def measure(self) -> str:
@@ -171,9 +175,23 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     max_spend = tp[S.MAX_SPEND].to_numpy(float)
     bound(~np.isnan(min_spend), "lo", min_spend, "floor", "min_spend")
     bound(~np.isnan(max_spend), "hi", max_spend, "cap", "max_spend")
+    # Without a cap in the data, how far a touchpoint may grow is an assumption: a multiple of the largest spend
+    # observed where the curve rests on evidence (the extrapolation guard), else of today's spend (the growth cap).
+    observed = tp[S.OBSERVED_MAX].to_numpy(float) if S.OBSERVED_MAX in tp.columns else np.full(n, np.nan)
+    evidence = ~np.isnan(observed)
+    folded: dict[str, np.ndarray] = {}
+    factor = np.full(n, scenario.settings.max_extrapolation)
+    for r, rule in enumerate(scenario.rules):
+        if rule.max_extrapolation is not None:
+            factor[select(tp, rule, f"rule {r + 1} ({rule.label})", folded)] = rule.max_extrapolation
     growth = scenario.settings.max_growth
-    bound(np.isnan(max_spend), "hi", growth * s0, "growth",
-          f"growth cap (assumption: at most {growth:g}x today's spend)")
+    assumed_cap = np.where(evidence, factor * np.nan_to_num(observed), growth * s0)
+    open_row = np.isnan(max_spend)
+    bound(open_row & ~evidence, "hi", assumed_cap, "growth", f"growth cap (assumption: at most {growth:g}x "
+          "today's spend)")
+    for f in np.unique(factor[open_row & evidence]):
+        bound(open_row & evidence & (factor == f), "hi", assumed_cap, "extrapolation",
+              f"extrapolation guard (assumption: at most {f:g}x the largest spend observed)")
     change = tp[S.MAX_CHANGE].to_numpy(float)
     has_change = ~np.isnan(change)
     bound(has_change, "lo", s0 * (1 - np.nan_to_num(change)).clip(0), "change", "max_change")
@@ -198,7 +216,6 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
         rows.append(Row("target-cpe", "target", "average cost per engaged customer at most "
                         f"{units.money(cpe, currency, digits=2)}", ones, -cpe * ones, LE, 0.0, MONEY))
 
-    folded: dict[str, np.ndarray] = {}
     for r, rule in enumerate(scenario.rules):
         where = f"rule {r + 1} ({rule.label})"
         mask = select(tp, rule, where, folded)
@@ -275,7 +292,7 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     bounds = pd.concat(pieces, ignore_index=True)[BOUND_COLUMNS]
     weight = tp[S.VALUE].to_numpy(float)
     return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, open_cap, baseline,
-                 currency)
+                 currency, assumed_cap)
 
 
 def _engagement_target(scenario: Scenario, baseline: Baseline, weighted: bool) -> tuple[float, str]:

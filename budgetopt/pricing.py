@@ -71,6 +71,9 @@ def rule_units(model: Model) -> list[RuleUnit]:
         add(f"{what} of '{names[tp]}' (data)", "data limit", [], mask)
     add(f"growth cap assumption (at most {model.scenario.settings.max_growth:g}x today without max_spend)",
         "assumption", [], (b["family"] == "growth").to_numpy())
+    add("extrapolation guard assumption (at most "
+        f"{model.scenario.settings.max_extrapolation:g}x the largest spend observed without max_spend)",
+        "assumption", [], (b["family"] == "extrapolation").to_numpy())
     return units
 
 
@@ -137,11 +140,11 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
                  hi_w: np.ndarray) -> float:
     """Optimum without the unit minus optimum with it, on one shared piecewise curve."""
     lo_wo, hi_wo = model.limits(~unit.bounds)
-    if unit.kind != "assumption":  # without its cap a touchpoint falls back to the growth assumption
-        growth = model.scenario.settings.max_growth * model.touchpoints[S.SPEND].to_numpy(float)
-        # a cap at or above the growth assumption (or on a touchpoint with no spend today) has nothing to fall
-        # back to: without it only the open cap limits the touchpoint
-        hi_wo = np.minimum(hi_wo, np.where(growth > hi_w, growth, model.open_cap))
+    if unit.kind != "assumption":  # without its cap a touchpoint falls back to the assumption's cap
+        assumed = model.assumed_cap
+        # a cap at or above the assumption's (or on a touchpoint with no spend today) has nothing to fall back to:
+        # without it only the open cap limits the touchpoint
+        hi_wo = np.minimum(hi_wo, np.where(assumed > hi_w, assumed, model.open_cap))
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
                           also=np.column_stack([lo_w, hi_w]))
     with_rule = solve(model, restrict(seg, lo_w, hi_w), gap=PRICE_GAP)

@@ -64,7 +64,7 @@ class Objective(BaseModel):
 
 
 LIMITS = ("min_spend", "max_spend", "min_share", "max_share", "min_change", "max_change",
-          "lock", "min_engaged", "min_engaged_change")
+          "lock", "min_engaged", "min_engaged_change", "max_extrapolation")
 
 
 class Target(BaseModel):
@@ -115,6 +115,9 @@ class Rule(Target):
     lock: bool = False
     min_engaged: float | None = Field(default=None, ge=0)
     min_engaged_change: float | None = Field(default=None, ge=-1)
+    max_extrapolation: float | None = Field(default=None, ge=1)
+    """Widen (or narrow) the extrapolation guard for these touchpoints: at most this many times the largest spend
+    observed (Settings.max_extrapolation by default)."""
 
     @model_validator(mode="after")
     def _limits(self) -> Rule:
@@ -183,6 +186,10 @@ class Settings(BaseModel):
 
     model_config = _STRICT
     segments: int = Field(default=DEFAULT_SEGMENTS, ge=1, le=200)
+    max_extrapolation: float = Field(default=2.0, ge=1)
+    """Without max_spend, a touchpoint whose curve rests on evidence (the data's observed_max_spend: a fitted history,
+    a tabulated curve) may get at most max_extrapolation x the largest spend observed: beyond it the curve is the
+    family's shape, not evidence. A rule's `max_extrapolation` widens or narrows it for its touchpoints."""
     max_growth: float = Field(default=3.0, gt=1)
     """Without max_spend, a touchpoint may grow to at most max_growth x today's spend: one observed
     point says nothing about the curve far from it."""
