@@ -375,7 +375,16 @@ def no_plan(plan: Plan) -> None:
                "**Rules** tab.")
 
 
+CARDS_PER_ROW = 5
+"""More cards than this go in two even rows: six do not fit a 1,440 px screen beside the sidebar uncut."""
+
+
 def _cards(cards: list[report.Card]) -> None:
+    if len(cards) > CARDS_PER_ROW:
+        half = (len(cards) + 1) // 2
+        _cards(cards[:half])
+        _cards(cards[half:])
+        return
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(card.label, card.value, card.delta, card.delta_color, help=card.help, border=True,
                       delta_arrow="off" if card.delta_color == "off" else "auto")
