@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
+from .history import History, history_from_table
 from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
 from .plan import Plan
 from .scenario import Scenario
@@ -391,3 +392,22 @@ def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def read_history(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    touchpoint: str | None = None,
+    window: str | None = None,
+    name: str | None = None,
+) -> History:
+    """Read a spend and outcome history (weekly, daily or monthly rows, or an ad-platform export).
+
+    `mapping` as for `read_touchpoints`, plus `date` and `platform`; `touchpoint` names the column whose values
+    are touchpoints (`--touchpoint "Campaign name"`); `window` sets today (`52w`, `12m`, `90d`, `all`; default the
+    last 52 weeks or 12 months). See `budgetopt.history`; `History.today()` is the touchpoint table of the window.
+    """
+    return history_from_table(read_table(source, name=name, sheet=sheet), mapping, touchpoint=touchpoint,
+                              window=window)
