@@ -17,6 +17,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
@@ -411,3 +412,18 @@ def read_history(
     """
     return history_from_table(read_table(source, name=name, sheet=sheet), mapping, touchpoint=touchpoint,
                               window=window)
+
+
+def read_curves(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    name: str | None = None,
+) -> TabulatedCurves:
+    """Read response curves given as points (`--curves FILE`): touchpoint, spend, engaged, optional band.
+
+    `mapping` names the file's columns (`{"touchpoint": "channel", "engaged": "incremental_outcome"}`); see
+    `budgetopt.curves.tabulated` for the shapes read (Meridian, Robyn, PyMC-Marketing) and the checks.
+    """
+    return curves_from_table(read_table(source, name=name, sheet=sheet), mapping)
