@@ -73,6 +73,9 @@ _DAYS = {"d": 1.0, "w": 7.0, "m": 365.25 / 12, "y": 365.25}
 _PERIOD_DAYS = {"weekly": 7.0, "monthly": 365.25 / 12}
 _SHOWN = 5
 """Names listed in one notice before '...'."""
+WEEKLY_SHARE = 0.8
+"""Dates at least a week apart, this share of them on one weekday, are weekly (the others are refused)."""
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WINDOW_FIX = "write e.g. 52w (weeks), 12m (months), 90d (days) or all"
 
 
@@ -432,21 +435,22 @@ def _periods(dates: pd.Series, kind: pd.Series, spend: np.ndarray, raw: RawTable
         periods = pd.date_range(pd.Timestamp(year=first // 12, month=first % 12 + 1, day=1),
                                 periods=int(months.max()) - first + 1, freq="MS")
         return _Grid(months - first, periods, "monthly", "monthly")
-    if what == DAY and len(unique) > 1 and (gaps % 7 == 0).all():
-        what = WEEK
-        weekday = pd.Timestamp(unique[0]).day_name()
-        if weekday != "Monday":
-            notices.append(f"weekly dates: each week starts on a {weekday}, as the dates say")
+    if what == DAY and len(unique) > 1 and gaps.min() >= 7:
+        weekday = (unique.astype(int) + 3) % 7  # 0 = Monday (1970-01-01 was a Thursday)
+        usual = int(np.bincount(weekday, minlength=7).argmax())
+        if (weekday == usual).mean() >= WEEKLY_SHARE:
+            what = WEEK
+            odd = (days.astype(int) + 3) % 7 != usual
+            name = _WEEKDAYS[usual]
+            if odd.any():  # weeks named by dates on different weekdays
+                example = pd.Timestamp(unique[weekday == usual][0]).date()
+                raise InputError([Problem(int(raw.rows[i]), label, str(pd.Timestamp(days[i]).date()),
+                                          f"is a {pd.Timestamp(days[i]).day_name()} while the other weeks start on a "
+                                          f"{name} (e.g. {example})", f"name every week by its {name}", raw.source)
+                                  for i in np.flatnonzero(odd)], raw.source)
+            if usual != 0:
+                notices.append(f"weekly dates: each week starts on a {name}, as the dates say")
     if what == WEEK:
-        weekdays = pd.DatetimeIndex(unique).dayofweek
-        if len(set(weekdays)) > 1:  # weeks named by dates on different weekdays
-            first_day = pd.Timestamp(unique[0])
-            odd = (days.astype(int) + 3) % 7 != first_day.dayofweek
-            raise InputError([Problem(int(raw.rows[i]), label, str(pd.Timestamp(days[i]).date()),
-                                      f"is a {pd.Timestamp(days[i]).day_name()} while the week of "
-                                      f"{first_day.date()} starts on a {first_day.day_name()}",
-                                      "name every week by the same weekday (e.g. its Monday)", raw.source)
-                              for i in np.flatnonzero(odd)[:20]], raw.source)
         start = unique[0]
         index = ((days - start).astype(int) // 7).astype(int)
         periods = pd.date_range(pd.Timestamp(start), periods=int(index.max()) + 1, freq="7D")

@@ -270,11 +270,16 @@ def _read(raw: RawTable, mapping, notices: list[str]) -> TabulatedCurves:
     frame = pd.DataFrame({"key": curve_key(names).to_numpy(), "name": names.to_numpy(dtype=object),
                           S.SPEND: numbers[S.SPEND], S.ENGAGED: numbers[S.ENGAGED], LOWER: numbers[LOWER],
                           UPPER: numbers[UPPER], "row": rows, "at": np.arange(len(data))})
+    if LOWER in columns or UPPER in columns:
+        problems += _band_problems(frame, labels, source)
     if METRIC in columns:
         frame = _metric_rows(frame, data[columns[METRIC]], labels, refuse, problems, notices, source)
+        if not problems:
+            problems += _band_problems(frame, labels, source)
     elif DRAW in columns:
         frame = _draws(frame, notices)
     if problems:
+        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(problems, source)
     frame, merged = _merge_repeats(frame, labels, source, problems)
     if merged:
@@ -354,17 +359,23 @@ def _merge_repeats(frame: pd.DataFrame, labels, source: str, problems: list[Prob
     return merged, len(frame) - len(merged)
 
 
-def _arrays(frame: pd.DataFrame, labels, source: str, problems: list[Problem], notices: list[str]) -> TabulatedCurves:
-    """Check the points of each curve, add (0, 0) where a curve starts above zero, pad into arrays."""
+def _band_problems(frame: pd.DataFrame, labels, source: str) -> list[Problem]:
+    """Points whose band does not hold them (lower <= engaged <= upper, up to rounding)."""
     engaged = frame[S.ENGAGED].to_numpy(float)
     low, high = frame[LOWER].to_numpy(float), frame[UPPER].to_numpy(float)
     scale = np.maximum(np.abs(engaged), 1.0) * RELATIVE_TOLERANCE
-    band_label = labels.get(LOWER, labels.get(METRIC, LOWER))
-    problems += _flag(frame, low > engaged + scale, band_label, low, "the band's lower value is above the point",
-                      "check that lower and upper are the band's columns", source)
-    problems += _flag(frame, high < engaged - scale, labels.get(UPPER, band_label), high,
-                      "the band's upper value is below the point", "check that lower and upper are the band's columns",
-                      source)
+    low_label = labels.get(LOWER, labels.get(METRIC, LOWER))
+    high_label = labels.get(UPPER, labels.get(METRIC, UPPER))
+    fix = "check that the band's columns are its lower and upper values"
+    scale = np.where(engaged >= 0, scale, np.inf)  # a point that is itself wrong is reported as such
+    return (_flag(frame, low > engaged + scale, low_label, low, "the band's lower value is above the point", fix,
+                  source)
+            + _flag(frame, high < engaged - scale, high_label, high, "the band's upper value is below the point", fix,
+                    source))
+
+
+def _arrays(frame: pd.DataFrame, labels, source: str, problems: list[Problem], notices: list[str]) -> TabulatedCurves:
+    """Check the points of each curve, add (0, 0) where a curve starts above zero, pad into arrays."""
     frame = frame.sort_values("at", kind="stable")
     codes, keys = pd.factorize(frame["key"])
     frame = frame.assign(code=codes).sort_values(["code", S.SPEND], kind="stable")
