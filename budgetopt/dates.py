@@ -103,8 +103,22 @@ def _regularity(dates: pd.Series) -> tuple[int, float]:
 
 
 def parse_dates(cells: pd.Series) -> ParsedDates:
-    """Read a column of date cells (text) into days; see the module docstring for what is accepted."""
-    text = cells.astype(TEXT).fillna("").str.strip()
+    """Read a column of date cells (text) into days; see the module docstring for what is accepted.
+
+    Each distinct cell is read once (a history repeats its dates on every row of a period).
+    """
+    codes, distinct = pd.factorize(cells.astype(TEXT).fillna("").str.strip())
+    parsed = _parse_distinct(pd.Series(distinct, dtype=TEXT))
+
+    def spread(values: pd.Series) -> pd.Series:
+        return pd.Series(values.to_numpy()[codes], index=cells.index, dtype=values.dtype)
+
+    return ParsedDates(spread(parsed.dates), spread(parsed.kind), spread(parsed.invalid), parsed.notices)
+
+
+def _parse_distinct(text: pd.Series) -> ParsedDates:
+    """parse_dates on distinct, stripped cells."""
+    cells = text
     dates = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     kind = pd.Series(pd.NA, index=cells.index, dtype=TEXT)
     notices: list[str] = []

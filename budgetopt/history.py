@@ -188,7 +188,16 @@ def _blank(values: pd.Series) -> pd.Series:
 
 def _key(names: pd.Series) -> pd.Series:
     """Touchpoint names compared without case and runs of spaces."""
-    return names.astype(TEXT).fillna("").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    codes, distinct = pd.factorize(names.astype(TEXT).fillna(""))
+    keys = pd.Series(distinct, dtype=TEXT).str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    return pd.Series(keys.to_numpy()[codes], index=names.index, dtype=TEXT)
+
+
+def numbers_once(cells: pd.Series, decimal: str) -> pd.Series:
+    """`parse_numbers` read once per distinct cell (exports repeat their counts, spend levels and zeros)."""
+    codes, distinct = pd.factorize(cells.astype(TEXT).fillna(""))
+    values = parse_numbers(pd.Series(distinct, dtype=TEXT), decimal).to_numpy(float)
+    return pd.Series(values[codes], index=cells.index)
 
 
 # --- columns --------------------------------------------------------------------------------------------------
@@ -386,7 +395,7 @@ def _read(raw: RawTable, mapping, touchpoint, window, notices: list[str]) -> His
                f"{_KIND_WORD[usual]} (e.g. '{example}')", "write every row's date the same way")
     amounts = {}
     for name in (S.SPEND, S.ENGAGED):
-        value = parse_numbers(frame[name], raw.decimal)
+        value = numbers_once(frame[name], raw.decimal)
         blank = _blank(frame[name])
         refuse(value.isna() & ~blank, name, frame[name], "is not a number", "write a plain number such as 1200.50")
         refuse(value < 0, name, frame[name], "is negative", "use zero or a positive number")
@@ -545,6 +554,11 @@ def _dark_days(codes: np.ndarray, days: np.ndarray, end: pd.Timestamp, notices: 
                        "spend 0 and engaged 0 in their weeks")
 
 
+def _all_numbers(values: pd.Series, decimal: str) -> bool:
+    """Whether every cell is a number (the first hundred decide most text columns at once)."""
+    return bool(numbers_once(values.iloc[:100], decimal).notna().all() and numbers_once(values, decimal).notna().all())
+
+
 def _descriptors(frame: pd.DataFrame, codes: np.ndarray, grid: _Grid, latest: np.ndarray, display: np.ndarray,
                  labels: dict[str, str], platform: pd.Series | None, raw: RawTable, notices: list[str]) -> pd.DataFrame:
     """One row per touchpoint: the latest non-blank value of each descriptor column, with notices."""
@@ -560,7 +574,7 @@ def _descriptors(frame: pd.DataFrame, codes: np.ndarray, grid: _Grid, latest: np
         values = frame[column].astype(TEXT).fillna("").str.strip()
         filled = values.ne("").to_numpy() & valid
         known = column in S.KNOWN
-        if not known and filled.any() and parse_numbers(values[filled], raw.decimal).notna().all():
+        if not known and filled.any() and _all_numbers(values[filled], raw.decimal):
             numbers.append(column)
             continue
         per_cell = pd.Series(values[filled].to_numpy()).groupby(cell[filled]).nunique()

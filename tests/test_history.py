@@ -317,6 +317,16 @@ def test_today_problems_name_the_touchpoints_row():
     assert [(p.row, p.column, p.value) for p in error.value.problems] == [(3, "stage", "funnel top")]
 
 
+def test_touchpoints_idle_in_the_window_are_left_out_of_today():
+    history = read("week,touchpoint,function,channel,spend,engaged\n2024-01-01,Old,f,c,10,1\n2024-01-01,New,f,c,5,1\n"
+                   "2024-01-08,New,f,c,5,1\n", window="1w")
+    today = history.today()
+    assert list(today["touchpoint"]) == ["New"] and list(today["spend"]) == [5]
+    assert any(n.startswith("left out 'Old': no spend in the window") for n in today.attrs["notices"])
+    assert list(read("week,touchpoint,function,channel,spend,engaged\n2024-01-01,Old,f,c,10,1\n"
+                     "2024-01-08,New,f,c,5,1\n", window="all").today()["spend"]) == [10, 5]
+
+
 def test_no_touchpoint_with_spend_in_the_window():
     history = read("week,touchpoint,function,channel,spend,engaged\n2024-01-01,A,f,c,10,1\n2024-01-08,A,f,c,0,0\n",
                    window="1w")
@@ -325,6 +335,18 @@ def test_no_touchpoint_with_spend_in_the_window():
 
 
 # --- properties ---------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(dt.date(1990, 1, 1), dt.date(2099, 12, 31)))
+def test_one_day_written_every_way_reads_back(day):
+    cells = [day.isoformat(), day.strftime("%d.%m.%Y"), day.strftime("%Y%m%d"), day.strftime("%Y/%m/%d"),
+             f"{day.isoformat()}T00:00:00", str((pd.Timestamp(day) - pd.Timestamp("1899-12-30")).days)]
+    if day.day > 12:
+        cells += [day.strftime("%d/%m/%Y"), day.strftime("%m/%d/%Y")]
+    for cell in cells:
+        parsed = parse_dates(pd.Series([cell]))
+        assert parsed.dates[0] == pd.Timestamp(day) and parsed.kind[0] == "day", cell
 
 
 @settings(max_examples=40, deadline=None)

@@ -67,8 +67,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
-from ..amounts import TEXT, parse_numbers
+from ..amounts import TEXT
 from ..errors import InputError, Problem
+from ..history import numbers_once
 from ..ingest import RawTable
 from ..mapping import SYNONYMS, column_label, find_columns
 
@@ -103,7 +104,9 @@ def _names(names: Sequence[str]) -> str:
 def curve_key(names: pd.Series | Sequence[str]) -> pd.Series:
     """Touchpoint names compared without case and runs of spaces (how curves match touchpoints)."""
     text = pd.Series(list(names), dtype=TEXT) if not isinstance(names, pd.Series) else names.astype(TEXT)
-    return text.fillna("").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    codes, distinct = pd.factorize(text.fillna(""))
+    keys = pd.Series(distinct, dtype=TEXT).str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    return pd.Series(keys.to_numpy()[codes], index=text.index, dtype=TEXT)
 
 
 @dataclass
@@ -254,22 +257,22 @@ def _read(raw: RawTable, mapping, notices: list[str]) -> TabulatedCurves:
 
     names = data[columns[S.TOUCHPOINT]].astype(TEXT).fillna("").str.strip()
     refuse(names.eq(""), S.TOUCHPOINT, "is empty", "give every row its touchpoint")
-    numbers = {}
+    parsed = {}
     for target in (S.SPEND, S.ENGAGED, LOWER, UPPER):
         if target not in columns:
-            numbers[target] = np.full(len(data), np.nan)
+            parsed[target] = np.full(len(data), np.nan)
             continue
         cells = data[columns[target]]
-        value = parse_numbers(cells, raw.decimal)
+        value = numbers_once(cells, raw.decimal)
         blank = cells.astype(TEXT).fillna("").str.strip().eq("")
         refuse(value.isna() & ~blank, target, "is not a number", "write a plain number such as 1200.50")
         if target in (S.SPEND, S.ENGAGED):
             refuse(blank, target, "is empty", f"give every point its {target}")
             refuse(value < 0, target, "is negative", "use zero or a positive number")
-        numbers[target] = value.to_numpy(float)
+        parsed[target] = value.to_numpy(float)
     frame = pd.DataFrame({"key": curve_key(names).to_numpy(), "name": names.to_numpy(dtype=object),
-                          S.SPEND: numbers[S.SPEND], S.ENGAGED: numbers[S.ENGAGED], LOWER: numbers[LOWER],
-                          UPPER: numbers[UPPER], "row": rows, "at": np.arange(len(data))})
+                          S.SPEND: parsed[S.SPEND], S.ENGAGED: parsed[S.ENGAGED], LOWER: parsed[LOWER],
+                          UPPER: parsed[UPPER], "row": rows, "at": np.arange(len(data))})
     if LOWER in columns or UPPER in columns:
         problems += _band_problems(frame, labels, source)
     if METRIC in columns:
