@@ -146,7 +146,8 @@ class History:
         window = self.window
         span = _count(window.periods, "week" if self.frequency == "weekly" else "month")
         notices.append(f"today = the last {span} ({window.first.date()} to {window.last.date()}): each "
-                       f"touchpoint's spend and engaged customers are their totals; the plan is for {span}")
+                       f"touchpoint's spend and engaged customers are their totals; the plan is for {span}, each "
+                       "touchpoint's pattern over the periods scaled to its planned total")
         idle = ~keep & (spend == 0)
         if idle.any():
             notices.append(f"left out {_names(table[S.TOUCHPOINT][idle])}: no spend in the window (widen --window "
@@ -566,7 +567,7 @@ def _descriptors(frame: pd.DataFrame, codes: np.ndarray, grid: _Grid, latest: np
     out = {S.TOUCHPOINT: display}
     valid = codes >= 0
     cell = np.where(valid, codes * len(grid.periods) + grid.index, -1)
-    numbers, summed, changed = [], [], []
+    numbers, dates, summed, changed = [], [], [], []
     order = np.lexsort((np.arange(len(codes)), grid.index))
     for column in frame.columns:
         if column in (S.TOUCHPOINT, S.SPEND, S.ENGAGED):
@@ -576,6 +577,9 @@ def _descriptors(frame: pd.DataFrame, codes: np.ndarray, grid: _Grid, latest: np
         known = column in S.KNOWN
         if not known and filled.any() and _all_numbers(values[filled], raw.decimal):
             numbers.append(column)
+            continue
+        if not known and filled.any() and parse_dates(values[filled]).kind.notna().all():
+            dates.append(column)  # e.g. 'Reporting ends' beside 'Reporting starts'
             continue
         per_cell = pd.Series(values[filled].to_numpy()).groupby(cell[filled]).nunique()
         if not known and (per_cell > 1).any():
@@ -590,6 +594,8 @@ def _descriptors(frame: pd.DataFrame, codes: np.ndarray, grid: _Grid, latest: np
     if numbers:
         notices.append(f"not used: {', '.join(numbers)} (numbers per row; map one with --map engaged=COLUMN or "
                        "--map spend=COLUMN to use it)")
+    if dates:
+        notices.append(f"not used: {', '.join(dates)} (dates; the periods come from '{labels[DATE]}')")
     if summed:
         notices.append(f"rows of a touchpoint in one period were summed over {', '.join(summed)}")
     if changed:

@@ -83,6 +83,20 @@ def test_campaign_name_is_recognised_without_the_option():
     assert history.names[0] == "Back to School"
 
 
+def test_ads_manager_export_with_results_and_reporting_dates():
+    """Column names of a Meta Ads Manager export (one row per ad and day)."""
+    history = read("Reporting starts,Reporting ends,Campaign name,Ad set name,Ad name,Amount spent (EUR),Results,"
+                   "Result indicator,Impressions\n"
+                   "2024-03-04,2024-03-04,Spring,Broad,Ad 1,\"1,234.50\",12,actions:lead,4000\n"
+                   "2024-03-04,2024-03-04,Spring,Lookalike,Ad 2,100.00,3,actions:lead,900\n"
+                   "2024-03-11,2024-03-11,Spring,Broad,Ad 1,90.25,,actions:lead,700\n")
+    assert history.input_frequency == "weekly"
+    assert history.matrices()[1].tolist() == [[1334.5, 90.25]] and history.matrices()[2].tolist() == [[15, 0]]
+    assert "not used: Reporting ends (dates; the periods come from 'Reporting starts (date)')" in history.notices
+    assert "rows of a touchpoint in one period were summed over Ad set name, Ad name" in history.notices
+    assert list(history.touchpoints["Result indicator"]) == ["actions:lead"]
+
+
 def test_another_column_as_touchpoint():
     history = io.read_history(FILES / "history_ads_daily.csv", touchpoint="ad_group_name")
     assert history.names == ["Search - Brand", "Search - Generic", "Carousel Ads", "Video Ads", "Site Visitors",
