@@ -9,6 +9,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from budgetopt import io
 from budgetopt.dates import parse_dates
 from budgetopt.history import history_from_table, is_history
 
-FILES = Path(__file__).parent / "files"
+FILES = Path(__file__).parent / "files" / "history"
 
 
 def read(text: str, **options) -> bo.history.History:
@@ -45,7 +46,7 @@ def weekly(weeks: int, start: str = "2024-01-01", names=("A", "B")) -> str:
 
 def test_daily_ad_export_summed_by_campaign_into_whole_weeks():
     """Shape of Fivetran's ad_reporting model (pymc-marketing data/fivetran_examples/ad_report_schema.csv)."""
-    history = io.read_history(FILES / "history_ads_daily.csv", touchpoint="campaign_name")
+    history = io.read_history(FILES / "ads_daily.csv", touchpoint="campaign_name")
     assert history.frequency == "weekly" and history.input_frequency == "daily"
     assert list(history.periods.date) == [dt.date(2025, 6, 30), dt.date(2025, 7, 7)]
     names, spend, engaged, observed = history.matrices()
@@ -79,7 +80,7 @@ def test_daily_ad_export_summed_by_campaign_into_whole_weeks():
 
 
 def test_campaign_name_is_recognised_without_the_option():
-    history = io.read_history(FILES / "history_ads_daily.csv")
+    history = io.read_history(FILES / "ads_daily.csv")
     assert history.names[0] == "Back to School"
 
 
@@ -98,7 +99,7 @@ def test_ads_manager_export_with_results_and_reporting_dates():
 
 
 def test_another_column_as_touchpoint():
-    history = io.read_history(FILES / "history_ads_daily.csv", touchpoint="ad_group_name")
+    history = io.read_history(FILES / "ads_daily.csv", touchpoint="ad_group_name")
     assert history.names == ["Search - Brand", "Search - Generic", "Carousel Ads", "Video Ads", "Site Visitors",
                              "In-Feed"]
     # campaign_name is constant per ad group: a tag; ad_id and ad_name are too (one ad per ad group here)
@@ -107,7 +108,7 @@ def test_another_column_as_touchpoint():
 
 
 def test_weekly_semicolon_file_with_title_totals_and_decimal_commas():
-    history = io.read_history(FILES / "history_weekly_semicolon.csv")
+    history = io.read_history(FILES / "weekly_semicolon.csv")
     assert history.input_frequency == "weekly"
     names, spend, engaged, observed = history.matrices()
     assert names == ["TV prime time", "Live chat", "Search ads"]
@@ -124,7 +125,7 @@ def test_weekly_semicolon_file_with_title_totals_and_decimal_commas():
     assert list(today["stage"]) == ["awareness", "retention", "purchase"]
     assert list(today["function"]) == ["marketing", "service", "marketing"]
 
-    last_two = io.read_history(FILES / "history_weekly_semicolon.csv", window="2w")
+    last_two = io.read_history(FILES / "weekly_semicolon.csv", window="2w")
     assert (last_two.window.periods, last_two.window.first) == (2, pd.Timestamp("2024-01-15"))
     assert list(last_two.today()["spend"]) == [11000, 3150.25, 4100]
 
@@ -317,10 +318,10 @@ def test_wide_marketing_mix_tables_are_refused_pointing_to_curves():
 
 def test_is_history():
     assert is_history(io.read_table(weekly(3).encode(), name="h.csv"))
-    assert not is_history(io.read_table(FILES.parent.parent / "data" / "sample_touchpoints.csv"))
+    assert not is_history(io.read_table(SAMPLE))
     dated = "touchpoint,function,channel,spend,engaged,date\nA,f,c,1,1,2024-01-01\nB,f,c,1,1,2024-01-01\n"
     assert not is_history(io.read_table(dated.encode(), name="t.csv"))  # one row per touchpoint
-    assert is_history(io.read_table(FILES / "history_ads_daily.csv"), touchpoint="ad_name")
+    assert is_history(io.read_table(FILES / "ads_daily.csv"), touchpoint="ad_name")
 
 
 def test_today_problems_name_the_touchpoints_row():

@@ -14,7 +14,7 @@ import budgetopt as bo
 from budgetopt import io
 from budgetopt.curves.tabulated import curves_from_table
 
-FILES = Path(__file__).parent / "files"
+FILES = Path(__file__).parent / "files" / "curves"
 MERIDIAN = {"touchpoint": "channel", "engaged": "incremental_outcome"}
 
 
@@ -33,8 +33,8 @@ def refused(text: str, mapping=None) -> list[tuple]:
 
 def test_meridian_long_form_metric_rows():
     """Analyzer.response_curves(...).to_dataframe().reset_index(): one row per channel, metric and multiplier."""
-    read = io.read_curves(FILES / "curves_meridian_long.csv", mapping=MERIDIAN)
-    source = pd.read_csv(FILES / "curves_meridian_long.csv")
+    read = io.read_curves(FILES / "meridian_long.csv", mapping=MERIDIAN)
+    source = pd.read_csv(FILES / "meridian_long.csv")
     assert read.names == ["Channel0", "Channel1"]
     assert list(read.points) == [11, 11] and list(read.has_band) == [True, True]
     for i, channel in enumerate(read.names):
@@ -49,18 +49,18 @@ def test_meridian_long_form_metric_rows():
 
 
 def test_meridian_pivoted_and_planner_sheet_read_the_same_points():
-    long = io.read_curves(FILES / "curves_meridian_long.csv", mapping=MERIDIAN)
-    wide = io.read_curves(FILES / "curves_meridian_wide.csv", mapping={"touchpoint": "channel", "engaged": "mean"})
+    long = io.read_curves(FILES / "meridian_long.csv", mapping=MERIDIAN)
+    wide = io.read_curves(FILES / "meridian_wide.csv", mapping={"touchpoint": "channel", "engaged": "mean"})
     for name in ("spend", "engaged", "lower", "upper"):
         np.testing.assert_array_equal(getattr(wide, name), getattr(long, name))
     assert "not used: spend_multiplier, current_spend" in wide.notices
-    planner = io.read_curves(FILES / "curves_meridian_planner.csv")  # Channel, Spend, Incremental Outcome by name
+    planner = io.read_curves(FILES / "meridian_planner.csv")  # Channel, Spend, Incremental Outcome by name
     np.testing.assert_array_equal(planner.engaged, long.engaged)
     assert not planner.has_band.any() and "not used: Group ID" in planner.notices
 
 
 def test_meridian_planner_with_two_optimisations_is_refused():
-    text = (FILES / "curves_meridian_planner.csv").read_text()
+    text = (FILES / "meridian_planner.csv").read_text()
     lines = text.splitlines()
     second = [line.replace("6f1c2a9e", "00000000").replace(",0.0,0.0", ",0.0,0.0") for line in lines[1:3]]
     second[1] = second[1].rsplit(",", 1)[0] + ",1.0"
@@ -71,7 +71,7 @@ def test_meridian_planner_with_two_optimisations_is_refused():
 
 def test_robyn_allocator_curves():
     """write.csv(AllocatorCollect$plots$p3$data): R's row names first, then plotDT_scurve and constraint labels."""
-    read = io.read_curves(FILES / "curves_robyn_allocator.csv",
+    read = io.read_curves(FILES / "robyn_allocator.csv",
                           mapping={"touchpoint": "channel", "engaged": "total_response"})
     assert read.names == ["tv_S", "facebook_S"]
     assert list(read.points) == [21, 21] and not read.has_band.any()
@@ -83,8 +83,8 @@ def test_robyn_allocator_curves():
 
 def test_pymc_marketing_sweep_draws_are_summarised():
     """SensitivityAnalysis.run_sweep(...).to_dataframe(name="contribution").reset_index() plus a spend column."""
-    read = io.read_curves(FILES / "curves_pymc_sweep.csv", mapping={"touchpoint": "channel", "engaged": "contribution"})
-    source = pd.read_csv(FILES / "curves_pymc_sweep.csv")
+    read = io.read_curves(FILES / "pymc_sweep.csv", mapping={"touchpoint": "channel", "engaged": "contribution"})
+    source = pd.read_csv(FILES / "pymc_sweep.csv")
     x1 = source[source["channel"] == "x1"].groupby("spend")["contribution"]
     assert read.names == ["x1", "x2"] and list(read.points) == [9, 9]
     np.testing.assert_allclose(read.engaged[0], x1.mean().to_numpy(), rtol=1e-12)

@@ -6,7 +6,7 @@ known curves (Hill, logistic saturation) so that tests can check them.
 import numpy as np
 import pandas as pd
 
-out = "tests/files/"
+out = "tests/files/curves/"
 
 # Meridian: Analyzer.response_curves(...) -> xr.Dataset; ds.to_dataframe().reset_index().to_csv(index=False)
 multipliers = np.arange(0, 2.2, 0.2)  # Meridian's default grid, floats as numpy makes them
@@ -22,12 +22,12 @@ for channel, spend0 in historical.items():
             rows.append({"channel": channel, "metric": metric, "spend_multiplier": m, "spend": spend,
                          "incremental_outcome": value})
 long = pd.DataFrame(rows)
-long.to_csv(out + "curves_meridian_long.csv", index=False)
+long.to_csv(out + "meridian_long.csv", index=False)
 # Meridian's own plotting pivots metric into columns (visualizer.MediaEffects, optimizer.OptimizationResults)
 wide = long.pivot(index=["channel", "spend", "spend_multiplier"], columns="metric",
                   values="incremental_outcome").reset_index()
 wide["current_spend"] = np.where(np.isclose(wide["spend_multiplier"], 1.0), "Current spend", pd.NA)
-wide.to_csv(out + "curves_meridian_wide.csv", index=False)
+wide.to_csv(out + "meridian_wide.csv", index=False)
 
 # Robyn: write.csv(AllocatorCollect$plots$p3$data, ...) (R writes row names as an unnamed first column)
 robyn = {"tv_S": (95_000.0, 2.1, 14_000.0, 21_000.0, 1_800.0), "facebook_S": (60_000.0, 0.9, 9_000.0, 7_500.0, 650.0)}
@@ -43,7 +43,7 @@ for channel, (coef, alpha, inflexion, init, carry) in robyn.items():
         lines.append(f'"{n}","{channel}",{x:.15g},{carry:.15g},{carry_resp:.15g},{total:.15g},"{label}",'
                      f'{0.7 * init:.15g},{1.2 * init:.15g},{0.7 * init:.15g},{1.2 * init:.15g}')
         n += 1
-open(out + "curves_robyn_allocator.csv", "w").write("\n".join(lines).replace("\\n", "\n") + "\n")
+open(out + "robyn_allocator.csv", "w").write("\n".join(lines).replace("\\n", "\n") + "\n")
 
 # PyMC-Marketing: mmm.sensitivity.run_sweep(...) -> DataArray (sample, sweep, channel);
 # df = result.to_dataframe(name="contribution").reset_index(); df["spend"] = df["sweep"] * total spend per channel
@@ -62,10 +62,10 @@ for sample in range(20):
                             "contribution": beta_ * (1 - np.exp(-lam_ * x)) / (1 + np.exp(-lam_ * x))})
 pymc = pd.DataFrame(records).sort_values(["sample", "sweep", "channel"])
 pymc["spend"] = pymc["sweep"] * pymc["channel"].map(totals)
-pymc.to_csv(out + "curves_pymc_sweep.csv", index=False)
+pymc.to_csv(out + "pymc_sweep.csv", index=False)
 
 # Meridian scenario planner, sheet response_curves (scenarioplanner/converters/dataframe)
 planner = long[long["metric"] == "mean"].assign(**{"Group ID": "6f1c2a9e-3d4b-4c55-9a0e-1b2c3d4e5f60"})
 planner = planner.rename(columns={"channel": "Channel", "spend": "Spend", "incremental_outcome": "Incremental Outcome"})
 planner = planner[["Group ID", "Channel", "Spend", "Incremental Outcome"]]
-planner.to_csv(out + "curves_meridian_planner.csv", index=False)
+planner.to_csv(out + "meridian_planner.csv", index=False)
