@@ -337,6 +337,9 @@ def history_from_table(raw: RawTable, mapping: Mapping[str, str | Sequence[str]]
 
 def _read(raw: RawTable, mapping, touchpoint, window, notices: list[str]) -> History:
     source, headers = raw.source, raw.headers
+    if raw.data.empty:
+        raise InputError([Problem(None, None, None, "the history has no data rows",
+                                  "add one row per touchpoint and period under the header", source)], source)
     columns = _columns(headers, mapping, touchpoint, source)
     if columns.date is None:
         if not any(t in columns.table for t in (S.TOUCHPOINT, S.CHANNEL)) and _spend_like(headers):

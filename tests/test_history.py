@@ -388,3 +388,33 @@ def test_sums_are_exact_on_a_complete_grid(rows):
     for tp, first in firsts.items():
         assert observed[names.index(f"T{tp}")].tolist() == [p >= first for p in range(len(history.periods))]
     assert len(history.long) == observed.sum()
+
+
+CELLS = st.sampled_from(["", "2024-01-01", "2024-01-08", "01/02/2024", "13/01/2024", "2024-W05", "Jan 2024", "45320",
+                         "2024-02-30", "A", "b", " A ", "x", "0", "1", "-1", "1.234", "1,5", "1e400", "nan", "Total",
+                         "=SUM(A1)", "10", "250.5", "3"])
+HEADERS = st.sampled_from(["week", "date", "touchpoint", "campaign", "channel", "platform", "function", "stage",
+                           "spend", "cost", "engaged", "conversions", "leads", "cpe", "value", "tag"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(HEADERS, min_size=1, max_size=7, unique=True),
+       st.lists(st.lists(CELLS, min_size=7, max_size=7), max_size=8), st.sampled_from([None, "2w", "all"]))
+def test_any_table_reads_or_is_refused(headers, rows, window):
+    """Random small tables of tricky cells: a history (whose today() is a table or an InputError) or an InputError,
+    never another exception."""
+    text = ",".join(headers) + "\n" + "".join(",".join(r[: len(headers)]) + "\n" for r in rows)
+    try:
+        history = read(text, window=window)
+    except bo.InputError as exc:
+        assert exc.problems
+        return
+    names, spend, engaged, observed = history.matrices()
+    assert spend.shape == engaged.shape == observed.shape == (len(names), len(history.periods))
+    assert np.isfinite(spend).all() and (spend >= 0).all() and observed[:, -1].all()
+    try:
+        today = history.today()
+    except bo.InputError as exc:
+        assert exc.problems
+        return
+    assert (today["spend"] > 0).all() and (today["engaged"] > 0).all()

@@ -223,3 +223,27 @@ def test_concave_flag_and_evaluation_at_the_points(spends, power, bend):
     values = np.array([read.evaluate([m])[0] for m in middle])
     lows, highs = read.engaged[0][: len(middle)], read.engaged[0][1: len(middle) + 1]
     np.testing.assert_allclose(values, (lows + highs) / 2, rtol=1e-12, atol=1e-12)
+
+
+CELLS = st.sampled_from(["", "A", "b", " a ", "0", "1", "2", "5", "-1", "1.5", "1,5", "x", "1e400", "mean", "ci_lo",
+                         "ci_hi", "median", "p50", "10", "20", "=1+1"])
+HEADERS = st.sampled_from(["touchpoint", "channel", "spend", "engaged", "incremental_outcome", "lower", "upper",
+                           "ci_lo", "ci_hi", "metric", "sample", "mean", "extra"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(HEADERS, min_size=1, max_size=6, unique=True),
+       st.lists(st.lists(CELLS, min_size=6, max_size=6), max_size=10))
+def test_any_table_reads_or_is_refused(headers, rows):
+    """Random small tables of tricky cells: curves that hold together, or an InputError, never another exception."""
+    text = ",".join(headers) + "\n" + "".join(",".join(r[: len(headers)]) + "\n" for r in rows)
+    try:
+        read = curves(text)
+    except bo.InputError as exc:
+        assert exc.problems
+        return
+    given_ = np.isfinite(read.spend)
+    assert (read.points >= 2).all() and (read.spend[:, 0] == 0).all()
+    assert (np.diff(np.where(given_, read.spend, np.inf), axis=1)[given_[:, 1:]] > 0).all()  # strictly rising
+    assert (np.diff(read.engaged, axis=1)[given_[:, 1:]] >= -1e-9).all()
+    assert read.match(read.names).missing == []

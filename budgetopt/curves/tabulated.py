@@ -225,6 +225,9 @@ def curves_from_table(raw: RawTable, mapping: Mapping[str, str | Sequence[str]] 
 
 def _read(raw: RawTable, mapping, notices: list[str]) -> TabulatedCurves:
     source, headers = raw.source, raw.headers
+    if raw.data.empty:
+        raise InputError([Problem(None, None, None, "the curves file has no data rows",
+                                  "add one row per touchpoint and spend level under the header", source)], source)
     explicit, problems = {}, []
     for target, spec in (mapping or {}).items():
         if isinstance(spec, str):
@@ -276,14 +279,16 @@ def _read(raw: RawTable, mapping, notices: list[str]) -> TabulatedCurves:
     if LOWER in columns or UPPER in columns:
         problems += _band_problems(frame, labels, source)
     if METRIC in columns:
-        frame = _metric_rows(frame, data[columns[METRIC]], labels, refuse, problems, notices, source)
-        if not problems:
-            problems += _band_problems(frame, labels, source)
+        metric = data[columns[METRIC]].astype(TEXT).fillna("").str.strip().str.casefold().to_numpy(dtype=object)
+        refuse(~np.isin(metric, list(METRICS)), METRIC, "is not a metric budgetopt reads",
+               "use mean (or median), ci_lo and ci_hi, the metric rows of Meridian's response curves")
+    _raise(problems, source)
+    if METRIC in columns:
+        frame = _metric_rows(frame, metric, labels, problems, notices, source)
+        problems += _band_problems(frame, labels, source)
     elif DRAW in columns:
         frame = _draws(frame, notices)
-    if problems:
-        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
-        raise InputError(problems, source)
+    _raise(problems, source)
     frame, merged = _merge_repeats(frame, labels, source, problems)
     if merged:
         notices.append(f"{merged} repeated point(s) (same touchpoint, spend and engagement) read once")
@@ -298,14 +303,16 @@ def _flag(frame: pd.DataFrame, mask, label: str, values, message: str, fix: str,
             for row, value in zip(frame["row"].to_numpy()[mask], shown, strict=True)]
 
 
-def _metric_rows(frame: pd.DataFrame, cells: pd.Series, labels, refuse, problems: list[Problem],
-                 notices: list[str], source: str) -> pd.DataFrame:
-    """Meridian's long form: the mean (or median), ci_lo and ci_hi rows of a point become one point."""
-    metric = cells.astype(TEXT).fillna("").str.strip().str.casefold().to_numpy(dtype=object)
-    refuse(~np.isin(metric, list(METRICS)), METRIC, "is not a metric budgetopt reads",
-           "use mean (or median), ci_lo and ci_hi, the metric rows of Meridian's response curves")
+def _raise(problems: list[Problem], source: str) -> None:
+    """Raise every problem found so far, in the order of the file's rows."""
     if problems:
-        return frame
+        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
+        raise InputError(problems, source)
+
+
+def _metric_rows(frame: pd.DataFrame, metric: np.ndarray, labels, problems: list[Problem], notices: list[str],
+                 source: str) -> pd.DataFrame:
+    """Meridian's long form: the mean (or median), ci_lo and ci_hi rows of a point become one point."""
     center = "mean" if (metric == "mean").any() else "median"
     frame = frame.assign(metric=metric)
     if center == "mean" and (metric == "median").any():
@@ -400,9 +407,7 @@ def _arrays(frame: pd.DataFrame, labels, source: str, problems: list[Problem], n
                                 f"spend {spend[i]:g} (touchpoint '{names[codes[i]]}')",
                                 "give one curve per touchpoint whose engagement never falls as spend rises (the "
                                 "rows may mix several curves, or the column is not a response, e.g. ROI)", source))
-    if problems:
-        problems.sort(key=lambda p: (p.row if p.row is not None else -1))
-        raise InputError(problems, source)
+    _raise(problems, source)
     first = np.r_[True, ~same[1:]]
     starts_above = np.zeros(len(keys), dtype=bool)
     starts_above[codes[first]] = spend[first] > 0
