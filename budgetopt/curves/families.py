@@ -172,9 +172,11 @@ def adstock(spend: np.ndarray, lam: float) -> np.ndarray:
 
 def adstock_rows(spend: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """`adstock` with one lam per row of a (rows x periods) array: the recursion runs over periods, each step
-    vectorised over the rows."""
+    vectorised over the rows (one lfilter when every row has the same lam)."""
     s = np.asarray(spend, float)
     lam = np.broadcast_to(np.asarray(lam, float), s.shape[:-1])
+    if lam.size == 0 or np.all(lam == lam.flat[0]):
+        return adstock(s, float(lam.flat[0]) if lam.size else 0.0)
     out = np.empty_like(s)
     carried = np.zeros(s.shape[:-1])
     for t in range(s.shape[-1]):
@@ -183,9 +185,18 @@ def adstock_rows(spend: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return out
 
 
-def adstock_derivative(spend: np.ndarray, lam: float, stocked: np.ndarray | None = None) -> np.ndarray:
-    """d a_t / d lam = a_{t-1} - s_t + lam d a_{t-1} / d lam (from the recursion), along the last axis."""
+def adstock_derivative(spend: np.ndarray, lam: np.ndarray | float, stocked: np.ndarray | None = None) -> np.ndarray:
+    """d a_t / d lam = a_{t-1} - s_t + lam d a_{t-1} / d lam (from the recursion), along the last axis; lam one
+    value or one per row."""
     s = np.asarray(spend, float)
-    a = adstock(s, lam) if stocked is None else stocked
+    lam = np.broadcast_to(np.asarray(lam, float), s.shape[:-1])
+    a = adstock_rows(s, lam) if stocked is None else stocked
     before = np.concatenate([np.zeros(s.shape[:-1] + (1,)), a[..., :-1]], axis=-1)
-    return lfilter([1.0], [1.0, -lam], before - s, axis=-1)
+    if lam.size == 0 or np.all(lam == lam.flat[0]):
+        return lfilter([1.0], [1.0, -float(lam.flat[0]) if lam.size else 0.0], before - s, axis=-1)
+    out = np.empty_like(s)
+    carried = np.zeros(s.shape[:-1])
+    for t in range(s.shape[-1]):
+        carried = lam * carried + (before[..., t] - s[..., t])
+        out[..., t] = carried
+    return out

@@ -13,17 +13,18 @@ Method, vectorised over touchpoints:
 1. Grid: for each family (and carry-over or not), the scale (b, A or S) is linear given the shape parameters
    (p; K; K and n; lam), so for every point of a shape grid the least-squares scale is closed-form,
    scale = sum(x e) / sum(x^2) (x the family's basis), clipped at 0, with SSE = sum(e^2) - scale sum(x e).
-2. Polish: the best grid point of every variant whose grid AICc is within POLISH_WINDOW of the best is polished
-   by `scipy.optimize.least_squares` in unbounded parameters theta = (ln scale, logit p, ln K,
-   logit((n - 0.5) / 5.5), logit(lam / 0.9)), with the analytic Jacobian J; the covariance of theta is
-   sigma^2 (J'J)^-1, sigma^2 = SSE / (n - k). Both steps weight period t by 1 / level_t^NOISE_POWER.
+2. Refine: from each variant's best grid point, Levenberg-Marquardt steps vectorised over touchpoints, in
+   unbounded parameters theta = (ln scale, logit p, ln K, logit((n - 0.5) / 5.5), logit(lam / 0.9)) with the
+   analytic Jacobian. Both steps weight period t by 1 / level_t^NOISE_POWER (noise that grows with the level).
 3. Choice: by AICc = n ln(SSE / n) + 2k + 2k(k + 1) / (n - k - 1) (k counts sigma too), never by the best
    in-sample fit; a variant within AICC_TIE of the best that has fewer parameters (or comes first in
    FAMILIES) wins the tie.
-4. Held-out check: the chosen variant is refitted on the first 1 - HOLDOUT_SHARE of the touchpoint's observed
+4. Polish: the chosen variant by `scipy.optimize.least_squares` from the refined point; the covariance of
+   theta is sigma^2 (J'J)^-1 at the optimum, sigma^2 = SSE / (n - k).
+5. Held-out check: the chosen variant is refitted on the first 1 - HOLDOUT_SHARE of the touchpoint's observed
    periods and predicts the rest: R2 = 1 - SSE / sum((e - mean e)^2) and MAPE = mean |e - e_hat| / e over
    held-out periods with e > 0.
-5. Verdict (`verdict`, with the reason in words in `reason`): `not identified` where the data cannot
+6. Verdict (`verdict`, with the reason in words in `reason`): `not identified` where the data cannot
    identify a curve, `weak` where the fit is poor or a parameter poorly determined, else `good`.
 """
 
@@ -64,15 +65,16 @@ MIN_HOLDOUT = 3
 """Fewest held-out periods for a held-out R2 and MAPE (else they are NaN and the verdict at most `weak`)."""
 AICC_TIE = 2.0
 """AICc differences up to this count as a tie, which goes to the simpler variant."""
-POLISH_WINDOW = 10.0
-"""Variants whose grid AICc is within this of the touchpoint's best are polished; the rest cannot win."""
-EXPONENT_GRID = np.linspace(0.05, 0.98, 20)
-HALF_GRID = np.geomspace(0.05, 20.0, 30)
+REFINE_STEPS = 40
+"""At most this many Levenberg-Marquardt steps (vectorised over touchpoints) from the grid's best point, before
+the AICc choice."""
+EXPONENT_GRID = np.linspace(0.1, 0.95, 10)
+HALF_GRID = np.geomspace(0.05, 20.0, 16)
 """Half-saturation grid, as multiples of the touchpoint's mean period spend."""
-HILL_HALF_GRID = np.geomspace(0.1, 10.0, 16)
-HILL_SHAPE_GRID = np.array([0.55, 0.8, 1.0, 1.5, 2.0, 3.0, 4.0, 5.5])
+HILL_HALF_GRID = np.geomspace(0.1, 10.0, 10)
+HILL_SHAPE_GRID = np.array([0.6, 1.0, 1.5, 2.5, 3.5, 5.0])
 CARRYOVER_GRID = np.array([0.1, 0.3, 0.5, 0.7])
-CARRYOVER_ZOOM = np.array([-0.1, -0.05, 0.05, 0.1])
+CARRYOVER_ZOOM = np.array([-0.1, 0.1])
 """Carry-over is searched on CARRYOVER_GRID, then at each touchpoint's best + these steps."""
 NOISE_POWER = 1.0
 """The fit is weighted as if var(e_t) grows with level_t^NOISE_POWER: 1, as for counts (Poisson-like), between
@@ -220,10 +222,11 @@ def _grid_search(variant: Variant, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
 
 
 def _model(variant: Variant, theta: np.ndarray, xs: np.ndarray, jac: bool = False):
-    """Prediction f(a(theta); theta) over all periods of one touchpoint and, with jac, d f / d theta[slots]."""
-    amp, p, k, n, lam = _natural(theta)
-    lam = float(lam) if variant.carry else 0.0
-    x = F.adstock(xs, lam)
+    """Predictions f(a(theta); theta) of R rows over their periods: theta (R, 5), xs (R, T) -> (R, T) and, with
+    jac, d f / d theta[slots] (R, T, k)."""
+    amp, p, k, n, lam = (v[:, None] for v in _natural(theta))
+    lam_row = lam[:, 0] if variant.carry else np.zeros(len(xs))
+    x = F.adstock_rows(xs, lam_row) if variant.carry else xs
     family = variant.family
     positive = x > 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -253,60 +256,87 @@ def _model(variant: Variant, theta: np.ndarray, xs: np.ndarray, jac: bool = Fals
             columns.append(pred)
         elif slot == CARRY:
             dlam = lam * (F.CARRYOVER_MAX - lam) / F.CARRYOVER_MAX
-            columns.append(amp * dhdx * F.adstock_derivative(xs, lam, x) * dlam)
+            columns.append(amp * dhdx * F.adstock_derivative(xs, lam_row, x) * dlam)
         else:
             columns.append(amp * parts[slot])
-    return pred, np.column_stack(columns)
+    return pred, np.stack(columns, axis=-1)
 
 
-@dataclass(frozen=True)
-class _Polished:
-    theta: np.ndarray
-    sse: float
-    cov: np.ndarray
-    ok: bool
+def _residuals(variant: Variant, theta: np.ndarray, xs: np.ndarray, ys: np.ndarray, root: np.ndarray):
+    """Weighted residuals root (f - y) (R, T), their Jacobian (R, T, k) and SSE (R,)."""
+    pred, jac = _model(variant, theta, xs, jac=True)
+    r = root * (pred - ys)
+    sse = np.einsum("rt,rt->r", r, r)
+    return r, root[..., None] * jac, np.where(np.isfinite(sse), sse, np.inf)
 
 
-def _polish(variant: Variant, theta0: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> _Polished:
-    """Weighted least squares (scipy's least_squares, Levenberg-Marquardt: theta is unbounded) from the grid's
-    best point, in the variant's slots of theta; periods of weight 0 do not count. Covariance sigma^2 (J'J)^-1,
-    J the weighted Jacobian at the optimum, sigma^2 = SSE / (n - k)."""
+def _refine(variant: Variant, theta: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Levenberg-Marquardt steps, vectorised over rows, from the grid's best point: solve
+    (J'J + mu diag(J'J)) d = -J'r, keep the step where it lowers the weighted SSE (mu / 3), else mu x 4; a row
+    stops when a kept step gains less than 1e-10 of its SSE or mu exceeds 1e10."""
     slots = list(variant.slots)
-    full = theta0.copy()
+    theta = theta.copy()
+    root = np.sqrt(w)
+    r, jac, sse = _residuals(variant, theta, xs, ys, root)
+    mu = np.full(len(xs), 1e-3)
+    active = np.isfinite(sse)
+    eye = np.eye(len(slots))
+    for _ in range(REFINE_STEPS):
+        at = np.flatnonzero(active)
+        if len(at) == 0:
+            break
+        j, res = jac[at], r[at]
+        a = np.einsum("rti,rtj->rij", j, j)
+        g = np.einsum("rti,rt->ri", j, res)
+        diag = np.diagonal(a, axis1=1, axis2=2)
+        damp = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
+        system = a + (mu[at, None] * damp)[:, :, None] * eye
+        ok = np.all(np.isfinite(system), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
+        step = np.zeros_like(g)
+        if ok.any():
+            step[ok] = -np.linalg.solve(system[ok], g[ok][..., None])[..., 0]
+        trial = theta[at].copy()
+        trial[:, slots] = np.clip(trial[:, slots] + step, -_CLIP, _CLIP)
+        r2, jac2, sse2 = _residuals(variant, trial, xs[at], ys[at], root[at])
+        better = ok & (sse2 < sse[at])
+        gain = np.where(better, sse[at] - sse2, 0.0)
+        keep = at[better]
+        theta[keep], r[keep], jac[keep], sse[keep] = trial[better], r2[better], jac2[better], sse2[better]
+        mu[at] = np.clip(np.where(better, mu[at] / 3.0, mu[at] * 4.0), 1e-12, 1e12)
+        done = (better & (gain <= 1e-10 * sse[at])) | (mu[at] > 1e10) | ~ok
+        active[at[done]] = False
+    return theta, sse
+
+
+def _polish(variant: Variant, theta0: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """One row's weighted least squares by scipy's least_squares (Levenberg-Marquardt; theta is unbounded) from
+    theta0, in the variant's slots; periods of weight 0 do not count. Returns theta0 where it fails."""
+    slots = list(variant.slots)
     mask = w > 0
-    root = np.sqrt(w[mask])
-    y = ys[mask]
-    n, k = len(y), len(slots)
-    failed = _Polished(full, np.inf, np.zeros((5, 5)), False)
-    if n <= k:
-        return failed
+    if mask.sum() <= len(slots):
+        return theta0
+    root = np.sqrt(w[mask])[None, :]
+    x, y = xs[None, :], ys[mask][None, :]
 
     def unpack(v: np.ndarray) -> np.ndarray:
-        t = full.copy()
+        t = theta0.copy()
         t[slots] = np.clip(v, -_CLIP, _CLIP)
-        return t
+        return t[None, :]
 
     def residuals(v: np.ndarray) -> np.ndarray:
-        return root * (_model(variant, unpack(v), xs)[0][mask] - y)
+        return (root * (_model(variant, unpack(v), x)[0][:, mask] - y))[0]
 
     def jacobian(v: np.ndarray) -> np.ndarray:
-        return root[:, None] * _model(variant, unpack(v), xs, jac=True)[1][mask]
+        return (root[..., None] * _model(variant, unpack(v), x, jac=True)[1][:, mask])[0]
 
     try:
-        result = least_squares(residuals, np.clip(theta0[slots], -_CLIP, _CLIP), jac=jacobian, method="lm",
-                               x_scale="jac")
+        with np.errstate(all="ignore"):
+            result = least_squares(residuals, np.clip(theta0[slots], -_CLIP, _CLIP), jac=jacobian, method="lm",
+                                   x_scale="jac")
     except (ValueError, np.linalg.LinAlgError):
-        return failed
-    theta = unpack(result.x)
-    fun = residuals(result.x)
-    sse = float(fun @ fun)
-    if not np.isfinite(sse):
-        return failed
-    j = jacobian(result.x)
-    cov = np.zeros((5, 5))
-    if np.all(np.isfinite(j)):
-        cov[np.ix_(slots, slots)] = sse / (n - k) * np.linalg.pinv(j.T @ j)
-    return _Polished(theta, sse, cov, bool(result.status > 0))
+        return theta0
+    return unpack(result.x)[0] if result.status > 0 and np.all(np.isfinite(result.x)) else theta0
 
 
 def _aicc(sse: np.ndarray, n: np.ndarray, k: int | np.ndarray) -> np.ndarray:
@@ -320,51 +350,54 @@ def _aicc(sse: np.ndarray, n: np.ndarray, k: int | np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Fitted:
-    """The fit of one variant per row (rows: the touchpoints that were fitted)."""
+    """The chosen fit per row (rows: the touchpoints that were fitted)."""
 
     variant: np.ndarray  # index into the variant list, -1 where no fit
     theta: np.ndarray  # (R, 5)
     cov: np.ndarray  # (R, 5, 5)
-    sse: np.ndarray  # (R,)
-    ok: np.ndarray  # (R,)
+    sse: np.ndarray  # (R,) weighted
+
+    @property
+    def ok(self) -> np.ndarray:
+        return (self.variant >= 0) & np.isfinite(self.sse)
 
 
-def _fit(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
-         only: np.ndarray | None = None) -> _Fitted:
-    """Grid + polish + AICc choice for every row; `only` (R,) fixes each row's variant instead."""
+def _fit(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, w: np.ndarray, only: np.ndarray | None = None,
+         polish: bool = True) -> _Fitted:
+    """Grid, refine and AICc choice for every row (`only` (R,) fixes each row's variant instead), then the
+    chosen variant polished by scipy (with `polish`) and its covariance sigma^2 (J'J)^-1 at the optimum."""
     rows = len(xs)
     n = (w > 0).sum(axis=1)
-    aicc = np.full((rows, len(variants)), np.inf)
-    grids = []
+    thetas = np.full((rows, len(variants), 5), np.nan)
+    score = np.full((rows, len(variants)), np.inf)
     for v, variant in enumerate(variants):
         target = np.arange(rows) if only is None else np.flatnonzero(only == v)
-        theta = np.full((rows, 5), np.nan)
-        sse = np.full(rows, np.inf)
-        if len(target):
-            theta[target], sse[target] = _grid_search(variant, xs[target], ys[target], w[target])
-        grids.append(theta)
-        aicc[:, v] = _aicc(sse, n, variant.k)
-    best_grid = aicc.min(axis=1, keepdims=True)
-    polish = np.isfinite(aicc) & (aicc <= best_grid + POLISH_WINDOW)
-    theta_p = np.full((rows, len(variants), 5), np.nan)
-    cov_p = np.zeros((rows, len(variants), 5, 5))
-    sse_p = np.full((rows, len(variants)), np.inf)
-    ok_p = np.zeros((rows, len(variants)), dtype=bool)
-    for i, v in zip(*np.nonzero(polish), strict=True):
-        result = _polish(variants[v], grids[v][i], xs[i], ys[i], w[i])
-        theta_p[i, v], cov_p[i, v], sse_p[i, v], ok_p[i, v] = result.theta, result.cov, result.sse, result.ok
-    score = np.column_stack([_aicc(np.where(ok_p[:, v], sse_p[:, v], np.inf), n, variant.k)
-                             for v, variant in enumerate(variants)]) if variants else np.zeros((rows, 0))
+        target = target[n[target] > variant.k + 1]
+        if len(target) == 0:
+            continue
+        theta, _ = _grid_search(variant, xs[target], ys[target], w[target])
+        theta, sse = _refine(variant, theta, xs[target], ys[target], w[target])
+        thetas[target, v] = theta
+        score[target, v] = _aicc(sse, n[target], variant.k)
     best = score.min(axis=1, keepdims=True)
     tied = np.isfinite(score) & (score <= best + AICC_TIE)
     chosen = np.where(tied.any(axis=1), np.argmax(tied, axis=1), -1)  # variants are ordered simplest first
-    r = np.arange(rows)
-    pick = np.maximum(chosen, 0)
-    return _Fitted(chosen, theta_p[r, pick], cov_p[r, pick], sse_p[r, pick], chosen >= 0)
-
-
-NOISE_POWER = 1.0
-LEVEL_FLOOR = 0.25
+    theta = thetas[np.arange(rows), np.maximum(chosen, 0)]
+    cov = np.zeros((rows, 5, 5))
+    sse = np.full(rows, np.inf)
+    for v, variant in enumerate(variants):
+        at = np.flatnonzero(chosen == v)
+        if len(at) == 0:
+            continue
+        if polish:
+            theta[at] = [_polish(variant, theta[i], xs[i], ys[i], w[i]) for i in at]
+        r, jac, sse[at] = _residuals(variant, theta[at], xs[at], ys[at], np.sqrt(w[at]))
+        slots = list(variant.slots)
+        dof = np.maximum(n[at] - len(slots), 1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            inner = np.linalg.pinv(np.nan_to_num(np.einsum("rti,rtj->rij", jac, jac)))
+        cov[np.ix_(at, slots, slots)] = (sse[at] / dof)[:, None, None] * inner
+    return _Fitted(chosen, theta, cov, sse)
 
 
 def _weights(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -374,7 +407,7 @@ def _weights(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, valid: np.
     w = valid.astype(float)
     flexible = variants[-1]
     theta, _ = _grid_search(flexible, xs, ys, w)
-    pilot = np.nan_to_num(_predict([flexible], np.zeros(len(xs), int), theta, xs))
+    pilot = np.nan_to_num(_model(flexible, theta, xs)[0])
     mean = np.where(valid, pilot, 0.0).sum(1, keepdims=True) / np.maximum(valid.sum(1, keepdims=True), 1)
     level = np.maximum(pilot, LEVEL_FLOOR * np.maximum(mean, 1e-12))
     return np.where(valid, level ** -NOISE_POWER, 0.0)
@@ -383,8 +416,10 @@ def _weights(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, valid: np.
 def _predict(variants: list[Variant], chosen: np.ndarray, theta: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """Each row's prediction over all its periods with its chosen variant (NaN where none)."""
     out = np.full(xs.shape, np.nan)
-    for i in np.flatnonzero(chosen >= 0):
-        out[i] = _model(variants[chosen[i]], theta[i], xs[i])[0]
+    for v, variant in enumerate(variants):
+        at = np.flatnonzero(chosen == v)
+        if len(at):
+            out[at] = _model(variant, theta[at], xs[at])[0]
     return out
 
 
@@ -580,7 +615,7 @@ def fit_curves(spend: np.ndarray, engaged: np.ndarray, observed: np.ndarray, *,
     test = valid & (order > n_train[:, None])
     r = rows[~failed]
     chosen = main.variant[~failed]
-    held = _fit(variants, xs[r], ys[r], np.where(train[r], weight[~failed], 0.0), only=chosen)
+    held = _fit(variants, xs[r], ys[r], np.where(train[r], weight[~failed], 0.0), only=chosen, polish=False)
     pred = _predict(variants, np.where(held.ok, held.variant, -1), held.theta, xs[r]) * ref_engaged[r, None]
     t_mask = test[r]
     truth = e[r]
