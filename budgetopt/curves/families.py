@@ -136,13 +136,14 @@ def slope(family: str, a: np.ndarray, scale, exponent=None, half=None, shape=Non
 
 def evaluate(family: np.ndarray, a: np.ndarray, scale: np.ndarray, exponent: np.ndarray, half: np.ndarray,
              shape: np.ndarray, *, derivative: bool = False) -> np.ndarray:
-    """e_i(a) (or e_i'(a)) with one family per touchpoint: `family` and the parameters are arrays over the
-    touchpoints (any leading axes, e.g. draws x touchpoints), `a` broadcasts against them with extra
-    trailing axes allowed. Touchpoints of no family ('') give NaN."""
+    """e_i(a) (or e_i'(a)) with one family per touchpoint: `family` and the parameters are arrays whose last
+    axis is the N touchpoints (leading axes allowed, e.g. draws x touchpoints); `a` is a scalar or has the
+    touchpoints as its first axis ((N,) or (N, M)). The result has the parameters' axes, then a's trailing
+    ones. Touchpoints of no family ('') give NaN."""
     family = np.asarray(family)
     params = [np.asarray(v, float) for v in (scale, exponent, half, shape)]
     a = np.asarray(a, float)
-    extra = max(a.ndim - params[0].ndim, 0)
+    extra = max(a.ndim - 1, 0)
     params = [v.reshape(v.shape + (1,) * extra) for v in params]
     fam = family.reshape(family.shape + (1,) * extra)
     shape_out = np.broadcast_shapes(a.shape, params[0].shape, fam.shape)
