@@ -337,3 +337,24 @@ def test_kind_codes():
     tp = table(spend=[1.0, 1.0, 1.0, 1.0], engaged=[1.0] * 4, curve=["linear", "power", "saturating", "hill"],
                saturation=[None, None, 2.0, 2.0], half_saturation=[None, None, None, 1.0], shape=[None] * 3 + [2.0])
     assert Curves.from_table(tp).kind.tolist() == [LINEAR, POWER, SATURATING, HILL]
+
+
+def test_plan_csv_keeps_the_new_curves():
+    """plan.csv read back gives the same curves: the curve columns travel with it, curve_engaged does not (read
+    back, the plan's engagement is on the curve at the plan's spend)."""
+    import io
+
+    from budgetopt.export import assumptions, plan_csv_bytes
+
+    tp = table(spend=[100.0, 100.0, 100.0, 80.0], engaged=[50.0, 40.0, 30.0, 20.0],
+               curve=["hill", "saturating", "power", "linear"], saturation=[200.0, 100.0, None, None],
+               half_saturation=[150.0, 80.0, None, None], shape=[3.0, None, None, None],
+               curve_engaged=[None, None, 28.0, 22.0], max_spend=[300.0] * 4, curve_source=["fitted"] * 4)
+    plan = bo.optimize(tp, bo.Scenario())
+    back = bo.validate_touchpoints(pd.read_csv(io.BytesIO(plan_csv_bytes(plan, inputs=tp))))
+    spend = np.tile([[10.0, 50.0, 150.0, 290.0]], (4, 1))
+    assert Curves.from_table(back).engaged(spend) == pytest.approx(Curves.from_table(tp).engaged(spend), rel=1e-9)
+    assert back["curve_source"].tolist() == ["fitted"] * 4
+    lines = assumptions(plan, tp)
+    assert any(line.startswith("hill: 1 touchpoint") for line in lines)
+    assert "curves fitted: 4" in lines

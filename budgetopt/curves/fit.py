@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -504,7 +505,8 @@ class CurveFits:
         """Lower and upper engaged at spend: the (1 - level) / 2 and (1 + level) / 2 quantiles over k draws."""
         values = self.draws(k, seed).engaged(spend)
         tail = (1.0 - level) / 2.0
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # touchpoints without a fit give NaN, quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanquantile(values, tail, axis=0), np.nanquantile(values, 1.0 - tail, axis=0)
 
     def table(self, names: list[str] | np.ndarray | None = None) -> pd.DataFrame:
@@ -552,15 +554,76 @@ def period_curve(fits: CurveFits, periods: float) -> CurveFits:
     return replace(fits, scale=scale, exponent=p, half_saturation=half, shape=n, carryover=lam, periods=total)
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    """What each touchpoint's history holds, before any fit."""
+
+    periods_observed: np.ndarray
+    periods_with_spend: np.ndarray
+    ref_spend: np.ndarray  # mean period spend over periods with spend (1 where none)
+    ref_engaged: np.ndarray  # mean outcome over observed periods (1 where none)
+    spend_min: np.ndarray
+    spend_max: np.ndarray
+    reason: np.ndarray  # why the history cannot identify a curve ('' where it may)
+
+
+def _evidence(s: np.ndarray, e: np.ndarray, observed: np.ndarray, valid: np.ndarray) -> _Evidence:
+    """Counts, reference levels, the observed spend range and the not-identified reasons: fewer than
+    MIN_PERIODS_WITH_SPEND periods with spend, a coefficient of variation of spend below MIN_SPEND_VARIATION,
+    or no outcome at all."""
+    has_spend = observed & (s > 0)
+    with_spend = has_spend.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref_spend = np.where(with_spend > 0, np.where(has_spend, s, 0).sum(1) / with_spend, 1.0)
+        spend_sd = np.sqrt(np.where(has_spend, (s - ref_spend[:, None]) ** 2, 0).sum(1) / with_spend)
+        variation = spend_sd / ref_spend
+        ref_engaged = e.sum(axis=1) / valid.sum(axis=1)
+    ref_engaged = np.where(np.isfinite(ref_engaged) & (ref_engaged > 0), ref_engaged, 1.0)
+    spend_min = np.where(has_spend, s, np.inf).min(axis=1, initial=np.inf)
+    spend_max = np.where(has_spend, s, -np.inf).max(axis=1, initial=-np.inf)
+    reason = np.full(len(s), "", dtype=object)
+    few = with_spend < MIN_PERIODS_WITH_SPEND
+    flat = ~few & ~(variation >= MIN_SPEND_VARIATION)
+    reason[flat] = [f"no variation in spend (coefficient of variation {v:.2f} < {MIN_SPEND_VARIATION})"
+                    for v in variation[flat]]
+    reason[e.sum(axis=1) <= 0] = "no outcome in any period"
+    reason[few] = [f"{k} periods with spend (fewer than {MIN_PERIODS_WITH_SPEND})" for k in with_spend[few]]
+    return _Evidence(observed.sum(axis=1), with_spend, ref_spend, ref_engaged,
+                     np.where(np.isfinite(spend_min), spend_min, np.nan),
+                     np.where(np.isfinite(spend_max), spend_max, np.nan), reason)
+
+
+def _holdout(variants: list[Variant], chosen: np.ndarray, xs: np.ndarray, ys: np.ndarray, weight: np.ndarray,
+             valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out R2 and MAPE: each row's chosen variant refitted on its first 1 - HOLDOUT_SHARE of observed
+    periods predicts the rest (NaN where fewer than MIN_HOLDOUT are held out or the refit fails)."""
+    order = np.cumsum(valid, axis=1)
+    n_train = np.floor((1.0 - HOLDOUT_SHARE) * valid.sum(axis=1) + 1e-9).astype(int)
+    train = valid & (order <= n_train[:, None])
+    test = valid & (order > n_train[:, None])
+    held = _fit(variants, xs, ys, np.where(train, weight, 0.0), only=chosen, polish=False)
+    pred = _predict(variants, np.where(held.ok, held.variant, -1), held.theta, xs)
+    count, positive = test.sum(axis=1), test & (ys > 0)
+    usable = (count >= MIN_HOLDOUT) & held.ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(test, ys, 0).sum(1) / count
+        sst = np.where(test, (ys - mean[:, None]) ** 2, 0).sum(1)
+        sse = np.where(test, (ys - pred) ** 2, 0).sum(1)
+        r2 = np.where(usable & (sst > 0), 1.0 - sse / sst, np.nan)
+        mape = np.where(positive, np.abs(ys - pred) / np.where(positive, ys, 1.0), 0).sum(1) / positive.sum(1)
+    return r2, np.where(usable & (positive.sum(1) > 0), mape, np.nan)
+
+
 def fit_curves(spend: np.ndarray, engaged: np.ndarray, observed: np.ndarray, *,
                families: tuple[str, ...] = F.FAMILIES, carryover: bool | str = "auto", seed: int = 0) -> CurveFits:
     """Fit one response curve per touchpoint from per-period history.
 
     spend, engaged: (N touchpoints x T periods), in period order; observed: which periods exist for each
     touchpoint (periods before its first row are not observed; dark periods inside its span are observed with
-    spend 0). A non-finite outcome in an observed period counts as not observed (its spend still carries over).
-    carryover: 'auto' lets AICc choose between no carry-over and a fitted lam, True always fits lam, False
-    never does. `seed` is the default seed of `CurveFits.draws` and `band` (the fit itself is deterministic).
+    spend 0). A non-finite spend counts as 0; a non-finite outcome in an observed period counts as not observed
+    (its spend still carries over). carryover: 'auto' lets AICc choose between no carry-over and a fitted lam,
+    True always fits lam, False never does. `seed` is the default seed of `CurveFits.draws` and `band` (the fit
+    itself is deterministic).
     """
     spend = np.asarray(spend, float)
     engaged = np.asarray(engaged, float)
@@ -570,93 +633,46 @@ def fit_curves(spend: np.ndarray, engaged: np.ndarray, observed: np.ndarray, *,
     if np.any(spend[observed & np.isfinite(spend)] < 0) or np.any(engaged[observed & np.isfinite(engaged)] < 0):
         raise ValueError("spend and engaged must not be negative")
     variants = _variants(tuple(families), carryover)
-    n_tp, _ = spend.shape
     s = np.where(observed & np.isfinite(spend), spend, 0.0)
     valid = observed & np.isfinite(engaged)
     e = np.where(valid, engaged, 0.0)
+    evidence = _evidence(s, e, observed, valid)
+    reason = evidence.reason.copy()
+    xs = s / evidence.ref_spend[:, None]
+    ys = e / evidence.ref_engaged[:, None]
 
-    has_spend = observed & (s > 0)
-    periods_observed = observed.sum(axis=1)
-    periods_with_spend = has_spend.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ref_spend = np.where(periods_with_spend > 0, np.where(has_spend, s, 0).sum(1) / periods_with_spend, 1.0)
-        spend_sd = np.sqrt(np.where(has_spend, (s - ref_spend[:, None]) ** 2, 0).sum(1) / periods_with_spend)
-        variation = spend_sd / ref_spend
-        ref_engaged = e.sum(axis=1) / valid.sum(axis=1)
-    ref_engaged = np.where(np.isfinite(ref_engaged) & (ref_engaged > 0), ref_engaged, 1.0)
-    spend_min = np.where(has_spend, s, np.inf).min(axis=1)
-    spend_max = np.where(has_spend, s, -np.inf).max(axis=1)
-    spend_min = np.where(np.isfinite(spend_min), spend_min, np.nan)
-    spend_max = np.where(np.isfinite(spend_max), spend_max, np.nan)
-
-    reason = np.full(n_tp, "", dtype=object)
-    no_outcome = e.sum(axis=1) <= 0
-    few = periods_with_spend < MIN_PERIODS_WITH_SPEND
-    flat = ~few & ~(variation >= MIN_SPEND_VARIATION)
-    reason[flat] = [f"no variation in spend (coefficient of variation {v:.2f} < {MIN_SPEND_VARIATION})"
-                    for v in variation[flat]]
-    reason[no_outcome] = "no outcome in any period"
-    reason[few] = [f"{k} periods with spend (fewer than {MIN_PERIODS_WITH_SPEND})" for k in periods_with_spend[few]]
-    try_fit = ~(few | flat | no_outcome)
-
-    xs = s / ref_spend[:, None]
-    ys = e / ref_engaged[:, None]
-    rows = np.flatnonzero(try_fit)
+    rows = np.flatnonzero(reason == "")
     weight = _weights(variants, xs[rows], ys[rows], valid[rows])
     main = _fit(variants, xs[rows], ys[rows], weight)
     failed = ~main.ok | ~np.isfinite(main.theta[:, SCALE])
     reason[rows[failed]] = "the fit failed"
+    r, chosen = rows[~failed], main.variant[~failed]
 
-    # Held-out check: refit the chosen variant on the first periods, predict the last.
-    order = np.cumsum(valid, axis=1)
-    n_valid = valid.sum(axis=1)
-    n_train = np.floor((1.0 - HOLDOUT_SHARE) * n_valid + 1e-9).astype(int)
-    train = valid & (order <= n_train[:, None])
-    test = valid & (order > n_train[:, None])
-    r = rows[~failed]
-    chosen = main.variant[~failed]
-    held = _fit(variants, xs[r], ys[r], np.where(train[r], weight[~failed], 0.0), only=chosen, polish=False)
-    pred = _predict(variants, np.where(held.ok, held.variant, -1), held.theta, xs[r]) * ref_engaged[r, None]
-    t_mask = test[r]
-    truth = e[r]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        count = t_mask.sum(axis=1)
-        mean_test = np.where(t_mask, truth, 0).sum(1) / count
-        sst = np.where(t_mask, (truth - mean_test[:, None]) ** 2, 0).sum(1)
-        sse_test = np.where(t_mask, (truth - pred) ** 2, 0).sum(1)
-        r2_out = np.where((count >= MIN_HOLDOUT) & (sst > 0) & held.ok, 1.0 - sse_test / sst, np.nan)
-        pos = t_mask & (truth > 0)
-        mape = np.where(pos, np.abs(truth - pred) / np.where(pos, truth, 1.0), 0).sum(1) / pos.sum(1)
-        mape = np.where((count >= MIN_HOLDOUT) & (pos.sum(1) > 0) & held.ok, mape, np.nan)
-
+    n_tp = len(s)
     family = np.full(n_tp, "", dtype=object)
     theta = np.full((n_tp, 5), np.nan)
     cov = np.zeros((n_tp, 5, 5))
-    r2 = np.full(n_tp, np.nan)
-    r2_holdout = np.full(n_tp, np.nan)
-    mape_holdout = np.full(n_tp, np.nan)
-    aicc = np.full(n_tp, np.nan)
+    r2, r2_holdout, mape_holdout, aicc = (np.full(n_tp, np.nan) for _ in range(4))
     family[r] = [variants[v].family for v in chosen]
-    theta[r] = main.theta[~failed]
-    cov[r] = main.cov[~failed]
-    syy = np.where(valid, (ys - np.where(valid, ys, 0).sum(1, keepdims=True) / np.maximum(n_valid, 1)[:, None]) ** 2,
-                   0).sum(1)
-    fitted = _predict(variants, chosen, main.theta[~failed], xs[r])
-    sse_plain = np.where(valid[r], (ys[r] - fitted) ** 2, 0.0).sum(1)
+    theta[r], cov[r] = main.theta[~failed], main.cov[~failed]
+    fitted = _predict(variants, chosen, theta[r], xs[r])
+    n_valid = valid[r].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r2[r] = 1.0 - sse_plain / syy[r]
-    r2_holdout[r], mape_holdout[r] = r2_out, mape
-    aicc[r] = _aicc(main.sse[~failed], n_valid[r], np.array([v.k for v in variants])[chosen])
+        mean = np.where(valid[r], ys[r], 0).sum(1) / n_valid
+        sst = np.where(valid[r], (ys[r] - mean[:, None]) ** 2, 0).sum(1)
+        r2[r] = 1.0 - np.where(valid[r], (ys[r] - fitted) ** 2, 0.0).sum(1) / sst
+    r2_holdout[r], mape_holdout[r] = _holdout(variants, chosen, xs[r], ys[r], weight[~failed], valid[r])
+    aicc[r] = _aicc(main.sse[~failed], n_valid, np.array([v.k for v in variants])[chosen])
 
-    scale, p, half, n, lam = _public(theta, family, ref_spend, ref_engaged, 1.0)
+    scale, p, half, n, lam = _public(theta, family, evidence.ref_spend, evidence.ref_engaged, 1.0)
     verdict = np.where(reason != "", NOT_IDENTIFIED, GOOD).astype(object)
-    weak = _weak_reasons(family, theta, cov, half, spend_max, r2_holdout, mape_holdout)
+    weak = _weak_reasons(family, theta, cov, half, evidence.spend_max, r2_holdout, mape_holdout)
     is_weak = (verdict == GOOD) & (weak != "")
     verdict[is_weak] = WEAK
     reason[is_weak] = weak[is_weak]
-    return CurveFits(family, scale, p, half, n, lam, 1.0, theta, cov, ref_spend, ref_engaged, r2, r2_holdout,
-                     mape_holdout, aicc, periods_observed, periods_with_spend, spend_min, spend_max, verdict,
-                     reason, seed)
+    return CurveFits(family, scale, p, half, n, lam, 1.0, theta, cov, evidence.ref_spend, evidence.ref_engaged,
+                     r2, r2_holdout, mape_holdout, aicc, evidence.periods_observed, evidence.periods_with_spend,
+                     evidence.spend_min, evidence.spend_max, verdict, reason, seed)
 
 
 def _weak_reasons(family: np.ndarray, theta: np.ndarray, cov: np.ndarray, half: np.ndarray, spend_max: np.ndarray,
