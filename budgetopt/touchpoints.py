@@ -275,6 +275,9 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
                    "enter the most customers it could ever engage")
     out.rows_where(half.eq(0), S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
                    "enter the spend at which the curve engages half of its saturation")
+    out.rows_where(~explicit & spend.eq(0) & (given_engaged > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
+                   "a curve through no spend today engages no one today",
+                   "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
     low, high = S.SHAPE_RANGE
     out.rows_where(shape.notna() & ((shape < low) | (shape > high)), S.SHAPE, raw.get(S.SHAPE),
                    f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")

@@ -244,6 +244,11 @@ def test_carryover_curve_source_and_anchored_saturation():
     assert len(found) == 3
 
 
+def test_curve_engaged_without_spend_today():
+    found = problems(spend=[0.0], engaged=[0.0], cpe=[2.0], max_spend=[100.0], curve_engaged=[5.0])
+    assert found == [(2, "curve_engaged", "a curve through no spend today engages no one today")]
+
+
 def test_curve_source_defaults():
     tp = table(spend=[100.0, 100.0, 100.0], engaged=[10.0] * 3, elasticity=[0.5, None, None],
                curve_source=["", "", "fitted"])

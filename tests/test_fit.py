@@ -273,3 +273,10 @@ def test_fitted_table_for_touchpoints_without_spend_today():
     explicit = np.isin(fits.family, ("saturating", "hill"))
     assert (touchpoints["curve"].to_numpy()[~explicit] == "linear").all()  # one point at 0 spend: constant cost
     assert pd.notna(table["cpe"][~explicit]).all()
+
+
+def test_bench_reports_its_figures():
+    result = fitting.bench(12, 40)
+    assert result["touchpoints"] == 12 and result["periods"] == 40 and result["seconds"] > 0
+    assert sum(result["verdicts"].values()) == 12
+    assert 0.0 <= result["family_as_generated"] <= 1.0

@@ -30,7 +30,6 @@ Method, vectorised over touchpoints:
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 from dataclasses import dataclass, replace
@@ -700,27 +699,15 @@ def _weak_reasons(family: np.ndarray, theta: np.ndarray, cov: np.ndarray, half: 
     return out
 
 
-def _bench(n: int, periods: int) -> None:
-    """Time fit_curves on a synthetic history and print what it found."""
+def bench(n: int = 1000, periods: int = 104, seed: int = 1) -> dict[str, object]:
+    """Time fit_curves on a synthetic history (families in turn, 5 % noise, carry-over 0-0.5, starts staggered
+    over the first 20 % of the periods): seconds, the share of families found as generated, the verdicts."""
     from .simulate import synthetic_history
 
-    history = synthetic_history(n, periods, carryover=(0.0, 0.5), late=0.2, seed=1)
+    history = synthetic_history(n, periods, carryover=(0.0, 0.5), late=0.2, seed=seed)
     start = time.perf_counter()
     fits = fit_curves(history.spend, history.engaged, history.observed)
     seconds = time.perf_counter() - start
-    right = np.mean(fits.family == history.family)
-    counts = pd.Series(fits.verdict).value_counts().to_dict()
-    print(f"fit_curves: {n} touchpoints x {periods} periods in {seconds:.2f} s; family as generated: {right:.0%}; "
-          f"verdicts: {counts}")
-
-
-if __name__ == "__main__":  # python -m budgetopt.curves.fit --bench [N] [T]
-    parser = argparse.ArgumentParser(description="Time curve fitting on a synthetic history.")
-    parser.add_argument("--bench", action="store_true", help="fit a synthetic history and print the time")
-    parser.add_argument("n", nargs="?", type=int, default=1000)
-    parser.add_argument("periods", nargs="?", type=int, default=104)
-    args = parser.parse_args()
-    if args.bench:
-        _bench(args.n, args.periods)
-    else:
-        parser.print_help()
+    return {"touchpoints": n, "periods": periods, "seconds": seconds,
+            "family_as_generated": float(np.mean(fits.family == history.family)),
+            "verdicts": {v: int(np.sum(fits.verdict == v)) for v in VERDICTS}}
