@@ -116,6 +116,8 @@ def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) 
         others = all_rows[:r] + all_rows[r + 1:]
         if not check.feasible(others, all_bounds):
             continue
+        if row.name == "target-cpe":  # optimize's own advice names the lowest CPE reachable
+            continue
         if row.unit != MONEY or (row.a < 0).any() or row.family == "share":
             out.append(f"a way out: drop '{row.label}'")
             continue
@@ -171,3 +173,31 @@ def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 
         if hi - lo <= max(1.0, 1e-6 * hi):
             break
     return float(np.ceil(hi)) if hi > 1 else hi
+
+
+def lowest_average_cpe(model: Model, curves: Curves, rel_tol: float = 1e-4) -> float | None:
+    """The lowest average cost per engaged customer any plan keeping the model's other rules reaches (None when
+    no plan keeps them): min (sum x) / (sum e) by bisection on c, where "average CPE at most c" is the row
+    sum x - c sum e <= 0, feasible exactly when c is at least the minimum."""
+    k = next(r for r, row in enumerate(model.rows) if row.name == "target-cpe")
+    row, others = model.rows[k], model.rows[:k] + model.rows[k + 1:]
+    check = _Checker(model, curves)
+    if not check.feasible(others, model.bounds):
+        return None
+    n = len(model.touchpoints)
+
+    def reachable(c: float) -> bool:
+        return check.feasible(others + [replace(row, b=-c * np.ones(n))], model.bounds)
+
+    low = float(model.scenario.objective.target)
+    high = max(2.0 * low, 1e-6)
+    for _ in range(80):
+        if reachable(high):
+            break
+        low, high = high, 2.0 * high
+    else:
+        return None
+    while high - low > rel_tol * high:
+        mid = 0.5 * (low + high)
+        low, high = (low, mid) if reachable(mid) else (mid, high)
+    return high

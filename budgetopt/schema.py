@@ -24,8 +24,9 @@ HALF_SATURATION = "half_saturation"
 SHAPE = "shape"
 CURVE_ENGAGED = "curve_engaged"
 CARRYOVER = "carryover"
-CURVE_SOURCE = "curve_source"
 VALUE = "value"
+CURVE_SOURCE = "curve_source"
+OBSERVED_MAX = "observed_max_spend"
 
 # Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
 # input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
@@ -34,8 +35,12 @@ PROPOSED_ENGAGED = "proposed_engaged"
 CURRENT_CPE = "current_cpe"
 MARGINAL_CPE = "marginal_cpe"
 UPPER_LIMIT = "upper_limit"
+WHAT_IF = "what_if"
+REMOVED, ADDED = "removed by the scenario", "added by the scenario"
+"""what_if of a touchpoint a scenario removes (today as in the data, nothing in the plan) or adds."""
 PLAN_ONLY: tuple[str, ...] = ("current_spend", PROPOSED_SPEND, "change", "change_pct", "current_engaged",
-                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT)
+                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT,
+                              WHAT_IF)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with one of these runs as a formula in a spreadsheet; exports prefix it with an apostrophe."""
 _FORMULA_CLASS = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
@@ -55,10 +60,11 @@ SHAPE_RANGE = (0.5, 6.0)
 """Range of a hill curve's shape (its exponent n)."""
 CARRYOVER_RANGE = (0.0, 0.9)
 """Carry-over lam lies in [0, 0.9)."""
-FITTED, TABULATED, ASSUMED, GIVEN = "fitted", "tabulated", "assumed", "given"
-CURVE_SOURCES: tuple[str, ...] = (FITTED, TABULATED, ASSUMED, GIVEN)
-"""Where a row's curve comes from: fitted to history, tabulated points, the documented assumption, or given
-by the user."""
+FITTED, TABULATED, GIVEN, ASSUMED = "fitted", "tabulated", "given", "assumed"
+CURVE_SOURCES: tuple[str, ...] = (FITTED, TABULATED, GIVEN, ASSUMED)
+"""Where a touchpoint's curve comes from. Evidence: `fitted` (to its history), `tabulated` (a model's response
+curve). Assumption: `given` (a shape set in the data by a person), `assumed` (no curve in the data: the default)."""
+EVIDENCE_SOURCES: tuple[str, ...] = (FITTED, TABULATED)
 
 DEFAULT_CURVE = "power"
 DEFAULT_ELASTICITY = 0.6
@@ -101,8 +107,10 @@ COLUMNS: tuple[Column, ...] = (
     Column(SHAPE, "number", False, "hill curve exponent in [0.5, 6] (above 1: S-shaped)", 0.0),
     Column(CURVE_ENGAGED, "number", False, "customers the curve engages at today's spend (default: engaged)", 0.0),
     Column(CARRYOVER, "number", False, "carry-over from one period to the next, in [0, 0.9)", 0.0),
-    Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
+    Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
+    Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
+           0.0),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)

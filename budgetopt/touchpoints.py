@@ -124,11 +124,14 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    notices: list[str] = []
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
         text = raw[name].astype("string").str.strip()
         out.rows_where(_blank(raw[name]), name, None, "is empty", f"give every touchpoint a {name}")
         clean[name] = text.fillna("").astype(object)
-    dup = clean[S.TOUCHPOINT].str.casefold().duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
+    for name in (S.FUNCTION, S.CHANNEL):
+        clean[name] = fold_labels(clean[name], name, notices)
+    dup = label_key(clean[S.TOUCHPOINT]).duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -149,11 +152,14 @@ def validate_touchpoints(
         numbers[name] = value.where(value >= 0)
 
     if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
+        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
+        given_curve = curve.ne("")
+        curve = curve.replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
         curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
+        given_curve = pd.Series(False, index=clean.index)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
     explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna())
 
@@ -219,6 +225,19 @@ def validate_touchpoints(
 
     clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
+    described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
+    for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
+        described |= numbers[name].notna()
+    origin = pd.Series(np.where(described, S.GIVEN, S.ASSUMED), index=clean.index)
+    stated = pd.Series("", index=clean.index)
+    if S.CURVE_SOURCE in raw.columns:
+        stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
+        out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
+                       "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
+        origin = origin.where(stated.eq(""), stated)
+    # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
+    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
+    clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
     clean[S.CURVE] = curve.astype(object)
 
@@ -234,17 +253,18 @@ def validate_touchpoints(
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
     for tag in [c for c in raw.columns if c not in S.KNOWN]:
-        clean[tag] = raw[tag].astype("string").str.strip().fillna("").astype(object)
+        clean[tag] = fold_labels(raw[tag].astype("string").str.strip().fillna("").astype(object), tag, notices)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
+    clean.attrs["notices"] = notices
     return clean
 
 
 def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
                    spend: pd.Series, engaged: pd.Series, clean: pd.DataFrame, out: _Collector) -> None:
-    """Check saturation, half_saturation, shape, curve_engaged, carryover and curve_source; add them to clean.
+    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to clean.
 
     curve_engaged defaults to `engaged` (power and anchored saturating curves pass through (spend,
     curve_engaged)); for a curve given by its parameters it is the curve's value at today's spend, and a
@@ -300,18 +320,25 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     clean[S.CURVE_ENGAGED] = value.where(explicit, given_engaged.fillna(engaged.where(spend > 0, 0.0)))
     clean[S.CARRYOVER] = carryover.fillna(0.0)
 
-    described = pd.Series(False, index=curve.index)
-    for name in S.CURVE_PARAMETERS:
-        if name in raw.columns:
-            described |= ~_blank(raw[name])
-    if S.CURVE_SOURCE in raw.columns:
-        source = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
-        out.rows_where(~source.isin(S.CURVE_SOURCES) & source.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
-                       "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
-    else:
-        source = pd.Series("", index=curve.index)
-    default = pd.Series(np.where(described, S.GIVEN, S.ASSUMED), index=curve.index)
-    clean[S.CURVE_SOURCE] = source.where(source.ne(""), default).astype(object)
+
+
+def label_key(labels: pd.Series) -> pd.Series:
+    """What makes two labels the same: case, and spaces around and between words, do not count."""
+    return labels.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
+def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
+    """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
+    a notice says how many were merged."""
+    key = label_key(labels)
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
+    if changed.any():
+        merged = sorted(set(labels[changed].astype(str)))
+        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
+                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+    return first.astype(object)
 
 
 def tag_columns(touchpoints: pd.DataFrame) -> list[str]:

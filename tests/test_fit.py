@@ -236,7 +236,7 @@ def test_fitted_table_is_a_valid_input_and_plans(noisy):
     today_spend = history.spend[:, -weeks:].sum(axis=1)
     today_engaged = history.engaged[:, -weeks:].sum(axis=1)
     table = fitted_table(fits, names, today_spend, today_engaged, periods=weeks)
-    assert table["observed_max_period_spend"].to_numpy() == pytest.approx(fits.spend_max * weeks)
+    assert table["observed_max_spend"].to_numpy() == pytest.approx(fits.spend_max * weeks)
     assert set(table["curve_source"]) == {"fitted"}
     table["function"], table["channel"] = "marketing", "ads"
     touchpoints = bo.validate_touchpoints(table)
@@ -268,7 +268,7 @@ def test_fitted_table_for_touchpoints_without_spend_today():
     fits = fit_curves(history.spend, history.engaged, history.observed)
     table = fitted_table(fits, list("ABCD"), np.zeros(4), np.zeros(4), periods=4)
     table["function"], table["channel"] = "f", "c"
-    table["max_spend"] = table["observed_max_period_spend"]
+    table["max_spend"] = table["observed_max_spend"]
     touchpoints = bo.validate_touchpoints(table)
     explicit = np.isin(fits.family, ("saturating", "hill"))
     assert (touchpoints["curve"].to_numpy()[~explicit] == "linear").all()  # one point at 0 spend: constant cost

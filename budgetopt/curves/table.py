@@ -12,8 +12,7 @@ from . import families as F
 from .fit import NOT_IDENTIFIED, CurveFits, period_curve
 
 DIAGNOSTICS: tuple[str, ...] = ("fit_r2", "fit_r2_holdout", "fit_mape_holdout", "fit_verdict", "fit_reason",
-                                "periods_with_spend", "observed_spend_min", "observed_spend_max",
-                                "observed_max_period_spend")
+                                "periods_with_spend", "observed_spend_min", "observed_spend_max")
 """Columns beside the curve's that say how far the fit can be trusted (tag columns for the loader)."""
 
 
@@ -21,16 +20,16 @@ def fitted_table(fits: CurveFits, names: Sequence[str], today_spend: np.ndarray,
                  periods: float) -> pd.DataFrame:
     """The touchpoint-table columns of per-period fits for a planning period of `periods` history periods.
 
-    One row per touchpoint: touchpoint, spend, engaged (today's, as given), the period curve
+    One row per touchpoint: touchpoint, spend, engaged (today's, as given); the period curve
     E(S) = periods * f(S / periods) as curve columns (curve, elasticity, saturation, half_saturation, shape,
-    curve_engaged = E(spend today), carryover) with curve_source `fitted`; where the verdict is
-    `not identified`, the documented assumption instead (curve power, elasticity 0.6, anchored at today's point,
-    curve_source `assumed`). Then the diagnostics: fit_r2, fit_r2_holdout, fit_mape_holdout (a fraction),
-    fit_verdict, fit_reason, periods_with_spend, observed_spend_min and observed_spend_max (per history period,
-    spend > 0) and observed_max_period_spend (the largest per-period spend x periods, the evidence's reach in
-    planning-period money). A touchpoint with no spend today gets `cpe`, the fitted curve's average cost at
-    observed_max_period_spend (the loader treats it as linear). Add function, channel and any other columns
-    before planning on it.
+    curve_engaged = E(spend today), carryover) with curve_source `fitted`, or where the verdict is
+    `not identified` the documented assumption (curve power, elasticity 0.6, anchored at today's point,
+    curve_source `assumed`); observed_max_spend (the largest per-period spend x periods: the evidence's reach in
+    planning-period money, which the extrapolation guard reads); then the diagnostics: fit_r2, fit_r2_holdout,
+    fit_mape_holdout (a fraction), fit_verdict, fit_reason, periods_with_spend, observed_spend_min and
+    observed_spend_max (per history period, spend > 0). A touchpoint with no spend today gets `cpe`, the
+    fitted curve's average cost at observed_max_spend (the loader makes such a row linear). Add function,
+    channel and any other columns before planning on it.
     """
     plan = period_curve(fits, periods)
     spend = np.asarray(today_spend, float)
@@ -53,9 +52,9 @@ def fitted_table(fits: CurveFits, names: Sequence[str], today_spend: np.ndarray,
         S.CARRYOVER: np.where(fitted, plan.carryover, np.nan),
         S.CURVE_SOURCE: np.where(fitted, S.FITTED, S.ASSUMED).astype(object),
         S.CPE: np.where((spend == 0) & fitted & np.isfinite(average) & (average > 0), average, np.nan),
+        S.OBSERVED_MAX: reach,
         "fit_r2": fits.r2, "fit_r2_holdout": fits.r2_holdout, "fit_mape_holdout": fits.mape_holdout,
         "fit_verdict": fits.verdict, "fit_reason": fits.reason, "periods_with_spend": fits.periods_with_spend,
         "observed_spend_min": fits.spend_min, "observed_spend_max": fits.spend_max,
-        "observed_max_period_spend": reach,
     })
     return frame
