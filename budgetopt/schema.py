@@ -20,6 +20,10 @@ MAX_CHANGE = "max_change"
 CURVE = "curve"
 ELASTICITY = "elasticity"
 SATURATION = "saturation"
+HALF_SATURATION = "half_saturation"
+SHAPE = "shape"
+CURVE_ENGAGED = "curve_engaged"
+CARRYOVER = "carryover"
 VALUE = "value"
 CURVE_SOURCE = "curve_source"
 OBSERVED_MAX = "observed_max_spend"
@@ -46,11 +50,21 @@ UNGUARD = "^'(?='*" + _FORMULA_CLASS + ")"
 """The apostrophe an import drops: one before guarded text, so that what was exported reads back exactly."""
 
 STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
-CURVES: tuple[str, ...] = ("linear", "power", "saturating")
-CURVE_SOURCES: tuple[str, ...] = ("fitted", "tabulated", "given", "assumed")
+CURVES: tuple[str, ...] = ("linear", "power", "saturating", "hill")
+EXPLICIT_CURVES: tuple[str, ...] = ("saturating", "hill")
+"""Curves that a row may give completely by its parameters (saturation and half_saturation, and shape for
+hill) instead of anchoring them at today's point."""
+CURVE_PARAMETERS: tuple[str, ...] = (CURVE, ELASTICITY, SATURATION, HALF_SATURATION, SHAPE, CURVE_ENGAGED)
+"""A row with any of these says something about its curve (its curve_source defaults to `given`)."""
+SHAPE_RANGE = (0.5, 6.0)
+"""Range of a hill curve's shape (its exponent n)."""
+CARRYOVER_RANGE = (0.0, 0.9)
+"""Carry-over lam lies in [0, 0.9)."""
+FITTED, TABULATED, GIVEN, ASSUMED = "fitted", "tabulated", "given", "assumed"
+CURVE_SOURCES: tuple[str, ...] = (FITTED, TABULATED, GIVEN, ASSUMED)
 """Where a touchpoint's curve comes from. Evidence: `fitted` (to its history), `tabulated` (a model's response
 curve). Assumption: `given` (a shape set in the data by a person), `assumed` (no curve in the data: the default)."""
-EVIDENCE_SOURCES: tuple[str, ...] = ("fitted", "tabulated")
+EVIDENCE_SOURCES: tuple[str, ...] = (FITTED, TABULATED)
 
 DEFAULT_CURVE = "power"
 DEFAULT_ELASTICITY = 0.6
@@ -88,7 +102,11 @@ COLUMNS: tuple[Column, ...] = (
     Column(MAX_CHANGE, "number", False, "largest change against today, a fraction (0.3 = +/-30 %)", 0.0),
     Column(CURVE, "text", False, "response curve: " + ", ".join(CURVES)),
     Column(ELASTICITY, "number", False, "power curve exponent in (0, 1]", 0.0),
-    Column(SATURATION, "number", False, "saturating curve: the most customers it can ever engage", 0.0),
+    Column(SATURATION, "number", False, "saturating or hill curve: the most customers it can ever engage", 0.0),
+    Column(HALF_SATURATION, "number", False, "saturating or hill curve: spend at half of saturation", 0.0),
+    Column(SHAPE, "number", False, "hill curve exponent in [0.5, 6] (above 1: S-shaped)", 0.0),
+    Column(CURVE_ENGAGED, "number", False, "customers the curve engages at today's spend (default: engaged)", 0.0),
+    Column(CARRYOVER, "number", False, "carry-over from one period to the next, in [0, 0.9)", 0.0),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
     Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
