@@ -46,7 +46,8 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
              "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes),
-             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes)}
+             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes),
+             **sol.extra}
     if sol.status is Status.INFEASIBLE:
         return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats)
     if not sol.status.is_ok:

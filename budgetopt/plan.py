@@ -184,6 +184,11 @@ class Plan:
                       f"({units.money(s['whatif_engaged'])} {units.CUSTOMERS})" if self.weighted
                       else f"{units.money(s['whatif_engaged'])} {units.CUSTOMERS}")
             out.append(f"With the scenario's what-ifs ({changes}), today's allocation would reach {figure}.")
+        if self.stats.get("mip_touchpoints"):
+            n, gap = self.stats["mip_touchpoints"], self.stats.get("mip_gap", 0.0)
+            out.append(f"{n} touchpoint{'s have' if n != 1 else ' has'} an S-shaped curve (or one with convex "
+                       f"stretches): the plan is the global optimum of a mixed-integer programme (certified within "
+                       f"{gap:.2%}); rule prices come from the LP with its binaries fixed.")
         objective = self.scenario.objective
         if objective.mode is Mode.MIN_SPEND and self.weighted and objective.unit == "weighted":
             change = s["engaged_change_pct"]

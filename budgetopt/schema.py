@@ -24,6 +24,12 @@ HALF_SATURATION = "half_saturation"
 SHAPE = "shape"
 CURVE_ENGAGED = "curve_engaged"
 CARRYOVER = "carryover"
+SPREAD = "spread"
+"""How the planning period's money is spread over its weeks (or months): weights with mean 1, as text
+('1.2 0.8 0 1.0 ...'); empty: evenly. The curve of the period is then mean_t E(S w_t) (E: the curve's columns)."""
+CURVE_POINTS = "curve_points"
+"""A tabulated curve as text: 'spend:engaged spend:engaged ...' (the response over the planning period at each
+spend level); `curve` is then 'tabulated'."""
 VALUE = "value"
 CURVE_SOURCE = "curve_source"
 OBSERVED_MAX = "observed_max_spend"
@@ -50,7 +56,7 @@ UNGUARD = "^'(?='*" + _FORMULA_CLASS + ")"
 """The apostrophe an import drops: one before guarded text, so that what was exported reads back exactly."""
 
 STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
-CURVES: tuple[str, ...] = ("linear", "power", "saturating", "hill")
+CURVES: tuple[str, ...] = ("linear", "power", "saturating", "hill", "tabulated")
 EXPLICIT_CURVES: tuple[str, ...] = ("saturating", "hill")
 """Curves that a row may give completely by its parameters (saturation and half_saturation, and shape for
 hill) instead of anchoring them at today's point."""
@@ -107,6 +113,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(SHAPE, "number", False, "hill curve exponent in [0.5, 6] (above 1: S-shaped)", 0.0),
     Column(CURVE_ENGAGED, "number", False, "customers the curve engages at today's spend (default: engaged)", 0.0),
     Column(CARRYOVER, "number", False, "carry-over from one period to the next, in [0, 0.9)", 0.0),
+    Column(SPREAD, "text", False, "how the period's money is spread over its weeks: weights, mean 1 (default: evenly)"),
+    Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
     Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",

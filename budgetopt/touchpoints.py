@@ -16,6 +16,7 @@ import pandas as pd
 from . import schema as S
 from .amounts import decimal_separator, parse_numbers
 from .curves import families
+from .curves import text as curve_text
 from .errors import InputError, Problem
 
 
@@ -161,7 +162,8 @@ def validate_touchpoints(
         curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
         given_curve = pd.Series(False, index=clean.index)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
-    explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna())
+    explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
+        "tabulated")
 
     spend = numbers[S.SPEND]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
@@ -304,9 +306,16 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     out.rows_where(carryover >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
                    f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
 
+    weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s, sat, k, n = (v.to_numpy(float) for v in (spend, saturation, half, shape))
-        value = np.where(is_hill, families.hill(s, sat, k, n), families.saturating(s, sat, k))
+        w = np.where(np.isfinite(weights), weights, np.nan) if weights.shape[1] else np.ones((len(s), 1))
+        w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
+        sw = s[:, None] * np.nan_to_num(w)
+        per = np.where(is_hill.to_numpy()[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]),
+                       families.saturating(sw, sat[:, None], k[:, None]))
+        value = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
+        value = np.where(curve.eq("tabulated").to_numpy(), tab_value, value)
     value = pd.Series(np.where(explicit, value, np.nan), index=curve.index)
     clash = explicit & given_engaged.notna() & value.notna() & ((given_engaged - value).abs() > 0.01 * value)
     for pos in np.flatnonzero(clash.to_numpy()):
@@ -320,6 +329,45 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     clean[S.CURVE_ENGAGED] = value.where(explicit, given_engaged.fillna(engaged.where(spend > 0, 0.0)))
     clean[S.CARRYOVER] = carryover.fillna(0.0)
 
+
+
+def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, clean: pd.DataFrame,
+                       out: _Collector) -> tuple[np.ndarray, np.ndarray]:
+    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to clean in a
+    normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at today's spend."""
+    n = len(curve)
+    weights = np.full((n, 0), np.nan)
+    if S.SPREAD in raw.columns:
+        weights = curve_text.read_weights(raw[S.SPREAD])
+        bad = (weights == curve_text.BAD).any(axis=1) if weights.shape[1] else np.zeros(n, bool)
+        out.rows_where(bad, S.SPREAD, raw[S.SPREAD], "is not a list of weights",
+                       "write weights of zero or more separated by spaces, e.g. '1.2 0.8 1.0' (at least one above 0)")
+        weights[bad] = np.nan
+        out.rows_where(curve.eq("tabulated") & np.isfinite(weights).any(axis=1), S.SPREAD, raw[S.SPREAD],
+                       "a tabulated curve is the period's response already",
+                       "leave spread empty for a tabulated curve")
+        clean[S.SPREAD] = curve_text.weights_text(weights)
+    value = np.full(n, np.nan)
+    tabulated = curve.eq("tabulated").to_numpy()
+    if S.CURVE_POINTS in raw.columns or tabulated.any():
+        texts = raw[S.CURVE_POINTS] if S.CURVE_POINTS in raw.columns else pd.Series("", index=raw.index)
+        xs, es = curve_text.read_points(texts)
+        bad = (xs == curve_text.BAD).any(axis=1) if xs.shape[1] else np.zeros(n, bool)
+        out.rows_where(bad, S.CURVE_POINTS, texts, "is not a list of points",
+                       "write points as spend:engaged separated by spaces, e.g. '0:0 1000:120 2000:200'")
+        none = ~np.isfinite(xs).any(axis=1) if xs.shape[1] else np.ones(n, bool)
+        out.rows_where(tabulated & none & ~bad, S.CURVE_POINTS, None, "a tabulated curve needs its points",
+                       "write points as spend:engaged, e.g. '0:0 1000:120 2000:200'")
+        xs, es = np.where(bad[:, None], np.nan, xs), np.where(bad[:, None], np.nan, es)
+        order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
+        xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
+        for i in np.flatnonzero(tabulated & ~none & ~bad):
+            x, e = xs[i][np.isfinite(xs[i])], es[i][np.isfinite(xs[i])]
+            if x[0] > 0:
+                x, e = np.r_[0.0, x], np.r_[0.0, e]
+            value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
+        clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
+    return weights, value
 
 
 def label_key(labels: pd.Series) -> pd.Series:

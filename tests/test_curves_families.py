@@ -354,8 +354,9 @@ def test_plan_csv_keeps_the_new_curves():
     tp = table(spend=[100.0, 100.0, 100.0, 80.0], engaged=[50.0, 40.0, 30.0, 20.0],
                curve=["hill", "saturating", "power", "linear"], saturation=[200.0, 100.0, None, None],
                half_saturation=[150.0, 80.0, None, None], shape=[3.0, None, None, None],
-               curve_engaged=[None, None, 28.0, 22.0], max_spend=[300.0] * 4, curve_source=["fitted"] * 4)
+               curve_engaged=[None, None, 28.0, 44.0], max_spend=[300.0] * 4, curve_source=["fitted"] * 4)
     plan = bo.optimize(tp, bo.Scenario())
+    assert (plan.table["proposed_spend"] > 0).all()  # none switched off: each re-anchors at the plan's point
     back = bo.validate_touchpoints(pd.read_csv(io.BytesIO(plan_csv_bytes(plan, inputs=tp))))
     spend = np.tile([[10.0, 50.0, 150.0, 290.0]], (4, 1))
     before, after = Curves.from_table(tp).engaged(spend), Curves.from_table(back).engaged(spend)

@@ -28,9 +28,10 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError, Problem
 from . import families as F
+from .text import read_points, read_weights
 
 LINEAR, POWER, SATURATING, HILL, TABULATED = 0, 1, 2, 3, 4
-_KIND = {"linear": LINEAR, "power": POWER, "saturating": SATURATING, "hill": HILL}
+_KIND = {"linear": LINEAR, "power": POWER, "saturating": SATURATING, "hill": HILL, "tabulated": TABULATED}
 
 DEFAULT_SEGMENTS = 12
 """Segments per curve between the touchpoint's lowest and highest allowed spend."""
@@ -116,12 +117,15 @@ class Curves:
     shape: np.ndarray | None = None
     points_spend: np.ndarray | None = None
     points_engaged: np.ndarray | None = None
+    spread: np.ndarray | None = None
+    """How each touchpoint's money is spread over the planning period's weeks: weights with mean 1 (N x T,
+    NaN-padded; a row all NaN: evenly). The curve is then mean_t E(S w_t) (module docstring)."""
 
     def __post_init__(self):
         n = len(self.kind)
         defaults = {"curve_engaged": self.engaged0, "half_saturation": np.full(n, np.nan),
                     "shape": np.full(n, np.nan), "points_spend": np.full((n, 0), np.nan),
-                    "points_engaged": np.full((n, 0), np.nan)}
+                    "points_engaged": np.full((n, 0), np.nan), "spread": np.full((n, 0), np.nan)}
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
@@ -141,15 +145,59 @@ class Curves:
         with np.errstate(divide="ignore", invalid="ignore"):
             unit_cost = np.where((curve_engaged != engaged0) & (spend0 > 0), spend0 / curve_engaged, unit_cost)
         kind = tp[S.CURVE].map(_KIND).to_numpy(np.int8)
+        spread = read_weights(tp[S.SPREAD]) if S.SPREAD in tp.columns else None
+        elasticity = tp[S.ELASTICITY].to_numpy(float)
+        if spread is not None and spread.shape[1]:
+            # a power curve spread unevenly passes through (s0, curve_engaged): E(s0) = c mean_t w_t^a
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.nansum(np.where(np.isfinite(spread), spread, np.nan) ** elasticity[:, None], axis=1) / (
+                    np.isfinite(spread).sum(axis=1))
+            curve_engaged = np.where((kind == POWER) & np.isfinite(mean) & (mean > 0), curve_engaged / mean,
+                                     curve_engaged)
         curves = cls(
             kind=kind, spend0=spend0, engaged0=engaged0, unit_cost=unit_cost,
-            elasticity=tp[S.ELASTICITY].to_numpy(float),
+            elasticity=elasticity,
             saturation=np.where(np.isnan(saturation), np.inf, saturation),
             curve_engaged=curve_engaged,
             half_saturation=_column(tp, S.HALF_SATURATION, np.nan),
             shape=_column(tp, S.SHAPE, np.nan),
+            spread=spread,
         )
+        if points is None and S.CURVE_POINTS in tp.columns and (tp[S.CURVE] == "tabulated").any():
+            tab = (tp[S.CURVE] == "tabulated").to_numpy()
+            xs, es = read_points(tp.loc[tab, S.CURVE_POINTS])
+            rows = np.repeat(tp.loc[tab, S.TOUCHPOINT].to_numpy(object), xs.shape[1])
+            ok = np.isfinite(xs.ravel())
+            points = pd.DataFrame({S.TOUCHPOINT: rows[ok], S.SPEND: xs.ravel()[ok], S.ENGAGED: es.ravel()[ok]})
         return curves if points is None else curves.with_points(tp[S.TOUCHPOINT], points)
+
+    def _take(self, rows: np.ndarray) -> Curves:
+        """The curves of some touchpoints only, evenly spread (for evaluating a spread curve week by week)."""
+        return Curves(self.kind[rows], self.spend0[rows], self.engaged0[rows], self.unit_cost[rows],
+                      self.elasticity[rows], self.saturation[rows], self.curve_engaged[rows],
+                      self.half_saturation[rows], self.shape[rows], self.points_spend[rows],
+                      self.points_engaged[rows])
+
+    def _spread_rows(self) -> np.ndarray:
+        return np.flatnonzero(np.isfinite(self.spread).any(axis=1)) if self.spread.shape[1] else np.zeros(0, int)
+
+    def _over_spread(self, spend: np.ndarray, out: np.ndarray, derivative: bool) -> np.ndarray:
+        """out with the spread touchpoints' values replaced by mean_t E(s w_t) (derivative: mean_t w_t E'(s w_t))."""
+        rows = self._spread_rows()
+        if not len(rows):
+            return out
+        s = np.asarray(spend, float)
+        s = np.broadcast_to(s.reshape(s.shape + (1,) * (out.ndim - s.ndim)), out.shape)[rows]
+        w = self.spread[rows].reshape((len(rows),) + (1,) * (s.ndim - 1) + (-1,))
+        given = np.isfinite(w)
+        weight = np.where(given, w, 0.0)
+        part = self._take(rows)
+        with np.errstate(invalid="ignore"):
+            values = part.marginal(s[..., None] * weight) * weight if derivative else part.engaged(s[..., None] * weight)
+        total = np.where(given, values, 0.0).sum(axis=-1) / np.maximum(given.sum(axis=-1), 1)
+        out = np.array(out, dtype=float, copy=True)
+        out[rows] = total
+        return out
 
     def with_points(self, names: pd.Series | list[str], points: pd.DataFrame) -> Curves:
         """These curves with the touchpoints named in `points` (columns touchpoint, spend, engaged; names as
@@ -161,9 +209,10 @@ class Curves:
                         self.curve_engaged, self.half_saturation, self.shape, spend_pts, engaged_pts)
         tab = kind == TABULATED
         at_today = curves._tabulated(self.spend0[:, None])[:, 0]
+        spread = np.where(tab[:, None], np.nan, self.spread)  # a tabulated curve is the period's already
         return Curves(kind, self.spend0, self.engaged0, self.unit_cost, self.elasticity, self.saturation,
                       np.where(tab, at_today, self.curve_engaged), self.half_saturation, self.shape,
-                      spend_pts, engaged_pts)
+                      spend_pts, engaged_pts, spread)
 
     @property
     def concave(self) -> np.ndarray:
@@ -220,7 +269,17 @@ class Curves:
         return np.where(s >= last[:, None], 0.0, slope)
 
     def engaged(self, spend: np.ndarray) -> np.ndarray:
-        """e(s) for each touchpoint (spend broadcast against the touchpoint axis, first axis)."""
+        """e(s) for each touchpoint (spend broadcast against the touchpoint axis, first axis); for a touchpoint
+        with a spread, mean_t E(s w_t)."""
+        return self._over_spread(spend, self._even(spend), derivative=False)
+
+    def marginal(self, spend: np.ndarray) -> np.ndarray:
+        """e'(s): engaged customers per extra unit of money at spend s (one value per touchpoint, or spend's
+        shape); for a touchpoint with a spread, mean_t w_t E'(s w_t)."""
+        return self._over_spread(spend, self._even_marginal(spend), derivative=True)
+
+    def _even(self, spend: np.ndarray) -> np.ndarray:
+        """E(s) of each curve's own formula, the money spread evenly."""
         s = np.asarray(spend, float)
         shape = (-1,) + (1,) * (s.ndim - 1)
         k, s0, c0 = self.kind.reshape(shape), self.spend0.reshape(shape), self.curve_engaged.reshape(shape)
@@ -236,22 +295,29 @@ class Curves:
             out = np.where(k == TABULATED, self._tabulated(flat).reshape(out.shape), out)
         return np.nan_to_num(out, nan=0.0)
 
-    def marginal(self, spend: np.ndarray) -> np.ndarray:
-        """e'(s): engaged customers per extra unit of money at spend s (one value per touchpoint)."""
+    def _even_marginal(self, spend: np.ndarray) -> np.ndarray:
+        """E'(s) of each curve's own formula."""
         s = np.asarray(spend, float)
+        shape = (-1,) + (1,) * (s.ndim - 1) if s.ndim else (-1,)
+        if s.ndim == 0:
+            s = np.broadcast_to(s, self.kind.shape)
+
+        def col(values: np.ndarray) -> np.ndarray:
+            return values.reshape(shape)
+
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            linear = 1.0 / self.unit_cost
-            a = self.elasticity
-            power = a * self.curve_engaged / self.spend0 * np.power(s / self.spend0, a - 1.0)
-            k = self._scale()
-            sat = self.saturation / k * np.exp(-s / k)
-            hill = F.hill_slope(s, self.saturation, self.half_saturation, self.shape)
-        kind = self.kind
+            linear = 1.0 / col(self.unit_cost) + 0.0 * s
+            a, s0 = col(self.elasticity), col(self.spend0)
+            power = a * col(self.curve_engaged) / s0 * np.power(s / s0, a - 1.0)
+            k = col(self._scale())
+            sat = col(self.saturation) / k * np.exp(-s / k)
+            hill = F.hill_slope(s, col(self.saturation), col(self.half_saturation), col(self.shape))
+        kind = col(self.kind)
         out = np.select([kind == LINEAR, kind == POWER, kind == SATURATING, kind == HILL],
                         [linear, power, sat, hill], np.nan)
-        if (kind == TABULATED).any():
-            flat = np.broadcast_to(s, kind.shape)[:, None]
-            out = np.where(kind == TABULATED, self._tabulated_marginal(flat)[:, 0], out)
+        if (self.kind == TABULATED).any():
+            flat = np.broadcast_to(s, out.shape).reshape(len(self.kind), -1)
+            out = np.where(kind == TABULATED, self._tabulated_marginal(flat).reshape(out.shape), out)
         return np.nan_to_num(out, nan=0.0, posinf=np.inf)
 
     def breakpoints(self, lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
@@ -384,3 +450,30 @@ class Segments:
         end = np.cumsum(self.width)
         first = np.searchsorted(self.touchpoint, self.touchpoint)
         return self.lo[self.touchpoint] + end - self.width - np.concatenate([[0.0], end])[first]
+
+    def out_of_order(self) -> np.ndarray:
+        """Per touchpoint: True where a segment is steeper than the one before it (a convex stretch). An LP
+        would fill such segments out of order; they need binaries that fill them in order (engine.solve)."""
+        t, g = self.touchpoint, self.slope
+        same = t[1:] == t[:-1]
+        rises = same & (g[1:] > g[:-1] + 1e-12 * np.maximum(1.0, np.abs(g[:-1])))
+        out = np.zeros(len(self.lo), dtype=bool)
+        out[t[1:][rises]] = True
+        return out
+
+    def restrict(self, lo: np.ndarray, hi: np.ndarray) -> tuple[Segments, np.ndarray, np.ndarray]:
+        """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints: segments below lo
+        are filled (moved into the base), segments above hi are dropped. Also returns which segments are kept
+        and which are filled, to map a solution back: values = width where filled, the kept values where kept."""
+        t = self.touchpoint
+        start = self.starts()
+        end = start + self.width
+        tol = 1e-9 * np.maximum(1.0, self.width)
+        below = end <= lo[t] + tol
+        above = start >= hi[t] - tol
+        base = self.base_engaged + np.bincount(t[below], weights=(self.slope * self.width)[below],
+                                               minlength=len(lo))
+        new_lo = self.lo + np.bincount(t[below], weights=self.width[below], minlength=len(lo))
+        keep = ~below & ~above
+        return (Segments(touchpoint=t[keep], width=self.width[keep], slope=self.slope[keep], base_engaged=base,
+                         lo=new_lo, hi=np.minimum(hi, self.hi)), keep, below)
