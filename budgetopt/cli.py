@@ -12,11 +12,14 @@ from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
 from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
+from .ingest import to_touchpoints
 from .io import (
     export_plan,
     format_of,
+    read_curves,
     read_mapping,
     read_scenario,
+    read_table,
     read_touchpoints,
     scenario_data_path,
     write_plan,
@@ -49,8 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
-    o.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    o.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history: then its curves are fitted first")
     _input_options(o)
+    _history_options(o)
+    o.add_argument("--curves", metavar="FILE", help="response curves as points (touchpoint, spend, engaged; an MMM "
+                                                    "tool's export): the touchpoints they name plan on them")
+    o.add_argument("--curves-map", action="append", default=[], metavar="COLUMN=HEADER",
+                   help="which header of --curves holds a column, e.g. --curves-map touchpoint=channel "
+                        "--curves-map engaged=incremental_outcome; repeatable")
     o.add_argument("--budget", type=_amount, help="total budget, e.g. 9000000 or 9,000,000 (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -69,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", help="write the plan here: .csv, .xlsx or .json (the extension picks the format)")
     o.add_argument("--format", choices=FORMATS, help="format of --out when its name has no known extension")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    t = sub.add_parser("fit", help="fit a response curve per touchpoint to a history (or ad export); print the "
+                                   "fit table and write a touchpoint table")
+    t.add_argument("data", help="history file (CSV or .xlsx): a date or period column, one row per touchpoint "
+                                "and period (or per ad and day)")
+    _input_options(t)
+    _history_options(t)
+    t.add_argument("--out", help="write the fitted touchpoint table here (CSV): a valid input for optimize")
+    t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     r = sub.add_parser("run", help="run a scenario file: write the plan, print the summary and rule prices")
     r.add_argument("scenario", help="scenario TOML file")
@@ -182,6 +200,81 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sheet", help="Excel: the sheet with the table (default: the first)")
 
 
+def _history_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--touchpoint", metavar="COLUMN",
+                        help="history: the column whose values are touchpoints, e.g. \"Campaign name\" (rows of one "
+                             "touchpoint and period are summed)")
+    parser.add_argument("--window", help="history: the periods that make today, e.g. 52w, 26w, 12m, 90d or all "
+                                         "(default: the last 52 weeks, or all of a shorter history)")
+
+
+def _evidence(args: argparse.Namespace):
+    """The touchpoint table of the data file: read as it is, or fitted when it is a history; then with --curves."""
+    from .evidence import Evidence, from_history, with_curves
+    from .history import history_from_table, is_history
+
+    raw = read_table(args.data, sheet=args.sheet)
+    mapping = _mapping(args)
+    if is_history(raw, mapping, args.touchpoint):
+        evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
+    else:
+        if args.touchpoint or args.window:
+            raise BudgetOptError(f"{args.data} is not a history (no date or period column beside several rows per "
+                                 "touchpoint): --touchpoint and --window apply to histories only")
+        touchpoints = to_touchpoints(raw, mapping)
+        evidence = Evidence(touchpoints, notices=list(touchpoints.attrs.get("notices", [])))
+    if getattr(args, "curves", None):
+        curves = read_curves(args.curves, mapping=parse_map_items(args.curves_map, "--curves-map") or None)
+        evidence = with_curves(evidence.table, curves) if evidence.fits is None else _both(evidence, curves)
+    return evidence
+
+
+def _both(evidence, curves):
+    from .evidence import with_curves
+
+    tabulated = with_curves(evidence.table, curves)
+    tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history
+    return tabulated
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from .export import inputs_table
+    from .history import history_from_table, is_history
+
+    raw = read_table(args.data, sheet=args.sheet)
+    mapping = _mapping(args)
+    if not is_history(raw, mapping, args.touchpoint):
+        raise BudgetOptError(f"{args.data} is not a history: fitting needs a date or period column and several rows "
+                             "per touchpoint (name the date column with --map date=COLUMN)")
+    from .evidence import from_history
+
+    evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
+    _notices(evidence.notices)
+    print(_fit_text(evidence.report()))
+    if args.out:
+        path = write_table(inputs_table(evidence.table), args.out, force=args.force)
+        print(f"Fitted touchpoint table written to {path} (plan on it with: budgetopt optimize {path})")
+    return EXIT_OK
+
+
+def _fit_text(report) -> str:
+    """The fit table for a terminal: weakest fits first, quality as percentages."""
+    shown = report.copy()
+    for column in ("fit_r2_holdout",):
+        if column in shown:
+            shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.2f}")
+    if "fit_mape_holdout" in shown:
+        shown["fit_mape_holdout"] = shown["fit_mape_holdout"].map(lambda v: "" if v != v else f"{v:.0%}")
+    for column in ("observed_spend_min", "observed_spend_max"):
+        if column in shown:
+            shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:,.0f}")
+    shown = shown.rename(columns={"fit_verdict": "verdict", "fit_r2_holdout": "R2 held-out",
+                                  "fit_mape_holdout": "MAPE held-out", "periods_with_spend": "periods with spend",
+                                  "observed_spend_min": "spend min/period", "observed_spend_max": "spend max/period",
+                                  "fit_reason": "why", S.CURVE_SOURCE: "source"})
+    return shown.to_string(index=False)
+
+
 def _mapping(args: argparse.Namespace) -> dict | None:
     mapping = {**(read_mapping(args.mapping) if args.mapping else {}), **parse_map_items(args.map)}
     return mapping or None
@@ -227,16 +320,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BudgetOptError("--format says how to write --out; give --out too")
         if getattr(args, "out", None):
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
-        touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
-        _notices(touchpoints.attrs.get("notices", []))
         if args.command == "validate":
+            touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
+            _notices(touchpoints.attrs.get("notices", []))
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
+        evidence = _evidence(args)
+        touchpoints = evidence.table
+        _notices(evidence.notices)
         try:
             scenario = _scenario(args)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise BudgetOptError(_pydantic_words(exc)) from exc
         plan = optimize(touchpoints, scenario)
+        from .evidence import plan_range
+
+        plan.range = plan_range(plan, evidence) if plan.ok else None
         print(plan.summary_text())
         if not plan.ok:
             return EXIT_NO_PLAN
@@ -254,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier}
+COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit}
 
 
 def _pydantic_words(exc: Exception) -> str:

@@ -33,6 +33,10 @@ spend level); `curve` is then 'tabulated'."""
 VALUE = "value"
 CURVE_SOURCE = "curve_source"
 OBSERVED_MAX = "observed_max_spend"
+FIT_NUMBERS: tuple[str, ...] = ("fit_r2", "fit_r2_holdout", "fit_mape_holdout", "periods_with_spend",
+                                "observed_spend_min", "observed_spend_max")
+"""A fitted table's diagnostics that are numbers (fit_verdict and fit_reason stay text tags: rules may address
+'fit_verdict: weak')."""
 
 # Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
 # input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
@@ -117,6 +121,12 @@ COLUMNS: tuple[Column, ...] = (
     Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
+    Column("fit_r2", "number", False, "fitted curve: R2 on the history", -float("inf")),
+    Column("fit_r2_holdout", "number", False, "fitted curve: R2 on the held-out last 20 % of periods", -float("inf")),
+    Column("fit_mape_holdout", "number", False, "fitted curve: mean absolute % error held out (a fraction)", 0.0),
+    Column("periods_with_spend", "number", False, "fitted curve: periods of the history with spend", 0.0),
+    Column("observed_spend_min", "number", False, "fitted curve: the least spend in one period with spend", 0.0),
+    Column("observed_spend_max", "number", False, "fitted curve: the most spend in one period", 0.0),
     Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
            0.0),
 )

@@ -240,6 +240,9 @@ def validate_touchpoints(
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
     clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
     clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    for name in S.FIT_NUMBERS:
+        if name in raw.columns:
+            clean[name] = numbers[name]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
     clean[S.CURVE] = curve.astype(object)
 

@@ -192,8 +192,9 @@ class Curves:
         given = np.isfinite(w)
         weight = np.where(given, w, 0.0)
         part = self._take(rows)
+        scaled = s[..., None] * weight
         with np.errstate(invalid="ignore"):
-            values = part.marginal(s[..., None] * weight) * weight if derivative else part.engaged(s[..., None] * weight)
+            values = part.marginal(scaled) * weight if derivative else part.engaged(scaled)
         total = np.where(given, values, 0.0).sum(axis=-1) / np.maximum(given.sum(axis=-1), 1)
         out = np.array(out, dtype=float, copy=True)
         out[rows] = total
