@@ -10,13 +10,13 @@ from pathlib import Path
 from . import schema as S
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
+from .evidence import plan_range
 from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
-from .ingest import to_touchpoints
 from .io import (
     export_plan,
     format_of,
-    read_curves,
+    read_evidence,
     read_mapping,
     read_scenario,
     read_table,
@@ -117,15 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(scenario_path: str, data: str | None):
-    """The scenario, its touchpoints and the data file (from --data or, inside the project, the scenario)."""
+    """The scenario, its touchpoints (fitted when the data is a history, with the scenario's curves) and the data
+    file (from --data or, inside the project, the scenario's)."""
     scenario = read_scenario(scenario_path)
     path = data if data else scenario_data_path(scenario, scenario_path)
-    return scenario, read_touchpoints(path), path
+    curves = scenario_data_path(scenario, scenario_path, "curves") if scenario.curves else None
+    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None)
+    _notices(evidence.notices)
+    return scenario, evidence, path
 
 
 def _run(args: argparse.Namespace) -> int:
-    scenario, touchpoints, data_path = _load(args.scenario, args.data)
+    scenario, evidence, data_path = _load(args.scenario, args.data)
+    touchpoints = evidence.table
     plan = optimize(touchpoints, scenario)
+    plan.range = plan_range(plan, evidence) if plan.ok else None
     if scenario.description:
         print(scenario.description)
     print(plan.summary_text())
@@ -151,7 +157,8 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     plans, names = [], []
     for path in args.scenarios:
-        scenario, touchpoints, _ = _load(path, args.data)
+        scenario, evidence, _ = _load(path, args.data)
+        touchpoints = evidence.table
         plans.append(optimize(touchpoints, scenario))
         names.append(Path(path).stem)
     print(format_compare(compare(plans, names)).to_string())
@@ -161,7 +168,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _frontier(args: argparse.Namespace) -> int:
     if args.steps < 2 or args.start < 0 or args.stop <= args.start:
         raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
-    scenario, touchpoints, _ = _load(args.scenario, args.data)
+    scenario, evidence, _ = _load(args.scenario, args.data)
+    touchpoints = evidence.table
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
     shown = curve.assign(
@@ -210,31 +218,9 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
 
 def _evidence(args: argparse.Namespace):
     """The touchpoint table of the data file: read as it is, or fitted when it is a history; then with --curves."""
-    from .evidence import Evidence, from_history, with_curves
-    from .history import history_from_table, is_history
-
-    raw = read_table(args.data, sheet=args.sheet)
-    mapping = _mapping(args)
-    if is_history(raw, mapping, args.touchpoint):
-        evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
-    else:
-        if args.touchpoint or args.window:
-            raise BudgetOptError(f"{args.data} is not a history (no date or period column beside several rows per "
-                                 "touchpoint): --touchpoint and --window apply to histories only")
-        touchpoints = to_touchpoints(raw, mapping)
-        evidence = Evidence(touchpoints, notices=list(touchpoints.attrs.get("notices", [])))
-    if getattr(args, "curves", None):
-        curves = read_curves(args.curves, mapping=parse_map_items(args.curves_map, "--curves-map") or None)
-        evidence = with_curves(evidence.table, curves) if evidence.fits is None else _both(evidence, curves)
-    return evidence
-
-
-def _both(evidence, curves):
-    from .evidence import with_curves
-
-    tabulated = with_curves(evidence.table, curves)
-    tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history
-    return tabulated
+    return read_evidence(args.data, mapping=_mapping(args), sheet=args.sheet, touchpoint=args.touchpoint,
+                         window=args.window, curves=getattr(args, "curves", None),
+                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None)
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -333,8 +319,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise BudgetOptError(_pydantic_words(exc)) from exc
         plan = optimize(touchpoints, scenario)
-        from .evidence import plan_range
-
         plan.range = plan_range(plan, evidence) if plan.ok else None
         print(plan.summary_text())
         if not plan.ok:

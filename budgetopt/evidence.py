@@ -195,8 +195,8 @@ def plan_range(plan, evidence: Evidence, draws: int = DRAWS, seed: int = SEED, l
     """Engaged customers of the plan and of today's allocation over `draws` joint draws of the curves that rest on
     a fit (the fit's covariance) or a tabulated band (a draw is one position in the band for all touchpoints,
     uniform between lower and upper); curves without either count as given. None when no curve varies."""
-    table = plan.table.iloc[:len(evidence.table)]
-    if list(table[S.TOUCHPOINT]) != list(evidence.table[S.TOUCHPOINT]):
+    table = plan.table
+    if list(table[S.TOUCHPOINT]) != list(evidence.table[S.TOUCHPOINT]) or len(plan.inputs) != len(table):
         return None  # a plan of other touchpoints (a scenario that adds or removes some)
     x = table["proposed_spend"].to_numpy(float)
     x0 = table["current_spend"].to_numpy(float)
