@@ -65,7 +65,9 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         cells = column.astype("string")
-        guarded = cells.str.contains(_UNGUARD).fillna(False).astype(bool)
+        guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
+        if guarded.any():
+            guarded &= cells.str.contains(_UNGUARD).fillna(False).astype(bool)
         if guarded.any():
             out.isetitem(i, column.where(~guarded, cells.str.slice(1).astype(object)))
     out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
