@@ -120,6 +120,10 @@ def _scan(archive: zipfile.ZipFile, member: str, budget: int) -> _Scan:
             cut = buffer.rfind(b"<") if block else len(buffer)  # a tag cut in two waits for the next block
             cut = len(buffer) if cut < 0 else cut
             part, carry = buffer[:cut], buffer[cut:]
+            if b"c>" not in part:  # no cell here can hold a value (`</c>` closes each one that does)
+                if not block:
+                    break
+                continue
             found = _VALUE_CELL.findall(part)
             if found:
                 refs = np.array(found, dtype="S7")
