@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +16,7 @@ from .frontier import budget_range, frontier, money_needed
 from .io import (
     export_plan,
     format_of,
+    number_words,
     read_mapping,
     read_scenario,
     read_touchpoints,
@@ -25,7 +28,9 @@ from .mapping import parse_map_items
 from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
+from .schema import MAX_FACTOR
 from .silos import silo_cost
+from .terminal import safe_output
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 MODES = {"max-engaged": "max_engaged", "min-spend": "min_spend", "target-cpe": "target_cpe"}
@@ -133,8 +138,11 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    if args.steps < 2 or args.start < 0 or args.stop <= args.start:
-        raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
+    if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
+        raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
+                             f"{MAX_FACTOR:,.0f} (times today's budget)")
+    if args.steps < 2 or args.steps > 1000 or args.start < 0 or args.stop <= args.start:
+        raise BudgetOptError("--steps needs 2 to 1,000 and --to must be above --from (both >= 0)")
     scenario, touchpoints, _ = _load(args.scenario, args.data)
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
@@ -193,8 +201,12 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command line; return the exit code. Control characters in what it prints are shown as escapes."""
+    with safe_output():
+        return _main(sys.argv[1:] if argv is None else list(argv))
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
@@ -232,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BudgetOptError as exc:
         print(f"budgetopt: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a path the system refuses (too long, a device, ...): the user's input too
+        print(f"budgetopt: {exc.strerror or exc}: {str(exc.filename)[:200]}; check the path", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier}
@@ -241,11 +256,16 @@ def _pydantic_words(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if not callable(errors):
         return str(exc)
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scenario'}: {e['msg']}" for e in errors())
+    return "; ".join(f"{_FLAGS.get('.'.join(map(str, e['loc'])), '.'.join(map(str, e['loc'])) or 'scenario')}: "
+                     f"{number_words(e) or e['msg']}" for e in errors())
+
+
+_FLAGS = {"total": "--budget", "target": "--target", "segments": "--segments"}
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A polite kill (SIGTERM) ends it like Ctrl-C: files being written are removed."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = main()
         sys.stdout.flush()
@@ -253,6 +273,10 @@ def run() -> None:
         code = 0
         sys.stdout = None
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":  # python -m budgetopt.cli

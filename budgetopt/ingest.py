@@ -18,7 +18,7 @@ import itertools
 import operator
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -329,7 +329,8 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
         return None
     try:
-        grid = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width), dtype=str,
+        grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
+                           names=range(width), dtype=str,
                            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
                            quoting=csv.QUOTE_MINIMAL, doublequote=True, skipinitialspace=False)
     except (pd.errors.ParserError, ValueError, OverflowError, MemoryError):
@@ -341,7 +342,7 @@ def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
     """Every record's cells with Python's csv module, each record without its empty cells at the end."""
     records, cells = [], 0
     try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for record in csv.reader(_lines(text, source), delimiter=delimiter):
             if len(records) >= MAX_ROWS:
                 raise _too_many_rows(source)
             if record and not record[-1]:  # trailing empty cells (padded exports) hold nothing
@@ -362,6 +363,23 @@ def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
     columns = list(zip(*padded, strict=True)) if padded else []
     return pd.DataFrame({j: pd.Series(column, dtype=object) for j, column in enumerate(columns)},
                         index=pd.RangeIndex(len(records)))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+"""A line with its ending, as csv.reader splits a file opened with newline=''."""
+MAX_LINE = 1_000_000
+"""Longest line of a CSV file, in characters (no touchpoint row comes near it): one line of 50 MB would be
+millions of cells in memory at once."""
+
+
+def _lines(text: str, source: str) -> Iterator[str]:
+    """The text's lines as csv.reader wants them, refusing one longer than MAX_LINE before it is split."""
+    for number, match in enumerate(_LINE.finditer(text), start=1):  # not StringIO: it holds 4 bytes a character
+        line = match.group()
+        if len(line) > MAX_LINE:
+            raise _refuse(source, f"line {number:,} is longer than {MAX_LINE:,} characters",
+                          "keep only the touchpoint table, one touchpoint per line", f"{len(line):,} characters")
+        yield line
 
 
 def _too_many_rows(source: str) -> InputError:
@@ -496,7 +514,7 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
         notes &= ~label
     for i in np.flatnonzero(notes):
         notices.append(f"skipped row {rows[i]} below the table: '{_shown(data.iloc[i])}'")
-    keep = ~(label | notes)
+    keep = ~(label | notes) & (width > 0)  # a row whose only cells have no header is no touchpoint
     return keep & ~wide, keep & wide
 
 
@@ -531,7 +549,9 @@ def to_touchpoints(table: RawTable, mapping: Mapping[str, str | Sequence[str]] |
         raw = apply_mapping(data, columns)
         notices += raw.attrs.get("notices", [])
         clean = validate_touchpoints(raw, source=table.source, rows=table.rows)
+        notices += clean.attrs.get("notices", [])
     except InputError as exc:
+        notices += exc.notices
         problems = [replace(p, column=labels.get(p.column, p.column)) for p in exc.problems]
         raise InputError(problems, table.source, notices=notices) from None
     clean.attrs = {"notices": notices, "source": table.source}

@@ -160,13 +160,15 @@ def _region(scan: _Scan, max_rows: int, max_columns: int) -> tuple[tuple[int, in
         raise _too_many_cells()
     if not len(scan.rows):
         return None, np.zeros(0, dtype=bool)
-    top, bottom = _main_span(scan.rows, FAR_ROWS)
-    left, right = _main_span(scan.columns, FAR_COLUMNS)
-    far = (scan.rows > bottom) | (scan.columns > right)
-    near = ~far
-    if far.any():  # the table's own span, without the far cells
-        top, bottom = int(scan.rows[near].min()), int(scan.rows[near].max())
-        left, right = int(scan.columns[near].min()), int(scan.columns[near].max())
+    near = np.ones(len(scan.rows), dtype=bool)
+    while True:  # a far note may bridge a gap in the other direction: settle both spans together
+        top, bottom = _main_span(scan.rows[near], FAR_ROWS)
+        left, right = _main_span(scan.columns[near], FAR_COLUMNS)
+        inside = near & (scan.rows <= bottom) & (scan.columns <= right)
+        if (inside == near).all():
+            break
+        near = inside
+    far = ~near
     if far.sum() > MAX_FAR:
         raise WorkbookProblem(f"the sheet holds {int(far.sum()):,} cells far below or to the right of the table",
                               "keep only the touchpoint table on this sheet (move other tables to their own sheet)")
