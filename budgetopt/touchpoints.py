@@ -19,7 +19,14 @@ from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | series.astype("string").str.strip().fillna("").eq("")
+    return series.isna() | _text(series).str.strip().fillna("").eq("").astype(bool)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A column as strings: as it is when it already holds strings (no copy), else converted."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return series
+    return series.astype("string")
 
 
 class _Collector:
@@ -126,7 +133,7 @@ def validate_touchpoints(
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        text = raw[name].astype("string").str.strip()
+        text = _text(raw[name]).str.strip()
         out.rows_where(_blank(raw[name]), name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
                        f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
         clean[name] = text.fillna("").astype(object)
@@ -220,7 +227,7 @@ def validate_touchpoints(
                    "enter max_spend (the most it could usefully take)")
 
     if S.STAGE in raw.columns:
-        stage = raw[S.STAGE].astype("string").str.strip().str.lower().fillna("")
+        stage = _text(raw[S.STAGE]).str.strip().str.lower().fillna("")
         unknown = ~stage.isin(S.STAGES) & stage.ne("")
         out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
                        "use one of: " + ", ".join(S.STAGES))
@@ -229,7 +236,7 @@ def validate_touchpoints(
         clean[S.STAGE] = S.UNKNOWN_STAGE
 
     if S.LOCKED in raw.columns:
-        flag = raw[S.LOCKED].astype("string").str.strip().str.lower().fillna("")
+        flag = _text(raw[S.LOCKED]).str.strip().str.lower().fillna("")
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
         clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
@@ -239,7 +246,7 @@ def validate_touchpoints(
     clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
     if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
+        curve = _text(raw[S.CURVE]).str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
@@ -267,7 +274,7 @@ def validate_touchpoints(
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
     for tag in [c for c in raw.columns if c not in S.KNOWN]:
-        clean[tag] = raw[tag].astype("string").str.strip().fillna("").astype(object)
+        clean[tag] = _text(raw[tag]).str.strip().fillna("").astype(object)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
