@@ -207,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:2] == ["bench", "--reading"]:  # reading files against pandas (budgetopt/bench_reading.py)
+        from .bench_reading import main as bench_reading
+
+        return bench_reading(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
