@@ -19,3 +19,4 @@ def test_bench_reading_prints_one_line_per_file(capsys):
     assert main(["bench", "--reading", "--rows", "30,60", "--xlsx-rows", "20", "--repeat", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("|")[0].strip() for line in lines[2:]] == ["csv, 30 rows", "csv, 60 rows", "xlsx, 20 rows"]
+    assert [int(line.split("|")[1]) for line in lines[2:]] == [27, 57, 17]  # title, blank row and header above
