@@ -201,12 +201,43 @@ def _sheet_cells(sheet: Sheet) -> tuple[pd.DataFrame, np.ndarray, str]:
     """
     width = max(map(len, sheet.cells), default=0)
     rows = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in sheet.cells]
-    columns = list(zip(*rows, strict=True)) if rows else []
-    texts = [v for column in columns for v in column if isinstance(v, str)]
-    decimal = decimal_separator(pd.Series(texts, dtype=object))
-    grid = pd.DataFrame({sheet.first_column + j: pd.Series([_cell_text(v) for v in column], dtype=object)
-                         for j, column in enumerate(columns)})
-    return grid, np.arange(len(rows)) + sheet.first_row + 1, decimal
+    cells = np.empty((len(rows), width), dtype=object)
+    if rows:
+        cells[:] = rows
+    columns, texts = {}, []
+    for j in range(width):
+        text, typed_text = _column_text(cells[:, j])
+        columns[sheet.first_column + j] = pd.Series(text, dtype=object)
+        texts.append(typed_text)
+    decimal = decimal_separator(pd.Series(np.concatenate(texts) if texts else [], dtype=object))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows))), np.arange(len(rows)) + sheet.first_row + 1, decimal
+
+
+def _column_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column of Excel values as text (`_cell_text`, with floats formatted as a block), and its cells that
+    were typed as text (the only ones that say how the sheet writes decimals)."""
+    inferred = pd.api.types.infer_dtype(values, skipna=False)
+    if inferred == "string":
+        return values, values
+    if inferred == "floating":
+        kind = np.full(len(values), 2, dtype=np.int8)
+    else:
+        kind = np.fromiter((type(v) is str and 1 or type(v) is float and 2 for v in values), np.int8, len(values))
+    out = values.copy()
+    floats = kind == 2
+    if floats.any():
+        number = values[floats].astype(float)
+        whole = (number == np.floor(number)) & (np.abs(number) < 1e15)
+        text = np.empty(len(number), dtype=object)
+        text[whole] = number[whole].astype(np.int64).astype(str)
+        if not whole.all():  # numpy writes the shortest text that reads back exactly, as repr does
+            fraction = pd.Series(number[~whole].astype(str), dtype=object)
+            text[~whole] = fraction.str.replace(rf"^({EITHER_WAY.pattern})$", r"\g<1>0", regex=True).to_numpy(object)
+        out[floats] = text
+    other = kind == 0
+    if other.any():
+        out[other] = [_cell_text(v) for v in values[other].tolist()]
+    return out, values[kind == 1]
 
 
 def _header_score(grid: pd.DataFrame) -> int:

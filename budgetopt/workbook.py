@@ -30,11 +30,10 @@ MAX_FAR = 10_000
 """Most cells far from the table that are left out; more, and the sheet holds a second table."""
 _CHUNK = 4 * 1024 * 1024
 
+_USUAL_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
 _VALUE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>/]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
 """The opening tag of a cell that may hold a value: `<c r="B5" t="s">`; `<c r="B5" s="1"/>` (styled, empty)
 does not match, so millions of styled cells cost only the regex engine's scan."""
-_CELL_NO_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?:\s(?:(?!\br=)[^>/])*)?>')
-"""A cell without a position (`r` is optional in the file format): it follows the cell before it."""
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -102,7 +101,8 @@ class _Scan:
     """0-based row of each cell with a position that may hold a value."""
     columns: np.ndarray
     unplaced: int
-    """Cells without a position."""
+    """Cells that may hold a value but have no position (`r` is optional in the file format: such a cell follows
+    the one before it), counted as closing tags less placed cells."""
 
 
 def _scan(archive: zipfile.ZipFile, member: str, budget: int) -> _Scan:
@@ -124,14 +124,16 @@ def _scan(archive: zipfile.ZipFile, member: str, budget: int) -> _Scan:
                 if not block:
                     break
                 continue
-            found = _VALUE_CELL.findall(part)
+            found = _USUAL_CELL.findall(part)  # `r` first, as Excel and most writers put it
+            if len(found) != part.count(b"</c>") or b":c>" in part:
+                found = _VALUE_CELL.findall(part)
             if found:
                 refs = np.array(found, dtype="S7")
                 names, inverse = np.unique(refs[:, 0], return_inverse=True)
                 numbers = np.array([letters.setdefault(n, column_number(n)) for n in names.tolist()], dtype=np.int64)
                 columns.append(numbers[inverse.ravel()])
                 rows.append(refs[:, 1].astype(np.int64) - 1)
-            unplaced += len(_CELL_NO_REF.findall(part))
+            unplaced += max(0, part.count(b"</c>") + part.count(b":c>") - len(found))  # each closes a cell
             if sum(map(len, rows)) + unplaced > 4 * MAX_CELLS:  # far past any limit: stop reading
                 break
             if not block:
