@@ -1,11 +1,15 @@
 """From the bytes of a user's file to a raw table of text cells, with the row numbers the user sees.
 
 What it accepts: CSV with `,` `;` tab or `|` (sniffed), UTF-8 (with or without BOM), UTF-16 with BOM,
-cp1252 and latin-1; Excel workbooks (.xlsx, .xlsm) on the first or a named sheet. Around the table it
-skips blank rows and columns, title rows above the header, notes below it, and totals rows (a label
-such as `Total` or `Grand total` with only numbers beside it), each with a notice. What it refuses
-(empty files, PDFs and other binary files, old .xls, web pages, files over the size limits) it
+cp1252 and latin-1; Excel workbooks (.xlsx, .xlsm) on the first visible or a named sheet (`workbook.py`
+reads a sheet's cells, bounded by those that hold data). Around the table it skips blank rows and columns,
+title rows above the header, notes below it, and totals rows (a label such as `Total` or `Grand total`
+with only numbers beside it), each with a notice. What it refuses (empty files, PDFs and other binary
+files, old .xls, web pages, files over the size limits, CSV rows with cells right of the header) it
 refuses with an InputError that says what to do. It never opens files: `io.py` does that.
+
+Speed: CSV cells come from pandas' C tokenizer (the csv module only for files it cannot take whole), and
+every step works on whole columns: no per-row or per-cell Python except on the few cells that need it.
 """
 
 from __future__ import annotations
