@@ -352,9 +352,9 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
 
 
 def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
-    """Every record's cells through pandas' C tokenizer, as wide as the widest record of the file's first
-    64 KB; None when the file is not that simple (a wider record further down, a quote never closed, more
-    lines than the row limit), for `_csv_records` to read record by record."""
+    """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
+    first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
+    than the row limit), for `_csv_records` to read record by record."""
     lines = max(text.count("\n"), text.count("\r"))
     try:
         width = max((len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)),
@@ -363,14 +363,18 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
         return None
     if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
         return None
+    if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
+        return None
     try:
         grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
-                           names=range(width), dtype=str,
+                           names=range(width + 1), dtype=str,  # one spare column: a wider row is still read
                            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
                            quoting=csv.QUOTE_MINIMAL, doublequote=True, skipinitialspace=False)
     except (pd.errors.ParserError, ValueError, OverflowError, MemoryError):
         return None
-    return grid if len(grid) else None
+    if not len(grid) or not grid.index.equals(pd.RangeIndex(len(grid))):  # pandas took a column as the index
+        return None
+    return grid
 
 
 def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
