@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,23 +186,46 @@ def _region(scan: _Scan, max_rows: int, max_columns: int) -> tuple[tuple[int, in
     return (top, bottom, left, right), far
 
 
+_STYLED_ONLY = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*/>")
+_WHOLE_CELL = re.compile(rb'<((?:[A-Za-z_][\w.-]*:)?)c\s[^>/]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>.*?</\1c>',
+                         re.DOTALL)
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>]")
+
+
+def _last_cell_start(buffer: bytes) -> int:
+    """Where the last cell tag of the buffer starts (the buffer's end when it has none)."""
+    for tail in (1 << 16, len(buffer)):  # a cell is short; look at the end first
+        last = deque(_CELL_START.finditer(buffer, max(0, len(buffer) - tail)), maxlen=1)
+        if last:
+            return last[0].start()
+    return len(buffer)
+
+
 def _without_far_cells(archive: zipfile.ZipFile, member: str, region: tuple[int, int, int, int]) -> bytes:
-    """The workbook again, with the sheet's cells outside the region (and its styled-empty cells) removed."""
+    """The workbook again, with the sheet's cells outside the region (and its styled-empty cells) removed; the
+    sheet is filtered as a stream, a few MB at a time, cut before a cell's start so that no cell is split."""
     top, bottom, left, right = region
-    cell = re.compile(rb'<((?:[A-Za-z_][\w.-]*:)?)c\s[^>/]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>.*?</\1c>|'
-                      rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*/>', re.DOTALL)
 
     def keep(match: re.Match) -> bytes:
-        if match.group(2) is None:
-            return b""
         row, column = int(match.group(3)) - 1, column_number(match.group(2))
         return match.group(0) if top <= row <= bottom and left <= column <= right else b""
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
         for item in archive.infolist():
-            data = archive.read(item.filename)
-            copy.writestr(item.filename, cell.sub(keep, data) if item.filename == member else data)
+            if item.filename != member:
+                copy.writestr(item.filename, archive.read(item.filename))
+                continue
+            with archive.open(member) as source, copy.open(member, "w", force_zip64=True) as target:
+                carry = b""
+                while True:
+                    block = source.read(_CHUNK)
+                    buffer = carry + block
+                    cut = _last_cell_start(buffer) if block else len(buffer)
+                    part, carry = buffer[:cut], buffer[cut:]
+                    target.write(_WHOLE_CELL.sub(keep, _STYLED_ONLY.sub(b"", part)))
+                    if not block:
+                        break
     return out.getvalue()
 
 
