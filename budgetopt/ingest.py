@@ -208,13 +208,17 @@ def _sheet_cells(sheet: Sheet) -> tuple[pd.DataFrame, np.ndarray, str]:
     cells = np.empty((len(rows), width), dtype=object)
     if rows:
         cells[:] = rows
+    del rows
+    sheet.cells = []  # from here on, each column's values are freed once it is text
     columns, texts = {}, []
     for j in range(width):
         text, typed_text = _column_text(cells[:, j])
+        cells[:, j] = None
         columns[sheet.first_column + j] = pd.Series(text, dtype=object)
         texts.append(typed_text)
     decimal = decimal_separator(pd.Series(np.concatenate(texts) if texts else [], dtype=object))
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows))), np.arange(len(rows)) + sheet.first_row + 1, decimal
+    n = len(cells)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n)), np.arange(n) + sheet.first_row + 1, decimal
 
 
 def _column_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +226,7 @@ def _column_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     were typed as text (the only ones that say how the sheet writes decimals)."""
     inferred = pd.api.types.infer_dtype(values, skipna=False)
     if inferred == "string":
-        return values, values
+        return values.copy(), values.copy()
     if inferred == "floating":
         kind = np.full(len(values), 2, dtype=np.int8)
     else:
@@ -235,8 +239,10 @@ def _column_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         text = np.empty(len(number), dtype=object)
         text[whole] = number[whole].astype(np.int64).astype(str)
         if not whole.all():  # numpy writes the shortest text that reads back exactly, as repr does
-            fraction = pd.Series(number[~whole].astype(str), dtype=object)
-            text[~whole] = fraction.str.replace(rf"^({EITHER_WAY.pattern})$", r"\g<1>0", regex=True).to_numpy(object)
+            fraction = number[~whole].astype(str).astype(object)
+            either = pd.Series(fraction, dtype="str").str.fullmatch(EITHER_WAY.pattern).to_numpy(bool, na_value=False)
+            fraction[either] = fraction[either] + "0"  # 1.234 -> 1.2340: never 1234
+            text[~whole] = fraction
         out[floats] = text
     other = kind == 0
     if other.any():

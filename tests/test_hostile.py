@@ -106,6 +106,10 @@ def test_reading_any_file_up_to_the_limit_stays_under_500_mb(tmp_path):
     files = {
         "styled.xlsx": sheet_xml_zip([HEADER, *rows(1)], styled_rows + b'<row r="1048576">%s</row>'
                                      % note(1048576, 16383), note(1, 16383)),
+        "cells.xlsx": sheet_xml_zip([[*HEADER, *(f"x{j}" for j in range(15))]], b"".join(  # at the cell limit
+            b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>T%d</t></is></c>' % (r, r, r)
+            + b"".join(b'<c r="%s%d"><v>%d.25</v></c>' % (column_letters(j).encode(), r, j) for j in range(1, 20))
+            + b"</row>" for r in range(2, 2 + (ingest.MAX_CELLS - 20) // 20))),
         "corners.xlsx": sheet_xml_zip([HEADER, *rows(1)], b'<row r="1048576">%s</row>' % note(1048576, 16383),
                                       note(1, 16383)),
         "wide.csv": (",".join(HEADER) + "," * 5000 + "\n" + ("T,m,tv,1,1" + "," * 5000 + "\n") * 9000).encode(),
