@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
 from .export import FORMATS
@@ -149,14 +151,16 @@ def _frontier(args: argparse.Namespace) -> int:
     shown = curve.assign(
         budget=curve["budget"].map("{:,.0f}".format), engaged=curve["engaged"].map("{:,.0f}".format),
         engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
-        marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
+        marginal_cpe=curve["marginal_cpe"].map(lambda v: f"{v:,.2f}" if math.isfinite(v) else "none (buys no more)"),
+        marker=curve["marker"].str.upper())
     print(shown.to_string(index=False))
     reverse = money_needed(curve)
     print("\nThe reverse view, money needed for each engagement level:")
     print(reverse.assign(engaged=reverse["engaged"].map("{:,.0f}".format),
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
-    if args.out:
-        path = write_table(curve, args.out, force=args.force)
+    if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
+        finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
+        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force)
         print(f"Frontier written to {path}")
     return EXIT_OK
 
