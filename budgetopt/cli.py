@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from . import schema as S
 from .compare import compare, format_compare
@@ -16,6 +20,7 @@ from .frontier import budget_range, frontier, money_needed
 from .io import (
     export_plan,
     format_of,
+    number_words,
     read_evidence,
     read_mapping,
     read_scenario,
@@ -29,7 +34,9 @@ from .mapping import parse_map_items
 from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
+from .schema import MAX_FACTOR
 from .silos import silo_cost
+from .terminal import safe_output
 from .units import is_weighted, parse_amount
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -166,8 +173,11 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    if args.steps < 2 or args.start < 0 or args.stop <= args.start:
-        raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
+    if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
+        raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
+                             f"{MAX_FACTOR:,.0f} (times today's budget)")
+    if args.steps < 2 or args.steps > 1000 or args.start < 0 or args.stop <= args.start:
+        raise BudgetOptError("--steps needs 2 to 1,000 and --to must be above --from (both >= 0)")
     scenario, evidence, _ = _load(args.scenario, args.data)
     touchpoints = evidence.table
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
@@ -176,7 +186,8 @@ def _frontier(args: argparse.Namespace) -> int:
         budget=curve["budget"].map("{:,.0f}".format),
         weighted_engagement=curve["weighted_engagement"].map("{:,.0f}".format),
         engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
-        marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
+        marginal_cpe=curve["marginal_cpe"].map(lambda v: f"{v:,.2f}" if math.isfinite(v) else "none (buys no more)"),
+        marker=curve["marker"].str.upper())
     if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
         shown = shown.drop(columns="weighted_engagement")
     print(shown.to_string(index=False))
@@ -184,8 +195,9 @@ def _frontier(args: argparse.Namespace) -> int:
     print("\nThe reverse view, money needed for each engagement level:")
     print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
-    if args.out:
-        path = write_table(curve, args.out, force=args.force)
+    if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
+        finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
+        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force)
         print(f"Frontier written to {path}")
     return EXIT_OK
 
@@ -292,13 +304,24 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command line; return the exit code. Control characters in what it prints are shown as escapes."""
+    with safe_output():
+        return _main(sys.argv[1:] if argv is None else list(argv))
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:2] == ["bench", "--reading"]:  # reading files against pandas (budgetopt/bench_reading.py)
+        from .bench_reading import main as bench_reading
+
+        return bench_reading(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
         return bench(argv[1:])
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2, the message printed) and --help (exit 0) return their code
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_BAD_INPUT
     try:
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
@@ -335,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BudgetOptError as exc:
         print(f"budgetopt: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a path the system refuses (too long, a device, ...): the user's input too
+        print(f"budgetopt: {exc.strerror or exc}: {str(exc.filename)[:200]}; check the path", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit}
@@ -344,11 +370,16 @@ def _pydantic_words(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if not callable(errors):
         return str(exc)
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scenario'}: {e['msg']}" for e in errors())
+    return "; ".join(f"{_FLAGS.get('.'.join(map(str, e['loc'])), '.'.join(map(str, e['loc'])) or 'scenario')}: "
+                     f"{number_words(e) or e['msg']}" for e in errors())
+
+
+_FLAGS = {"total": "--budget", "target": "--target", "segments": "--segments"}
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A polite kill (SIGTERM) ends it like Ctrl-C: files being written are removed."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = main()
         sys.stdout.flush()
@@ -356,6 +387,10 @@ def run() -> None:
         code = 0
         sys.stdout = None
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":  # python -m budgetopt.cli

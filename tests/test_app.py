@@ -187,7 +187,7 @@ def test_a_rule_that_cannot_be_built_is_explained_in_place():
     at = start()
     add_rule(at, "channel: tv", "Share of the total at most (%)", 150)
     assert "The rule was not added" in errors(at)
-    assert "less than or equal to 1" in errors(at)
+    assert "is too large: the supported range is up to 1" in errors(at)  # 150 % is 1.5 of the total
     assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
 
 

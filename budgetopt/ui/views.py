@@ -214,7 +214,8 @@ def scenario_controls(touchpoints: pd.DataFrame, folder: Path) -> Scenario:
                                  max_value=controls.KEEP_RANGE[1], step=1.0, key=Key.KEEP_PCT,
                                  help="100 keeps today's engagement for less money")
     if mode is Mode.TARGET_CPE:
-        target = side.number_input("Highest average CPE", min_value=controls.MIN_TARGET_CPE, step=0.1, format="%.2f",
+        target = side.number_input("Highest average CPE", min_value=controls.MIN_TARGET_CPE, max_value=S.MAX_CPE,
+                                   step=0.1, format="%.2f",
                                    key=Key.TARGET_CPE, help=f"today's average is {fmt.cpe(today['cpe'])}")
     total = _budget(today["spend"], disabled=mode is Mode.MIN_SPEND)
     at_most = side.checkbox("The plan may spend less than the budget", key=Key.AT_MOST,
@@ -325,6 +326,9 @@ def _typed(today: float) -> None:
         total = units.parse_amount(ss[Key.BUDGET_TEXT])
         if total < 0:
             raise ValueError(f"'{ss[Key.BUDGET_TEXT]}' is negative; a budget is zero or more")
+        if total > S.MAX_AMOUNT:
+            raise ValueError(f"'{ss[Key.BUDGET_TEXT]}' is too large: the supported range is "
+                             f"{S.supported(0, S.MAX_AMOUNT)}")
     except ValueError as exc:
         ss[Key.BUDGET_ERROR] = f"Budget not changed: {exc}."
         ss[Key.BUDGET_TEXT] = fmt.money(ss[Key.BUDGET_TOTAL])
@@ -662,7 +666,8 @@ def rules_section(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
         left.selectbox("Applies to", controls.rule_targets(touchpoints), key=Key.RULE_TARGET)
         middle.selectbox("Limit", [limit.label for limit in LIMITS], key=Key.RULE_LIMIT,
                          help="\n".join(f"- {limit.label}: {limit.help}" for limit in LIMITS))
-        right.number_input("Number", value=0.0, step=1.0, key=Key.RULE_VALUE,
+        right.number_input("Number", value=0.0, min_value=-S.MAX_AMOUNT, max_value=S.MAX_AMOUNT, step=1.0,
+                           key=Key.RULE_VALUE,
                            help="money for spend limits, percent for shares and changes (-20 = 20 % less)")
         st.form_submit_button("Add rule", on_click=_add_rule, type="primary")
     error = st.session_state.pop(Key.RULE_ERROR, None)
@@ -715,8 +720,13 @@ def save_scenario(scenario: Scenario, folder: Path) -> None:
     """Save the current settings as a scenario file in the folder (asking before replacing one), or download them."""
     ss = st.session_state
     st.subheader("Save these settings")
-    st.caption(f"As a scenario file in {folder.name}/: it appears under 'Start from a scenario file' in the sidebar, "
-               "and `budgetopt run` reads it.")
+    shared = library.saving() == library.SHARED
+    if shared:
+        st.caption(f"As a scenario file in {folder.name}/: it appears under 'Start from a scenario file' in the "
+                   "sidebar, and `budgetopt run` reads it.")
+        st.info(library.SHARED_NOTE)
+    else:
+        st.info(library.OFF_NOTE)
     left, right = st.columns([2, 3])
     name = left.text_input("Name", key=Key.SAVE_NAME, max_chars=120, placeholder="e.g. Cut 10 %, protect service")
     right.text_input("Description (optional)", key=Key.SAVE_DESCRIPTION, max_chars=500,
@@ -740,7 +750,8 @@ def save_scenario(scenario: Scenario, folder: Path) -> None:
             st.warning(f"{where} already exists. Saving replaces it; what it holds now is lost.")
             replace = st.checkbox("Replace it", key=f"{Key.SAVE_REPLACE}:{path.name}:{ss.get(Key.SAVES, 0)}")
     left, right = st.columns(2)
-    if left.button("Save", type="primary", disabled=path is None, key="save_scenario", width="stretch"):
+    if left.button("Save for everyone on this server" if shared else "Save (off on this server)", type="primary",
+                   disabled=path is None or not shared, key="save_scenario", width="stretch"):
         _save(to_save, path, replace, folder)
     right.download_button("Download as TOML", library.toml_bytes(to_save),
                           file_name=library.download_name(to_save.name), mime="application/toml", on_click="ignore",
