@@ -21,9 +21,11 @@ from budgetopt import schema as S
 from budgetopt.io import read_touchpoints_bytes
 from budgetopt.pricing import price_rules
 from budgetopt.silos import silo_cost
-from budgetopt.ui import controls, library, report, views
+from budgetopt.ui import controls, library, report
 from budgetopt.ui import format as fmt
-from budgetopt.ui.views import Key
+from budgetopt.ui.views.scenarios_tab import CURRENT
+from budgetopt.ui.views.shared import md
+from budgetopt.ui.views.state import Key
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -362,9 +364,9 @@ def test_loading_a_scenario_sets_the_widgets_and_gives_its_plan(sample, file):
     plan = bo.optimize(sample, scenario)
     assert cards(at) == {c.label: (c.value, c.delta or "") for c in report.plan_cards(plan)}
     note = next(i.value for i in at.sidebar.info)
-    assert f"Loaded **{views._md(scenario.name)}**" in note
+    assert f"Loaded **{md(scenario.name)}**" in note
     for line in library.without_widgets(scenario):  # overrides and added touchpoints: no widget, so a note
-        assert views._md(line) in note
+        assert md(line) in note
     assert not at.error
 
 
@@ -464,11 +466,11 @@ def test_excel_download_opens_with_openpyxl(downloads):
 def test_compare_scenarios_side_by_side(sample):
     at = start()
     files = [str(SCENARIOS / f) for f in ("cut-10-protect-service.toml", "same-engagement-for-less.toml")]
-    at.multiselect(key=Key.COMPARE).set_value([views.CURRENT, *files])
+    at.multiselect(key=Key.COMPARE).set_value([CURRENT, *files])
     rerun(at)
     table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
     scenarios = [bo.Scenario()] + [bo.io.read_scenario(f) for f in files]
-    names = [views.CURRENT] + [s.name for s in scenarios[1:]]
+    names = [CURRENT] + [s.name for s in scenarios[1:]]
     assert list(table.columns) == ["figure", "today", *names]
     rows = table.set_index("figure")
     for name, scenario in zip(names, scenarios, strict=True):

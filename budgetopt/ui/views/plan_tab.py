@@ -1,0 +1,171 @@
+"""The Plan tab: where the money goes, the money moving between functions, what the silos cost, the plan per
+touchpoint, downloads, what holds the plan back, the whole price of each rule and the efficient frontier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ... import io, units
+from ... import schema as S
+from ...export import Provenance, plan_xlsx_bytes
+from ...frontier import budget_range, frontier
+from ...plan import Plan
+from ...pricing import attach_whole_prices, price_rules
+from ...scenario import Scenario
+from ...silos import silo_cost
+from .. import cached, charts, library, report
+from .. import format as fmt
+from .shared import md, on_demand, result_key, to_save
+from .state import Key
+
+PRICED_DATA_LIMITS = 25
+"""The app re-solves the 25 dearest of the data's own limits for their whole price (each costs two solves);
+the scenario's rules are always priced."""
+
+
+def before_after(plan: Plan) -> None:
+    """Bars: spend today and in the plan, by function and by channel."""
+    st.subheader("Where the money goes")
+    for column, by in zip(st.columns(2), (S.FUNCTION, S.CHANNEL), strict=True):
+        with column:
+            st.markdown(f"**By {by}**")
+            frame = report.before_after(plan, by)
+            st.vega_lite_chart(frame, charts.before_after_bars(frame, by), width="stretch")
+
+
+def money_moves(plan: Plan) -> None:
+    """Sankey: which function gives how much to which (and what the budget change takes or adds)."""
+    st.subheader("Money moving between functions")
+    links = report.sankey(plan.transfers)
+    if not links.value:
+        st.info("No money moves between functions in this plan.")
+        return
+    figure = go.Figure(go.Sankey(
+        valueformat=",.0f",
+        node={"label": links.labels, "pad": 18, "thickness": 16, "color": "#94a3b8"},
+        textfont={"color": "#111827", "size": 13},
+        link={"source": links.source, "target": links.target, "value": links.value, "customdata": links.text,
+              "hovertemplate": "%{customdata}<extra></extra>", "color": "rgba(37, 99, 235, 0.35)"},
+    ))
+    figure.update_layout(height=max(260, 40 * len(links.labels)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(figure, width="stretch")
+
+
+def plan_table(plan: Plan) -> None:
+    """The plan touchpoint by touchpoint: sortable, numbers formatted, with the marginal CPE."""
+    st.subheader("The plan, touchpoint by touchpoint")
+    money = st.column_config.NumberColumn(format="localized")
+    cpe = st.column_config.NumberColumn(format="%.2f")
+    config = {c: money for c in report.MONEY_COLUMNS} | {c: cpe for c in report.CPE_COLUMNS}
+    config["change %"] = st.column_config.NumberColumn(format="%+.1f %%")
+    config["marginal CPE"] = st.column_config.NumberColumn(
+        format="%.2f", help="what one more engaged customer costs here; empty: the touchpoint is at its cap")
+    st.dataframe(report.plan_table(plan), hide_index=True, width="stretch", column_config=config, height=420)
+
+
+def downloads(plan: Plan, touchpoints: pd.DataFrame, scenario: Scenario, folder: Path) -> None:
+    """The plan as CSV (the file the command line writes) and as an Excel workbook, and the scenario as TOML."""
+    stem = library.download_name(plan.scenario.name).removesuffix(".toml")
+    csv, xlsx, toml = st.columns(3)
+    csv.download_button("Download the plan (CSV)", partial(io.plan_csv, plan), file_name=f"plan-{stem}.csv",
+                        mime="text/csv", on_click="ignore", type="primary", key="download_plan_csv",
+                        width="stretch")
+    prices = partial(cached.memo("prices").get, result_key(touchpoints, scenario))  # looked up when clicked
+    workbook = partial(_workbook, plan, touchpoints, prices, st.session_state.get(Key.SOURCE))
+    xlsx.download_button("Download the plan (Excel)", workbook, file_name=f"plan-{stem}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+                         key="download_plan_xlsx", width="stretch",
+                         help="summary, plan, rollups, transfers, rules (with their whole prices once worked out), "
+                              "the inputs as used and where they came from")
+    as_file = to_save(scenario, folder)
+    toml.download_button("Download the scenario (TOML)", library.toml_bytes(as_file),
+                         file_name=library.download_name(as_file.name), mime="application/toml", on_click="ignore",
+                         key="download_scenario_toml_plan", width="stretch",
+                         help="these settings as a scenario file for `budgetopt run` or to load here later")
+
+
+def _workbook(plan: Plan, touchpoints: pd.DataFrame, prices: Callable[[], pd.DataFrame | None],
+              source: Provenance | None) -> bytes:
+    """The Excel workbook of the plan (built when the button is clicked), with the rules' whole prices if known
+    by then."""
+    prices = prices()
+    if prices is not None:
+        attach_whole_prices(plan, prices, touchpoints)
+    return plan_xlsx_bytes(plan, inputs=plan.inputs, provenance=(source or Provenance()).stamped())
+
+
+def binding_rules(plan: Plan) -> None:
+    """The rules that hold the plan back, most expensive first, each with its price in words."""
+    st.subheader("What holds the plan back")
+    table = report.binding_table(plan)
+    if table.empty:
+        st.success("No rule holds this plan back.")
+        return
+    st.caption("Each price is local: what loosening the rule a little would buy (or save).")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> None:
+    """On demand: the whole price of each rule (the plan solved again without it), in words."""
+    st.markdown("**The whole price of each rule**")
+    st.caption("What the plan would gain if a rule went entirely: the plan is solved again without each rule "
+               "that binds (with many touchpoints this takes a while; the bar shows how far it is).")
+    prices = on_demand("prices", result_key(touchpoints, scenario), "Work out the whole price of each rule",
+                        partial(price_rules, touchpoints, scenario, plan, data_limits=PRICED_DATA_LIMITS),
+                        key=Key.PRICES_BUTTON,
+                        working="Pricing the rules")
+    if prices is None:
+        return
+    table = report.prices_table(prices)
+    if table.empty:
+        st.success("No rule costs anything: the plan is the same without each of them.")
+        return
+    free = len(prices) - len(table)
+    unit = prices["unit"].iloc[0]
+    gain = (f"{unit} the plan would add" if unit in (units.CUSTOMERS, units.WEIGHTED) else "money the plan would save")
+    st.caption(f"Whole price: the {gain} without the rule, all else the same."
+               + (f" {free} more rule(s) and limits cost nothing." if free else ""))
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def silo_costs(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
+    """What planning inside each function costs against planning across them: shown when siloed, else on demand."""
+    def text_of(progress: None) -> str:  # the two plans from the cache: one of them is on the page already
+        horizontal, vertical = (cached.plan_for(touchpoints, scenario.model_copy(update={"siloed": siloed})
+                                                .model_dump_json()) for siloed in (False, True))
+        return silo_cost(touchpoints, scenario, horizontal, vertical).text()
+
+    text = on_demand("silos", result_key(touchpoints, scenario), "What do our silos cost?", text_of,
+                      key=Key.SILOS_BUTTON,
+                      auto=scenario.siloed, working="Planning with and without silos", steps=False,
+                      help="plans the same scenario within each function and across functions, and compares")
+    if text is not None:
+        st.info(text)
+
+
+def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
+    """On demand: the most engagement each budget can buy under these rules, with today and the plan marked."""
+    st.subheader("What each budget could buy")
+    budgets = budget_range(touchpoints)
+    measure = units.measure(units.is_weighted(touchpoints[S.VALUE]))
+    st.caption(f"The efficient frontier: the most {measure} any plan under these rules reaches at each budget from "
+               f"{fmt.money(budgets[0])} to {fmt.money(budgets[-1])} (50 % to 150 % of today's), with today (the data "
+               "as given) and the plan marked.")
+    curve = on_demand("frontier", result_key(touchpoints, scenario), "Draw the efficient frontier",
+                       partial(frontier, touchpoints, scenario, budgets,
+                               plan=cached.plan_for(touchpoints, scenario.model_dump_json())),
+                       key=Key.FRONTIER_BUTTON,
+                       working="Planning each budget", help=f"{len(budgets)} plans, one per budget")
+    if curve is None:
+        return
+    frame = report.frontier_frame(curve)
+    st.vega_lite_chart(frame, charts.frontier_chart(report.frontier_measure(curve)), width="stretch")
+    st.caption(md(report.frontier_words(curve, touchpoints.attrs.get("currency") or scenario.currency)))
+    st.download_button("Download the frontier (CSV)", io.table_csv(curve), file_name="frontier.csv", mime="text/csv",
+                       on_click="ignore", key="download_frontier_csv")
