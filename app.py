@@ -40,10 +40,11 @@ with plan_view:
     if plan is not None and plan.ok:
         plan_tab.before_after(plan)
         plan_tab.money_moves(plan)
+        plan_tab.why_moves(touchpoints, scenario)
         plan_tab.silo_costs(touchpoints, scenario)
         plan_tab.plan_table(plan)
         plan_tab.downloads(plan, touchpoints, scenario, SCENARIOS)
-        plan_tab.binding_rules(plan)
+        plan_tab.binding_rules(touchpoints, scenario)
         plan_tab.rule_prices(touchpoints, scenario, plan)
         plan_tab.efficient_frontier(touchpoints, scenario)
     else:

@@ -17,6 +17,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import budgetopt as bo
+from budgetopt import rule_words
 from budgetopt import schema as S
 from budgetopt.io import read_touchpoints_bytes
 from budgetopt.pricing import price_rules
@@ -88,9 +89,16 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert "This plan rests on assumptions" in notes  # what the plan rests on, beside the headline
     plan_table = next(d.value for d in at.dataframe if "spend in plan" in d.value.columns)
     assert len(plan_table) == 51 and "marginal CPE" in plan_table.columns
-    binding = next(d.value for d in at.dataframe if "what it costs" in d.value.columns)
+    binding = pd.concat([t.value for t in at.table if "what it costs" in t.value.columns], ignore_index=True)
     words = binding["what it costs"]
     assert (words.str.startswith("costs ") | words.str.startswith("each extra 1,000 of budget would add")).all()
+    assert binding["limit"].tolist() == rule_words.plain_rules(bo.optimize(sample), sample)["words"].tolist()
+    assert [m.value for m in at.markdown if m.value.startswith("**") and "(" in m.value][-3:] == [
+        "**Your rules and settings** (1)", "**The data's limits** (8)", "**Assumptions** (9)"]
+    why = next(m.value for m in at.markdown if m.value.startswith("- TV prime time") or "\n- TV prime time" in m.value)
+    assert "TV prime time -30 % \\(-540,000\\): at today's spend its next 1,000 buys 56" in why
+    assert "Rests on: TV prime time: curve set in the data \\(power, elasticity 0.5\\)" in why
+    assert len(at.get("image")) == 1  # the Sankey, an SVG with every amount on its link (tests/test_ui.py)
     assert {d.label for d in at.download_button} == {
         "Download a template CSV", "Download the plan (CSV)", "Download the plan (Excel)",
         "Download the scenario (TOML)", "Download as TOML"}
@@ -190,6 +198,14 @@ def test_a_rule_that_cannot_be_built_is_explained_in_place():
     add_rule(at, "channel: tv", "Share of the total at most (%)", 150)
     assert "The rule was not added" in errors(at)
     assert "less than or equal to 1" in errors(at)
+    assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
+
+
+def test_the_rule_form_sets_no_limit_to_zero_by_itself():
+    at = start()
+    assert at.number_input(key=Key.RULE_VALUE).value is None  # empty until a number is typed
+    add_rule(at, "touchpoint: TV prime time", "Spend at most (money)", None)  # one click: no cap of 0
+    assert "needs a number" in errors(at)
     assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
 
 

@@ -77,9 +77,11 @@ def test_plan_table_rounds_for_people_and_stays_sortable(two):
 
 
 def test_binding_rules_in_words(two):
-    b = report.binding_table(bo.optimize(two))
-    assert b.values.tolist() == [["budget: exactly 200",
-                                  "each extra 1,000 of budget would add 500.0 engaged customers"]]
+    from budgetopt.rule_words import plain_rules
+
+    b = plain_rules(bo.optimize(two), two)
+    assert b[["words", "price_text"]].values.tolist() == [[
+        "The plan spends exactly the budget of 200", "each extra 1,000 of budget would add 500.0 engaged customers"]]
 
 
 def test_rollup_today(two):
@@ -359,3 +361,45 @@ def test_a_scenario_made_for_other_data_says_so(tmp_path):
     assert library.other_data(cut.model_copy(update={"data": "../data/other.csv"}), SCENARIOS / "x.toml", SAMPLE)
     assert library.other_data(cut.model_copy(update={"data": "../../../outside.csv"}), SCENARIOS / "x.toml", SAMPLE)
     assert not library.other_data(cut.model_copy(update={"data": None}), SCENARIOS / "x.toml", None)
+
+
+# ---- issue 16: the Sankey and bars as SVG, many groups in one chart ----------------------------------------------
+
+def test_sankey_svg_writes_every_amount_on_its_link(two):
+    from budgetopt.ui import svg
+
+    plan = bo.optimize(two, bo.Scenario(budget=bo.Budget(total=150)))
+    links = report.sankey(plan.transfers)
+    drawn = svg.sankey_svg(links)
+    assert drawn.startswith("<svg") and drawn.endswith("</svg>")
+    assert drawn.count("<path ") == 2  # one band per transfer: f1 -> f2 (50), f1 -> budget cut (50)
+    assert drawn.count(">50<title>f1 (gives) -&gt; ") == 2  # the amount on each band, the exact words on hover
+    assert "f1 (gives)  100</text>" in drawn and "50  budget cut</text>" in drawn
+    assert svg.sankey_svg(report.sankey(bo.optimize(two, bo.Scenario(siloed=True)).transfers)) == ""
+
+
+def test_svg_escapes_names_from_the_data():
+    from budgetopt.ui import svg
+
+    links = report.Sankey(["<script>x</script> (gives)", "a&b (gets)"], [0], [1], [1_250_000.0], ["<b>"])
+    drawn = svg.sankey_svg(links)
+    assert "<script>" not in drawn and "&lt;script&gt;x&lt;/script&gt; (gives)" in drawn and "a&amp;b" in drawn
+    assert ">1.25 M<title>&lt;b&gt;</title>" in drawn
+    frame = pd.DataFrame({"function": ["<i>", "<i>"], "when": ["today", "plan"], "spend": [10.0, 30.0]})
+    bars = svg.bars_svg(frame, "function")
+    assert "<i>" not in bars and "&lt;i&gt;: today 10, plan 30" in bars
+
+
+def test_a_chart_with_many_groups_shows_the_largest_movers_and_sums_the_rest():
+    # five functions: a gives 40 to b, c gives 20 to d, e is unchanged (linear curves, CPE 1 or 10)
+    tp = table(touchpoint=list("ABCDE"), function=list("abcde"), spend=[100.0] * 5,
+               engaged=[10.0, 100.0, 10.0, 100.0, 50.0], curve=["linear"] * 5,
+               max_spend=[None, 140.0, None, 120.0, None], min_spend=[60.0, None, 80.0, None, 100.0])
+    plan = bo.optimize(tp)
+    assert plan.by("function").set_index("function")["change"].round(6).to_dict() == {
+        "a": -40.0, "b": 40.0, "c": -20.0, "d": 20.0, "e": 0.0}
+    frame = report.before_after(plan, "function", top=3)
+    assert frame[["function", "when", "spend"]].values.tolist() == [
+        ["a", "today", 100.0], ["a", "plan", 60.0], ["b", "today", 100.0], ["b", "plan", 140.0],
+        ["3 other functions", "today", 300.0], ["3 other functions", "plan", 300.0]]
+    assert report.before_after(plan, "function", top=5)["function"].nunique() == 5  # few enough: all shown

@@ -139,11 +139,31 @@ def plan_notes(plan: Plan) -> list[str]:
     return lines
 
 
-def before_after(plan: Plan, by: str) -> pd.DataFrame:
-    """Spend, engaged customers and CPE today and in the plan, one row per (group, when), in long form,
-    groups in order of today's spend (largest first), today before the plan."""
+GROUPS_SHOWN = 12
+"""A chart by a column with more groups than this shows the largest movers and one bar for the rest."""
+
+
+def before_after(plan: Plan, by: str, top: int | None = None) -> pd.DataFrame:
+    """Spend, engaged customers and CPE today and in the plan, one row per (group, when), in long form, today
+    before the plan.
+
+    Without `top`, groups come in order of today's spend (largest first). With `top` and more groups than it,
+    the top - 1 groups that move most money (largest change either way) come first and the rest are summed in
+    one last group, '29 other channels' (its CPE from its sums)."""
     g = plan.by(by)
-    order = g.sort_values("current_spend", ascending=False)[by].tolist()
+    if top is not None and len(g) > top:
+        g = g.assign(_moved=g["change"].abs()).sort_values(["_moved", by], ascending=[False, True], kind="stable")
+        kept, rest = g.iloc[:top - 1], g.iloc[top - 1:]
+        sums = rest[["current_spend", "proposed_spend", "current_engaged", "proposed_engaged", "change"]].sum()
+        plural = f"{by}s" if by in S.GROUP_COLUMNS else f"{by} values"
+        other = pd.DataFrame([{by: f"{len(rest)} other {plural}", **sums.to_dict()}])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            other["current_cpe"] = other["current_spend"] / other["current_engaged"]
+            other["proposed_cpe"] = other["proposed_spend"] / other["proposed_engaged"]
+        g = pd.concat([kept.drop(columns="_moved"), other], ignore_index=True)
+        order = g[by].tolist()
+    else:
+        order = g.sort_values("current_spend", ascending=False)[by].tolist()
     frames = []
     for when, prefix in ((TODAY, "current"), (PLAN, "proposed")):
         frames.append(pd.DataFrame({by: g[by], "when": when, "spend": g[f"{prefix}_spend"],
@@ -200,12 +220,6 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     t[list(CPE_COLUMNS)] = t[list(CPE_COLUMNS)].replace([np.inf, -np.inf], np.nan).round(2)
     t["change %"] = (100 * t["change %"]).round(1)
     return t.sort_values("change", ascending=True, kind="stable").reset_index(drop=True)
-
-
-def binding_table(plan: Plan) -> pd.DataFrame:
-    """The rules that hold the plan back and what each costs, in words, most expensive first."""
-    b = plan.binding_rules
-    return pd.DataFrame({"rule": b["rule"].to_numpy(object), "what it costs": b["price_text"].to_numpy(object)})
 
 
 def template_table() -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""The Plan tab: where the money goes, the money moving between functions, what the silos cost, the plan per
-touchpoint, downloads, what holds the plan back, the whole price of each rule and the efficient frontier."""
+"""The Plan tab: where the money goes, the money moving between functions, why it moves, what the silos cost,
+the plan per touchpoint, downloads, what holds the plan back, the whole price of each rule and the efficient
+frontier."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from ... import io, units
+from ... import io, rule_words, units
 from ... import schema as S
 from ...export import Provenance, plan_xlsx_bytes
 from ...frontier import budget_range, frontier
@@ -19,7 +19,7 @@ from ...plan import Plan
 from ...pricing import attach_whole_prices, price_rules
 from ...scenario import Scenario
 from ...silos import silo_cost
-from .. import cached, charts, library, report
+from .. import cached, charts, library, report, svg
 from .. import format as fmt
 from .shared import md, on_demand, result_key, to_save
 from .state import Key
@@ -30,31 +30,43 @@ the scenario's rules are always priced."""
 
 
 def before_after(plan: Plan) -> None:
-    """Bars: spend today and in the plan, by function and by channel."""
+    """Bars: spend today and in the plan, by function and by channel (with many groups, the largest movers first
+    and one bar for the rest)."""
     st.subheader("Where the money goes")
     for column, by in zip(st.columns(2), (S.FUNCTION, S.CHANNEL), strict=True):
         with column:
             st.markdown(f"**By {by}**")
-            frame = report.before_after(plan, by)
+            frame = report.before_after(plan, by, top=report.GROUPS_SHOWN)
             st.vega_lite_chart(frame, charts.before_after_bars(frame, by), width="stretch")
+            if frame[by].nunique() == report.GROUPS_SHOWN and len(plan.by(by)) > report.GROUPS_SHOWN:
+                st.caption(f"The {report.GROUPS_SHOWN - 1} {by}s that move most money, largest first; the last bar "
+                           "sums the rest.")
 
 
 def money_moves(plan: Plan) -> None:
-    """Sankey: which function gives how much to which (and what the budget change takes or adds)."""
+    """Sankey: which function gives how much to which (and what the budget change takes or adds), the amount
+    written on every link."""
     st.subheader("Money moving between functions")
     links = report.sankey(plan.transfers)
     if not links.value:
         st.info("No money moves between functions in this plan.")
         return
-    figure = go.Figure(go.Sankey(
-        valueformat=",.0f",
-        node={"label": links.labels, "pad": 18, "thickness": 16, "color": "#94a3b8"},
-        textfont={"color": "#111827", "size": 13},
-        link={"source": links.source, "target": links.target, "value": links.value, "customdata": links.text,
-              "hovertemplate": "%{customdata}<extra></extra>", "color": "rgba(37, 99, 235, 0.35)"},
-    ))
-    figure.update_layout(height=max(260, 40 * len(links.labels)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    st.plotly_chart(figure, width="stretch")
+    st.image(svg.sankey_svg(links), width="stretch")  # an SVG: st.html would strip it
+
+
+def why_moves(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
+    """The largest moves, each in a sentence: what the next unit of money buys where it leaves and where it goes,
+    and where the move stops; with the curves it rests on."""
+    st.subheader("Why the money moves")
+    moves = cached.moves(touchpoints, scenario.model_dump_json())
+    if moves.empty:
+        st.info("No touchpoint moves more than half a percent of today's budget.")
+        return
+    st.caption("At today's spend, what the next amount of money buys at each touchpoint, on the curves the plan is "
+               "made on; money goes where it buys more until a limit stops it or it buys the same everywhere.")
+    st.markdown("\n".join(f"- {md(why)}  \n  <small>Rests on: {md(rests)}.</small>"
+                           for why, rests in zip(moves["why"], moves["rests_on"], strict=True)),
+                unsafe_allow_html=True)
 
 
 def plan_table(plan: Plan) -> None:
@@ -100,15 +112,32 @@ def _workbook(plan: Plan, touchpoints: pd.DataFrame, prices: Callable[[], pd.Dat
     return plan_xlsx_bytes(plan, inputs=plan.inputs, provenance=(source or Provenance()).stamped())
 
 
-def binding_rules(plan: Plan) -> None:
-    """The rules that hold the plan back, most expensive first, each with its price in words."""
+HOLDING_SHOWN = 10
+"""Limits listed per group under 'What holds the plan back'; the rest are in a table below them."""
+SET_BY_TITLES = {rule_words.YOURS: "Your rules and settings", rule_words.DATA: "The data's limits",
+                 rule_words.ASSUMED: "Assumptions"}
+
+
+def binding_rules(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
+    """The rules that hold the plan back, in words: the person's own first, then the data's limits, then
+    assumptions; dearest first in each, with the local price in words."""
     st.subheader("What holds the plan back")
-    table = report.binding_table(plan)
-    if table.empty:
+    holding = cached.holding_back(touchpoints, scenario.model_dump_json())
+    if holding.empty:
         st.success("No rule holds this plan back.")
         return
-    st.caption("Each price is local: what loosening the rule a little would buy (or save).")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Each price is local: what loosening the limit a little would buy (or save). A floor holds money "
+               "in a touchpoint, a cap keeps money out.")
+    for set_by, title in SET_BY_TITLES.items():
+        part = holding[holding["set_by"] == set_by]
+        if part.empty:
+            continue
+        st.markdown(f"**{title}** ({len(part)})")
+        table = pd.DataFrame({"limit": part["words"], "what it costs": part["price_text"]})
+        st.table(table.head(HOLDING_SHOWN), hide_index=True)
+        if len(part) > HOLDING_SHOWN:
+            with st.expander(f"{len(part) - HOLDING_SHOWN} more {title.lower()}"):
+                st.dataframe(table.iloc[HOLDING_SHOWN:], hide_index=True, width="stretch")
 
 
 def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> None:

@@ -24,8 +24,9 @@ def rules_section(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
         left.selectbox("Applies to", controls.rule_targets(touchpoints), key=Key.RULE_TARGET)
         middle.selectbox("Limit", [limit.label for limit in LIMITS], key=Key.RULE_LIMIT,
                          help="\n".join(f"- {limit.label}: {limit.help}" for limit in LIMITS))
-        right.number_input("Number", value=0.0, step=1.0, key=Key.RULE_VALUE,
-                           help="money for spend limits, percent for shares and changes (-20 = 20 % less)")
+        right.number_input("Number", value=None, step=1.0, key=Key.RULE_VALUE, placeholder="e.g. 500000 or -20",
+                           help="money for spend limits, percent for shares and changes (-20 = 20 % less); empty "
+                                "until you type one, so no limit is set to 0 by accident")
         st.form_submit_button("Add rule", on_click=_add_rule, type="primary")
     error = st.session_state.pop(Key.RULE_ERROR, None)
     if error:
