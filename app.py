@@ -10,7 +10,9 @@ from pathlib import Path
 import streamlit as st
 
 from budgetopt.ui import library
-from budgetopt.ui.views import headline, plan_tab, rules_tab, scenarios_tab, sidebar_data, sidebar_scenario, today_tab
+from budgetopt.ui.views import headline, history, plan_tab, rules_tab, scenarios_tab, today_tab
+from budgetopt.ui.views import sidebar_data as data
+from budgetopt.ui.views import sidebar_scenario as sidebar
 
 SAMPLE = Path(__file__).parent / "data" / "sample_touchpoints.csv"
 SCENARIOS = library.folder(Path(__file__).parent / "scenarios")  # or $BUDGETOPT_SCENARIOS
@@ -22,13 +24,16 @@ st.caption("Where does the same money engage more customers, and how can the sam
 
 # Sidebar: the sample data or your own CSV or Excel file; an upload gets a column-mapping step here, in the
 # main area, and its problems are listed here too.
-touchpoints = sidebar_data.data_source(SAMPLE)
+touchpoints = data.data_source(SAMPLE)
 if touchpoints is None:
     st.stop()
 
-# Sidebar: a scenario file to start from, the goal, the budget, siloed or horizontal, protect the journey stages
-# (+ the rules from the Rules tab).
-scenario = sidebar_scenario.scenario_controls(touchpoints, SCENARIOS)
+# The settings a link or a reload brings back (they live in the page's address).
+history.restore(touchpoints, SCENARIOS)
+
+# Sidebar: step back, a scenario file to start from (asking first over unsaved changes), the goal, the budget,
+# siloed or horizontal, protect the journey stages (+ the rules from the Rules tab).
+scenario = sidebar.scenario_controls(touchpoints, SCENARIOS)
 plan = headline.optimise(touchpoints, scenario)
 
 # Headline: the plan against today (or today's picture and the rules that conflict).
@@ -59,3 +64,6 @@ with rules_view:
 with scenarios_view:
     scenarios_tab.save_scenario(scenario, SCENARIOS)
     scenarios_tab.compare_scenarios(touchpoints, scenario, SCENARIOS)
+
+# The settings into the page's address and the list 'Step back' goes through.
+history.remember(touchpoints)

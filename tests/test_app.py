@@ -599,3 +599,85 @@ def test_a_scenario_loaded_onto_an_upload_plans_the_upload():
     assert "It was made for ../data/sample\\_touchpoints.csv; here it plans the data on this page." in note
     mine = read_touchpoints_bytes(GOOD_CSV, "mine.csv")
     assert cards(at) == expected(mine, **dict(bo.io.read_scenario(SCENARIOS / "same-engagement-for-less.toml")))
+
+
+# ---- issue 16: never lose work -----------------------------------------------------------------------------------
+
+def test_the_settings_live_in_the_address_and_a_link_brings_them_back(sample):
+    at = start()
+    assert dict(at.query_params) == {}  # a fresh page: nothing to say
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    at.radio(key=Key.PLANNING).set_value(controls.SILOED)
+    rerun(at)
+    add_rule(at, "function: service", "Change against today at least (%)", 0)
+    query = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert set(query) == {"budget", "planning", "rules"} and query["budget"] == str(round(TODAY * 0.9))
+    shown = cards(at)
+
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a reload, or the link opened elsewhere
+    again.query_params.update(query)
+    rerun(again)
+    assert again.slider(key=Key.BUDGET_PCT).value == -10 and again.radio(key=Key.PLANNING).value == controls.SILOED
+    assert again.session_state[Key.RULES] == [bo.Rule(group="function", member="service", min_change=0.0)]
+    assert cards(again) == shown
+    assert not again.sidebar.warning
+
+
+def test_a_link_that_cannot_be_read_in_part_says_what_it_left_out(sample):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"goal": "min_spend", "keep": "95", "rules": "not-base64!", "file": "../../etc/passwd"})
+    rerun(at)
+    assert at.radio(key=Key.MODE).value is bo.Mode.MIN_SPEND and at.number_input(key=Key.KEEP_PCT).value == 95
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "The rules in the link were left out" in warning and "is not in scenarios/" in warning
+    assert cards(at) == expected(sample, objective=bo.Objective(mode="min_spend", target_change=-0.05))
+
+
+def test_a_link_made_with_an_upload_waits_for_the_file():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"data": "upload:mine.csv", "budget": "9000"})
+    rerun(at)
+    assert "made with the file **mine.csv**" in " ".join(w.value for w in at.sidebar.warning)
+    assert at.session_state[Key.BUDGET_TOTAL] == TODAY  # the sample, until the file is there
+    at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
+    rerun(at)
+    assert at.session_state[Key.BUDGET_TOTAL] == 9000.0 and not at.sidebar.warning
+    assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"), budget=bo.Budget(total=9000.0))
+
+
+def test_step_back_through_the_last_settings(sample):
+    at = start()
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    rerun(at)
+    add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)
+    assert at.button(key=Key.STEP_BACK).label == "Step back (2)"
+    at.button(key=Key.STEP_BACK).click()
+    rerun(at)
+    assert at.session_state[Key.RULES] == [] and at.slider(key=Key.BUDGET_PCT).value == -10
+    at.button(key=Key.STEP_BACK).click()
+    rerun(at)
+    assert at.slider(key=Key.BUDGET_PCT).value == 0 and cards(at) == expected(sample)
+    assert at.button(key=Key.STEP_BACK).disabled
+
+
+def test_loading_over_unsaved_changes_asks_first_and_can_be_undone(sample):
+    at = start()
+    add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)
+    mine = expected(sample, rules=(bo.Rule(touchpoint="TV prime time", lock=True),))
+    at.selectbox(key=Key.LOAD_FILE).set_value(str(SCENARIOS / "tv-dearer.toml"))
+    rerun(at)
+    at.button(key="load_scenario_file").click()
+    rerun(at)
+    assert "Your changes (1 rule added) are not saved" in " ".join(w.value for w in at.sidebar.warning)
+    assert cards(at) == mine and Key.LOADED not in at.session_state  # nothing loaded yet
+    at.button(key="keep_my_changes").click()
+    rerun(at)
+    assert not at.sidebar.warning and cards(at) == mine
+    at.button(key="load_scenario_file").click()
+    rerun(at)
+    at.button(key="load_anyway").click()
+    rerun(at)
+    assert cards(at) == expected(sample, **dict(bo.io.read_scenario(SCENARIOS / "tv-dearer.toml")))
+    at.button(key="undo_load").click()
+    rerun(at)
+    assert cards(at) == mine and Key.LOADED not in at.session_state

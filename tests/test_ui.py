@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 
 import pandas as pd
@@ -403,3 +404,47 @@ def test_a_chart_with_many_groups_shows_the_largest_movers_and_sums_the_rest():
         ["a", "today", 100.0], ["a", "plan", 60.0], ["b", "today", 100.0], ["b", "plan", 140.0],
         ["3 other functions", "today", 300.0], ["3 other functions", "plan", 300.0]]
     assert report.before_after(plan, "function", top=5)["function"].nunique() == 5  # few enough: all shown
+
+
+# ---- issue 16: the page's settings as a link ---------------------------------------------------------------------
+
+def test_a_fresh_page_has_an_empty_link_and_every_setting_survives_the_round_trip():
+    from budgetopt.ui import link
+
+    assert link.to_query(link.PageState()) == {}
+    assert link.from_query({}) == (link.PageState(), [])
+    state = link.PageState(data="upload:my file, v2.xlsx", mode=Mode.TARGET_CPE, budget=12_000_000.5, at_most=True,
+                           target_cpe=4.25, siloed=True, protect_stages=True, scenario_file="tv-dearer.toml",
+                           rules=(bo.Rule(group="function", member="service", min_change=0.0),
+                                  bo.Rule(touchpoint="Ünïcode & 'quotes'", lock=True, name="keep it")))
+    query = link.to_query(state)
+    assert query["budget"] == "12000000.5" and query["goal"] == "target_cpe" and query["cpe"] == "4.25"
+    assert link.from_query(query) == (state, [])
+    assert link.from_query({k: [v] for k, v in query.items()})[0] == state  # lists, as some readers give them
+
+
+def test_a_link_is_read_as_far_as_it_can_be():
+    from budgetopt.ui import link
+
+    state, problems = link.from_query({"goal": "everything", "budget": "-5", "keep": "1e9", "planning": "both",
+                                       "data": "file:///etc/passwd", "unknown": "x", "protect": "1",
+                                       "rules": "e30"})  # '{}': not a list
+    assert state == link.PageState(protect_stages=True)
+    assert len(problems) == 6 and "'goal=everything' is not a goal" in problems[1]
+    assert problems[-1] == "The rules in the link were left out: the rules are not a list of rules"
+    assert link.decode_rules(link.encode_rules(())) == ()
+    no_limit = base64.urlsafe_b64encode(b'[{"touchpoint": "A"}]').decode()
+    with pytest.raises(ValueError, match="a rule is not valid: a rule needs at least one limit"):
+        link.decode_rules(no_limit)
+    with pytest.raises(ValueError, match="longer than"):
+        link.decode_rules("A" * (link.MAX_RULES_TEXT + 1))
+
+
+def test_what_changed_in_words():
+    from budgetopt.ui import link
+
+    before = link.PageState(rules=(bo.Rule(touchpoint="A", lock=True),))
+    after = before.model_copy(update={"budget": 10.0, "rules": (bo.Rule(touchpoint="B", lock=True),
+                                                                bo.Rule(touchpoint="C", lock=True))})
+    assert link.differences(before, after) == ["the budget", "2 rules added and 1 rule removed"]
+    assert link.differences(before, before) == []

@@ -67,6 +67,7 @@ def _save(as_file: Scenario, path: Path, replace: bool, folder: Path) -> None:
     else:
         ss[Key.SAVE_MESSAGE] = ("success", f"Saved {folder.name}/{path.name}.")
         ss[Key.SAVES] = ss.get(Key.SAVES, 0) + 1  # the next replacement needs a fresh tick
+        ss[Key.MARK_CLEAN] = True  # nothing to lose any more
     st.rerun()
 
 

@@ -13,7 +13,7 @@ from ... import io
 from ... import schema as S
 from ...export import Provenance
 from ...ingest import RawTable
-from .. import cached, columns, report
+from .. import cached, columns, link, report
 from .shared import md
 from .state import DATA_KEYS, Key
 
@@ -43,6 +43,7 @@ def data_source(sample: Path) -> pd.DataFrame | None:
         table = cached.touchpoints_from_file(str(sample))
         side.caption(f"Sample data: {len(table)} touchpoints of a made-up company.")
         _data_changed(f"sample:{sample}")
+        ss[Key.DATA_LABEL] = link.SAMPLE
         ss[Key.SOURCE], ss[Key.SAMPLE] = Provenance(sample.name, io.file_sha256(sample)), str(sample)
         return table
     data = upload.getvalue()
@@ -56,6 +57,7 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     side.caption(f"{upload.name}: {len(table):,} touchpoints.")
     mapping_id = hashlib.sha256(repr(choice.key()).encode()).hexdigest()[:12]
     _data_changed(f"upload:{hashlib.sha256(data).hexdigest()}:{mapping_id}")
+    ss[Key.DATA_LABEL] = link.UPLOAD + upload.name
     ss[Key.SOURCE], ss[Key.SAMPLE] = Provenance.of_bytes(upload.name, data), None
     return table
 

@@ -15,6 +15,7 @@ from ...scenario import Mode, Scenario
 from .. import controls, library, report
 from .. import format as fmt
 from ..controls import MODE_LABELS, PLANNING, SILOED
+from . import history
 from .shared import md
 from .state import Key
 
@@ -29,6 +30,7 @@ def scenario_controls(touchpoints: pd.DataFrame, folder: Path) -> Scenario:
     ss.setdefault(Key.KEEP_PCT, 100.0)
     ss.setdefault(Key.TARGET_CPE, round(today["cpe"], 2))
     side.header("Scenario")
+    history.step_back_button(today, folder)
     _scenario_file(folder, today)
     mode = side.radio("Goal", list(Mode), format_func=MODE_LABELS.get, key=Key.MODE)
     keep = target = None
@@ -66,9 +68,19 @@ def _scenario_file(folder: Path, today: dict[str, float]) -> None:
     side.selectbox("Start from a scenario file", list(labels), format_func=labels.get, index=None,
                    key=Key.LOAD_FILE, placeholder=f"{len(files)} in {folder.name}/" if files else f"none in {folder}",
                    help="the scenarios shipped with budgetopt and those saved in the Scenarios tab")
-    side.button("Load it", on_click=_load_file, args=(today["spend"], today["value"], today["cpe"]),
+    side.button("Load it", on_click=_ask_to_load, args=(today,),
                 disabled=ss.get(Key.LOAD_FILE) is None, key="load_scenario_file",
                 help="sets the goal, the budget, the planning style and the rules to the file's")
+    waiting = ss.get(Key.CONFIRM_LOAD)
+    if waiting is not None and waiting == ss.get(Key.LOAD_FILE) and waiting in labels:
+        changes = history.unsaved(today)
+        side.warning(f"Your changes ({md(', '.join(changes) or 'none left')}) are not saved. Loading "
+                     f"**{md(labels[waiting])}** replaces them; **Step back** brings them back.")
+        left, right = side.columns(2)
+        left.button("Load anyway", on_click=_load_file, args=(today,), key="load_anyway", type="primary")
+        right.button("Keep my changes", on_click=ss.pop, args=(Key.CONFIRM_LOAD, None), key="keep_my_changes")
+    elif waiting is not None:
+        ss.pop(Key.CONFIRM_LOAD)
     error = ss.pop(Key.LOAD_ERROR, None)
     if error:
         side.error(f"Not loaded: {md(error)}")
@@ -85,11 +97,27 @@ def _scenario_file(folder: Path, today: dict[str, float]) -> None:
     if extra:
         side.button("Drop these changes", on_click=_forget_file, key="forget_scenario_file",
                     help="keeps the widgets as they are and plans today's data without the file's changes")
+    if ss.get(Key.BEFORE_LOAD) is not None:
+        side.button("Undo loading", on_click=_undo_load, args=(today, folder), key="undo_load",
+                    help="brings back the settings as they were before this file was loaded")
 
 
-def _load_file(today_spend: float, today_value: float, today_cpe: float) -> None:
+def _ask_to_load(today: dict[str, float]) -> None:
+    """Load the chosen file, or first ask when the settings have changes that were never saved."""
+    if history.unsaved(today):
+        st.session_state[Key.CONFIRM_LOAD] = st.session_state.get(Key.LOAD_FILE)
+        return
+    _load_file(today)
+
+
+def _undo_load(today: dict[str, float], folder: Path) -> None:
+    history.apply(st.session_state.pop(Key.BEFORE_LOAD), today, folder)
+
+
+def _load_file(today: dict[str, float]) -> None:
     """Set every widget the scenario file describes (a callback: it runs before the widgets are drawn)."""
     ss = st.session_state
+    ss.pop(Key.CONFIRM_LOAD, None)
     path = ss.get(Key.LOAD_FILE)
     if not path:
         return
@@ -98,7 +126,9 @@ def _load_file(today_spend: float, today_value: float, today_cpe: float) -> None
     except (BudgetOptError, OSError, UnicodeDecodeError) as exc:
         ss[Key.LOAD_ERROR] = str(exc)
         return
-    w = controls.widgets_for(scenario, today_spend, today_value, today_cpe)
+    ss[Key.BEFORE_LOAD] = history.current(today)
+    ss[Key.MARK_CLEAN] = True
+    w = controls.widgets_for(scenario, today["spend"], today["value"], today["cpe"])
     ss.update({Key.MODE: w.mode, Key.KEEP_PCT: w.keep_pct, Key.TARGET_CPE: w.target_cpe,
                Key.BUDGET_TOTAL: w.budget_total, Key.BUDGET_TEXT: fmt.money(w.budget_total),
                Key.BUDGET_PCT: w.budget_pct, Key.AT_MOST: w.at_most,
@@ -108,8 +138,8 @@ def _load_file(today_spend: float, today_value: float, today_cpe: float) -> None
 
 
 def _forget_file() -> None:
-    st.session_state.pop(Key.LOADED, None)
-    st.session_state.pop(Key.LOADED_FROM, None)
+    for key in (Key.LOADED, Key.LOADED_FROM, Key.BEFORE_LOAD):
+        st.session_state.pop(key, None)
 
 
 def _budget(today: float, disabled: bool) -> float:

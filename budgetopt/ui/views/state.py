@@ -10,6 +10,7 @@ class Key:
     """Session-state keys of the widgets (and of what the page remembers between reruns)."""
 
     DATA = "data_id"
+    DATA_LABEL = "data_label"  # 'sample' or 'upload:<file name>': the data choice a link names
     SOURCE = "data_source"  # Provenance of the table on the page
     SAMPLE = "data_is_sample"  # the sample's path while the page shows it, else None
     UPLOAD = "upload"
@@ -45,6 +46,15 @@ class Key:
     FRONTIER_BUTTON = "frontier_button"
     PRICES_BUTTON = "prices_button"
     SILOS_BUTTON = "silos_button"
+    LINK_READ = "link_read"  # the address has been read (once per session)
+    LINK_PENDING = "link_pending"  # a link's settings waiting for the data they were made with
+    LINK_PROBLEMS = "link_problems"
+    HISTORY = "history"  # the last settings, oldest first, for 'Step back'
+    STEP_BACK = "step_back"
+    CLEAN = "clean_state"  # the settings as last opened, loaded or saved
+    MARK_CLEAN = "mark_clean"  # the run's settings become the clean ones (after a load or a save)
+    CONFIRM_LOAD = "confirm_load"  # a scenario file waiting for 'Load anyway'
+    BEFORE_LOAD = "before_load"  # the settings before the last load, for 'Undo loading'
 
 
 DATA_KEYS = (Key.BUDGET_PCT, Key.BUDGET_TOTAL, Key.BUDGET_TEXT, Key.TARGET_CPE, Key.RULE_TARGET)
