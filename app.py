@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from budgetopt.ui import library
+from budgetopt.ui import library, printing
 from budgetopt.ui.views import headline, history, plan_tab, rules_tab, scenarios_tab, today_tab
 from budgetopt.ui.views import sidebar_data as data
 from budgetopt.ui.views import sidebar_scenario as sidebar
@@ -18,6 +18,7 @@ SAMPLE = Path(__file__).parent / "data" / "sample_touchpoints.csv"
 SCENARIOS = library.folder(Path(__file__).parent / "scenarios")  # or $BUDGETOPT_SCENARIOS
 
 st.set_page_config(page_title="budgetopt: engagement budget", page_icon=":bar_chart:", layout="wide")
+st.html(printing.STYLE)  # on paper: no sidebar or buttons, whole width, nothing split, tables printed whole
 st.title("Engagement budget across functions")
 st.caption("Where does the same money engage more customers, and how can the same engagement cost less? "
            "Set the budget, the goal and the rules on the left; the plan follows.")

@@ -26,8 +26,9 @@ from .plan import Plan
 from .rule_words import ASSUMED, pct
 from .scenario import Mode
 
-MOVE_COLUMNS = ["touchpoint", "change", "change_pct", "why", "rests_on"]
-"""explain_moves(): the touchpoint, its change in money and as a fraction, the sentence, and what it rests on."""
+MOVE_COLUMNS = ["touchpoint", "change", "change_pct", "why", "rests_on", "partner_rests_on"]
+"""explain_moves(): the touchpoint, its change in money and as a fraction, the sentence, what its own curve rests
+on, and what the curve of the touchpoint it is compared with rests on ('' when none)."""
 MOVES = 6
 """Large moves explained by default: the largest by money, cuts and increases alike."""
 SMALLEST = 0.005
@@ -110,13 +111,13 @@ def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = 
         head = f"{name} {signed[0]}{pct(fraction)} ({signed})" if np.isfinite(fraction) else f"{name} ({signed})"
         what_if = str(t[S.WHAT_IF].iloc[i])
         if what_if == S.REMOVED or i >= n:
-            records.append((name, delta, fraction, f"{head}: removed by the scenario's what-if.", what_if))
+            records.append((name, delta, fraction, f"{head}: removed by the scenario's what-if.", what_if, ""))
             continue
         if what_if == S.ADDED:
             why = (f"{name} (new, added by the scenario) gets {units.money(planned[i], cur)}: its first {amount} "
                    f"buys {buys(first[i], measure)}, against {buys(margin)} for the plan's last {amount}.")
             records.append((name, delta, fraction, why + _stop(t, i, holding, u, cur, margin=margin, first=first[i]),
-                            _rests_on(plan, inputs, i)))
+                            _rests_on(plan, inputs, i), ""))
             continue
         why = f"{head}: at today's spend its next {amount} buys {buys(now[i], measure)}"
         if delta < 0:  # the first receiver (largest first) where the same money buys more
@@ -136,7 +137,8 @@ def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = 
             else:
                 why += f", no more than the plan's last {amount}: a rule moves this money, not its returns."
         why += _stop(t, i, holding, u, cur, margin=margin, first=first[i])
-        records.append((name, delta, fraction, why, _rests_on(plan, inputs, i, partner)))
+        records.append((name, delta, fraction, why, _rests_on(plan, inputs, i),
+                        "" if partner is None else _rests_on(plan, inputs, partner, own=False)))
     return pd.DataFrame(records, columns=MOVE_COLUMNS)
 
 
@@ -166,22 +168,17 @@ def _stop(t: pd.DataFrame, i: int, holding: pd.DataFrame | None, u: float, cur: 
     return ""
 
 
-def _rests_on(plan: Plan, inputs: pd.DataFrame, i: int, partner: int | None = None) -> str:
-    """The curves behind a sentence: the touchpoint's (and its partner's), its what-if, and spending beyond the
-    largest spend observed."""
+def _rests_on(plan: Plan, inputs: pd.DataFrame, k: int, own: bool = True) -> str:
+    """What a touchpoint's curve rests on: where it comes from, its what-if and, for the touchpoint that moves
+    (`own`), whether the plan goes beyond the largest spend observed there."""
     t = plan.table
-    parts = []
-    for k in (i, partner):
-        if k is None:
-            continue
-        row = inputs.iloc[k]
-        words = f"{row[S.TOUCHPOINT]}: {curve_words(row, plan.currency)}"
-        what_if = str(t[S.WHAT_IF].iloc[k])
-        if what_if and what_if not in (S.ADDED, S.REMOVED):
-            words += f", with the what-if {what_if}"
-        observed = float(np.nanmax([float(row[S.SPEND]), float(row.get(S.OBSERVED_MAX, np.nan))]))
-        if k == i and float(t["proposed_spend"].iloc[k]) > observed * (1 + 1e-9) + 1e-9:
-            words += (f"; the plan goes beyond the largest spend observed ({units.money(observed, plan.currency)}), "
-                      "where the curve is its shape, not evidence")
-        parts.append(words)
-    return ". ".join(parts)
+    row = inputs.iloc[k]
+    words = f"{row[S.TOUCHPOINT]}: {curve_words(row, plan.currency)}"
+    what_if = str(t[S.WHAT_IF].iloc[k])
+    if what_if and what_if not in (S.ADDED, S.REMOVED):
+        words += f", with the what-if {what_if}"
+    observed = float(np.nanmax([float(row[S.SPEND]), float(row.get(S.OBSERVED_MAX, np.nan))]))
+    if own and float(t["proposed_spend"].iloc[k]) > observed * (1 + 1e-9) + 1e-9:
+        words += (f"; the plan goes beyond the largest spend observed ({units.money(observed, plan.currency)}), "
+                  "where the curve is its shape, not evidence")
+    return words

@@ -101,7 +101,7 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert len(at.get("image")) == 1  # the Sankey, an SVG with every amount on its link (tests/test_ui.py)
     assert {d.label for d in at.download_button} == {
         "Download a template CSV", "Download the plan (CSV)", "Download the plan (Excel)",
-        "Download the scenario (TOML)", "Download as TOML"}
+        "Download the scenario (TOML)", "Download as TOML", "One-page report (PDF)", "One-page report (HTML)"}
     assert at.radio(key=Key.TODAY_BY).options == ["function", "channel", "stage", "digital"]
     assert not at.error
 
@@ -477,6 +477,15 @@ def test_excel_download_opens_with_openpyxl(downloads):
     assert "Whole price" in rules[0]  # the prices worked out on the page go with it
     csv = pd.read_csv(io.BytesIO(downloads["Download the plan (CSV)"][0]))
     assert len(csv) == 51
+
+
+def test_the_one_page_report_downloads(downloads):
+    load(start(), "cut-10-protect-service.toml")
+    html, name = downloads["One-page report (HTML)"]
+    assert name == "report-cut-10-protect-service.html"
+    assert b"<h1>Cut 10 %, protect service</h1>" in html and b"Data: sample_touchpoints.csv." in html
+    pdf, name = downloads["One-page report (PDF)"]
+    assert name.endswith(".pdf") and pdf.startswith(b"%PDF-")
 
 
 def test_compare_scenarios_side_by_side(sample):

@@ -37,10 +37,10 @@ def test_each_large_move_in_a_sentence(three):
                         "in A. It stops at a limit: B may get at most 150,000.")
     assert why["C"] == ("C +50 % (+50,000): at today's spend its next 1,000 buys 250 engaged customers, against 100 "
                         "in A. After the move its next 1,000 buys 250, the same as the plan's last 1,000 anywhere.")
-    rests = dict(zip(moves["touchpoint"], moves["rests_on"], strict=True))
-    assert rests["B"] == ("B: curve set in the data (linear, 2.00 per engaged customer); the plan goes beyond the "
-                          "largest spend observed (100,000), where the curve is its shape, not evidence. A: curve "
-                          "set in the data (linear, 10.00 per engaged customer)")
+    b = moves.set_index("touchpoint").loc["B"]
+    assert b["rests_on"] == ("B: curve set in the data (linear, 2.00 per engaged customer); the plan goes beyond the "
+                             "largest spend observed (100,000), where the curve is its shape, not evidence")
+    assert b["partner_rests_on"] == "A: curve set in the data (linear, 10.00 per engaged customer)"
 
 
 def test_a_move_held_by_a_rule_and_an_assumption(three):

@@ -207,6 +207,9 @@ PLAN_TABLE = {
     "change_pct": "change %", "current_engaged": "engaged today", "proposed_engaged": "engaged in plan",
     "current_cpe": "CPE today", "proposed_cpe": "CPE in plan", "marginal_cpe": "marginal CPE",
 }
+PLAN_TABLE_SHORT = ("touchpoint", "function", "spend today", "spend in plan", "change %", "CPE today", "CPE in plan",
+                    "marginal CPE")
+"""The plan table's columns that fit a 1,440 px screen beside the sidebar: average and marginal CPE in view."""
 MONEY_COLUMNS = ("spend today", "spend in plan", "change", "engaged today", "engaged in plan")
 CPE_COLUMNS = ("CPE today", "CPE in plan", "marginal CPE")
 

@@ -19,7 +19,7 @@ from ...plan import Plan
 from ...pricing import attach_whole_prices, price_rules
 from ...scenario import Scenario
 from ...silos import silo_cost
-from .. import cached, charts, library, report, svg
+from .. import board_report, cached, charts, library, printing, report, svg
 from .. import format as fmt
 from .shared import md, on_demand, result_key, to_save
 from .state import Key
@@ -64,13 +64,16 @@ def why_moves(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
         return
     st.caption("At today's spend, what the next amount of money buys at each touchpoint, on the curves the plan is "
                "made on; money goes where it buys more until a limit stops it or it buys the same everywhere.")
-    st.markdown("\n".join(f"- {md(why)}  \n  <small>Rests on: {md(rests)}.</small>"
-                           for why, rests in zip(moves["why"], moves["rests_on"], strict=True)),
-                unsafe_allow_html=True)
+    rests = [f"{own}. {other}" if other else own for own, other in zip(moves["rests_on"], moves["partner_rests_on"],
+                                                                       strict=True)]
+    st.markdown("\n".join(f"- {md(why)}  \n  <small>Rests on: {md(on)}.</small>"
+                           for why, on in zip(moves["why"], rests, strict=True)), unsafe_allow_html=True)
 
 
 def plan_table(plan: Plan) -> None:
-    """The plan touchpoint by touchpoint: sortable, numbers formatted, with the marginal CPE."""
+    """The plan touchpoint by touchpoint: sortable, numbers formatted, average and marginal CPE in view without
+    scrolling sideways (channel, stage, the change in money and engaged customers on a toggle); on paper, a
+    plain table of the same figures."""
     st.subheader("The plan, touchpoint by touchpoint")
     money = st.column_config.NumberColumn(format="localized")
     cpe = st.column_config.NumberColumn(format="%.2f")
@@ -78,7 +81,15 @@ def plan_table(plan: Plan) -> None:
     config["change %"] = st.column_config.NumberColumn(format="%+.1f %%")
     config["marginal CPE"] = st.column_config.NumberColumn(
         format="%.2f", help="what one more engaged customer costs here; empty: the touchpoint is at its cap")
-    st.dataframe(report.plan_table(plan), hide_index=True, width="stretch", column_config=config, height=420)
+    config["touchpoint"] = st.column_config.TextColumn(pinned=True)
+    table = report.plan_table(plan)
+    every = st.toggle("Every column", key=Key.PLAN_COLUMNS,
+                      help="also the channel, the stage, the change in money and engaged customers today and in the "
+                           "plan")
+    shown = list(table.columns) if every else list(report.PLAN_TABLE_SHORT)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, column_order=shown, height=420)
+    st.html(printing.print_only(table[list(report.PLAN_TABLE_SHORT)], "touchpoints", money=report.MONEY_COLUMNS,
+                                cpe=report.CPE_COLUMNS, percent=("change %",)))
 
 
 def downloads(plan: Plan, touchpoints: pd.DataFrame, scenario: Scenario, folder: Path) -> None:
@@ -100,6 +111,32 @@ def downloads(plan: Plan, touchpoints: pd.DataFrame, scenario: Scenario, folder:
                          file_name=library.download_name(as_file.name), mime="application/toml", on_click="ignore",
                          key="download_scenario_toml_plan", width="stretch",
                          help="these settings as a scenario file for `budgetopt run` or to load here later")
+    report_downloads(plan, touchpoints, stem)
+
+
+def report_downloads(plan: Plan, touchpoints: pd.DataFrame, stem: str) -> None:
+    """The one-page board report of this scenario as PDF and as HTML (built when clicked)."""
+    source = st.session_state.get(Key.SOURCE)
+    html = partial(_report_html, plan, touchpoints, source.source if source else None)
+    pdf, page, _ = st.columns(3)
+    ready, why_not = board_report.pdf_ready()
+    pdf.download_button("One-page report (PDF)", partial(_report_pdf, html), file_name=f"report-{stem}.pdf",
+                        mime="application/pdf", on_click="ignore", key="download_report_pdf", width="stretch",
+                        disabled=not ready, help=why_not or "the scenario on one A4 page: headline, where the money "
+                                                            "goes, why it moves, what holds it back, what it rests on")
+    page.download_button("One-page report (HTML)", html, file_name=f"report-{stem}.html", mime="text/html",
+                         on_click="ignore", key="download_report_html", width="stretch",
+                         help="the same page as one self-contained file: opens and prints in any browser")
+    st.caption("The one-page report: the scenario on one A4 page, for a board pack. To share the page itself, share "
+               "its address: it holds these settings (an uploaded file has to be uploaded again).")
+
+
+def _report_html(plan: Plan, touchpoints: pd.DataFrame, source: str | None) -> bytes:
+    return board_report.report_html(plan, touchpoints, source=source).encode("utf-8")
+
+
+def _report_pdf(html: Callable[[], bytes]) -> bytes:
+    return board_report.report_pdf(html().decode("utf-8"))
 
 
 def _workbook(plan: Plan, touchpoints: pd.DataFrame, prices: Callable[[], pd.DataFrame | None],

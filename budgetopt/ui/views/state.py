@@ -46,6 +46,7 @@ class Key:
     FRONTIER_BUTTON = "frontier_button"
     PRICES_BUTTON = "prices_button"
     SILOS_BUTTON = "silos_button"
+    PLAN_COLUMNS = "plan_every_column"
     LINK_READ = "link_read"  # the address has been read (once per session)
     LINK_PENDING = "link_pending"  # a link's settings waiting for the data they were made with
     LINK_PROBLEMS = "link_problems"
