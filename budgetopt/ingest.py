@@ -66,6 +66,8 @@ class RawTable:
     """What was done to the file that the user should know (rows skipped, totals dropped, ...)."""
     decimal: str = "."
     """The decimal separator of numbers that could be read either way (`1.234`)."""
+    header_row: int | None = None
+    """The header's row number as the user sees it (problems with a whole column point there)."""
 
     @property
     def headers(self) -> list[str]:
@@ -137,8 +139,13 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
     return grid, np.arange(1, len(grid) + 1), f"{source}, sheet '{title}'", notices, decimal
 
 
+PLAN_SHEET = "Plan"
+"""The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
+
+
 def _pick_sheet(book, sheet: str | None, source: str) -> tuple[tuple[pd.DataFrame, str], str, list[str]]:
-    """The named sheet; without a name, the first sheet whose header names touchpoint columns, else the first."""
+    """The named sheet; without a name, the Plan sheet of a workbook budgetopt exported, else the first sheet whose
+    header names touchpoint columns, else the first."""
     sheets = book.worksheets
     if not sheets:
         raise _refuse(source, "the workbook has no worksheet", "put the touchpoint table on a worksheet")
@@ -150,6 +157,12 @@ def _pick_sheet(book, sheet: str | None, source: str) -> tuple[tuple[pd.DataFram
             return _sheet_cells(sheets[int(sheet) - 1], source), sheets[int(sheet) - 1].title, []
         raise InputError([Problem(None, None, sheet, "the workbook has no sheet of that name",
                                   "use one of: " + ", ".join(f"'{s.title}'" for s in sheets), source)], source)
+    titles = [s.title for s in sheets]
+    if {"Summary", PLAN_SHEET, "Inputs"} <= set(titles):  # a plan workbook budgetopt exported (export.SHEETS)
+        plan = sheets[titles.index(PLAN_SHEET)]
+        return _sheet_cells(plan, source), plan.title, [
+            f"read sheet '{PLAN_SHEET}' of a plan budgetopt exported: its proposed spend and engagement are the next "
+            "period's today (the data the plan was made from is on sheet 'Inputs': pick it with --sheet)"]
     first = _sheet_cells(sheets[0], source)
     if len(sheets) == 1 or _header_score(first[0]) >= 2:
         return first, sheets[0].title, []
@@ -344,6 +357,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         notices.append(f"skipped row {rows[i]} above the header: '{_shown(grid.iloc[i])}'")
 
     header = grid.iloc[at]
+    header_row = int(rows[at])
     data, rows = grid.iloc[at + 1:], rows[at + 1:]
     unnamed = header.eq("")
     for position in header.index[unnamed & filled.iloc[at + 1:].any(axis=0)]:
@@ -359,7 +373,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     decimal = decimal or (decimal_separator(data, default=default) if len(data) else default)
     _explain_decimal(data, rows, decimal, notices)
     data.attrs = {"decimal": decimal}  # for apply_mapping and validate_touchpoints when called one by one
-    return RawTable(data, np.asarray(rows), source, notices, decimal)
+    return RawTable(data, np.asarray(rows), source, notices, decimal, header_row)
 
 
 def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[str]):

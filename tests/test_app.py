@@ -493,7 +493,7 @@ def test_compare_scenarios_side_by_side(sample):
     files = [str(SCENARIOS / f) for f in ("cut-10-protect-service.toml", "same-engagement-for-less.toml")]
     at.multiselect(key=Key.COMPARE).set_value([CURRENT, *files])
     rerun(at)
-    table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
+    table = next(t.value for t in at.table if "figure" in t.value.columns)
     scenarios = [bo.Scenario()] + [bo.io.read_scenario(f) for f in files]
     names = [CURRENT] + [s.name for s in scenarios[1:]]
     assert list(table.columns) == ["figure", "today", *names]
@@ -570,7 +570,11 @@ def test_column_mapping_on_unusual_headers():
     assert at.multiselect(key=Key.MAP + "engaged").value == []  # Leads and Chats: the person says
     assert "missing" in " ".join(problems(at)["problem"]).lower()
     assert not cards(at)
+    at.multiselect(key=Key.MAP + "engaged").set_value(["Leads"])  # half the mapping: nothing is planned yet
+    rerun(at)
+    assert not cards(at) and "missing" in " ".join(problems(at)["problem"]).lower()
     at.multiselect(key=Key.MAP + "engaged").set_value(["Leads", "Chats"])
+    next(b for b in at.button if b.label == "Use these columns").click()
     rerun(at)
     assert not at.error
     touchpoints = bo.to_touchpoints(bo.read_table(UNUSUAL, name="export.csv"), {"engaged": ["Leads", "Chats"]})
@@ -690,3 +694,42 @@ def test_loading_over_unsaved_changes_asks_first_and_can_be_undone(sample):
     at.button(key="undo_load").click()
     rerun(at)
     assert cards(at) == mine and Key.LOADED not in at.session_state
+
+
+# ---- issue 16: the upload flow -------------------------------------------------------------------------------------
+
+def test_a_missing_column_is_on_the_header_row_with_balanced_quotes():
+    at = start()
+    at.sidebar.file_uploader[0].upload("export.csv", b"Notes from finance\n\n" + UNUSUAL, "text/csv")
+    rerun(at)
+    found = problems(at)
+    missing = found[found["problem"] == "required column is missing"]
+    assert missing[["row", "column"]].values.tolist() == [[3, "engaged or cpe"]]  # the header is on row 3
+    assert missing["fix"].iloc[0] == "add a column named 'engaged' or 'cpe'"
+    assert all(text.count("'") % 2 == 0 for text in found.astype(str).to_numpy().ravel())
+
+
+def test_two_candidate_columns_keep_the_panel_open_until_confirmed():
+    data = b"Touchpoint,Function,Channel,Cost,Amount,Engaged\nA,f,c,100,90,10\nB,g,c,200,210,40\n"
+    at = start()
+    at.sidebar.file_uploader[0].upload("two.csv", data, "text/csv")
+    rerun(at)
+    assert not cards(at) and at.expander[0].proto.expanded
+    at.multiselect(key=Key.MAP + "spend").set_value(["Cost"])
+    next(b for b in at.button if b.label == "Use these columns").click()
+    rerun(at)
+    assert cards(at) == expected(bo.to_touchpoints(bo.read_table(data, name="two.csv"), {"spend": ["Cost"]}))
+
+
+def test_a_plan_workbook_loads_back_as_the_next_periods_today(sample, downloads):
+    start()
+    workbook, _ = downloads["Download the plan (Excel)"]
+    at = start()
+    at.sidebar.file_uploader[0].upload("plan-untitled.xlsx", workbook,
+                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rerun(at)
+    assert "read sheet 'Plan' of a plan budgetopt exported" in infos(at)
+    plan = bo.optimize(sample)
+    again = read_touchpoints_bytes(workbook, "plan-untitled.xlsx")
+    assert again["spend"].to_numpy() == pytest.approx(plan.table["proposed_spend"].to_numpy(), abs=0.01)
+    assert cards(at) == expected(again) and "Engaged customers" in cards(at)

@@ -448,3 +448,29 @@ def test_what_changed_in_words():
                                                                 bo.Rule(touchpoint="C", lock=True))})
     assert link.differences(before, after) == ["the budget", "2 rules added and 1 rule removed"]
     assert link.differences(before, before) == []
+
+
+# ---- issue 16: the upload flow -------------------------------------------------------------------------------------
+
+def test_problems_for_people_put_column_problems_on_the_header_row():
+    problems = pd.DataFrame({"file": ["x.csv"] * 3, "row": [None, 7, None], "column": ["spend", "stage", None],
+                             "value": ["", "someday", ""], "problem": ["missing", "unknown", "no rows"],
+                             "fix": ["a", "b", "c"]})
+    shown = report.problems_for_people(problems, header_row=4)
+    assert shown["row"].tolist() == [4, 7, pd.NA] and str(shown["row"].dtype) == "Int64"
+    assert report.problems_for_people(problems)["row"].tolist() == [pd.NA, 7, pd.NA]
+
+
+def test_the_plan_sheets_headers_are_the_exports(two):
+    from budgetopt.export import LABEL, SHEETS
+    from budgetopt.ingest import PLAN_SHEET
+    from budgetopt.touchpoints import PLAN_SHEET_HEADERS, _header
+
+    assert PLAN_SHEET in SHEETS and {"Summary", "Inputs"} <= set(SHEETS)
+    for header, column in PLAN_SHEET_HEADERS.items():
+        assert _header(LABEL[column]) == header
+    plan = bo.optimize(two)
+    workbook = bo.plan_xlsx_bytes(plan, inputs=plan.inputs)
+    table = bo.read_table(workbook, name="plan.xlsx")
+    assert table.source == "plan.xlsx, sheet 'Plan'" and table.header_row == 1
+    assert read_touchpoints_bytes(workbook, "plan.xlsx").equals(read_touchpoints_bytes(plan_csv(plan), "plan.csv"))

@@ -225,6 +225,18 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     return t.sort_values("change", ascending=True, kind="stable").reset_index(drop=True)
 
 
+def problems_for_people(problems: pd.DataFrame, header_row: int | None = None) -> pd.DataFrame:
+    """InputError.as_table() for the page: row numbers as whole numbers, and a problem with a whole column (a
+    missing or repeated header) on the header's row."""
+    out = problems.copy()
+    row = pd.to_numeric(out["row"], errors="coerce")
+    if header_row is not None:
+        about_column = row.isna() & out["column"].notna() & out["column"].astype(str).ne("")
+        row = row.mask(about_column, float(header_row))
+    out["row"] = row.astype("Int64")
+    return out
+
+
 def template_table() -> pd.DataFrame:
     """A touchpoint CSV to start from: every column of the schema, two example rows that validate."""
     rows = [

@@ -102,7 +102,7 @@ def compare_scenarios(touchpoints: pd.DataFrame, scenario: Scenario, folder: Pat
         return
     table = compare(plans, labels)
     shown = report.compare_table(table)
-    st.dataframe(shown, hide_index=True, width="stretch", height=35 * (len(shown) + 1) + 3)  # every row, no scroll
+    st.table(shown, hide_index=True)  # every figure in full: long rule names wrap, nothing scrolls
     bars = report.compare_bars(table)
     colours = (("budget", charts.TODAY_MARK), ("engaged customers", charts.PLAN_COLOR))
     for column, (figure, color) in zip(st.columns(2), colours, strict=True):

@@ -64,7 +64,11 @@ def data_source(sample: Path) -> pd.DataFrame | None:
 
 def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame | None, columns.Choice]:
     """Main area: which header of the file is which touchpoint column (pre-filled from the headers), then the
-    table checked under that mapping: its problems in place, or what was done to the file on the way."""
+    table checked under that mapping: its problems in place, or what was done to the file on the way.
+
+    The choices are a form: nothing is planned with half a mapping. A file whose every column is recognised and
+    checks out is planned at once (the panel folded, open to change); otherwise the panel stays open and the plan
+    waits until the person presses 'Use these columns'."""
     ss = st.session_state
     headers = raw.headers
     file_id = hashlib.sha256(data).hexdigest()
@@ -72,25 +76,44 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
         for target, chosen in columns.initial_choices(headers).items():
             ss[Key.MAP + target] = chosen if target in columns.SUMMABLE else (chosen[0] if chosen else NOT_MAPPED)
         ss[Key.MAP_FILE] = file_id
-    choice = columns.choose(headers, {t: _chosen(t) for t in (*columns.MAIN, *columns.OPTIONAL)})
+        first = _choice(headers)
+        ok = cached.mapped_touchpoints(data, name, first.key())[1] is None and not columns.ambiguous(headers)
+        ss[Key.MAP_CONFIRMED] = first.key() if ok else None
+    choice = _choice(headers)
+    confirmed = ss.get(Key.MAP_CONFIRMED) == choice.key()
     table, problems, notices = cached.mapped_touchpoints(data, name, choice.key())
-    with st.expander(f"Columns of {md(name)}: which is which", expanded=problems is not None):
-        st.caption("Pre-filled from your headers. Choose the column of your file that holds each; for numbers you "
-                   "may choose several, which are added up (e.g. Leads + Chats = engaged). Leave a column empty "
-                   "when your file does not have it.")
-        for target, found in columns.ambiguous(headers).items():
-            if not choice.mapping.get(target):
-                st.warning(f"{' and '.join(md(repr(h)) for h in found)} could each be **{target}**: choose one.")
-        _mapping_widgets(columns.MAIN, headers)
-        st.markdown("**Limits, curves and value** (optional)")
-        _mapping_widgets(columns.OPTIONAL, headers)
+    with st.expander(f"Columns of {md(name)}: which is which", expanded=not confirmed or problems is not None):
+        with st.form("column_mapping", border=False):
+            st.caption("Pre-filled from your headers. Choose the column of your file that holds each; for numbers "
+                       "you may choose several, which are added up (e.g. Leads + Chats = engaged). Leave a column "
+                       "empty when your file does not have it. Nothing is planned until you press **Use these "
+                       "columns**.")
+            for target, found in columns.ambiguous(headers).items():
+                if not choice.mapping.get(target):
+                    st.warning(f"{' and '.join(md(repr(h)) for h in found)} could each be **{target}**: choose one.")
+            _mapping_widgets(columns.MAIN, headers)
+            st.markdown("**Limits, curves and value** (optional)")
+            _mapping_widgets(columns.OPTIONAL, headers)
+            st.form_submit_button("Use these columns", type="primary", on_click=_confirm, args=(headers,))
         st.caption(f"The first rows of {md(name)} as read ({len(raw.data):,} rows, {len(headers)} columns):")
         st.dataframe(raw.data.head(5), hide_index=True, width="stretch")
     if problems is not None:
-        _problems(name, problems, "Change the columns above, or fix the file and upload it again.")
+        _problems(name, problems, "Change the columns above, or fix the file and upload it again.", raw.header_row)
+    elif not confirmed:
+        st.info(f"Check the columns of **{md(name)}** above and press **Use these columns**: the plan waits for "
+                "them.")
     if notices:
         st.info(f"What was done to **{md(name)}** on the way in:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
-    return table, choice
+    return (table if confirmed else None), choice
+
+
+def _choice(headers: list[str]) -> columns.Choice:
+    """The mapping the widgets hold (the form's last submitted values)."""
+    return columns.choose(headers, {t: _chosen(t) for t in (*columns.MAIN, *columns.OPTIONAL)})
+
+
+def _confirm(headers: list[str]) -> None:
+    st.session_state[Key.MAP_CONFIRMED] = _choice(headers).key()
 
 
 def _chosen(target: str) -> list[str]:
@@ -114,10 +137,11 @@ def _mapping_widgets(targets: tuple[str, ...], headers: list[str]) -> None:
                                  help=columns.DESCRIPTION[target])
 
 
-def _problems(name: str, problems: pd.DataFrame, what_to_do: str) -> None:
+def _problems(name: str, problems: pd.DataFrame, what_to_do: str, header_row: int | None = None) -> None:
     st.error(f"**{md(name)}** cannot be used yet: {len(problems)} problem(s), listed below with the row and column "
              f"in your file and how to fix each. {what_to_do}")
-    st.dataframe(problems, hide_index=True, width="stretch")
+    st.dataframe(report.problems_for_people(problems, header_row), hide_index=True, width="stretch",
+                 column_config={"row": st.column_config.NumberColumn(format="%d")})
 
 
 def _data_changed(data_id: str) -> None:

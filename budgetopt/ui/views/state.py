@@ -16,6 +16,7 @@ class Key:
     UPLOAD = "upload"
     MAP_FILE = "mapping_for"  # the upload (SHA-256) the column choices belong to
     MAP = "map:"  # + a touchpoint column: the header(s) chosen for it
+    MAP_CONFIRMED = "mapping_confirmed"  # the column choice the plan may use (Choice.key()), or None
     LOAD_FILE = "scenario_file"
     LOAD_ERROR = "scenario_file_error"
     LOADED = "loaded_scenario"
