@@ -691,9 +691,11 @@ def test_loading_over_unsaved_changes_asks_first_and_can_be_undone(sample):
     at.button(key="load_anyway").click()
     rerun(at)
     assert cards(at) == expected(sample, **dict(bo.io.read_scenario(SCENARIOS / "tv-dearer.toml")))
+    assert at.text_input(key=Key.SAVE_NAME).value == "TV 20 % dearer"
     at.button(key="undo_load").click()
     rerun(at)
     assert cards(at) == mine and Key.LOADED not in at.session_state
+    assert at.text_input(key=Key.SAVE_NAME).value == ""  # the name typed before, not the file's
 
 
 # ---- issue 16: the upload flow -------------------------------------------------------------------------------------

@@ -111,7 +111,10 @@ def _ask_to_load(today: dict[str, float]) -> None:
 
 
 def _undo_load(today: dict[str, float], folder: Path) -> None:
-    history.apply(st.session_state.pop(Key.BEFORE_LOAD), today, folder)
+    ss = st.session_state
+    state, name, description = ss.pop(Key.BEFORE_LOAD)
+    history.apply(state, today, folder)
+    ss[Key.SAVE_NAME], ss[Key.SAVE_DESCRIPTION] = name, description
 
 
 def _load_file(today: dict[str, float]) -> None:
@@ -126,7 +129,7 @@ def _load_file(today: dict[str, float]) -> None:
     except (BudgetOptError, OSError, UnicodeDecodeError) as exc:
         ss[Key.LOAD_ERROR] = str(exc)
         return
-    ss[Key.BEFORE_LOAD] = history.current(today)
+    ss[Key.BEFORE_LOAD] = (history.current(today), ss.get(Key.SAVE_NAME, ""), ss.get(Key.SAVE_DESCRIPTION, ""))
     ss[Key.MARK_CLEAN] = True
     w = controls.widgets_for(scenario, today["spend"], today["value"], today["cpe"])
     ss.update({Key.MODE: w.mode, Key.KEEP_PCT: w.keep_pct, Key.TARGET_CPE: w.target_cpe,
