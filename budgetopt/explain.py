@@ -67,10 +67,12 @@ def curve_words(row: pd.Series, currency: str | None) -> str:
     kind = str(row.get(S.CURVE, S.DEFAULT_CURVE))
     if kind == "power":
         shape = f"power, elasticity {float(row[S.ELASTICITY]):g}"
-    elif kind == "saturating":
-        shape = f"saturating at {units.money(float(row[S.SATURATION]))} {units.CUSTOMERS}"
-    else:
+    elif kind in ("saturating", "hill"):
+        shape = f"{kind}, at most {units.money(float(row[S.SATURATION]))} {units.CUSTOMERS}"
+    elif kind == "linear":
         shape = f"linear, {units.money(float(row['unit_cost']), currency, digits=2)} per engaged customer"
+    else:
+        shape = kind
     return {"fitted": "curve fitted to its history", "tabulated": "response curve tabulated from a model",
             "given": f"curve set in the data ({shape})"}.get(source, f"assumed curve ({shape})")
 

@@ -38,12 +38,14 @@ SCHEMA = "budgetopt.plan"
 SCHEMA_VERSION = 1
 """Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it)."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
-INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED,
-                                  S.MAX_CHANGE)
-"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already)."""
+INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
+                                  S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
+"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already). Not
+curve_engaged: read back, the plan's engagement is on the curve at the plan's spend, which is its default."""
 INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE,
                                 S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE, S.CURVE, S.ELASTICITY,
-                                S.SATURATION, S.VALUE)
+                                S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED, S.CARRYOVER,
+                                S.CURVE_SOURCE, S.OBSERVED_MAX, S.VALUE)
 SHEETS: tuple[str, ...] = ("Summary", "Plan", "By function", "By channel", "By stage", "Transfers", "Rules",
                            "Inputs", "About this plan")
 
@@ -282,8 +284,11 @@ def assumptions(plan: Plan, inputs: pd.DataFrame) -> list[str]:
             e = rows[S.ELASTICITY]
             lines.append(f"power: {n}; engaged = engaged today x (spend / spend today) ^ elasticity, elasticity "
                          f"{e.min():.2f} to {e.max():.2f} (default {S.DEFAULT_ELASTICITY} where not given)")
+        elif curve == "hill":
+            lines.append(f"hill: {n}; engaged = saturation x spend^shape / (half_saturation^shape + spend^shape)")
         else:
-            lines.append(f"{curve}: {n}; engaged = saturation x (1 - exp(-spend / k)), k fitted to today's point")
+            lines.append(f"{curve}: {n}; engaged = saturation x (1 - exp(-spend / k)), k = half_saturation / ln 2 "
+                         "where given, else fitted to today's point")
     lines.append(f"without max_spend a touchpoint may grow to at most {settings.max_growth:g} x today's spend")
     lines.append(f"each curve is cut into {settings.segments} segments (chords below the curve)"
                  + (", refined once around the first plan" if settings.refine else ""))

@@ -17,9 +17,11 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
+from .history import History, history_from_table
 from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
 from .plan import Plan
 from .scenario import Scenario
@@ -307,17 +309,19 @@ def project_root(scenario_path: Path) -> Path:
     return folder.parent if folder.name == "scenarios" else folder
 
 
-def scenario_data_path(scenario: Scenario, scenario_path: str | os.PathLike) -> Path:
-    """The scenario's data file, relative to the scenario file, refused when it points outside the project."""
+def scenario_data_path(scenario: Scenario, scenario_path: str | os.PathLike, key: str = "data") -> Path:
+    """The scenario's data (or curves) file, relative to the scenario file, refused when it points outside the
+    project."""
     scenario_path = Path(scenario_path)
-    if not scenario.data:
+    value = getattr(scenario, key)
+    if not value:
         raise ScenarioError(f"{scenario_path}: the scenario names no data file; add data = \"../data/your.csv\" "
                             "or pass the file with --data")
     root = project_root(scenario_path)
-    target = (scenario_path.resolve().parent / scenario.data).resolve()
+    target = (scenario_path.resolve().parent / value).resolve()
     if not target.is_relative_to(root):
-        raise ScenarioError(f"{scenario_path}: data = \"{scenario.data}\" points outside the project folder {root}; "
-                            "a scenario may only read data inside it. Pass the file explicitly with --data if you "
+        raise ScenarioError(f"{scenario_path}: {key} = \"{value}\" points outside the project folder {root}; "
+                            "a scenario may only read files inside it. Pass the file explicitly with --data if you "
                             "mean it")
     return target
 
@@ -391,3 +395,63 @@ def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def read_history(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    touchpoint: str | None = None,
+    window: str | None = None,
+    name: str | None = None,
+) -> History:
+    """Read a spend and outcome history (weekly, daily or monthly rows, or an ad-platform export).
+
+    `mapping` as for `read_touchpoints`, plus `date` and `platform`; `touchpoint` names the column whose values
+    are touchpoints (`--touchpoint "Campaign name"`); `window` sets today (`52w`, `12m`, `90d`, `all`; default the
+    last 52 weeks or 12 months). See `budgetopt.history`; `History.today()` is the touchpoint table of the window.
+    """
+    return history_from_table(read_table(source, name=name, sheet=sheet), mapping, touchpoint=touchpoint,
+                              window=window)
+
+
+def read_curves(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    name: str | None = None,
+) -> TabulatedCurves:
+    """Read response curves given as points (`--curves FILE`): touchpoint, spend, engaged, optional band.
+
+    `mapping` names the file's columns (`{"touchpoint": "channel", "engaged": "incremental_outcome"}`); see
+    `budgetopt.curves.tabulated` for the shapes read (Meridian, Robyn, PyMC-Marketing) and the checks.
+    """
+    return curves_from_table(read_table(source, name=name, sheet=sheet), mapping)
+
+
+def read_evidence(source: Source, *, mapping: Mapping[str, str | Sequence[str]] | None = None,
+                  sheet: str | None = None, touchpoint: str | None = None, window: str | None = None,
+                  curves: Source | None = None, curves_mapping: Mapping[str, str | Sequence[str]] | None = None,
+                  name: str | None = None):
+    """The touchpoint table of a data file, as evidence.Evidence: a touchpoint table as it is, or a history
+    (a date column, several rows per touchpoint) fitted per touchpoint; then, with `curves`, the touchpoints those
+    response curves name planned on them. `touchpoint` and `window` apply to histories only."""
+    from .evidence import Evidence, from_history, with_curves
+    from .history import is_history
+
+    raw = read_table(source, name=name, sheet=sheet)
+    if is_history(raw, mapping, touchpoint):
+        evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
+    else:
+        if touchpoint or window:
+            raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows per "
+                                 "touchpoint): --touchpoint and --window apply to histories only")
+        table = to_touchpoints(raw, mapping)
+        evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
+    if curves is not None:
+        tabulated = with_curves(evidence.table, read_curves(curves, mapping=curves_mapping))
+        tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history
+        evidence = tabulated
+    return evidence

@@ -17,6 +17,7 @@ import pandas as pd
 from . import schema as S
 from . import units
 from .baseline import Baseline
+from .curves.text import read_points
 from .errors import ScenarioError
 from .scenario import Mode, Rule, Scenario
 
@@ -184,14 +185,24 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     for r, rule in enumerate(scenario.rules):
         if rule.max_extrapolation is not None:
             factor[select(tp, rule, f"rule {r + 1} ({rule.label})", folded)] = rule.max_extrapolation
+    tabulated = (tp[S.CURVE] == "tabulated").to_numpy()
+    if tabulated.any() and S.CURVE_POINTS in tp.columns:  # no extrapolation beyond a tabulated curve's last point
+        xs, _ = read_points(tp[S.CURVE_POINTS])
+        last = np.nanmax(np.where(np.isfinite(xs), xs, np.nan), axis=1, initial=0.0) if xs.shape[1] else 0.0
+        observed = np.where(tabulated, last, observed)
+        factor = np.where(tabulated, 1.0, factor)
+        evidence = ~np.isnan(observed)
     growth = scenario.settings.max_growth
     assumed_cap = np.where(evidence, factor * np.nan_to_num(observed), growth * s0)
     open_row = np.isnan(max_spend)
     bound(open_row & ~evidence, "hi", assumed_cap, "growth", f"growth cap (assumption: at most {growth:g}x "
           "today's spend)")
-    for f in np.unique(factor[open_row & evidence]):
-        bound(open_row & evidence & (factor == f), "hi", assumed_cap, "extrapolation",
+    fitted = evidence & ~tabulated
+    for f in np.unique(factor[open_row & fitted]):
+        bound(open_row & fitted & (factor == f), "hi", assumed_cap, "extrapolation",
               f"extrapolation guard (assumption: at most {f:g}x the largest spend observed)")
+    bound(open_row & tabulated, "hi", assumed_cap, "extrapolation", "the last point of its tabulated curve (no "
+          "extrapolation)")
     change = tp[S.MAX_CHANGE].to_numpy(float)
     has_change = ~np.isnan(change)
     bound(has_change, "lo", s0 * (1 - np.nan_to_num(change)).clip(0), "change", "max_change")

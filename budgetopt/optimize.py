@@ -46,7 +46,8 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
              "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes),
-             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes)}
+             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes),
+             **sol.extra}
     if sol.status is Status.INFEASIBLE:
         return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats)
     if not sol.status.is_ok:
@@ -62,13 +63,11 @@ def planned_model(touchpoints: pd.DataFrame, scenario: Scenario) -> tuple[Model,
     return model, Curves.from_table(planned)
 
 
-def whatif(model: Model, curves: Curves) -> WhatIf | None:
-    """Today's allocation on the scenario's what-if curves, or None when the scenario has no what-ifs."""
-    scenario = model.scenario
-    if not (scenario.overrides or scenario.add_touchpoints):
-        return None
+def whatif(model: Model, curves: Curves) -> WhatIf:
+    """Today's allocation on the curves the plan is made on (the scenario's what-ifs applied, if any): where they
+    differ from the data, this is the figure the plan's gain on the same curves is measured from."""
     engaged = curves.engaged(model.baseline.spend)
-    return WhatIf(describe_whatifs(scenario, model.currency), float(engaged.sum()),
+    return WhatIf(describe_whatifs(model.scenario, model.currency), float(engaged.sum()),
                   float((engaged * model.weight).sum()))
 
 

@@ -17,7 +17,7 @@ def apply_overrides(touchpoints: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     """The touchpoint table as the scenario sees it.
 
     A cost multiplier m scales the whole curve down: engaged(s) -> engaged(s) / m (unit cost x m,
-    saturation / m); an engagement multiplier scales it up. Both change "today's" engagement too.
+    saturation and curve_engaged / m); an engagement multiplier scales it up. Both change "today's" engagement too.
     """
     if not scenario.overrides and not scenario.add_touchpoints:
         return touchpoints
@@ -31,6 +31,8 @@ def apply_overrides(touchpoints: pd.DataFrame, scenario: Scenario) -> pd.DataFra
         if factor != 1.0:
             tp.loc[mask, S.ENGAGED] *= factor
             tp.loc[mask, S.SATURATION] *= factor
+            if S.CURVE_ENGAGED in tp.columns:
+                tp.loc[mask, S.CURVE_ENGAGED] *= factor
             tp.loc[mask, "unit_cost"] /= factor
         if override.lock:
             tp.loc[mask, S.LOCKED] = True

@@ -159,19 +159,8 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
 
 
 def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
-    """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints of `seg`: segments
-    below lo are filled (moved into the base), segments above hi are dropped."""
-    t = seg.touchpoint
-    start = seg.starts()
-    end = start + seg.width
-    tol = 1e-9 * np.maximum(1.0, seg.width)
-    below = end <= lo[t] + tol
-    above = start >= hi[t] - tol
-    base = seg.base_engaged + np.bincount(t[below], weights=(seg.slope * seg.width)[below], minlength=len(lo))
-    new_lo = seg.lo + np.bincount(t[below], weights=seg.width[below], minlength=len(lo))
-    keep = ~below & ~above
-    return Segments(touchpoint=t[keep], width=seg.width[keep], slope=seg.slope[keep], base_engaged=base,
-                    lo=new_lo, hi=np.minimum(hi, seg.hi))
+    """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints (Segments.restrict)."""
+    return seg.restrict(lo, hi)[0]
 
 
 def _words(price: float, model: Model, skipped: bool = False) -> str:

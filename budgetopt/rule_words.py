@@ -75,6 +75,8 @@ def _bound_words(model: Model, k: int) -> tuple[str, str]:
     settings = model.scenario.settings
     if family == "growth":
         return ASSUMED, f"{name} may grow to at most {settings.max_growth:g}x today's spend ({money})"
+    if family == "extrapolation" and "tabulated" in str(b["what"]):
+        return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money})"
     if family == "extrapolation":
         factor = value / float(tp[S.OBSERVED_MAX].iloc[i]) if S.OBSERVED_MAX in tp.columns else float("nan")
         times = f"{factor:g}x " if np.isfinite(factor) else "a multiple of "

@@ -212,6 +212,13 @@ class Scenario(BaseModel):
     """The touchpoint file, relative to the scenario file."""
     currency: str | None = None
     """Three-letter code of the money (EUR, USD, ...); default: what the data's spend header or cells say."""
+    window: str | None = None
+    """When the data is a history: the periods that make today (52w, 26w, 12m, 90d, all; default the last 52 weeks)."""
+    curves: str | None = None
+    """Response curves as points (an MMM tool's export), relative to the scenario file: the touchpoints they name
+    are planned on them."""
+    curves_map: dict[str, str] = Field(default_factory=dict)
+    """Which header of the curves file holds a column, e.g. { touchpoint = "channel", engaged = "mean" }."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()

@@ -1,7 +1,8 @@
 """The one-page board report of a plan: a self-contained HTML file (inline CSS and SVG, nothing fetched) that
 prints on one A4 page, and its PDF (the same HTML printed by a headless Chromium through Playwright).
 
-What it shows, top to bottom: the scenario and what it asks; the headline against today (the page's own cards);
+What it shows, top to bottom: the scenario and what it asks; the headline against today (the page's own cards,
+and the range of engaged customers and the chance of beating today when the plan has them: `plan.range`);
 today in one line and what the plan rests on; where the money goes (by function) and the transfers between
 functions with their amounts; the largest moves with their reasons (`explain`); the rules that bind with their
 prices, in words (`rule_words`); the plan's basis (evidence or assumptions). No Streamlit here: the page, the
@@ -106,7 +107,12 @@ def _plan(plan: Plan, touchpoints: pd.DataFrame) -> str:
     shown = "".join(
         f"<div class='card'><div class='label'>{escape(c.label)}</div><div class='value'>{escape(c.value)}</div>"
         f"<div class='delta {_tone(c)}'>{escape(c.delta or '')}&nbsp;</div></div>" for c in cards)
-    notes = "".join(f"<p class='muted'>{escape(n)}</p>" for n in report.plan_notes(plan))
+    lines = report.plan_notes(plan)
+    spread = getattr(plan, "range", None)  # engaged customers over the curves' uncertainty, where a plan has it
+    if spread is not None:
+        words = spread.words()
+        lines.insert(0, words[:1].upper() + words[1:])
+    notes = "".join(f"<p class='muted'>{escape(n)}</p>" for n in lines)
     holding = plain_rules(plan, touchpoints)
     moves = explain_moves(plan, holding, count=MOVES_SHOWN)
     bars = svg.bars_svg(report.before_after(plan, S.FUNCTION, top=report.GROUPS_SHOWN), S.FUNCTION, width=440,
