@@ -63,44 +63,52 @@ def change_words(who: str, change: float, side: str, to: str) -> str:
             else f"{who} must fall at least {pct(change)} (to {to})")
 
 
-def _bound_words(model: Model, k: int) -> tuple[str, str]:
-    """(who set it, the sentence) for bound k of the model."""
-    b = model.bounds.iloc[k]
-    tp = model.touchpoints
-    i, side, value = int(b["touchpoint"]), str(b["side"]), float(b["value"])
-    family, r = str(b["family"]), int(b["rule"])
-    name = str(tp[S.TOUCHPOINT].iloc[i])
-    today = float(tp[S.SPEND].iloc[i])  # the curve's anchor: limits on change are against it
-    money = units.money(value, model.currency)
-    settings = model.scenario.settings
-    if family == "growth":
-        return ASSUMED, f"{name} may grow to at most {settings.max_growth:g}x today's spend ({money})"
-    if family == "extrapolation" and "tabulated" in str(b["what"]):
-        return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money})"
-    if family == "extrapolation":
-        factor = value / float(tp[S.OBSERVED_MAX].iloc[i]) if S.OBSERVED_MAX in tp.columns else float("nan")
-        times = f"{factor:g}x " if np.isfinite(factor) else "a multiple of "
-        return ASSUMED, f"{name} may get at most {times}the largest spend observed ({money})"
-    mine = r >= 0
-    who = YOURS if mine else DATA
-    tail = f" (your rule {r + 1})" if mine else ""
-    if family == "lock":
-        return who, f"{name} is kept at today's {money}{tail}"
-    if family == "floor":
-        return who, f"{name} must get at least {money}{tail}"
-    if family == "cap":
-        words = f"{name} gets nothing{tail}" if value <= 0 else f"{name} may get at most {money}{tail}"
-        return who, words
-    # change
-    if mine:
-        rule = model.scenario.rules[r]
-        change = rule.min_change if side == "lo" else rule.max_change
-    else:
-        limit = float(tp[S.MAX_CHANGE].iloc[i])
-        change = -limit if side == "lo" else limit
-    if change is None or today <= 0:
-        return who, f"{name} {'must get at least' if side == 'lo' else 'may get at most'} {money}{tail}"
-    return who, change_words(name, float(change), side, money) + tail
+class _Bounds:
+    """model.bounds and the touchpoint columns its words need, as plain lists (read once, not row by row)."""
+
+    def __init__(self, model: Model):
+        b, tp = model.bounds, model.touchpoints
+        self.model = model
+        self.touchpoint, self.side = b["touchpoint"].astype(int).tolist(), b["side"].astype(str).tolist()
+        self.value, self.family = b["value"].astype(float).tolist(), b["family"].astype(str).tolist()
+        self.rule, self.what = b["rule"].astype(int).tolist(), b["what"].astype(str).tolist()
+        self.names = tp[S.TOUCHPOINT].astype(str).tolist()
+        self.today = tp[S.SPEND].astype(float).tolist()  # the curve's anchor: limits on change are against it
+        self.max_change = tp[S.MAX_CHANGE].astype(float).tolist()
+        self.observed = (tp[S.OBSERVED_MAX].astype(float).tolist() if S.OBSERVED_MAX in tp.columns
+                         else [float("nan")] * len(tp))
+
+    def words(self, k: int) -> tuple[str, str]:
+        """(who set it, the sentence) for bound k of the model."""
+        i, side, value, family, r = self.touchpoint[k], self.side[k], self.value[k], self.family[k], self.rule[k]
+        name, today = self.names[i], self.today[i]
+        money = units.money(value, self.model.currency)
+        if family == "growth":
+            growth = self.model.scenario.settings.max_growth
+            return ASSUMED, f"{name} may grow to at most {growth:g}x today's spend ({money})"
+        if family == "extrapolation" and "tabulated" in self.what[k]:
+            return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money})"
+        if family == "extrapolation":
+            factor = value / self.observed[i] if self.observed[i] > 0 else float("nan")
+            times = f"{factor:g}x " if np.isfinite(factor) else "a multiple of "
+            return ASSUMED, f"{name} may get at most {times}the largest spend observed ({money})"
+        mine = r >= 0
+        who = YOURS if mine else DATA
+        tail = f" (your rule {r + 1})" if mine else ""
+        if family == "lock":
+            return who, f"{name} is kept at today's {money}{tail}"
+        if family == "floor":
+            return who, f"{name} must get at least {money}{tail}"
+        if family == "cap":
+            return who, f"{name} gets nothing{tail}" if value <= 0 else f"{name} may get at most {money}{tail}"
+        if mine:  # a limit on change
+            rule = self.model.scenario.rules[r]
+            change = rule.min_change if side == "lo" else rule.max_change
+        else:
+            change = -self.max_change[i] if side == "lo" else self.max_change[i]
+        if change is None or not np.isfinite(change) or today <= 0:
+            return who, f"{name} {'must get at least' if side == 'lo' else 'may get at most'} {money}{tail}"
+        return who, change_words(name, float(change), side, money) + tail
 
 
 def _row_words(model: Model, row: Row) -> tuple[str, str]:
@@ -172,23 +180,23 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
     same = len(expected) == len(rules) and expected == rules["name"].tolist()
     pick = np.flatnonzero(rules["binding"].to_numpy(bool)) if binding_only else np.arange(len(rules))
     n_rows = len(model.rows)
+    bounds = _Bounds(model) if same else None
+    columns = {c: rules[c].to_numpy(object) for c in ("name", "family", "rule", "binding", "price", "price_text")}
     records = []
     for k in pick.tolist():
-        r = rules.iloc[k]
+        family = str(columns["family"][k])
         touchpoint, side = "", ""
-        if not same:  # the model does not line up with the plan: the engine's own label
-            family = str(r["family"])
+        if bounds is None:  # the model does not line up with the plan: the engine's own label
             who = ASSUMED if family in ASSUMPTION_FAMILIES else YOURS
-            words = str(r["rule"])
+            words = str(columns["rule"][k])
         elif k < n_rows:
             who, words = _row_words(model, model.rows[k])
         else:
-            b = model.bounds.iloc[k - n_rows]
-            touchpoint, side = str(names[int(b["touchpoint"])]), str(b["side"])
-            who, words = _bound_words(model, k - n_rows)
-        full = words + WHY_ASSUMED.get(str(r["family"]), "") if same and who == ASSUMED else words
-        records.append((r["name"], who, full, words, touchpoint, side, bool(r["binding"]), float(r["price"]),
-                        r["price_text"]))
+            touchpoint, side = bounds.names[bounds.touchpoint[k - n_rows]], bounds.side[k - n_rows]
+            who, words = bounds.words(k - n_rows)
+        full = words + WHY_ASSUMED.get(family, "") if bounds is not None and who == ASSUMED else words
+        records.append((columns["name"][k], who, full, words, touchpoint, side, bool(columns["binding"][k]),
+                        float(columns["price"][k]), columns["price_text"][k]))
     out = pd.DataFrame(records, columns=WORD_COLUMNS)
     order = out["set_by"].map({s: i for i, s in enumerate(SET_BY)})
     out = out.assign(_order=order).sort_values(["_order", "price", "name"], ascending=[True, False, True],
