@@ -73,7 +73,8 @@ def errors(at: AppTest) -> str:
 
 def problems(at: AppTest) -> pd.DataFrame:
     """The table of problems with an upload (row, column, value, problem, fix)."""
-    return next(d.value for d in at.main.dataframe if "fix" in d.value.columns)
+    found = next(t.value for t in [*at.main.table, *at.main.dataframe] if "fix" in t.value.columns)
+    return found.assign(row=pd.to_numeric(found["row"]).astype("Int64"))
 
 
 def test_default_load_shows_today_and_the_plan(sample):
@@ -176,7 +177,7 @@ def test_protect_every_stage(sample):
 def test_a_rule_added_and_removed(sample):
     at = start()
     add_rule(at, "function: service", "Change against today at least (%)", 0)
-    rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule"])
+    rules = next(t.value for t in at.table if list(t.value.columns) == ["#", "rule"])
     assert rules["rule"].tolist() == ["function 'service' changes by at least 0.0 % against today"]
     with_rule = expected(sample, rules=(bo.Rule(group="function", member="service", min_change=0.0),))
     assert cards(at) == with_rule
@@ -198,7 +199,7 @@ def test_a_rule_that_cannot_be_built_is_explained_in_place():
     add_rule(at, "channel: tv", "Share of the total at most (%)", 150)
     assert "The rule was not added" in errors(at)
     assert "less than or equal to 1" in errors(at)
-    assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
+    assert not any(list(t.value.columns) == ["#", "rule"] for t in at.table)
 
 
 def test_the_rule_form_sets_no_limit_to_zero_by_itself():
@@ -206,7 +207,7 @@ def test_the_rule_form_sets_no_limit_to_zero_by_itself():
     assert at.number_input(key=Key.RULE_VALUE).value is None  # empty until a number is typed
     add_rule(at, "touchpoint: TV prime time", "Spend at most (money)", None)  # one click: no cap of 0
     assert "needs a number" in errors(at)
-    assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
+    assert not any(list(t.value.columns) == ["#", "rule"] for t in at.table)
 
 
 def test_infeasible_rules_are_named_not_raised():
@@ -375,7 +376,7 @@ def test_loading_a_scenario_sets_the_widgets_and_gives_its_plan(sample, file):
     assert at.slider(key=Key.BUDGET_PCT).value == w.budget_pct
     assert at.radio(key=Key.PLANNING).value == (controls.SILOED if scenario.siloed else controls.HORIZONTAL)
     assert at.toggle(key=Key.PROTECT).value is scenario.protect_stages
-    rules = next((d.value for d in at.dataframe if "rule" in d.value.columns and "#" in d.value.columns), None)
+    rules = next((t.value for t in at.table if "rule" in t.value.columns and "#" in t.value.columns), None)
     assert (rules["rule"].tolist() if rules is not None else []) == [controls.describe(r) for r in scenario.rules]
     plan = bo.optimize(sample, scenario)
     assert cards(at) == {c.label: (c.value, c.delta or "") for c in report.plan_cards(plan)}
@@ -536,10 +537,10 @@ def test_rule_prices_on_demand_in_the_plan_and_rules_tabs(sample):
     rerun(at)
     scenario = bo.Scenario(name="From the app", rules=(bo.Rule(group="channel", member="tv", min_change=0.0),))
     prices = price_rules(sample, scenario)
-    shown = next(d.value for d in at.dataframe if "whole price" in d.value.columns and "kind" in d.value.columns)
+    shown = next(t.value for t in at.table if "whole price" in t.value.columns and "kind" in t.value.columns)
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), report.prices_table(prices))
     assert shown["whole price"].iloc[0].endswith("weighted engagement")  # the sample weights customers
-    rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule", "whole price"])
+    rules = next(t.value for t in at.table if list(t.value.columns) == ["#", "rule", "whole price"])
     tv = prices[prices["kind"] == "scenario rule"]["whole_price"].iloc[0]
     assert tv > 0 and rules["whole price"].tolist() == [report.whole_price(tv, "weighted engagement")]
 

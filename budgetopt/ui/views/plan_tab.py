@@ -197,7 +197,7 @@ def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> No
     gain = (f"{unit} the plan would add" if unit in (units.CUSTOMERS, units.WEIGHTED) else "money the plan would save")
     st.caption(f"Whole price: the {gain} without the rule, all else the same."
                + (f" {free} more rule(s) and limits cost nothing." if free else ""))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table, hide_index=True)  # long rule names wrap, and it prints whole
 
 
 def silo_costs(touchpoints: pd.DataFrame, scenario: Scenario) -> None:

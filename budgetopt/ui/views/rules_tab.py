@@ -40,7 +40,7 @@ def rules_section(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     prices = cached.recall("prices", result_key(touchpoints, scenario))
     if prices is not None and len(scenario.rules) == len(rules):
         table["whole price"] = report.scenario_rule_prices(prices, len(rules))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table, hide_index=True)  # long names wrap, nothing is cut
     if prices is None:
         st.caption("What each rule costs in all: **Work out the whole price of each rule** in the Plan tab.")
     st.multiselect("Rules to remove", list(range(len(rules))), format_func=lambda i: f"{i + 1}. {words[i]}",

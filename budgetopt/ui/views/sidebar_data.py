@@ -18,6 +18,8 @@ from .shared import md
 from .state import DATA_KEYS, Key
 
 NOT_MAPPED = "(not in my file)"
+PROBLEMS_IN_FULL = 30
+"""Up to this many problems are listed as a plain table, every word shown; more scroll in a table of their own."""
 """The column-mapping step's choice for a column the file does not have."""
 
 
@@ -140,8 +142,12 @@ def _mapping_widgets(targets: tuple[str, ...], headers: list[str]) -> None:
 def _problems(name: str, problems: pd.DataFrame, what_to_do: str, header_row: int | None = None) -> None:
     st.error(f"**{md(name)}** cannot be used yet: {len(problems)} problem(s), listed below with the row and column "
              f"in your file and how to fix each. {what_to_do}")
-    st.dataframe(report.problems_for_people(problems, header_row), hide_index=True, width="stretch",
-                 column_config={"row": st.column_config.NumberColumn(format="%d")})
+    shown = report.problems_for_people(problems, header_row)
+    if len(shown) <= PROBLEMS_IN_FULL:  # every word of each problem and fix, wrapped
+        st.table(shown.astype({"row": "string"}).fillna(""), hide_index=True)
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"row": st.column_config.NumberColumn(format="%d")})
 
 
 def _data_changed(data_id: str) -> None:

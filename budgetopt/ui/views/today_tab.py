@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ... import schema as S
-from .. import charts, controls, report
+from .. import charts, controls, printing, report
 from .shared import cards
 from .state import Key
 
@@ -23,6 +23,8 @@ def today_section(touchpoints: pd.DataFrame) -> None:
                   "share": st.column_config.NumberColumn("share of budget", format="percent"),
                   "cpe": st.column_config.NumberColumn("CPE", format="%.2f")}
         st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+        st.html(printing.print_only(frame.assign(share=100 * frame["share"]), f"{by} values",
+                                    money=(S.SPEND, S.ENGAGED), cpe=("cpe",), percent=("share",)))
     with right:
         spend = charts.single_bars(frame, by, S.SPEND, "spend", charts.TODAY_COLOR, "~s")
         cpe = charts.single_bars(frame, by, "cpe", "cost per engaged customer (CPE)", charts.PLAN_COLOR)
