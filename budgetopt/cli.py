@@ -27,6 +27,7 @@ from .io import (
     read_table,
     read_touchpoints,
     scenario_data_path,
+    write_files,
     write_plan,
     write_table,
 )
@@ -118,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="write the frontier here (CSV)")
     f.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
+    p = sub.add_parser("report", help="the one-page report of a scenario, as PDF or HTML")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--data", help="touchpoint file to use instead of the scenario's own")
+    p.add_argument("--out", required=True, help="report.pdf or report.html (the extension picks the format)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
     b = sub.add_parser("bench", add_help=False, help="measure speed and scale (budgetopt bench --help)")
     b.add_argument("options", nargs=argparse.REMAINDER, help="options of the benchmark")
     return parser
@@ -200,6 +207,25 @@ def _frontier(args: argparse.Namespace) -> int:
         path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force)
         print(f"Frontier written to {path}")
     return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .ui.board_report import report_html, report_pdf
+
+    kind = Path(args.out).suffix.lower()
+    if kind not in (".pdf", ".html", ".htm"):
+        raise BudgetOptError(f"--out {args.out}: the report is written as .pdf or .html; name the file so")
+    if Path(args.out).exists() and not args.force:
+        raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")
+    scenario, evidence, data_path = _load(args.scenario, args.data)
+    touchpoints = evidence.table
+    plan = optimize(touchpoints, scenario)
+    plan.range = plan_range(plan, evidence) if plan.ok else None
+    html = report_html(plan, touchpoints, source=Path(data_path).name)
+    data = report_pdf(html) if kind == ".pdf" else html.encode("utf-8")
+    path = write_files({args.out: data}, force=args.force)[0]
+    print(f"Report written to {path}" + ("" if plan.ok else " (no plan: it says why)"))
+    return EXIT_OK if plan.ok else EXIT_NO_PLAN
 
 
 def _progress(what: str):
@@ -363,7 +389,7 @@ def _main(argv: list[str]) -> int:
         return EXIT_BAD_INPUT
 
 
-COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit}
+COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit, "report": _report}
 
 
 def _pydantic_words(exc: Exception) -> str:

@@ -72,6 +72,8 @@ class RawTable:
     """What was done to the file that the user should know (rows skipped, totals dropped, ...)."""
     decimal: str = "."
     """The decimal separator of numbers that could be read either way (`1.234`)."""
+    header_row: int | None = None
+    """The header's row number as the user sees it (problems with a whole column point there)."""
 
     @property
     def headers(self) -> list[str]:
@@ -145,10 +147,15 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
     return grid, rows, f"{source}, sheet '{title}'", notices, decimal
 
 
+PLAN_SHEET = "Plan"
+"""The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
+
+
 def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str | None,
                 source: str) -> tuple[pd.DataFrame, np.ndarray, str, str, list[str]]:
-    """The named sheet; without a name, the first visible sheet whose header names touchpoint columns, else the
-    first visible sheet. Hidden sheets are read only when named. Returns grid, rows, decimal, title, notices."""
+    """The named sheet; without a name, the Plan sheet of a workbook budgetopt exported, else the first visible sheet
+    whose header names touchpoint columns, else the first visible sheet. Hidden sheets are read only when named.
+    Returns grid, rows, decimal, title, notices."""
     if not sheets:
         raise _refuse(source, "the workbook has no worksheet", "put the touchpoint table on a worksheet")
     members = sheet_members(archive)
@@ -179,6 +186,13 @@ def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str 
             notices.insert(0, f"read sheet '{hits[0].name}', which is hidden in the workbook")
         return grid, rows, decimal, hits[0].name, notices
     shown = [s for s in sheets if not hidden(s)] or sheets
+    names_shown = [s.name for s in shown]
+    if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown):  # a plan workbook budgetopt exported (export.SHEETS)
+        plan = shown[names_shown.index(PLAN_SHEET)]
+        grid, rows, decimal, notices = cells(plan)
+        return grid, rows, decimal, plan.name, [
+            f"read sheet '{PLAN_SHEET}' of a plan budgetopt exported: its proposed spend and engagement are the next "
+            "period's today (the data the plan was made from is on sheet 'Inputs': pick it with --sheet)", *notices]
     skipped = [s.name for s in sheets if hidden(s) and shown is not sheets]
     also = (f"; hidden sheet{'s' if len(skipped) > 1 else ''} " + ", ".join(f"'{n}'" for n in skipped)
             + " not read") if skipped else ""
@@ -486,6 +500,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         notices.append(f"skipped row {rows[i]} above the header: '{_shown(grid.iloc[i])}'")
 
     header = grid.iloc[at]
+    header_row = int(rows[at])
     data, rows = grid.iloc[at + 1:], rows[at + 1:]
     unnamed = header.eq("")
     beyond = np.zeros(len(data), dtype=bool)
@@ -511,7 +526,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     decimal = decimal or found
     _explain_decimal(data, rows, decimal, notices, either)
     data.attrs = {"decimal": decimal}  # for apply_mapping and validate_touchpoints when called one by one
-    return RawTable(data, np.asarray(rows), source, notices, decimal)
+    return RawTable(data, np.asarray(rows), source, notices, decimal, header_row)
 
 
 def _wide_rows(data: pd.DataFrame, rows: np.ndarray, width: int, delimiter: str, source: str,

@@ -57,6 +57,13 @@ def _header(name: object) -> str:
     return str(name).strip().lower().replace(" ", "_")
 
 
+PLAN_SHEET_HEADERS = {"engaged_today": "current_engaged", "engaged_planned": S.PROPOSED_ENGAGED,
+                      "average_cpe_today": S.CURRENT_CPE, "average_cpe_planned": "proposed_cpe",
+                      "change_%": "change_pct", "lowest_allowed_spend": "lower_limit",
+                      "highest_allowed_spend": S.UPPER_LIMIT}
+"""The plan workbook's Plan sheet headers (export.LABEL, as _header writes them) that are not plan.csv's."""
+
+
 def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
     """Read what budgetopt exports (plan.csv, the workbook's Inputs sheet) as input; other tables pass unchanged.
 
@@ -80,6 +87,8 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if guarded.any():
             out.isetitem(i, column.where(~guarded, cells.str.slice(1).astype(object)))
     out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
+    if S.PROPOSED_SPEND in out.columns and S.SPEND not in out.columns:  # the workbook's Plan sheet: its headers
+        out.columns = [PLAN_SHEET_HEADERS.get(c, c) for c in out.columns]
     if S.STAGE in out.columns and not out.columns.duplicated().any():
         stage = out[S.STAGE].astype("string").str.strip().str.lower()
         out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
@@ -122,12 +131,14 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
 
     missing = [c for c in S.REQUIRED if c not in raw.columns]
+    either = f"{S.ENGAGED} or {S.CPE}"
     if S.ENGAGED not in raw.columns and S.CPE not in raw.columns:
-        missing.append(f"{S.ENGAGED}' or '{S.CPE}")
+        missing.append(either)
     for name in missing:
-        close = difflib.get_close_matches(name.split("'")[0], list(raw.columns), n=1)
+        close = difflib.get_close_matches(name.split(" ")[0], list(raw.columns), n=1)
         hint = f"; the closest header found is '{close[0]}'" if close else ""
-        out.table(name, None, "required column is missing", f"add a column named '{name}'{hint}")
+        wanted = f"'{S.ENGAGED}' or '{S.CPE}'" if name == either else f"'{name}'"
+        out.table(name, None, "required column is missing", f"add a column named {wanted}{hint}")
     if len(raw) == 0:
         out.table(None, None, "the table has no data rows", "add one row per touchpoint")
     if out.problems:

@@ -18,10 +18,12 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import InputError
+from ..explain import explain_moves
 from ..ingest import RawTable, to_touchpoints
 from ..io import check_size, read_table, read_touchpoints
 from ..optimize import optimize
 from ..plan import Plan
+from ..rule_words import plain_rules
 from ..scenario import Scenario
 from . import columns
 
@@ -66,6 +68,18 @@ def mapped_touchpoints(data: bytes, name: str, choice: tuple) -> tuple[pd.DataFr
 def plan_for(touchpoints: pd.DataFrame, scenario_json: str) -> Plan:
     """The plan for a touchpoint table and a scenario given as its JSON text (hashable, exact)."""
     return optimize(touchpoints, Scenario.model_validate_json(scenario_json))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def holding_back(touchpoints: pd.DataFrame, scenario_json: str) -> pd.DataFrame:
+    """The rules and limits that bind in the plan, in plain words (rule_words.plain_rules)."""
+    return plain_rules(plan_for(touchpoints, scenario_json), touchpoints)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def moves(touchpoints: pd.DataFrame, scenario_json: str) -> pd.DataFrame:
+    """The plan's largest moves, each with why (explain.explain_moves)."""
+    return explain_moves(plan_for(touchpoints, scenario_json), holding_back(touchpoints, scenario_json))
 
 
 def digest(touchpoints: pd.DataFrame) -> str:
