@@ -1,7 +1,8 @@
 """Why no plan exists: a small set of rules that cannot hold together, in numbers, and a way out.
 
 A deletion filter over "rule units" (each row and each bound): a unit is dropped from the set when
-the rest is still infeasible without it. Units are tried in halving chunks, so a set of n units
+the rest is still certainly infeasible without it (feasibility.decide: not even the tangents above the curves
+have a plan), so the set found has no plan on the smooth curves. Units are tried in halving chunks, so a set of n units
 with a conflict of k costs about k log n feasibility solves; the final pass with chunk 1 makes the
 set minimal (every unit left is needed for the conflict). Then, for each rule in the set, a
 bisection on how far it would have to move finds the single change that makes a plan possible.
@@ -17,8 +18,16 @@ import pandas as pd
 
 from . import schema as S
 from .curves import Curves
-from .engine import Status, solve
+from .feasibility import MAX_ROUNDS, decide
 from .model import EQ, GE, LE, MONEY, Model, Row, bound_label, money
+
+CHECK_ROUNDS = 2
+"""Refinements of chords and tangents per check: a check still undecided after them counts as "not certainly
+infeasible", so the set found stays certain (it may keep a rule that a longer search would drop)."""
+
+
+KEEP_POINTS = 80
+"""Breakpoints per touchpoint carried from one check to the next."""
 
 
 def minimal_subset(units: list[int], infeasible: Callable[[list[int]], bool]) -> list[int]:
@@ -44,8 +53,11 @@ class _Checker:
     def __init__(self, model: Model, curves: Curves):
         self.model, self.curves = model, curves
         self.n_rows = len(model.rows)
+        self.points = np.zeros((len(model.touchpoints), 0))
 
-    def feasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+    def verdict(self, rows: list[Row], bounds: pd.DataFrame, rounds: int = CHECK_ROUNDS) -> bool | None:
+        """True: a plan certainly exists on the smooth curves; False: certainly none; None: undecided.
+        rounds=0: the chords only (True or None), one LP."""
         n = len(self.model.touchpoints)
         lo, hi = np.zeros(n), np.full(n, self.model.open_cap)
         idx, val = bounds["touchpoint"].to_numpy(int), bounds["value"].to_numpy(float)
@@ -54,8 +66,23 @@ class _Checker:
         np.minimum.at(hi, idx[~is_lo], val[~is_lo])
         if (lo > hi + 1e-9 * np.maximum(1.0, hi)).any():
             return False
-        seg = self.curves.segments(lo, hi, self.model.scenario.settings.segments)
-        return solve(self.model, seg, rows=rows, feasibility_only=True).status is not Status.INFEASIBLE
+        verdict = decide(self.model, self.curves, lo, hi, self.model.scenario.settings.segments, rows=rows,
+                         points=self.points, max_rounds=rounds)
+        # breakpoints where chords and tangents disagreed help the next check, which differs by a few rules
+        self.points = verdict.points[:, -KEEP_POINTS:]
+        return verdict.feasible
+
+    def feasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+        """A plan certainly exists (on the chords, so on the curves)."""
+        return self.verdict(rows, bounds) is True
+
+    def on_chords(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+        """The chords have a plan (so the curves have one); False says nothing more. One LP: for bisections."""
+        return self.verdict(rows, bounds, rounds=0) is True
+
+    def infeasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+        """Certainly no plan (not even on the tangents above the curves)."""
+        return self.verdict(rows, bounds) is False
 
     def subset(self, units: list[int]) -> tuple[list[Row], pd.DataFrame]:
         rows = [self.model.rows[u] for u in units if u < self.n_rows]
@@ -67,9 +94,14 @@ def conflicting_units(model: Model, curves: Curves) -> tuple[list[int], list[int
     """Indices of the rows and of the bounds that together make the model infeasible (minimal set)."""
     check = _Checker(model, curves)
     everything = list(range(check.n_rows + len(model.bounds)))
-    if check.feasible(*check.subset(everything)):
+    if check.verdict(*check.subset(everything), rounds=MAX_ROUNDS) is not False:
         return [], []
-    found = minimal_subset(everything, lambda units: not check.feasible(*check.subset(units)))
+    # Fast: shrink on the chords alone (one LP per trial). Every subset the chords have a plan for has one on the
+    # curves, so what is left is minimal for certain; it only needs proof that it has no plan itself.
+    found = minimal_subset(everything, lambda units: not check.on_chords(*check.subset(units)))
+    if check.verdict(*check.subset(found), rounds=MAX_ROUNDS) is not False:
+        # the chords dropped a rule the curves need: shrink with certain checks (slower near the edge)
+        found = minimal_subset(everything, lambda units: check.infeasible(*check.subset(units)))
     return [u for u in found if u < check.n_rows], [u - check.n_rows for u in found if u >= check.n_rows]
 
 
@@ -125,7 +157,7 @@ def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) 
             def moved(t: float, s=sign, row=row, others=others) -> bool:
                 # an equality is feasible on an interval: move it as "at most B + t" or "at least B - t"
                 sense = row.sense if row.sense != EQ else (LE if s > 0 else GE)
-                return check.feasible(others + [replace(row, rhs=row.rhs + s * t, sense=sense)], all_bounds)
+                return check.on_chords(others + [replace(row, rhs=row.rhs + s * t, sense=sense)], all_bounds)
 
             amount = _least_move(moved, span)
             if amount is not None:
@@ -147,7 +179,7 @@ def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) 
         def moved(t: float, bound=bound, sign=sign, rest=rest) -> bool:
             b = bound.copy()
             b["value"] = bound["value"] + sign * t
-            return check.feasible(all_rows, pd.concat([rest, b.to_frame().T.astype(rest.dtypes)]))
+            return check.on_chords(all_rows, pd.concat([rest, b.to_frame().T.astype(rest.dtypes)]))
 
         amount = _least_move(moved, span)
         if amount is not None:

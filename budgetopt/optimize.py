@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,7 @@ from . import schema as S
 from .conflicts import explain_infeasible
 from .curves import Curves
 from .engine import GAP, Solution, Status, solve
+from .feasibility import decide, engagement_rows
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
@@ -31,24 +34,45 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
     if crossed.any():
         return _no_plan(model, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint",
                         *explain_infeasible(model, curves), {})
-    seg = curves.segments(lo, hi, scenario.settings.segments)
+    segments = scenario.settings.segments
+    seg = curves.segments(lo, hi, segments)
     refine = scenario.settings.refine
-    sol = solve(model, seg, gap=FIRST_PASS_GAP if refine else GAP)
+    first_gap = FIRST_PASS_GAP if refine else GAP
+    sol = solve(model, seg, gap=first_gap)
     passes = [sol]
+    points, verdict = None, None
+    if sol.status is Status.INFEASIBLE and engagement_rows(model.rows):
+        # the chords lie below the curves: their "no plan" proves nothing until the tangents above agree
+        verdict = decide(model, curves, lo, hi, segments, gap=first_gap)
+        if verdict.feasible is not False:
+            points = verdict.points
+            model = replace(model, rows=verdict.rows)
+            seg = curves.segments(lo, hi, segments, also=points)
+            sol = verdict.solution or solve(model, seg, gap=first_gap)
+            passes.append(sol)
     if refine and sol.status.is_ok and len(seg):
-        seg = curves.segments(lo, hi, scenario.settings.segments, around=spend_of(seg, sol.values))
+        seg = curves.segments(lo, hi, segments, around=spend_of(seg, sol.values), also=points)
         sol = solve(model, seg, hint=sol.row_duals)
         passes.append(sol)
     stats = {"columns": sol.columns, "rows": sol.rows, "build_seconds": sol.build_seconds,
-             "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
+             "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes),
              "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes)}
+    if verdict is not None:
+        stats["feasibility_rounds"] = verdict.rounds
+        stats["floors_met_within"] = verdict.shortfall
+        stats["floors_lowered"] = verdict.lowered
     if sol.status is Status.INFEASIBLE:
         return _no_plan(model, sol.status, "no plan satisfies every rule", *explain_infeasible(model, curves), stats)
     if not sol.status.is_ok:
         return _no_plan(model, sol.status, sol.message, [], [], stats)
-    return _plan(model, curves, seg, sol, stats)
+    plan = _plan(model, curves, seg, sol, stats)
+    if verdict is not None and verdict.feasible is None:
+        plan.message = (f"optimal, with {', '.join(repr(label) for label in verdict.lowered)} met within "
+                        f"{verdict.shortfall:.4%}: no plan was found to meet them exactly, and none was proven "
+                        "impossible (they are at the edge of what any plan can reach)")
+    return plan
 
 
 def spend_of(seg, values: np.ndarray) -> np.ndarray:
