@@ -171,7 +171,8 @@ def _solve_lp(lp: LinearProgram, settings) -> LPResult:
     """Build the LP in PuLP from its arrays and solve it: values, and duals per LP row (min form)."""
     started = time.perf_counter()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
-    variables = np.array([prob.add_variable(f"s{j}", 0.0, w) for j, w in enumerate(lp.col_upper.tolist())],
+    variables = np.array([prob.add_variable(f"s{j}", 0.0, w if w < np.inf else None)
+                          for j, w in enumerate(lp.col_upper.tolist())],
                          dtype=object)
     nz = np.flatnonzero(lp.cost)
     prob.setObjective(pulp.LpAffineExpression(zip(variables[nz].tolist(), lp.cost[nz].tolist(), strict=True),

@@ -124,6 +124,8 @@ class Verdict:
     """Labels of the rows lowered when undecided."""
     solution: Solution | None = None
     """The chord LP's solution when feasible (on segments with `points`), for the caller to reuse."""
+    spend: np.ndarray | None = None
+    """Spend per touchpoint of the plan the chords found, when feasible."""
 
 
 def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segments: int,
@@ -143,7 +145,7 @@ def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segment
         seg = curves.segments(lo, inner_hi, segments, also=pts if pts.shape[1] else None)
         sol = solve(model, seg, rows=rows, feasibility_only=not finite, **kwargs)
         if sol.status.is_ok:
-            return Verdict(True, pts, k, rows, solution=sol if finite else None)
+            return Verdict(True, pts, k, rows, solution=sol if finite else None, spend=_spend(seg, sol.values))
         if not engagement_rows(rows) and finite:
             return Verdict(False, pts, k, rows)  # money alone: chords and tangents see the same rows
         if k == max_rounds:

@@ -74,20 +74,34 @@ class Model:
     bounds: pd.DataFrame
     weight: np.ndarray  # objective weight per engaged customer (value column)
     maximise: bool
-    open_cap: float  # upper limit used when every cap on a touchpoint is switched off
 
     def limits(self, enabled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or open_cap)."""
+        """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or inf: no internal limit)."""
         b = self.bounds if enabled is None else self.bounds[enabled]
         n = len(self.touchpoints)
         lo = np.zeros(n)
-        hi = np.full(n, self.open_cap)
+        hi = np.full(n, np.inf)
         idx = b["touchpoint"].to_numpy(int)
         val = b["value"].to_numpy(float)
         is_lo = b["side"].to_numpy() == "lo"
         np.maximum.at(lo, idx[is_lo], val[is_lo])
         np.minimum.at(hi, idx[~is_lo], val[~is_lo])
         return lo, hi
+
+
+def implied_caps(rows: list[Row], lo: np.ndarray) -> np.ndarray:
+    """The most each touchpoint can take while the rows hold, where a row says so by itself: a money row
+    sum_i a_i x_i <= rhs (or ==) with every a_i >= 0 and no engaged term (the budget, a group's cap or lock) gives
+        x_i <= (rhs - sum_{k != i} a_k lo_k) / a_i    where a_i > 0.
+    Implied by the rows, so it never makes a feasible problem infeasible; inf where no row says anything."""
+    hi = np.full(len(lo), np.inf)
+    for row in rows:
+        if row.sense == GE or row.b.any() or (row.a < 0).any():
+            continue
+        inside = row.a > 0
+        room = row.rhs - float(row.a @ lo)
+        hi[inside] = np.minimum(hi[inside], lo[inside] + np.maximum(room, 0.0) / row.a[inside])
+    return hi
 
 
 def select(touchpoints: pd.DataFrame, rule: Rule, where: str,
@@ -140,7 +154,6 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
     mode = scenario.objective.mode
     budget = scenario.budget.amount(today)
     ones, zeros = np.ones(n), np.zeros(n)
-    open_cap = 10.0 * max(today, budget, 1.0)
 
     pieces: list[pd.DataFrame] = []
 
@@ -250,7 +263,7 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
 
     bounds = pd.concat(pieces, ignore_index=True)[BOUND_COLUMNS]
     weight = tp[S.VALUE].to_numpy(float)
-    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, open_cap)
+    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND)
 
 
 def _engagement_target(scenario: Scenario, tp: pd.DataFrame) -> float:
