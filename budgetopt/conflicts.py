@@ -174,7 +174,7 @@ def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) 
             out.append(f"a way out: drop '{row.label}'")
             continue
         # where a plan without the row puts its left-hand side: moving the row there works
-        reached = float(row.a @ without.spend + row.b @ curves.engaged(without.spend))
+        reached = row.lhs(without.spend, curves.engaged(without.spend))
         moved_row = _moved_row(check, row, others, all_bounds, reached, without.points)
         if moved_row is not None:
             word = "kept at" if row.family == "lock" else {GE: "at least", LE: "at most", EQ: "exactly"}[row.sense]

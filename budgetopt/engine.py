@@ -6,9 +6,10 @@ and engaged e_i = base_i + sum_k g_ik s_ik, a row  sum_i a_ri x_i + b_ri e_i (se
 Objective: max sum_ik v_i g_ik s_ik (max_engaged, target_cpe) or min sum_ik s_ik (min_spend).
 
 Small LPs go to the solver whole. Large ones are solved through a master LP over classes of touchpoints
-that no row tells apart (decompose.py): its size depends on the rules, not on the number of touchpoints,
-and its plan is certified within GAP (1e-6) of the segment LP's optimum. Every LP reaches PuLP as arrays
-(lp.LinearProgram); the default HiGHS receives PuLP's model in one call (_HiGHSInOneCall).
+priced alike (decompose.py): its size depends on the rules that bind, not on the number of touchpoints, and
+its plan is certified within GAP (1e-6) of the segment LP's optimum (or its having no plan proven). Every LP
+is built once, as arrays (lp.LinearProgram): the default HiGHS takes them in one passModel call (highspy);
+any other solver named in the settings gets them through PuLP, the modelling layer that lets a user pick it.
 """
 
 from __future__ import annotations
@@ -168,6 +169,70 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
 
 
 def _solve_lp(lp: LinearProgram, settings) -> LPResult:
+    """Solve one LP: values, and duals per LP row (min form). The default HiGHS takes the arrays as they are
+    (one passModel call, no modelling objects); any other solver gets the LP through PuLP."""
+    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
+        return _solve_highs(lp, settings)
+    return _solve_pulp(lp, settings)
+
+
+try:
+    import highspy
+
+    _HIGHS_AVAILABLE = True
+except ImportError:  # pragma: no cover - highspy is a dependency
+    _HIGHS_AVAILABLE = False
+
+
+def _solve_highs(lp: LinearProgram, settings) -> LPResult:
+    """HiGHS straight from the CSC arrays (presolve off, see HIGHS_OPTIONS), once more at a relaxed primal
+    tolerance when it calls the LP infeasible (RELAXED_TOLERANCE)."""
+    started = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for key, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(key, value)
+    if settings.time_limit is not None:
+        h.setOptionValue("time_limit", float(settings.time_limit))
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
+    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
+    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
+    model.offset_ = -lp.constant if lp.maximise else lp.constant
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
+    h.passModel(model)
+    build = time.perf_counter() - started
+    started = time.perf_counter()
+    h.run()
+    status, message = _highs_status(h)
+    if status is Status.INFEASIBLE:
+        h.setOptionValue("primal_feasibility_tolerance", RELAXED_TOLERANCE)
+        h.run()
+        status, message = _highs_status(h)
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, float) if status.is_ok else np.zeros(lp.num_col)
+    duals = np.asarray(solution.row_dual, float) if solution.dual_valid else np.zeros(lp.num_row)
+    return LPResult(status, message, values, duals, build, time.perf_counter() - started)
+
+
+def _highs_status(h) -> tuple[Status, str]:
+    """HiGHS's model status as a Status."""
+    code = h.getModelStatus()
+    kind = highspy.HighsModelStatus
+    if code == kind.kOptimal:
+        return Status.OPTIMAL, "optimal"
+    if code in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+        return Status.INFEASIBLE, "no plan satisfies every rule"
+    if code == kind.kUnbounded:
+        return Status.UNBOUNDED, "the objective has no limit: a touchpoint can grow without a cap"
+    if code == kind.kTimeLimit:
+        return Status.TIME_LIMIT, "the solver stopped at its time limit before proving a plan optimal"
+    return Status.ERROR, f"the solver did not finish: {h.modelStatusToString(code)}"
+
+
+def _solve_pulp(lp: LinearProgram, settings) -> LPResult:
     """Build the LP in PuLP from its arrays and solve it: values, and duals per LP row (min form)."""
     started = time.perf_counter()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)

@@ -181,7 +181,7 @@ def _within(model: Model, curves: Curves, lo: np.ndarray, rows: list[Row], pts: 
         if not row.b.any() or row.sense == EQ:
             lowered.append(row)
             continue
-        lhs = float(row.a @ x + row.b @ e)
+        lhs = row.lhs(x, e)
         short = row.rhs - lhs if row.sense == GE else lhs - row.rhs if row.sense == LE else 0.0
         if short <= 0:
             lowered.append(row)

@@ -12,6 +12,7 @@ from .conflicts import explain_infeasible
 from .curves import Curves
 from .engine import GAP, Solution, Status, solve
 from .feasibility import decide, engagement_rows
+from .lp import RowMatrix
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
@@ -122,8 +123,9 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
             "lower_limit": seg.lo, "upper_limit": seg.hi, S.VALUE: tp[S.VALUE],
         })[PLAN_COLUMNS]
     extra = [c for c in tag_columns(tp) if c not in table.columns]
-    for c in extra:
-        table[c] = tp[c].to_numpy()
+    if extra:  # all at once: hundreds of tag columns one by one fragment the frame
+        tags = pd.DataFrame(tp[extra].to_numpy(object), columns=extra, index=table.index, dtype=object)
+        table = pd.concat([table, tags], axis=1)
     rules = _rule_prices(model, curves, seg, sol, x)
     return Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
                 sol.objective, [], stats, tp)
@@ -160,9 +162,7 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     b = model.bounds
     lo, hi = seg.lo, seg.hi
     y = sol.row_duals
-    a = np.array([row.a for row in model.rows]) if model.rows else np.zeros((0, len(x)))
-    bb = np.array([row.b for row in model.rows]) if model.rows else np.zeros((0, len(x)))
-    ya, yb = np.einsum("r,rn->n", y, a), np.einsum("r,rn->n", y, bb)  # not BLAS: see lp.dot
+    ya, yb = RowMatrix.from_rows(model.rows, len(x)).pull(np.asarray(y, float))
     slope = curves.marginal(x)
     slope = np.where(np.isfinite(slope), slope, 0.0)
     c = -model.weight * slope if maximise else np.ones(len(x))
