@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import schema as S
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
 from .export import FORMATS
@@ -26,6 +27,7 @@ from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
 from .silos import silo_cost
+from .units import is_weighted, parse_amount
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 MODES = {"max-engaged": "max_engaged", "min-spend": "min_spend", "target-cpe": "target_cpe"}
@@ -49,11 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
     o.add_argument("data", help="touchpoint file (CSV or .xlsx)")
     _input_options(o)
-    o.add_argument("--budget", type=float, help="total budget (default: today's total)")
+    o.add_argument("--budget", type=_amount, help="total budget, e.g. 9000000 or 9,000,000 (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
-    o.add_argument("--target", type=float,
-                   help="min-spend: engaged customers to keep (default today's); target-cpe: highest average CPE")
+    o.add_argument("--target", type=_amount,
+                   help="min-spend: the engagement to keep, in --target-unit (default: today's); target-cpe: the "
+                        "highest average cost per engaged customer")
+    o.add_argument("--target-unit", choices=("weighted", "customers"), default="weighted",
+                   help="what a min-spend target counts: weighted engagement (value x engaged customers; the "
+                        "default) or engaged customers (the count); the same when the data has no value column")
+    o.add_argument("--currency", help="three-letter code of the money, e.g. EUR (default: what the data's spend "
+                                      "header or cells say)")
     o.add_argument("--siloed", action="store_true", help="every function keeps its share (vertical planning)")
     o.add_argument("--protect-stages", action="store_true", help="every stage keeps today's engaged customers")
     o.add_argument("--segments", type=int, default=Settings().segments, help="segments per response curve")
@@ -139,13 +147,16 @@ def _frontier(args: argparse.Namespace) -> int:
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
     shown = curve.assign(
-        budget=curve["budget"].map("{:,.0f}".format), engaged=curve["engaged"].map("{:,.0f}".format),
+        budget=curve["budget"].map("{:,.0f}".format),
+        weighted_engagement=curve["weighted_engagement"].map("{:,.0f}".format),
         engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
         marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
+    if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
+        shown = shown.drop(columns="weighted_engagement")
     print(shown.to_string(index=False))
     reverse = money_needed(curve)
     print("\nThe reverse view, money needed for each engagement level:")
-    print(reverse.assign(engaged=reverse["engaged"].map("{:,.0f}".format),
+    print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:
         path = write_table(curve, args.out, force=args.force)
@@ -181,11 +192,20 @@ def _notices(notices: Sequence[str]) -> None:
         print(f"note: {notice}", file=sys.stderr)
 
 
+def _amount(text: str) -> float:
+    """An amount typed on the command line: 9000000, 9,000,000, 9.000.000 or 9 000 000."""
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _scenario(args: argparse.Namespace) -> Scenario:
     return Scenario(
-        name=f"optimize {args.data}",
+        name=f"optimize {Path(args.data).name}",
+        currency=args.currency,
         budget=Budget(total=args.budget, at_most=args.at_most),
-        objective=Objective(mode=MODES[args.mode], target=args.target),
+        objective=Objective(mode=MODES[args.mode], target=args.target, unit=args.target_unit),
         siloed=args.siloed,
         protect_stages=args.protect_stages,
         settings=Settings(segments=args.segments, solver=args.solver),

@@ -170,6 +170,8 @@ def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) 
         without = check.decide(others, all_bounds)
         if without.feasible is not True:
             continue
+        if row.name == "target-cpe":  # optimize's own advice names the lowest CPE reachable
+            continue
         if (row.a < 0).any() or (row.b < 0).any() or row.family == "share" or without.spend is None:
             out.append(f"a way out: drop '{row.label}'")
             continue
@@ -259,3 +261,30 @@ def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 
         if hi - lo <= 1e-3 * max(1.0, 1e-6 * hi):
             break
     return hi
+
+
+def lowest_average_cpe(model: Model, curves: Curves, rel_tol: float = 1e-4) -> float | None:
+    """The lowest average cost per engaged customer any plan keeping the model's other rules reaches (None when
+    no plan keeps them): min (sum x) / (sum e) by bisection on c, where "average CPE at most c" is the row
+    sum x - c sum e <= 0, feasible exactly when c is at least the minimum."""
+    k = next(r for r, row in enumerate(model.rows) if row.name == "target-cpe")
+    row, others = model.rows[k], model.rows[:k] + model.rows[k + 1:]
+    check = _Checker(model, curves)
+    if not check.feasible(others, model.bounds):
+        return None
+
+    def reachable(c: float) -> bool:  # on the chords: a CPE they reach, the curves reach too
+        return check.on_chords(others + [replace(row, b=-c * np.ones(len(row.index)))], model.bounds)
+
+    low = float(model.scenario.objective.target)
+    high = max(2.0 * low, 1e-6)
+    for _ in range(80):
+        if reachable(high):
+            break
+        low, high = high, 2.0 * high
+    else:
+        return None
+    while high - low > rel_tol * high:
+        mid = 0.5 * (low + high)
+        low, high = (low, mid) if reachable(mid) else (mid, high)
+    return high

@@ -256,7 +256,7 @@ class Decomposition:
             y is None or bool((self._sign * p.cg - self.problem.rows.pull(y)[1] <= 0).all()))
         cached = getattr(self, "_sorted", None)
         if by_slope and cached is not None and np.array_equal(cached[0], cls_of_tp):
-            _, order, cls_sorted, num_class = cached
+            _, order, cls_sorted, num_class, used = cached
         else:
             used, cls = np.unique(cls_of_tp[self.t], return_inverse=True)
             num_class = len(used)
@@ -265,7 +265,8 @@ class Decomposition:
             spread = float(np.median(np.abs(key))) or 1.0
             order = np.argsort(cls + (0.5 + np.arctan(key / spread) / np.pi) * (1 - 1e-9))
             cls_sorted = cls[order]
-            self._sorted = (cls_of_tp, order, cls_sorted, num_class) if by_slope else None
+            self._sorted = (cls_of_tp, order, cls_sorted, num_class, used) if by_slope else None
+        self.class_id = used  # the touchpoint class each sorted class stands for
         self.order, self.cls = order, cls_sorted
         width = self.w[order]
         self.money = np.concatenate([[0.0], np.cumsum(width)])
@@ -338,7 +339,7 @@ class Decomposition:
         t, g, w = self.t[order], self.g[order], self.w[order]
         nb = self.num_blocks
         if self._exact:  # every member of a block's class has its coefficients: one (block, member) pair
-            pair_block, pair_tp = np.arange(nb), self._rep[self.cls[self.cuts[:-1]]]
+            pair_block, pair_tp = np.arange(nb), self._rep[self.class_id[self.cls[self.cuts[:-1]]]]
             money, engaged = self.block_width, np.bincount(block, weights=w * g, minlength=nb)
         else:  # (block, touchpoint) pairs: the money and engaged customers each touchpoint puts in each block
             key = block.astype(np.int64) * (len(p.seg.lo) + 1) + t
@@ -402,6 +403,16 @@ class Decomposition:
         z = dot(self._sign * self.c, np.clip(values, 0.0, self.w))
         return max(0.0, z - bound) / max(1.0, abs(z))
 
+    def keeps_rows(self, values: np.ndarray, tol: float = 1e-7) -> bool:
+        """The segment solution keeps every row of the segment LP (relative tol of each row's size)."""
+        p = self.problem
+        t, w = self.t, np.clip(values, 0.0, self.w)
+        money = np.bincount(t, weights=w, minlength=p.rows.num_cols)
+        engaged = np.bincount(t, weights=w * self.g, minlength=p.rows.num_cols)
+        lhs = p.rows.lhs(money, engaged)
+        slack = tol * p.scale
+        return bool(((lhs >= self.lower - slack) & (lhs <= self.upper + slack)).all())
+
     def proves_infeasible(self, duals: np.ndarray) -> bool:
         """Phase-1 duals whose weak-duality bound on the least violation is positive: no plan at all."""
         bound, _ = self._dual_bound(duals, 1)
@@ -448,9 +459,11 @@ def solve_by_master(problem: SegmentProblem, solve_lp: Callable[[LinearProgram],
             build += time.perf_counter() - started
             continue
         settled = dec.gap(values, r.duals) <= gap
-        if settled:
+        if settled and dec.keeps_rows(values):
             build += time.perf_counter() - started
             return LPResult(r.status, r.message, values, r.duals, build, solve_s), rounds, largest
+        if settled:  # a certificate needs a plan that keeps every row: never expected, checked all the same
+            break
         dec.refine(values, r.duals)
         build += time.perf_counter() - started
     # The rounds did not settle (or the solver failed): the segment LP whole is always an answer.

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .curves import Segments
 from .decompose import GAP, segment_problem, solve_by_master
 from .errors import SolverError
-from .lp import LinearProgram, LPResult, Status, dot
+from .lp import LinearProgram, LPResult, Status, dot, fill_in_order
 from .model import Model, Row
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
@@ -51,6 +51,8 @@ class Solution:
     """LPs solved: 1 for the segment LP whole, more through the master LP."""
     lp_columns: int = 0
     """Columns of the largest LP the solver saw."""
+    extra: dict = field(default_factory=dict)
+    """What else the plan should say about how it was solved (a MIP's gap and binaries, where prices come from)."""
 
 
 def available_solvers() -> list[str]:
@@ -92,6 +94,9 @@ class _HiGHSInOneCall(pulp.HiGHS):
         inf = highspy.kHighsInf
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = len(variables), len(constraints)
+        if any(v.cat == pulp.LpInteger for v in variables):
+            model.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger
+                                  else highspy.HighsVarType.kContinuous for v in variables]
         model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
         model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
         model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
@@ -151,6 +156,9 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
                         problem.constant, 0, n_rows, time.perf_counter() - started, 0.0, settings.solver)
     if method not in ("auto", "direct", "decompose"):
         raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
+    ordered = seg.out_of_order()
+    if ordered.any():
+        return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started)
     master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
     master = master and problem.prefers_engagement
     prepared = time.perf_counter() - started
@@ -168,12 +176,65 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
                     prepared + result.build_seconds, result.solve_seconds, settings.solver, rounds, largest)
 
 
-def _solve_lp(lp: LinearProgram, settings) -> LPResult:
-    """Solve one LP: values, and duals per LP row (min form). The default HiGHS takes the arrays as they are
-    (one passModel call, no modelling objects); any other solver gets the LP through PuLP."""
-    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
-        return _solve_highs(lp, settings)
-    return _solve_pulp(lp, settings)
+MIP_GAP = 1e-6
+"""Relative gap at which HiGHS stops a MIP (segments filled in order): the plan is then certified within it of
+the global optimum of the piecewise curves."""
+MIP_TIME_LIMIT = 60.0
+"""Seconds a MIP may take before the best plan found so far is used, with its certified gap in the plan."""
+
+
+def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, ordered: np.ndarray,
+                    feasibility_only: bool, hint: np.ndarray | None, method: str, gap: float,
+                    started: float) -> Solution:
+    """Curves with convex stretches (S-curves, some tabulated curves): a MIP whose binaries fill the segments of
+    those touchpoints in order gives the certified global optimum of the piecewise curves; then the LP with the
+    binaries fixed (each such touchpoint held to the segment its spend is in) gives the same plan and the duals
+    that price the rules. Concave touchpoints stay continuous in both."""
+    settings = model.scenario.settings
+    lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered)
+    mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=settings.time_limit or MIP_TIME_LIMIT)
+    stats = {"mip_binaries": int(lp.num_col - len(seg)), "mip_gap": mip.mip_gap,
+             "mip_touchpoints": int(ordered.sum()), "mip_seconds": mip.solve_seconds}
+    if not mip.status.is_ok and not (mip.status is Status.TIME_LIMIT and mip.values is not None
+                                     and np.isfinite(mip.mip_gap)):
+        return Solution(mip.status, mip.message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
+                        len(seg), len(problem.row_id), mip.build_seconds, mip.solve_seconds, settings.solver, 1,
+                        lp.num_col, stats)
+    values = mip.values[:len(seg)]
+    x = seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+    start = seg.starts()
+    end = start + seg.width
+    t = seg.touchpoint
+    # each ordered touchpoint is held to the segment its spend is in (the upper one at a breakpoint)
+    inside = ordered[t] & (start <= x[t] + 1e-9 * np.maximum(1.0, end)) & (x[t] < end - 1e-9 * np.maximum(1.0, end))
+    last = ordered[t] & np.r_[t[1:] != t[:-1], True] & (x[t] >= end - 1e-9 * np.maximum(1.0, end))
+    pick = inside | last
+    lo, hi = seg.lo.copy(), seg.hi.copy()
+    lo[t[pick]], hi[t[pick]] = start[pick], end[pick]
+    fixed, keep, filled = seg.restrict(lo, hi)
+    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap)
+    out = np.where(filled, seg.width, 0.0)
+    out[keep] = inner.values
+    objective = (dot(problem.cost(seg.touchpoint, seg.slope), out) + problem.constant
+                 if inner.status.is_ok else float("nan"))
+    stats["prices_from"] = "the LP with the MIP's binaries fixed"
+    message = inner.message if mip.status.is_ok else (
+        f"the solver stopped at its time limit; the plan is within {mip.mip_gap:.2%} of the best possible")
+    return Solution(inner.status if mip.status.is_ok or not inner.status.is_ok else Status.OPTIMAL, message, out,
+                    inner.row_duals, objective, len(seg), len(problem.row_id),
+                    time.perf_counter() - started - mip.solve_seconds - inner.solve_seconds,
+                    mip.solve_seconds + inner.solve_seconds, settings.solver, inner.rounds + 1,
+                    max(lp.num_col, inner.lp_columns), stats)
+
+
+def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
+    """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
+    MIP). The default HiGHS takes an LP's arrays as they are (one passModel call, no modelling objects); a MIP,
+    and any other solver, goes through PuLP (the one-call HiGHS class passes the integrality)."""
+    integer = lp.integer is not None and bool(lp.integer.any())
+    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE and not integer:
+        return _solve_highs(lp, settings, time_limit)
+    return _solve_pulp(lp, settings, mip_gap, time_limit)
 
 
 try:
@@ -184,7 +245,7 @@ except ImportError:  # pragma: no cover - highspy is a dependency
     _HIGHS_AVAILABLE = False
 
 
-def _solve_highs(lp: LinearProgram, settings) -> LPResult:
+def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -> LPResult:
     """HiGHS straight from the CSC arrays (presolve off, see HIGHS_OPTIONS), once more at a relaxed primal
     tolerance when it calls the LP infeasible (RELAXED_TOLERANCE)."""
     started = time.perf_counter()
@@ -192,8 +253,9 @@ def _solve_highs(lp: LinearProgram, settings) -> LPResult:
     h.setOptionValue("output_flag", False)
     for key, value in HIGHS_OPTIONS.items():
         h.setOptionValue(key, value)
-    if settings.time_limit is not None:
-        h.setOptionValue("time_limit", float(settings.time_limit))
+    limit = time_limit if time_limit is not None else settings.time_limit
+    if limit is not None:
+        h.setOptionValue("time_limit", float(limit))
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = lp.num_col, lp.num_row
     model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
@@ -232,12 +294,16 @@ def _highs_status(h) -> tuple[Status, str]:
     return Status.ERROR, f"the solver did not finish: {h.modelStatusToString(code)}"
 
 
-def _solve_pulp(lp: LinearProgram, settings) -> LPResult:
-    """Build the LP in PuLP from its arrays and solve it: values, and duals per LP row (min form)."""
+def _solve_pulp(lp: LinearProgram, settings, mip_gap: float | None = None,
+                time_limit: float | None = None) -> LPResult:
+    """Build the LP (or MIP, when lp.integer marks binaries) in PuLP from its arrays and solve it: values, and
+    duals per LP row (min form; zeros for a MIP)."""
     started = time.perf_counter()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
-    variables = np.array([prob.add_variable(f"s{j}", 0.0, w if w < np.inf else None)
-                          for j, w in enumerate(lp.col_upper.tolist())],
+    integer = np.zeros(lp.num_col, bool) if lp.integer is None else lp.integer
+    variables = np.array([prob.add_variable(f"s{j}", 0.0, w if w < np.inf else None,
+                                            pulp.LpInteger if b else pulp.LpContinuous)
+                          for j, (w, b) in enumerate(zip(lp.col_upper.tolist(), integer.tolist(), strict=True))],
                          dtype=object)
     nz = np.flatnonzero(lp.cost)
     prob.setObjective(pulp.LpAffineExpression(zip(variables[nz].tolist(), lp.cost[nz].tolist(), strict=True),
@@ -248,23 +314,36 @@ def _solve_pulp(lp: LinearProgram, settings) -> LPResult:
         sense, rhs = ((pulp.LpConstraintEQ, lower) if lower == upper else
                       (pulp.LpConstraintGE, lower) if upper == np.inf else (pulp.LpConstraintLE, upper))
         expr = pulp.LpAffineExpression(zip(variables[cols].tolist(), vals.tolist(), strict=True))
-        constraint = pulp.LpConstraint(expr, sense, name=f"r{lp.row_id[r]}", rhs=float(rhs))
+        name = f"r{lp.row_id[r]}" if r < len(lp.row_id) else f"order{r}"
+        constraint = pulp.LpConstraint(expr, sense, name=name, rhs=float(rhs))
         prob.add(constraint)
         constraints.append(constraint)
-    solver = _make_solver(settings.solver, settings.time_limit)
+    options = {}
+    if integer.any():
+        options = {"mip_rel_gap": mip_gap} if _highs_like(settings.solver) else {"gapRel": mip_gap}
+    limit = time_limit if time_limit is not None else settings.time_limit
+    solver = _make_solver(settings.solver, limit, **options)
     build = time.perf_counter() - started
     started = time.perf_counter()
     prob.solve(solver)
     status, message = _status(prob)
     if status is Status.INFEASIBLE and _highs_like(settings.solver):
-        prob.solve(_make_solver(settings.solver, settings.time_limit, primal_feasibility_tolerance=RELAXED_TOLERANCE))
+        prob.solve(_make_solver(settings.solver, limit, primal_feasibility_tolerance=RELAXED_TOLERANCE, **options))
         status, message = _status(prob)
     solve_seconds = time.perf_counter() - started
     values = np.array([v.varValue or 0.0 for v in variables.tolist()], dtype=float)
     duals = np.array([0.0 if c.pi is None else float(c.pi) for c in constraints])
     if not _highs_like(settings.solver):
         duals = _to_min_form(duals, lp.maximise)
-    return LPResult(status, message, values, duals, build, solve_seconds)
+    gap = float("nan")
+    if integer.any():
+        duals = np.zeros(len(constraints))  # a MIP has none: prices come from the LP with the binaries fixed
+        model = getattr(prob, "solverModel", None)
+        gap = float(model.getInfo().mip_gap) if model is not None and hasattr(model, "getInfo") else (
+            0.0 if status.is_ok else float("nan"))
+        if status.is_ok:
+            gap = max(0.0, gap) if np.isfinite(gap) else 0.0
+    return LPResult(status, message, values, duals, build, solve_seconds, gap)
 
 
 def _highs_like(name: str) -> bool:

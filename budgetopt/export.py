@@ -32,17 +32,20 @@ from .optimize import optimize
 from .plan import BUDGET_CHANGE, Plan
 from .scenario import Scenario
 from .touchpoints import validate_touchpoints
+from .units import CUSTOMERS, WEIGHTED
 
 SCHEMA = "budgetopt.plan"
 SCHEMA_VERSION = 1
 """Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it)."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
-INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED,
-                                  S.MAX_CHANGE)
-"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already)."""
+INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
+                                  S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
+"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already). Not
+curve_engaged: read back, the plan's engagement is on the curve at the plan's spend, which is its default."""
 INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE,
                                 S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE, S.CURVE, S.ELASTICITY,
-                                S.SATURATION, S.VALUE)
+                                S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED, S.CARRYOVER,
+                                S.CURVE_SOURCE, S.OBSERVED_MAX, S.VALUE)
 SHEETS: tuple[str, ...] = ("Summary", "Plan", "By function", "By channel", "By stage", "Transfers", "Rules",
                            "Inputs", "About this plan")
 
@@ -136,11 +139,57 @@ def _guard(text: object) -> object:
     return "'" + text if isinstance(text, str) and _GUARDED.match(text) else text
 
 
+def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
+    """Amounts rounded to multiples of `step` that add up exactly to their rounded total (largest remainder):
+    each amount moves by less than one step, and the rounded plan still adds up to its budget."""
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    scaled = values / step
+    down = np.floor(scaled + 1e-9)
+    short = int(round(round(float(scaled.sum()), 6))) - int(down.sum())
+    order = np.argsort(-(scaled - down), kind="stable")
+    if short > 0:
+        down[order[:short]] += 1
+    elif short < 0:
+        down[order[::-1][: -short]] -= 1
+    return np.round(down * step, _step_decimals(step))
+
+
+def _step_decimals(step: float) -> int:
+    """Decimals a multiple of `step` needs: 2 for 0.01, 0 for 1 or 1000."""
+    return max(0, int(-np.floor(np.log10(step) + 1e-9)))
+
+
+def _decimals(plan: Plan) -> int:
+    return _step_decimals(plan.scenario.settings.rounding)
+
+
+MONEY_COLUMNS = ("current_spend", "proposed_spend", "lower_limit", "upper_limit")
+CPE_COLUMNS = ("current_cpe", "proposed_cpe", "marginal_cpe")
+
+
+def rounded(plan: Plan) -> Plan:
+    """The plan as exports show it: money in multiples of Settings.rounding (cents by default) adding up exactly to
+    the plan's total, changes recomputed from the rounded amounts, customers to 2 decimals, CPEs to 4."""
+    step = plan.scenario.settings.rounding
+    t = plan.table.copy()
+    for column in MONEY_COLUMNS:
+        t[column] = round_to_total(t[column].to_numpy(float), step)
+    t["change"] = np.round(t["proposed_spend"] - t["current_spend"], 10)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["change_pct"] = np.where(t["current_spend"] > 0, t["change"] / t["current_spend"], np.nan)
+    for column in ("current_engaged", "proposed_engaged"):
+        t[column] = t[column].round(2)
+    for column in CPE_COLUMNS:
+        t[column] = t[column].round(4)
+    return replace(plan, table=t, budget=float(round_to_total(np.array([plan.budget]), step)[0]))
+
+
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
     if not plan.ok:
         raise BudgetOptError(f"there is no plan to export (status {plan.status.value}: {plan.message}); "
                              "export once the scenario has a plan")
-    missing = sorted(set(plan.table[S.TOUCHPOINT]) - set(inputs[S.TOUCHPOINT]))
+    planned = plan.table[plan.table[S.WHAT_IF] != S.REMOVED] if S.WHAT_IF in plan.table.columns else plan.table
+    missing = sorted(set(planned[S.TOUCHPOINT]) - set(inputs[S.TOUCHPOINT]))
     if missing:
         raise BudgetOptError("the inputs given with the plan are not the plan's: they lack "
                              + ", ".join(repr(m) for m in missing[:5]) + "; pass the table the plan was made from")
@@ -148,7 +197,8 @@ def _check(plan: Plan, inputs: pd.DataFrame) -> None:
 
 def _aligned(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
     """The inputs, one row per plan row, in the plan's order."""
-    return inputs.set_index(S.TOUCHPOINT).loc[plan.table[S.TOUCHPOINT].to_numpy()].reset_index()
+    return inputs.set_index(S.TOUCHPOINT).reindex(plan.table[S.TOUCHPOINT].to_numpy()).rename_axis(
+        S.TOUCHPOINT).reset_index()  # a touchpoint the scenario removed has no input row: its columns stay empty
 
 
 def plan_table(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
@@ -169,6 +219,14 @@ def inputs_table(inputs: pd.DataFrame) -> pd.DataFrame:
     return table[known + [c for c in table.columns if c not in known]]
 
 
+def as_percent(table: pd.DataFrame) -> pd.DataFrame:
+    """change_pct as a percentage (-30.0 = 30 % less), rounded to 2 decimals, for CSV and JSON, which carry no
+    number format (the workbook keeps the fraction under a percent format)."""
+    if "change_pct" not in table.columns:
+        return table
+    return table.assign(change_pct=(100 * table["change_pct"]).round(2))
+
+
 def rollup(plan: Plan, column: str) -> pd.DataFrame:
     """plan.by(column) in sheet order, with each member's share of the total today and in the plan."""
     g = plan.by(column)
@@ -180,10 +238,19 @@ def rollup(plan: Plan, column: str) -> pd.DataFrame:
 
 
 def rules_table(plan: Plan) -> pd.DataFrame:
-    """Every rule, binding ones first (dearest first), with any extra columns the plan carries (e.g. whole_price)."""
+    """Every rule, binding ones first (dearest first), with any extra columns the plan carries (e.g. whole_price).
+
+    A rule a person set may be several LP rows and bounds (a group's floor and cap, the growth assumption on
+    many touchpoints): its whole price is written once, on its first row, and `priced_with` names the rule on
+    every row, so that summing the column counts each rule once."""
     rules = plan.rules.reset_index(drop=True)
     key = rules.assign(_bind=~rules["binding"].astype(bool), _price=-rules["price"].astype(float))
-    return rules.loc[key.sort_values(["_bind", "_price"], kind="stable").index].reset_index(drop=True)
+    rules = rules.loc[key.sort_values(["_bind", "_price"], kind="stable").index].reset_index(drop=True)
+    if "rule_unit" in rules.columns:
+        first = ~rules["rule_unit"].duplicated() | rules["rule_unit"].isna()
+        rules["whole_price"] = rules["whole_price"].where(first)
+        rules = rules.rename(columns={"rule_unit": "priced_with"})
+    return rules
 
 
 def biggest(plan: Plan, n: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -199,7 +266,10 @@ def headline(plan: Plan) -> dict[str, object]:
     scenario = plan.scenario
     return {"scenario": scenario.name, "description": scenario.description, "status": plan.status.value,
             "message": plan.message, "budget": plan.budget, "budget_is_at_most": scenario.budget.at_most,
-            "mode": scenario.objective.mode.value, **plan.summary()}
+            "mode": scenario.objective.mode.value, "currency": plan.currency, "measure": plan.measure,
+            "today_is": "the data as given", **plan.summary(),
+            "notes": plan.notes(), "rests_on": plan.basis.lines(plan.currency) if plan.basis is not None else [],
+            "rests_on_summary": plan.basis.headline() if plan.basis is not None else ""}
 
 
 def assumptions(plan: Plan, inputs: pd.DataFrame) -> list[str]:
@@ -214,12 +284,22 @@ def assumptions(plan: Plan, inputs: pd.DataFrame) -> list[str]:
             e = rows[S.ELASTICITY]
             lines.append(f"power: {n}; engaged = engaged today x (spend / spend today) ^ elasticity, elasticity "
                          f"{e.min():.2f} to {e.max():.2f} (default {S.DEFAULT_ELASTICITY} where not given)")
+        elif curve == "hill":
+            lines.append(f"hill: {n}; engaged = saturation x spend^shape / (half_saturation^shape + spend^shape)")
         else:
-            lines.append(f"{curve}: {n}; engaged = saturation x (1 - exp(-spend / k)), k fitted to today's point")
+            lines.append(f"{curve}: {n}; engaged = saturation x (1 - exp(-spend / k)), k = half_saturation / ln 2 "
+                         "where given, else fitted to today's point")
     lines.append(f"without max_spend a touchpoint may grow to at most {settings.max_growth:g} x today's spend")
     lines.append(f"each curve is cut into {settings.segments} segments (chords below the curve)"
                  + (", refined once around the first plan" if settings.refine else ""))
     return lines
+
+
+def _file_name(source: str | None) -> str | None:
+    """A file's name without its folders: exports never carry a path of the machine that made them."""
+    if not source:
+        return source
+    return re.split(r"[\\/]", str(source).rstrip("/\\"))[-1]
 
 
 def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str, object]:
@@ -230,7 +310,7 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
     return {
         "created": provenance.stamped().created.isoformat(),
         "budgetopt_version": __version__,
-        "input_file": provenance.source,
+        "input_file": _file_name(provenance.source),
         "input_sha256": provenance.source_sha256,
         "touchpoints": len(plan.table),
         "solver": stats.get("solver", plan.scenario.settings.solver),
@@ -241,7 +321,7 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
         "lp_rows": stats.get("rows"),
         "solve_seconds": stats.get("total_solve_seconds"),
         "curve_assumptions": assumptions(plan, inputs),
-        "scenario": plan.scenario.model_dump(mode="json"),
+        "scenario": {**(dumped := plan.scenario.model_dump(mode="json")), "data": _file_name(dumped.get("data"))},
     }
 
 
@@ -249,8 +329,9 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
 
 
 def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
-    """plan.csv: the Plan sheet as one flat table (UTF-8 with BOM for Excel), itself a valid input."""
-    table = neutralise(plan_table(plan, inputs))
+    """plan.csv: the Plan sheet as one flat table (UTF-8 with BOM for Excel), itself a valid input. Money in cents
+    (Settings.rounding) adding up to the plan's total; change_pct in percent (-30 = 30 % less)."""
+    table = neutralise(as_percent(plan_table(rounded(plan), inputs)))
     return table.to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
 
 
@@ -282,7 +363,8 @@ def _plain(value: object) -> object:
 def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> dict[str, object]:
     """Everything the workbook shows, as one JSON-ready dict with a schema version."""
     provenance = (provenance or Provenance()).stamped()
-    table = plan_table(plan, inputs)
+    plan = rounded(plan)
+    table = as_percent(plan_table(plan, inputs))
     cuts, rises = biggest(plan)
     return {
         "schema": SCHEMA,
@@ -294,7 +376,7 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
         "by_function": _records(rollup(plan, S.FUNCTION)),
         "by_channel": _records(rollup(plan, S.CHANNEL)),
         "by_stage": _records(rollup(plan, S.STAGE)),
-        "transfers": _records(plan.transfers),
+        "transfers": _records(plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))),
         "rules": _records(rules_table(plan)),
         "inputs": _records(inputs_table(inputs)),
         "about": about(plan, inputs, provenance),
@@ -469,23 +551,31 @@ def _summary_sheet(ws: Worksheet, plan: Plan) -> None:
         pct = planned / today - 1 if today else None
         return (label, today, planned, planned - today, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
 
-    rows = [line("Budget (spend)", h["current_spend"], h["proposed_spend"], MONEY),
-            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT),
-            line("Average CPE", h["current_cpe"], h["proposed_cpe"], CPE)]
-    if abs(h["current_value"] - h["current_engaged"]) > 1e-9:
-        rows.append(line("Value-weighted engaged", h["current_value"], h["proposed_value"], COUNT))
+    cur = f" ({plan.currency})" if plan.currency else ""
+    rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY),
+            line(f"Engaged customers ({CUSTOMERS}: a count)", h["current_engaged"], h["proposed_engaged"], COUNT)]
+    if plan.weighted:
+        rows.append(line(f"Weighted engagement ({WEIGHTED}: value x engaged customers)", h["current_weighted"],
+                         h["proposed_weighted"], COUNT))
+    rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE))
     r += 1
     for values, formats in rows:
         r = _pairs(ws, [values], r, formats)
+    today_is = "Today is the data as given" + ("" if plan.currency else "; no currency was stated")
+    r = _pairs(ws, [(today_is,), *((note,) for note in h["notes"])], r)
     marginal = h["marginal_cpe"]
-    words = ("what one more engaged customer costs at the margin" if np.isfinite(marginal)
+    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
+    words = (f"what one more {one} costs at the margin" if np.isfinite(marginal)
              else "none: more money buys nothing under these rules")
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
-    r = _pairs(ws, [(), ("Marginal CPE of the next dollar", marginal if np.isfinite(marginal) else None, words),
-                    ("Money moved across functions", h["money_moved_across_functions"],
+    r = _pairs(ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),
+                    (f"Money moved across functions{cur}", h["money_moved_across_functions"],
                      "money taken from one function and given to another (see Transfers)"),
-                    ("Money saved", h["money_saved"], "today's total - the plan's total"),
-                    ("Budget set by the scenario", h["budget"], budget), ()], r, {1: MONEY})
+                    (f"Money saved{cur}", h["money_saved"], "today's total - the plan's total"),
+                    (f"Budget set by the scenario{cur}", h["budget"], budget), ()], r, {1: MONEY})
+    if h["rests_on"]:
+        r = _pairs(ws, [(HEADING, "What the plan rests on: evidence or assumptions"), (h["rests_on_summary"],),
+                        *((f"• {text}",) for text in h["rests_on"]), ()], r)
     cuts, rises = biggest(plan)
     for title, frame in (("The three biggest cuts", cuts), ("The three biggest increases", rises)):
         r = _pairs(ws, [(HEADING, title), ("Touchpoint", "Function", "Channel", "Change", "Change %")], r)
@@ -542,6 +632,7 @@ def _flatten(value: object, path: str = "") -> list[tuple[str, object]]:
 def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | None = None) -> bytes:
     """plan.xlsx: Summary, Plan, By function/channel/stage, Transfers, Rules, Inputs and About this plan."""
     provenance = (provenance or Provenance()).stamped()
+    plan = rounded(plan)
     table = plan_table(plan, inputs)
     wb = Workbook()
     wb.properties.creator = "budgetopt"
@@ -554,7 +645,7 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
         g = rollup(plan, column)
         _table(wb.create_sheet(title), g, totals=_totals(g, column))
-    moves = plan.transfers
+    moves = plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))
     ws = wb.create_sheet("Transfers")
     _table(ws, moves, freeze="A2", filters=False)
     if moves.empty:

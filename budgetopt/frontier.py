@@ -17,15 +17,12 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .curves import Curves
 from .engine import Status, solve
-from .model import formulate
-from .optimize import optimize, spend_of
-from .overrides import apply_overrides
+from .optimize import optimize, planned_model, spend_of
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Scenario
 
-FRONTIER_COLUMNS = ["budget", "engaged", "engaged_customers", "marginal_cpe", "status", "marker"]
+FRONTIER_COLUMNS = ["budget", "weighted_engagement", "engaged_customers", "marginal_cpe", "status", "marker"]
 
 
 def budget_range(touchpoints: pd.DataFrame, start: float = 0.5, stop: float = 1.5, steps: int = 21) -> list[float]:
@@ -38,15 +35,13 @@ def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[fl
              progress: Callable[[int, int], None] | None = None, plan: Plan | None = None) -> pd.DataFrame:
     """Engagement at each budget for the scenario's rules (its mode is replaced by max_engaged).
 
-    Columns: budget, engaged (value-weighted, as optimised), engaged_customers (unweighted, smooth
-    curves), marginal_cpe (money per extra value-weighted engaged customer), status, marker
-    ('today' and 'plan' rows are added for today's allocation and the scenario's own plan)."""
+    Columns: budget, weighted_engagement (value x engaged customers, as optimised on the piecewise curves; equal
+    to the count when every value is 1), engaged_customers (the count, on the smooth curves), marginal_cpe
+    (money per extra unit of weighted engagement), status, marker ('today' and 'plan' rows are added for
+    today's allocation, from the data as given, and the scenario's own plan)."""
     sweep_scenario = scenario.model_copy(update={"objective": Objective(mode=Mode.MAX_ENGAGED),
                                                  "budget": Budget(total=float(max(budgets[0], 0.0)))})
-    tp = apply_overrides(touchpoints, scenario)
-    plain = sweep_scenario.model_copy(update={"overrides": (), "add_touchpoints": ()})
-    model = formulate(tp, plain)
-    curves = Curves.from_table(tp)
+    model, curves = planned_model(touchpoints, sweep_scenario)
     lo, hi = model.limits()
     rows = []
     if (lo <= hi + 1e-9 * np.maximum(1.0, hi)).all():
@@ -62,15 +57,14 @@ def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[fl
                 rows.append((budget, np.nan, np.nan, np.nan, sol.status.value, ""))
     else:
         rows = [(b, np.nan, np.nan, np.nan, Status.INFEASIBLE.value, "") for b in budgets]
-    weight = tp[S.VALUE].to_numpy(float)
-    today_spend = float(tp[S.SPEND].sum())
-    rows.append((today_spend, float(weight @ tp[S.ENGAGED].to_numpy(float)), float(tp[S.ENGAGED].sum()), np.nan,
-                 "today", "today"))
+    today = touchpoints  # the data as given: the one baseline
+    rows.append((float(today[S.SPEND].sum()), float((today[S.VALUE] * today[S.ENGAGED]).sum()),
+                 float(today[S.ENGAGED].sum()), np.nan, "today", "today"))
     plan = plan or optimize(touchpoints, scenario)  # the caller's plan of this scenario, when it has one
     if plan.ok:
-        t = plan.table
-        rows.append((float(t["proposed_spend"].sum()), float(weight @ t["proposed_engaged"].to_numpy()),
-                     float(t["proposed_engaged"].sum()), plan.marginal_cpe, plan.status.value, "plan"))
+        s = plan.summary()
+        rows.append((s["proposed_spend"], s["proposed_weighted"], s["proposed_engaged"], plan.marginal_cpe,
+                     plan.status.value, "plan"))
     out = pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
     return out.sort_values(["budget", "marker"], kind="stable").reset_index(drop=True)
 
@@ -97,6 +91,8 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
 def money_needed(curve: pd.DataFrame) -> pd.DataFrame:
     """The reverse view: the least budget that reaches each engagement level on the frontier."""
     points = curve[(curve["marker"] == "") & (curve["status"] == Status.OPTIMAL.value)]
-    points = points.sort_values("engaged")
-    rising = points["engaged"].diff().fillna(np.inf) > 1e-9 * points["engaged"].abs().max()
-    return points.loc[rising, ["engaged", "budget"]].rename(columns={"budget": "money_needed"}).reset_index(drop=True)
+    points = points.sort_values("weighted_engagement")
+    level = points["weighted_engagement"]
+    rising = level.diff().fillna(np.inf) > 1e-9 * level.abs().max()
+    return (points.loc[rising, ["weighted_engagement", "budget"]].rename(columns={"budget": "money_needed"})
+            .reset_index(drop=True))

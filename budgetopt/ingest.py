@@ -26,6 +26,7 @@ import pandas as pd
 from .amounts import EITHER_WAY, TEXT, ambiguous, decimal_separator, parse_numbers
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
+from .schema import SPEND as S_SPEND
 from .touchpoints import validate_touchpoints
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -421,5 +422,16 @@ def to_touchpoints(table: RawTable, mapping: Mapping[str, str | Sequence[str]] |
     except InputError as exc:
         problems = [replace(p, column=labels.get(p.column, p.column)) for p in exc.problems]
         raise InputError(problems, table.source, notices=notices) from None
-    clean.attrs = {"notices": notices, "source": table.source}
+    notices += clean.attrs.get("notices", [])
+    clean.attrs = {"notices": notices, "source": table.source, "currency": _currency(table, columns)}
     return clean
+
+
+def _currency(table: RawTable, columns: Mapping[str, Sequence[str]]) -> str | None:
+    """The money's currency as the spend column says it: its header ('Cost (EUR)') or most of its cells ('€ 12')."""
+    from .units import currency_of
+
+    headers = list(columns.get(S_SPEND, ()))
+    if len(headers) != 1:
+        return None
+    return currency_of(headers[0], table.data[headers[0]].head(1000))

@@ -17,9 +17,11 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
+from .history import History, history_from_table
 from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
 from .plan import Plan
 from .scenario import Scenario
@@ -391,3 +393,37 @@ def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def read_history(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    touchpoint: str | None = None,
+    window: str | None = None,
+    name: str | None = None,
+) -> History:
+    """Read a spend and outcome history (weekly, daily or monthly rows, or an ad-platform export).
+
+    `mapping` as for `read_touchpoints`, plus `date` and `platform`; `touchpoint` names the column whose values
+    are touchpoints (`--touchpoint "Campaign name"`); `window` sets today (`52w`, `12m`, `90d`, `all`; default the
+    last 52 weeks or 12 months). See `budgetopt.history`; `History.today()` is the touchpoint table of the window.
+    """
+    return history_from_table(read_table(source, name=name, sheet=sheet), mapping, touchpoint=touchpoint,
+                              window=window)
+
+
+def read_curves(
+    source: Source,
+    *,
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    sheet: str | None = None,
+    name: str | None = None,
+) -> TabulatedCurves:
+    """Read response curves given as points (`--curves FILE`): touchpoint, spend, engaged, optional band.
+
+    `mapping` names the file's columns (`{"touchpoint": "channel", "engaged": "incremental_outcome"}`); see
+    `budgetopt.curves.tabulated` for the shapes read (Meridian, Robyn, PyMC-Marketing) and the checks.
+    """
+    return curves_from_table(read_table(source, name=name, sheet=sheet), mapping)

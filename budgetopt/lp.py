@@ -44,6 +44,8 @@ class LPResult:
     duals: np.ndarray
     build_seconds: float
     solve_seconds: float
+    mip_gap: float = float("nan")
+    """For a MIP, the relative gap the solver certified between its plan and the best possible (0 when proven)."""
 
 
 ZERO = 1e-12
@@ -65,6 +67,8 @@ class LinearProgram:
     """Position of each LP row in the model's row list (rows no column touches are left out)."""
     maximise: bool
     constant: float
+    integer: np.ndarray | None = None
+    """Per column, True for a binary (0 or 1) column; None: every column is continuous (an LP)."""
 
     @property
     def num_col(self) -> int:
@@ -205,3 +209,30 @@ def csc(num_col: int, row: np.ndarray, col: np.ndarray, value: np.ndarray,
     col, row, value = col[keep], row[keep], value[keep]
     start = np.searchsorted(col, np.arange(num_col + 1)).astype(np.int32)
     return start, row.astype(np.int32), np.asarray(value, float)
+
+
+def fill_in_order(lp: LinearProgram, touchpoint: np.ndarray, width: np.ndarray, ordered: np.ndarray) -> LinearProgram:
+    """The LP made a MIP whose columns fill the segments of the `ordered` touchpoints in order. The LP's first
+    columns are segments (touchpoint, width), consecutive per touchpoint in spend order; for each pair j, j' of
+    consecutive segments of an ordered touchpoint, a binary z:
+        s_j - w_j z >= 0  (z = 1: j is full)     s_j' - w_j' z <= 0  (j' takes money only when z = 1)."""
+    t = np.asarray(touchpoint)
+    pair = np.flatnonzero((t[1:] == t[:-1]) & ordered[t[:-1]])
+    m = len(pair)
+    if m == 0:
+        return lp
+    n0, r0 = lp.num_col, lp.num_row
+    z = n0 + np.arange(m)
+    full, nxt = r0 + 2 * np.arange(m), r0 + 2 * np.arange(m) + 1
+    col = np.concatenate([np.repeat(np.arange(n0), np.diff(lp.start)), pair, z, pair + 1, z])
+    row = np.concatenate([lp.index, full, full, nxt, nxt])
+    value = np.concatenate([lp.value, np.ones(m), -width[pair], np.ones(m), -width[pair + 1]])
+    order = np.lexsort((row, col))
+    col, row, value = col[order], row[order], value[order]
+    start = np.searchsorted(col, np.arange(n0 + m + 1)).astype(np.int32)
+    link_lower = np.tile([0.0, -np.inf], m)
+    link_upper = np.tile([np.inf, 0.0], m)
+    integer = np.concatenate([np.zeros(n0, bool) if lp.integer is None else lp.integer, np.ones(m, bool)])
+    return LinearProgram(np.concatenate([lp.cost, np.zeros(m)]), np.concatenate([lp.col_upper, np.ones(m)]),
+                         start, row.astype(np.int32), value, np.concatenate([lp.row_lower, link_lower]),
+                         np.concatenate([lp.row_upper, link_upper]), lp.row_id, lp.maximise, lp.constant, integer)

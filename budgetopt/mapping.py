@@ -225,3 +225,55 @@ def _sum(parts: pd.DataFrame, decimal: str | None) -> pd.Series:
     for i, name in enumerate(cells.columns):  # e.g. Leads='12' + Chats='x'
         shown = shown + ("" if i == 0 else " + ") + f"{name}='" + cells[name] + "'"
     return plain_text(total).where(good, shown).where(~blank.all(axis=1), "")
+
+
+def find_columns(
+    headers: Sequence[object],
+    vocabulary: Mapping[str, Sequence[str]],
+    explicit: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> dict[str, str]:
+    """For each target of a vocabulary (target -> its synonyms), the one header it comes from.
+
+    For readers of other tables than the touchpoint table (histories, response curves), which bring their own
+    targets and synonyms. Explicit entries win (`{"date": "Reporting starts"}`, the header exact or equal after
+    `normalise_header`); else a header named like the target beats one named like a synonym, and two headers of
+    the same standing are an error asking the user to choose. Targets no header names are left out. Raises
+    InputError listing every problem (unknown targets, headers not in the file, ambiguities).
+    """
+    headers = [str(h) for h in headers]
+    problems: list[Problem] = []
+    found: dict[str, str] = {}
+    for target, header in (explicit or {}).items():
+        if target not in vocabulary:
+            close = difflib.get_close_matches(str(target), list(vocabulary), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(Problem(None, str(target), None, "is not a column of this table",
+                                    f"{hint}map one of: {', '.join(vocabulary)}", source))
+            continue
+        hit = _find(str(header), headers)
+        if hit is None:
+            close = difflib.get_close_matches(str(header), headers, n=1, cutoff=0.4)
+            hint = f"the closest header is '{close[0]}'" if close else "the headers are: " + ", ".join(headers)
+            problems.append(Problem(None, target, header, "no column in the file has this header",
+                                    f"check the spelling; {hint}", source))
+        else:
+            found[target] = hit
+    taken = set(found.values())
+    normalised = {h: normalise_header(h) for h in headers if h not in taken}
+    for target, synonyms in vocabulary.items():
+        if target in found or target in (explicit or {}):
+            continue
+        own = normalise_header(target)
+        others = {normalise_header(s) for s in synonyms}
+        best = [h for h, n in normalised.items() if n == own] or [h for h, n in normalised.items() if n in others]
+        if len(best) > 1:
+            named = " and ".join(f"'{h}'" for h in best)
+            problems.append(Problem(None, target, None, f"columns {named} could each be {target}",
+                                    f'say which one to use, e.g. --map {target}="{best[0]}"', source))
+        elif best:
+            found[target] = best[0]
+            normalised.pop(best[0])
+    if problems:
+        raise InputError(problems, source)
+    return found

@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from . import units
+from .baseline import Baseline
+from .curves.text import read_points
 from .errors import ScenarioError
 from .scenario import Mode, Rule, Scenario
 
@@ -22,9 +25,9 @@ GE, LE, EQ = ">=", "<=", "=="
 MONEY, ENGAGED = "money", "engaged"
 
 
-def money(x: float) -> str:
-    """1234567.8 -> '1,234,568'."""
-    return f"{x:,.0f}"
+def money(x: float, currency: str | None = None) -> str:
+    """1234567.8 -> '1,234,568' ('1,234,568 EUR' with a currency)."""
+    return units.money(x, currency)
 
 
 @dataclass
@@ -74,7 +77,8 @@ def engaged_row(name: str, family: str, label: str, mask: np.ndarray, sense: str
 
 BOUND_COLUMNS = ["touchpoint", "side", "value", "family", "what", "rule"]
 """The bounds table: one row per limit on one touchpoint's spend (side 'lo' or 'hi'), with the
-family ('floor', 'cap', 'growth', 'change', 'lock'), what set it and the scenario rule index (-1: data)."""
+family ('floor', 'cap', 'growth', 'extrapolation', 'change', 'lock'), what set it and the scenario rule index
+(-1: data). 'growth' and 'extrapolation' are assumptions (see Model.assumed_cap)."""
 
 
 def bound_names(bounds: pd.DataFrame, names: np.ndarray) -> list[str]:
@@ -84,11 +88,11 @@ def bound_names(bounds: pd.DataFrame, names: np.ndarray) -> list[str]:
             zip(bounds["family"].tolist(), tp, bounds["side"].tolist(), bounds["rule"].tolist(), strict=True)]
 
 
-def bound_label(bounds: pd.DataFrame, names: np.ndarray) -> pd.Series:
+def bound_label(bounds: pd.DataFrame, names: np.ndarray, currency: str | None = None) -> pd.Series:
     """Plain words for each bound: "max_spend of 'TV': at most 1,200,000"."""
     word = np.where(bounds["side"].to_numpy() == "lo", "at least", "at most")
     tp = names[bounds["touchpoint"].to_numpy(int)]
-    return pd.Series([f"{w} of '{t}': {x} {money(v)}" for w, t, x, v in
+    return pd.Series([f"{w} of '{t}': {x} {money(v, currency)}" for w, t, x, v in
                       zip(bounds["what"].tolist(), tp.tolist(), word.tolist(), bounds["value"].tolist(), strict=True)],
                      index=bounds.index, dtype=object)
 
@@ -104,6 +108,16 @@ class Model:
     bounds: pd.DataFrame
     weight: np.ndarray  # objective weight per engaged customer (value column)
     maximise: bool
+    baseline: Baseline | None = None  # today, from the data (before the scenario's what-ifs)
+    currency: str | None = None
+    assumed_cap: np.ndarray | None = None
+    """Per touchpoint, the cap an assumption sets where the data sets none: the growth cap (a multiple of today's
+    spend) or the extrapolation guard (a multiple of the largest spend observed)."""
+
+    @property
+    def measure(self) -> str:
+        """What the objective counts: weighted engagement when values differ, else engaged customers."""
+        return units.measure(units.is_weighted(self.weight))
 
     def limits(self, enabled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or inf: no internal limit)."""
@@ -192,13 +206,21 @@ def _closest(name: str, names: pd.Series) -> list[str]:
     return difflib.get_close_matches(name, list(names), n=3)
 
 
-def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
-    """Turn the data and the scenario into bounds and rows."""
+def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline | None = None,
+              currency: str | None = None) -> Model:
+    """Turn the data and the scenario into bounds and rows.
+
+    `touchpoints` is the table the plan is made on (after the scenario's what-ifs); `baseline` is today from
+    the data as given (default: the table itself): the budget's change, the default engagement target, stage
+    and engagement floors and siloed shares are measured against it."""
     tp = touchpoints
+    baseline = baseline if baseline is not None else Baseline.of(tp, tp)
+    currency = scenario.currency or currency
     n = len(tp)
-    s0 = tp[S.SPEND].to_numpy(float)
-    e0 = tp[S.ENGAGED].to_numpy(float)
-    today = float(s0.sum())
+    s0 = tp[S.SPEND].to_numpy(float)  # where each curve is anchored; limits on change are against it
+    e0 = baseline.engaged  # today's engaged customers, from the data
+    spend_today = baseline.spend  # today's spend, from the data (0 for a touchpoint the scenario adds)
+    today = baseline.total_spend
     mode = scenario.objective.mode
     budget = scenario.budget.amount(today)
     ones, zeros = np.ones(n), np.zeros(n)
@@ -215,9 +237,33 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
     max_spend = tp[S.MAX_SPEND].to_numpy(float)
     bound(~np.isnan(min_spend), "lo", min_spend, "floor", "min_spend")
     bound(~np.isnan(max_spend), "hi", max_spend, "cap", "max_spend")
+    # Without a cap in the data, how far a touchpoint may grow is an assumption: a multiple of the largest spend
+    # observed where the curve rests on evidence (the extrapolation guard), else of today's spend (the growth cap).
+    observed = tp[S.OBSERVED_MAX].to_numpy(float) if S.OBSERVED_MAX in tp.columns else np.full(n, np.nan)
+    evidence = ~np.isnan(observed)
+    folded = _tag_masks(tp, scenario.rules)
+    factor = np.full(n, scenario.settings.max_extrapolation)
+    for r, rule in enumerate(scenario.rules):
+        if rule.max_extrapolation is not None:
+            factor[select(tp, rule, f"rule {r + 1} ({rule.label})", folded)] = rule.max_extrapolation
+    tabulated = (tp[S.CURVE] == "tabulated").to_numpy()
+    if tabulated.any() and S.CURVE_POINTS in tp.columns:  # no extrapolation beyond a tabulated curve's last point
+        xs, _ = read_points(tp[S.CURVE_POINTS])
+        last = np.nanmax(np.where(np.isfinite(xs), xs, np.nan), axis=1, initial=0.0) if xs.shape[1] else 0.0
+        observed = np.where(tabulated, last, observed)
+        factor = np.where(tabulated, 1.0, factor)
+        evidence = ~np.isnan(observed)
     growth = scenario.settings.max_growth
-    bound(np.isnan(max_spend), "hi", growth * s0, "growth",
-          f"growth cap (assumption: at most {growth:g}x today's spend)")
+    assumed_cap = np.where(evidence, factor * np.nan_to_num(observed), growth * s0)
+    open_row = np.isnan(max_spend)
+    bound(open_row & ~evidence, "hi", assumed_cap, "growth", f"growth cap (assumption: at most {growth:g}x "
+          "today's spend)")
+    fitted = evidence & ~tabulated
+    for f in np.unique(factor[open_row & fitted]):
+        bound(open_row & fitted & (factor == f), "hi", assumed_cap, "extrapolation",
+              f"extrapolation guard (assumption: at most {f:g}x the largest spend observed)")
+    bound(open_row & tabulated, "hi", assumed_cap, "extrapolation", "the last point of its tabulated curve (no "
+          "extrapolation)")
     change = tp[S.MAX_CHANGE].to_numpy(float)
     has_change = ~np.isnan(change)
     bound(has_change, "lo", s0 * (1 - np.nan_to_num(change)).clip(0), "change", "max_change")
@@ -229,20 +275,20 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
     rows: list[Row] = []
     everyone = np.arange(n)
     if mode is Mode.MIN_SPEND:
-        target = _engagement_target(scenario, tp)
-        rows.append(Row("target", "target", f"engagement target: at least {money(target)} (value-weighted)",
-                        everyone, zeros, tp[S.VALUE].to_numpy(float), GE, target, ENGAGED))
+        target, unit = _engagement_target(scenario, baseline, units.is_weighted(tp[S.VALUE]))
+        weights = tp[S.VALUE].to_numpy(float) if unit == units.WEIGHTED else ones
+        rows.append(Row("target", "target", f"engagement target: at least {money(target)} {unit}",
+                        everyone, zeros, weights, GE, target, ENGAGED))
     else:
         sense = LE if (scenario.budget.at_most or mode is Mode.TARGET_CPE) else EQ
         word = "at most" if sense == LE else "exactly"
-        rows.append(Row("budget", "budget", f"budget: {word} {money(budget)}", everyone, ones, zeros, sense, budget,
-                        MONEY))
+        rows.append(Row("budget", "budget", f"budget: {word} {money(budget, currency)}", everyone, ones, zeros, sense,
+                        budget, MONEY))
     if mode is Mode.TARGET_CPE:
         cpe = float(scenario.objective.target)
-        rows.append(Row("target-cpe", "target", f"average cost per engaged customer at most {cpe:,.2f}",
-                        everyone, ones, -cpe * ones, LE, 0.0, MONEY))
+        rows.append(Row("target-cpe", "target", "average cost per engaged customer at most "
+                        f"{units.money(cpe, currency, digits=2)}", everyone, ones, -cpe * ones, LE, 0.0, MONEY))
 
-    folded = _tag_masks(tp, scenario.rules)
     for r, rule in enumerate(scenario.rules):
         where = f"rule {r + 1} ({rule.label})"
         mask = select(tp, rule, where, folded)
@@ -262,31 +308,35 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
             if rule.max_change is not None:
                 bound(i, "hi", s0 * (1 + rule.max_change), "change", f"limit on change ({label})", r)
         else:
-            base = float(s0[mask].sum())
+            base = float(spend_today[mask].sum())
             if rule.lock:
-                rows.append(money_row(f"lock-{r}", "lock", f"{label}: kept at {money(base)}", mask, EQ, base, r))
+                rows.append(money_row(f"lock-{r}", "lock", f"{label}: kept at {money(base, currency)}", mask, EQ,
+                                      base, r))
             if rule.min_spend is not None:
-                rows.append(money_row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend)}", mask, GE,
-                                      rule.min_spend, r))
+                rows.append(money_row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
+                                      mask, GE, rule.min_spend, r))
             if rule.max_spend is not None:
-                rows.append(money_row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend)}", mask, LE,
-                                      rule.max_spend, r))
+                rows.append(money_row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
+                                      mask, LE, rule.max_spend, r))
             for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
                 c = getattr(rule, key)
                 if c is not None:
-                    rows.append(money_row(f"{key}-{r}", "change", f"{label}: {word} {money(base * (1 + c))} "
-                                          f"({c:+.0%} against today's {money(base)})", mask, sense, base * (1 + c), r))
+                    rows.append(money_row(f"{key}-{r}", "change", f"{label}: {word} "
+                                          f"{money(base * (1 + c), currency)} ({c:+.0%} against today's "
+                                          f"{money(base, currency)})", mask, sense, base * (1 + c), r))
         for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
             share = getattr(rule, key)
             if share is not None:
                 rows.append(money_row(f"{key}-{r}", "share", f"{label}: {word} {share:.0%} of the total",
                                       mask.astype(float), sense, 0.0, r, share=share))
         if rule.min_engaged is not None:
-            rows.append(engaged_row(f"coverage-{r}", "coverage", f"{label}: at least {money(rule.min_engaged)} engaged",
+            rows.append(engaged_row(f"coverage-{r}", "coverage",
+                                    f"{label}: at least {money(rule.min_engaged)} {units.CUSTOMERS}",
                                     mask, GE, rule.min_engaged, r))
         if rule.min_engaged_change is not None:
             floor = float(e0[mask].sum()) * (1 + rule.min_engaged_change)
-            rows.append(engaged_row(f"coverage_change-{r}", "coverage", f"{label}: at least {money(floor)} engaged "
+            rows.append(engaged_row(f"coverage_change-{r}", "coverage",
+                                    f"{label}: at least {money(floor)} {units.CUSTOMERS} "
                                     f"({rule.min_engaged_change:+.0%} against today)", mask, GE, floor, r))
 
     if scenario.protect_stages:
@@ -294,29 +344,34 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario) -> Model:
         for stage in sorted(set(stages) - {S.UNKNOWN_STAGE}):
             mask = stages == stage
             floor = float(e0[mask].sum())
-            rows.append(engaged_row(f"stage-{stage}", "coverage", f"stage '{stage}': at least today's {money(floor)} "
-                                    "engaged", mask, GE, floor))
+            rows.append(engaged_row(f"stage-{stage}", "coverage",
+                                    f"stage '{stage}': at least today's {money(floor)} {units.CUSTOMERS}",
+                                    mask, GE, floor))
 
     if scenario.siloed:
         if today <= 0:
             raise ScenarioError("siloed planning keeps each function's share of today's spend, and nothing is "
                                 "spent today; plan across functions instead")
         functions = tp[S.FUNCTION].to_numpy(object)
+        planned_today = float(spend_today.sum())
         for f in sorted(set(functions)):
             mask = functions == f
-            share = float(s0[mask].sum()) / today if today > 0 else 0.0
+            share = float(spend_today[mask].sum()) / planned_today if planned_today > 0 else 0.0
             rows.append(money_row(f"silo-{f}", "silo", f"siloed: function '{f}' keeps its {share:.1%} share",
                                   mask.astype(float), EQ, 0.0, share=share))
 
     bounds = pd.concat(pieces, ignore_index=True)[BOUND_COLUMNS]
     weight = tp[S.VALUE].to_numpy(float)
-    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND)
+    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, baseline, currency,
+                 assumed_cap)
 
 
-def _engagement_target(scenario: Scenario, tp: pd.DataFrame) -> float:
-    """Value-weighted engaged customers the min-spend plan must reach (default: today's)."""
-    today = float((tp[S.ENGAGED] * tp[S.VALUE]).sum())
+def _engagement_target(scenario: Scenario, baseline: Baseline, weighted: bool) -> tuple[float, str]:
+    """The engagement the min-spend plan must reach (default: today's, from the data) and what it counts:
+    weighted engagement or engaged customers (Objective.unit; the same when every value is 1)."""
     objective = scenario.objective
+    unit = units.WEIGHTED if objective.unit == "weighted" and weighted else units.CUSTOMERS
     if objective.target is not None:
-        return float(objective.target)
-    return today * (1 + (objective.target_change or 0.0))
+        return float(objective.target), unit
+    today = baseline.total_engaged if unit == units.CUSTOMERS else baseline.total_weighted
+    return today * (1 + (objective.target_change or 0.0)), unit

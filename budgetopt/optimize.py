@@ -8,15 +8,18 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .conflicts import explain_infeasible
+from . import units
+from .baseline import Baseline, WhatIf
+from .basis import plan_basis
+from .conflicts import explain_infeasible, lowest_average_cpe
 from .curves import Curves
 from .engine import GAP, Solution, Status, solve
 from .feasibility import decide, engagement_rows
 from .lp import RowMatrix
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
-from .overrides import apply_overrides
+from .overrides import apply_overrides, describe_whatifs, whatif_labels
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
-from .scenario import Scenario
+from .scenario import Mode, Scenario
 from .touchpoints import tag_columns
 
 FIRST_PASS_GAP = 1e-3
@@ -25,16 +28,16 @@ is close enough (the second pass is solved to engine.GAP)."""
 
 
 def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Plan:
-    """Reallocate spend across touchpoints for the scenario and return the Plan (never raises on infeasible)."""
+    """Reallocate spend across touchpoints for the scenario and return the Plan (never raises on infeasible).
+
+    Today is the data as given: the scenario's what-ifs (overrides, added touchpoints) change the curves the plan
+    is made on, and their effect on today's allocation is reported apart (Plan.whatif)."""
     scenario = scenario or Scenario()
-    touchpoints = apply_overrides(touchpoints, scenario)
-    model = formulate(touchpoints, scenario)
-    curves = Curves.from_table(touchpoints)
+    model, curves = planned_model(touchpoints, scenario)
     lo, hi = model.limits()
     crossed = lo > hi + 1e-9 * np.maximum(1.0, hi)
     if crossed.any():
-        return _no_plan(model, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint",
-                        *explain_infeasible(model, curves), {})
+        return _no_plan(model, curves, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint", {})
     segments = scenario.settings.segments
     seg = curves.segments(lo, hi, segments)
     refine = scenario.settings.refine
@@ -59,21 +62,40 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
              "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes),
-             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes)}
+             "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes),
+             **sol.extra}
     if verdict is not None:
         stats["feasibility_rounds"] = verdict.rounds
         stats["floors_met_within"] = verdict.shortfall
         stats["floors_lowered"] = verdict.lowered
     if sol.status is Status.INFEASIBLE:
-        return _no_plan(model, sol.status, "no plan satisfies every rule", *explain_infeasible(model, curves), stats)
+        return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats)
     if not sol.status.is_ok:
-        return _no_plan(model, sol.status, sol.message, [], [], stats)
+        return _no_plan(model, curves, sol.status, sol.message, stats, explain=False)
     plan = _plan(model, curves, seg, sol, stats)
     if verdict is not None and verdict.feasible is None:
         plan.message = (f"optimal, with {', '.join(repr(label) for label in verdict.lowered)} met within "
                         f"{verdict.shortfall:.4%}: no plan was found to meet them exactly, and none was proven "
                         "impossible (they are at the edge of what any plan can reach)")
     return plan
+
+
+def planned_model(touchpoints: pd.DataFrame, scenario: Scenario) -> tuple[Model, Curves]:
+    """The model and curves a scenario is planned on: its what-ifs applied, today from the data as given."""
+    currency = scenario.currency or touchpoints.attrs.get("currency")
+    planned = apply_overrides(touchpoints, scenario)
+    model = formulate(planned, scenario, Baseline.of(touchpoints, planned), currency)
+    return model, Curves.from_table(planned)
+
+
+def whatif(model: Model, curves: Curves) -> WhatIf | None:
+    """Today's allocation on the scenario's what-if curves, or None when the scenario has no what-ifs."""
+    scenario = model.scenario
+    if not (scenario.overrides or scenario.add_touchpoints):
+        return None
+    engaged = curves.engaged(model.baseline.spend)
+    return WhatIf(describe_whatifs(scenario, model.currency), float(engaged.sum()),
+                  float((engaged * model.weight).sum()))
 
 
 def spend_of(seg, values: np.ndarray) -> np.ndarray:
@@ -109,7 +131,20 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
     x = np.round(x, 6)
     engaged = curves.engaged(x)
     marginal = segment_slope(seg, x, curves)
-    s0, e0 = curves.spend0, curves.engaged0
+    table = _table(model, x, engaged, marginal, seg.lo, seg.hi)
+    rules = _rule_prices(model, curves, seg, sol, x)
+    plan = Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
+                sol.objective, [], stats, tp, currency=model.currency, whatif=whatif(model, curves))
+    plan.basis = plan_basis(plan, curves)
+    return plan
+
+
+def _table(model: Model, x: np.ndarray, engaged: np.ndarray, marginal: np.ndarray, lo: np.ndarray,
+           hi: np.ndarray) -> pd.DataFrame:
+    """One row per touchpoint: today from the data, the plan on the scenario's curves; then the data's rows the
+    scenario removes (today as it was, nothing in the plan), so that today's totals are the data's."""
+    tp, base = model.touchpoints, model.baseline
+    s0, e0 = base.spend, base.engaged
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame({
             S.TOUCHPOINT: tp[S.TOUCHPOINT], S.FUNCTION: tp[S.FUNCTION], S.CHANNEL: tp[S.CHANNEL],
@@ -120,19 +155,34 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
             "current_cpe": np.where(e0 > 0, s0 / e0, np.nan),
             "proposed_cpe": np.where(engaged > 0, x / engaged, np.nan),
             "marginal_cpe": np.where(marginal > 0, 1.0 / marginal, np.inf),
-            "lower_limit": seg.lo, "upper_limit": seg.hi, S.VALUE: tp[S.VALUE],
-        })[PLAN_COLUMNS]
+            "lower_limit": lo, "upper_limit": hi, S.VALUE: tp[S.VALUE],
+            S.WHAT_IF: whatif_labels(tp, model.scenario, base.added),
+        })
+    gone = base.removed
+    if len(gone):
+        s, e = gone[S.SPEND].to_numpy(float), gone[S.ENGAGED].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            removed = pd.DataFrame({
+                S.TOUCHPOINT: gone[S.TOUCHPOINT], S.FUNCTION: gone[S.FUNCTION], S.CHANNEL: gone[S.CHANNEL],
+                S.STAGE: gone[S.STAGE], "current_spend": s, "proposed_spend": 0.0, "change": -s,
+                "change_pct": np.where(s > 0, -1.0, np.nan), "current_engaged": e, "proposed_engaged": 0.0,
+                "current_cpe": np.where(e > 0, s / e, np.nan), "proposed_cpe": np.nan, "marginal_cpe": np.nan,
+                "lower_limit": 0.0, "upper_limit": 0.0, S.VALUE: gone[S.VALUE], S.WHAT_IF: S.REMOVED,
+            })
+        table = pd.concat([table, removed], ignore_index=True)
+    table = table[PLAN_COLUMNS].reset_index(drop=True)
+    source = pd.concat([tp, gone], ignore_index=True) if len(gone) else tp.reset_index(drop=True)
     extra = [c for c in tag_columns(tp) if c not in table.columns]
     if extra:  # all at once: hundreds of tag columns one by one fragment the frame
-        tags = pd.DataFrame(tp[extra].to_numpy(object), columns=extra, index=table.index, dtype=object)
+        tags = pd.DataFrame({c: source[c].to_numpy(object) if c in source.columns else "" for c in extra},
+                            index=table.index, dtype=object)
         table = pd.concat([table, tags], axis=1)
-    rules = _rule_prices(model, curves, seg, sol, x)
-    return Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
-                sol.objective, [], stats, tp)
+    return table
 
 
 def _marginal_cpe(model: Model, sol: Solution) -> float:
-    """Money per extra value-weighted engaged customer: 1 / (budget dual), or the target's dual in min-spend."""
+    """Money per extra unit of the objective's measure (weighted engagement, or engaged customers when every value
+    is 1) at the margin: 1 / (budget dual), or the target's dual in min-spend."""
     for r, row in enumerate(model.rows):
         if row.name == "budget":
             lam = -sol.row_duals[r]  # engaged per unit of money (max form)
@@ -156,7 +206,7 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
         # curves instead would call a tight engagement floor slack, since the chords lie below the curve
         price = _gain(row.sense, float(sol.row_duals[r]))
         binding = price > 1e-9
-        records.append((row.name, row.family, row.label, binding, price if binding else 0.0, row.unit))
+        records.append((row.name, row.family, row.label, binding, price if binding else 0.0, row.unit, row.sense))
 
     # Bounds: the price of a floor (cap) is the reduced cost of moving one unit of money out of (into) the touchpoint.
     b = model.bounds
@@ -175,49 +225,94 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     price = np.where(is_lo, reduced[idx], -reduced[idx]).clip(0)
     binding = tight & (price > 1e-9)
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
-    labels = bound_label(b, names)
+    labels = bound_label(b, names, model.currency)
     frame = pd.DataFrame({
         "name": bound_names(b, names),
         "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
-        "unit": MONEY,
+        "unit": MONEY, "sense": np.where(is_lo, GE, "<="),
     })
-    rows = pd.DataFrame(records, columns=["name", "family", "rule", "binding", "price", "unit"])
+    rows = pd.DataFrame(records, columns=["name", "family", "rule", "binding", "price", "unit", "sense"])
     out = pd.concat([rows, frame], ignore_index=True)
-    text = np.full(len(out), _price_words(0.0, MONEY, maximise, False), dtype=object)
+    words = PriceWords(model)
+    text = np.full(len(out), words(0.0, MONEY, False), dtype=object)
     hit = np.flatnonzero(out["binding"].to_numpy(bool))
-    text[hit] = [_price_words(p, u, maximise, True, f) for p, u, f in
+    text[hit] = [words(p, u, True, f, n, sense) for p, u, f, n, sense in
                  zip(out["price"].to_numpy()[hit].tolist(), out["unit"].to_numpy()[hit].tolist(),
-                     out["family"].to_numpy()[hit].tolist(), strict=True)]
+                     out["family"].to_numpy()[hit].tolist(), out["name"].to_numpy()[hit].tolist(),
+                     out["sense"].to_numpy()[hit].tolist(), strict=True)]
     out["price_text"] = text
+    out["price_unit"] = [words.unit(u, f, n) for u, f, n in zip(out["unit"].tolist(), out["family"].tolist(),
+                                                                out["name"].tolist(), strict=True)]
     return out[RULE_COLUMNS]
 
 
-def _price_words(price: float, unit: str, maximise: bool, binding: bool, family: str = "") -> str:
-    """'costs 41.2 engaged customers per 1,000 of budget it ties up' and the like."""
-    if not binding:
-        return "does not bind: costs nothing"
-    if family == "budget":
-        return f"each extra 1,000 of budget would engage {price * 1000:,.1f} more customers"
-    if family == "target":
-        return f"each engaged customer less in the target would save {price:,.2f}"
-    if maximise and unit == MONEY:
-        return f"costs {price * 1000:,.1f} engaged customers per 1,000 of money it ties up"
-    if maximise and unit == ENGAGED:
-        return f"costs {price:,.2f} engaged customers elsewhere per customer it protects"
-    if unit == MONEY:
-        return f"costs {price * 1000:,.0f} of extra spend per 1,000 it ties up"
-    return f"costs {price:,.2f} of spend per engaged customer it requires"
+class PriceWords:
+    """A rule's local price in plain words, in the units of its plan: 'costs 41.2 engaged customers per 1,000 EUR
+    of money it holds in', 'each extra 1,000 EUR of budget would add 115.9 weighted engagement'."""
+
+    def __init__(self, model: Model):
+        self.maximise, self.measure, self.currency = model.maximise, model.measure, model.currency
+        target = next((row for row in model.rows if row.name == "target"), None)
+        self.target_unit = units.WEIGHTED if target is not None and units.WEIGHTED in target.label else units.CUSTOMERS
+
+    def unit(self, unit: str, family: str, name: str) -> str:
+        """What the local price counts, per what: 'weighted engagement per EUR', 'EUR per engaged customer'."""
+        money = self.currency or "unit of money"
+        if name == "target":
+            return f"{money} per {'engaged customer' if self.target_unit == units.CUSTOMERS else self.target_unit}"
+        if self.maximise:
+            return f"{self.measure} per {'engaged customer' if unit == ENGAGED else money}"
+        return f"{money} per {'engaged customer' if unit == ENGAGED else money}"
+
+    def __call__(self, price: float, unit: str, binding: bool, family: str = "", name: str = "",
+                 sense: str = GE) -> str:
+        if not binding:
+            return "does not bind: costs nothing"
+        thousand = units.money(1000, self.currency)
+        of_money = units.per(1000, self.currency)
+        verb = {GE: "holds in", EQ: "fixes"}.get(sense, "keeps out")
+        if family == "budget":
+            return f"each extra {thousand} of budget would add {price * 1000:,.1f} {self.measure}"
+        if name == "target":
+            one = "engaged customer" if self.target_unit == units.CUSTOMERS else "unit of weighted engagement"
+            return f"each {one} less in the target would save {units.money(price, self.currency, digits=2)}"
+        if name == "target-cpe":
+            return f"each {of_money} of room under the CPE target would add {price * 1000:,.1f} {self.measure}"
+        if self.maximise and unit == MONEY:
+            return f"costs {price * 1000:,.1f} {self.measure} per {of_money} it {verb}"
+        if self.maximise and unit == ENGAGED:
+            return f"costs {price:,.2f} {self.measure} elsewhere per engaged customer it protects"
+        if unit == MONEY:
+            return f"costs {units.money(price * 1000, self.currency)} of extra spend per {of_money} it {verb}"
+        return f"costs {units.money(price, self.currency, digits=2)} of spend per engaged customer it requires"
 
 
-def _no_plan(model: Model, status: Status, message: str, conflicts: list[str], advice: list[str],
-             stats: dict) -> Plan:
-    tp = model.touchpoints
+def _no_plan(model: Model, curves: Curves, status: Status, message: str, stats: dict,
+             explain: bool = True) -> Plan:
+    """A plan with no solution: the conflicting rules and ways out (when `explain`), today's figures from the data."""
+    conflicts, advice = explain_infeasible(model, curves) if explain else ([], [])
+    if explain and model.scenario.objective.mode is Mode.TARGET_CPE:
+        advice = _cpe_advice(model, curves) + advice
+    tp, base = model.touchpoints, model.baseline
     table = pd.DataFrame({S.TOUCHPOINT: tp[S.TOUCHPOINT], S.FUNCTION: tp[S.FUNCTION], S.CHANNEL: tp[S.CHANNEL],
-                          S.STAGE: tp[S.STAGE], "current_spend": tp[S.SPEND], "proposed_spend": np.nan,
-                          "change": np.nan, "change_pct": np.nan, "current_engaged": tp[S.ENGAGED],
+                          S.STAGE: tp[S.STAGE], "current_spend": base.spend, "proposed_spend": np.nan,
+                          "change": np.nan, "change_pct": np.nan, "current_engaged": base.engaged,
                           "proposed_engaged": np.nan, "current_cpe": np.nan, "proposed_cpe": np.nan,
                           "marginal_cpe": np.nan, "lower_limit": np.nan, "upper_limit": np.nan,
-                          S.VALUE: tp[S.VALUE]})[PLAN_COLUMNS]
+                          S.VALUE: tp[S.VALUE], S.WHAT_IF: whatif_labels(tp, model.scenario, base.added)})[PLAN_COLUMNS]
     rules = pd.DataFrame(columns=RULE_COLUMNS)
     return Plan(status, message, model.scenario, table, rules, model.budget, float("nan"), float("nan"),
-                conflicts, stats, tp, advice)
+                conflicts, stats, tp, advice, currency=model.currency, whatif=whatif(model, curves))
+
+
+def _cpe_advice(model: Model, curves: Curves) -> list[str]:
+    """For a target CPE no plan reaches: the lowest average CPE the other rules allow, in words."""
+    target = float(model.scenario.objective.target)
+    lowest = lowest_average_cpe(model, curves)
+    if lowest is None:
+        return ["no plan keeps the other rules either, whatever the CPE target: see the rules below"]
+    cur = model.currency
+    return [f"the lowest average cost per engaged customer the other rules allow is "
+            f"{units.money(lowest, cur, digits=2)}, above the target of {units.money(target, cur, digits=2)}: "
+            f"raise the target to at least {units.money(np.ceil(lowest * 100) / 100, cur, digits=2)}, or loosen "
+            "the floors, locks and limits that hold money in dear touchpoints"]

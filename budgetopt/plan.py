@@ -8,15 +8,21 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from . import units
+from .baseline import WhatIf
 from .engine import Status
 from .scenario import Mode, Scenario
 
 PLAN_COLUMNS = [
     S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, "current_spend", "proposed_spend", "change", "change_pct",
     "current_engaged", "proposed_engaged", "current_cpe", "proposed_cpe", "marginal_cpe", "lower_limit",
-    "upper_limit", S.VALUE,
+    "upper_limit", S.VALUE, S.WHAT_IF,
 ]
-RULE_COLUMNS = ["name", "family", "rule", "binding", "price", "unit", "price_text"]
+"""plan.table. current_*: today, from the data as given; proposed_*: the plan, on the scenario's curves (its
+what-ifs applied); what_if: the scenario's what-ifs on this touchpoint, in words ('' when none)."""
+RULE_COLUMNS = ["name", "family", "rule", "binding", "price", "unit", "price_unit", "price_text"]
+"""plan.rules: each LP row and touchpoint bound, whether it binds, its local price (the dual) per `price_unit`,
+`unit` the kind of limit (money or engaged), and the price in words."""
 TRANSFER_COLUMNS = ["from_function", "to_function", "amount"]
 BUDGET_CHANGE = "(budget change)"
 
@@ -32,7 +38,8 @@ class Plan:
     rules: pd.DataFrame
     budget: float
     marginal_cpe: float
-    """Money per extra (value-weighted) engaged customer at the margin: the inverse of the budget's dual."""
+    """Money per extra unit of the plan's measure (`measure`: weighted engagement, or engaged customers when every
+    value is 1) at the margin: the inverse of the budget's dual (min-spend: the target's dual)."""
     objective: float
     conflicts: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
@@ -40,6 +47,26 @@ class Plan:
     """The touchpoint table as used (after the scenario's overrides)."""
     advice: list[str] = field(default_factory=list)
     """When no plan exists: what the conflicting rules add up to, and single changes that would make a plan."""
+    currency: str | None = None
+    """The money's currency (EUR, USD, ...), when the data or the scenario says it."""
+    whatif: WhatIf | None = None
+    """Today's allocation on the scenario's what-if curves (None: the scenario has no what-ifs)."""
+    basis: object | None = None
+    """What the plan rests on: evidence or assumptions (basis.Basis; None when there is no plan)."""
+
+    @property
+    def weighted(self) -> bool:
+        """True when values weight customers at some touchpoints above others (weighted engagement != count)."""
+        return units.is_weighted(self.table[S.VALUE])
+
+    @property
+    def measure(self) -> str:
+        """What the plan maximises (and its marginal CPE prices): 'weighted engagement' or 'engaged customers'."""
+        return units.measure(self.weighted)
+
+    def money(self, x: float, digits: int = 0) -> str:
+        """An amount in the plan's currency: '14,045,000 EUR'."""
+        return units.money(x, self.currency, digits)
 
     @property
     def ok(self) -> bool:
@@ -72,14 +99,19 @@ class Plan:
         return r.sort_values(["price", "name"], ascending=[False, True]).reset_index(drop=True)
 
     def summary(self) -> dict[str, float]:
-        """Headline figures: today against the plan."""
+        """Headline figures: today (the data as given) against the plan.
+
+        engaged = engaged customers (a count); weighted = weighted engagement (value x engaged customers);
+        whatif_* = today's allocation on the scenario's what-if curves (present only with what-ifs)."""
         t = self.table
         cur_s, new_s = float(t["current_spend"].sum()), float(t["proposed_spend"].sum())
         cur_e, new_e = float(t["current_engaged"].sum()), float(t["proposed_engaged"].sum())
+        cur_w = float((t["current_engaged"] * t[S.VALUE]).sum())
+        new_w = float((t["proposed_engaged"] * t[S.VALUE]).sum())
         moved = self.transfers
         across = float(moved.loc[(moved["from_function"] != BUDGET_CHANGE) & (moved["to_function"] != BUDGET_CHANGE),
                                  "amount"].sum())
-        return {
+        out = {
             "current_spend": cur_s,
             "proposed_spend": new_s,
             "current_engaged": cur_e,
@@ -90,12 +122,16 @@ class Plan:
             "money_moved_across_functions": across,
             "money_saved": cur_s - new_s,
             "marginal_cpe": self.marginal_cpe,
-            "current_value": float((t["current_engaged"] * t["value"]).sum()),
-            "proposed_value": float((t["proposed_engaged"] * t["value"]).sum()),
+            "current_weighted": cur_w,
+            "proposed_weighted": new_w,
+            "weighted_change_pct": (new_w / cur_w - 1) if cur_w else float("nan"),
         }
+        if self.whatif is not None:
+            out["whatif_engaged"], out["whatif_weighted"] = self.whatif.engaged, self.whatif.weighted
+        return out
 
     def summary_text(self) -> str:
-        """The printed summary: figures, transfers and binding rules in plain words."""
+        """The printed summary: figures, what the plan rests on, transfers and binding rules, in plain words."""
         lines = [f"Scenario: {self.scenario.name}", f"Status: {self.status.value} - {self.message}"]
         if not self.ok:
             if self.conflicts:
@@ -104,31 +140,62 @@ class Plan:
             lines += [f"  {a[0].upper()}{a[1:]}" for a in self.advice]
             return "\n".join(lines)
         s = self.summary()
-        mode = self.scenario.objective.mode
+        cur = f" ({self.currency})" if self.currency else ""
         lines += [
             f"{'':28}{'today':>16}{'plan':>16}{'change':>10}",
-            _line("Spend", s["current_spend"], s["proposed_spend"]),
+            _line(f"Spend{cur}", s["current_spend"], s["proposed_spend"]),
             _line("Engaged customers", s["current_engaged"], s["proposed_engaged"]),
-            _line("Average CPE", s["current_cpe"], s["proposed_cpe"], digits=2),
-            *([_line("Value-weighted engaged", s["current_value"], s["proposed_value"])]
-              if s["current_value"] != s["current_engaged"] else []),
-            f"Money moved across functions: {s['money_moved_across_functions']:,.0f}",
+            *([_line("Weighted engagement", s["current_weighted"], s["proposed_weighted"])] if self.weighted else []),
+            _line(f"Average CPE{cur}", s["current_cpe"], s["proposed_cpe"], digits=2),
+            "Today is the data as given" + ("." if self.currency else
+                                             "; money is shown without a currency (none stated: set --currency)."),
+            *self.notes(),
+            f"Money moved across functions: {self.money(s['money_moved_across_functions'])}",
         ]
+        mode = self.scenario.objective.mode
         if mode is Mode.MIN_SPEND:
-            lines.append(f"Money saved: {s['money_saved']:,.0f}")
+            lines.append(f"Money saved: {self.money(s['money_saved'])}")
         if np.isfinite(self.marginal_cpe):
-            lines.append(f"Marginal CPE of the next dollar: {self.marginal_cpe:,.2f} "
-                         f"(one more engaged customer costs that much at the margin)")
+            lines.append(f"Marginal CPE: {self.money(self.marginal_cpe, 2)} per extra "
+                         f"{'unit of ' if self.weighted else ''}{self.measure.removesuffix('s')} "
+                         "(what the next one costs at the margin)")
         else:
-            lines.append("Marginal CPE of the next dollar: none - more money buys nothing under these rules")
+            lines.append("Marginal CPE: none - more money buys nothing under these rules")
+        if self.basis is not None:
+            lines.append("What the plan rests on:")
+            lines += [f"  - {line}" for line in self.basis.lines(self.currency)]
         moves = self.transfers
         if len(moves):
             lines.append("Transfers:")
-            lines += [f"  {r.from_function} -> {r.to_function}: {r.amount:,.0f}" for r in moves.itertuples()]
+            lines += [f"  {r.from_function} -> {r.to_function}: {self.money(r.amount)}" for r in moves.itertuples()]
         binding = self.binding_rules
         lines.append("Rules that bind:" if len(binding) else "Rules that bind: none")
         lines += [f"  - {r.rule}: {r.price_text}" for r in binding.itertuples()]
         return "\n".join(lines)
+
+    def notes(self) -> list[str]:
+        """Sentences a reader needs next to the figures: the what-ifs' effect on today, and why the count of
+        engaged customers may fall in a plan that keeps weighted engagement."""
+        s = self.summary()
+        out = []
+        if self.whatif is not None:
+            changes = "; ".join(self.whatif.changes)
+            figure = (f"{units.money(s['whatif_weighted'])} {units.WEIGHTED} "
+                      f"({units.money(s['whatif_engaged'])} {units.CUSTOMERS})" if self.weighted
+                      else f"{units.money(s['whatif_engaged'])} {units.CUSTOMERS}")
+            out.append(f"With the scenario's what-ifs ({changes}), today's allocation would reach {figure}.")
+        if self.stats.get("mip_touchpoints"):
+            n, gap = self.stats["mip_touchpoints"], self.stats.get("mip_gap", 0.0)
+            out.append(f"{n} touchpoint{'s have' if n != 1 else ' has'} an S-shaped curve (or one with convex "
+                       f"stretches): the plan is the global optimum of a mixed-integer programme (certified within "
+                       f"{gap:.2%}); rule prices come from the LP with its binaries fixed.")
+        objective = self.scenario.objective
+        if objective.mode is Mode.MIN_SPEND and self.weighted and objective.unit == "weighted":
+            change = s["engaged_change_pct"]
+            if abs(change) >= 0.0005:
+                out.append(f"The plan keeps {units.WEIGHTED} at its target; the count of {units.CUSTOMERS} moves "
+                           f"{change:+.1%} because values weight customers at some touchpoints above others.")
+        return out
 
 
 def _line(label: str, today: float, plan: float, digits: int = 0) -> str:
@@ -155,7 +222,7 @@ def transfers(change_by_function: pd.Series) -> pd.DataFrame:
     while gi < len(givers) and ti < len(takers):
         amount = min(g_left, t_left)
         if amount > tol:
-            out.append((givers[gi][1], takers[ti][1], amount))
+            out.append((givers[gi][1], takers[ti][1], round(amount, 6)))
         g_left -= amount
         t_left -= amount
         if g_left <= tol:

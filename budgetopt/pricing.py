@@ -18,10 +18,9 @@ import pandas as pd
 from . import schema as S
 from .curves import Curves, Segments
 from .engine import solve
-from .model import Model, formulate, implied_caps, money
+from .model import Model, implied_caps, money
 from .model import bound_names as model_bound_names
-from .optimize import optimize, spend_of
-from .overrides import apply_overrides
+from .optimize import optimize, planned_model, spend_of
 from .plan import Plan
 from .scenario import Scenario
 
@@ -72,6 +71,9 @@ def rule_units(model: Model) -> list[RuleUnit]:
         add(f"{what} of '{names[tp]}' (data)", "data limit", [], mask)
     add(f"growth cap assumption (at most {model.scenario.settings.max_growth:g}x today without max_spend)",
         "assumption", [], (b["family"] == "growth").to_numpy())
+    add("extrapolation guard assumption (at most "
+        f"{model.scenario.settings.max_extrapolation:g}x the largest spend observed without max_spend)",
+        "assumption", [], (b["family"] == "extrapolation").to_numpy())
     return units
 
 
@@ -87,9 +89,7 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
     plan = plan or optimize(touchpoints, scenario)
     if not plan.ok:
         return pd.DataFrame(columns=PRICE_COLUMNS)
-    tp = apply_overrides(touchpoints, scenario)
-    model = formulate(tp, scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
-    curves = Curves.from_table(tp)
+    model, curves = planned_model(touchpoints, scenario)
     x = plan.table["proposed_spend"].to_numpy(float)
     binding = set(plan.rules.loc[plan.rules["binding"], "name"])
     lo_w, hi_w = model.limits()
@@ -108,8 +108,8 @@ def price_rules(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan | None
         if progress:
             progress(k + 1, len(units))
     out = pd.DataFrame(records, columns=["rule", "kind", "binding", "whole_price"])
-    out["unit"] = "engaged" if model.maximise else "money"
-    out["price_text"] = [_words(p, model.maximise, k in skipped) for k, p in enumerate(out["whole_price"])]
+    out["unit"] = model.measure if model.maximise else (model.currency or "money")
+    out["price_text"] = [_words(p, model, k in skipped) for k, p in enumerate(out["whole_price"])]
     return out[PRICE_COLUMNS]
 
 
@@ -147,11 +147,11 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
     implied = implied_caps(rows, lo_wo)
     if not model.maximise:
         implied = np.minimum(implied, float(x.sum()))
-    if unit.kind != "assumption":  # without its cap a touchpoint falls back to the growth assumption
-        growth = model.scenario.settings.max_growth * model.touchpoints[S.SPEND].to_numpy(float)
-        # a cap at or above the growth assumption (or on a touchpoint with no spend today) has nothing to fall
-        # back to: without it only what the rows imply limits the touchpoint
-        hi_wo = np.minimum(hi_wo, np.where(growth > hi_w, growth, implied))
+    if unit.kind != "assumption":  # without its cap a touchpoint falls back to the assumption's cap
+        assumed = model.assumed_cap
+        # a cap at or above the assumption's (or on a touchpoint with no spend today) has nothing to fall back to:
+        # without it only what the rows imply limits the touchpoint
+        hi_wo = np.minimum(hi_wo, np.where(assumed > hi_w, assumed, implied))
     else:
         hi_wo = np.minimum(hi_wo, implied)
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
@@ -167,42 +167,31 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
 
 
 def restrict(seg: Segments, lo: np.ndarray, hi: np.ndarray) -> Segments:
-    """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints of `seg`: segments
-    below lo are filled (moved into the base), segments above hi are dropped."""
-    t = seg.touchpoint
-    start = seg.starts()
-    end = start + seg.width
-    tol = 1e-9 * np.maximum(1.0, seg.width)
-    below = end <= lo[t] + tol
-    above = start >= hi[t] - tol
-    base = seg.base_engaged + np.bincount(t[below], weights=(seg.slope * seg.width)[below], minlength=len(lo))
-    new_lo = seg.lo + np.bincount(t[below], weights=seg.width[below], minlength=len(lo))
-    keep = ~below & ~above
-    return Segments(touchpoint=t[keep], width=seg.width[keep], slope=seg.slope[keep], base_engaged=base,
-                    lo=new_lo, hi=np.minimum(hi, seg.hi))
+    """The same piecewise curves on a narrower range [lo, hi] whose ends are breakpoints (Segments.restrict)."""
+    return seg.restrict(lo, hi)[0]
 
 
-def _words(price: float, maximise: bool, skipped: bool = False) -> str:
+def _words(price: float, model: Model, skipped: bool = False) -> str:
     if skipped:
         return "not re-solved (only the dearest data limits are): see its local price"
     if np.isnan(price):
         return "could not be priced: the plan without it has no solution"
     if price <= 0:
         return "costs nothing: the plan is the same without it"
-    if maximise:
-        return f"costs {money(price)} engaged customers (value-weighted): the plan without it engages that many more"
-    return f"costs {money(price)} of money: the plan without it spends that much less"
+    if model.maximise:
+        return f"costs {money(price)} {model.measure}: the plan without it reaches that much more"
+    return f"costs {money(price, model.currency)}: the plan without it spends that much less"
 
 
 def attach_whole_prices(plan: Plan, prices: pd.DataFrame, touchpoints: pd.DataFrame) -> Plan:
     """Add a `whole_price` column to plan.rules (each LP row or bound gets its rule's whole price)."""
-    tp = apply_overrides(touchpoints, plan.scenario)
-    model = formulate(tp, plan.scenario.model_copy(update={"overrides": (), "add_touchpoints": ()}))
-    by_name = {}
+    model, _ = planned_model(touchpoints, plan.scenario)
+    by_name, unit_of = {}, {}
     for unit, price in zip(rule_units(model), prices["whole_price"], strict=True):
         for name in unit.names:
-            by_name[name] = price
+            by_name[name], unit_of[name] = price, unit.label
     plan.rules["whole_price"] = plan.rules["name"].map(by_name)
+    plan.rules["rule_unit"] = plan.rules["name"].map(unit_of)  # the rule a person set that the row belongs to
     return plan
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .curves import DEFAULT_SEGMENTS
+from .units import check_currency
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,12 +43,16 @@ class Budget(BaseModel):
 
 
 class Objective(BaseModel):
-    """The mode and its target: engaged customers for min_spend (default today's), a CPE for target_cpe."""
+    """The mode and its target: engagement for min_spend (default today's), a CPE for target_cpe.
+
+    `unit` says what a min_spend target counts: "weighted" (value x engaged customers, the default) or
+    "customers" (engaged customers, ignoring values); the two are the same when every value is 1."""
 
     model_config = _STRICT
     mode: Mode = Mode.MAX_ENGAGED
     target: float | None = Field(default=None, gt=0)
     target_change: float | None = Field(default=None, gt=-1)  # min_spend: engagement target vs today
+    unit: Literal["weighted", "customers"] = "weighted"
 
     @model_validator(mode="after")
     def _target(self) -> Objective:
@@ -58,7 +64,7 @@ class Objective(BaseModel):
 
 
 LIMITS = ("min_spend", "max_spend", "min_share", "max_share", "min_change", "max_change",
-          "lock", "min_engaged", "min_engaged_change")
+          "lock", "min_engaged", "min_engaged_change", "max_extrapolation")
 
 
 class Target(BaseModel):
@@ -109,6 +115,9 @@ class Rule(Target):
     lock: bool = False
     min_engaged: float | None = Field(default=None, ge=0)
     min_engaged_change: float | None = Field(default=None, ge=-1)
+    max_extrapolation: float | None = Field(default=None, ge=1)
+    """Widen (or narrow) the extrapolation guard for these touchpoints: at most this many times the largest spend
+    observed (Settings.max_extrapolation by default)."""
 
     @model_validator(mode="after")
     def _limits(self) -> Rule:
@@ -177,6 +186,10 @@ class Settings(BaseModel):
 
     model_config = _STRICT
     segments: int = Field(default=DEFAULT_SEGMENTS, ge=1, le=200)
+    max_extrapolation: float = Field(default=2.0, ge=1)
+    """Without max_spend, a touchpoint whose curve rests on evidence (the data's observed_max_spend: a fitted history,
+    a tabulated curve) may get at most max_extrapolation x the largest spend observed: beyond it the curve is the
+    family's shape, not evidence. A rule's `max_extrapolation` widens or narrows it for its touchpoints."""
     max_growth: float = Field(default=3.0, gt=1)
     """Without max_spend, a touchpoint may grow to at most max_growth x today's spend: one observed
     point says nothing about the curve far from it."""
@@ -184,6 +197,9 @@ class Settings(BaseModel):
     """Solve twice: the second time with extra breakpoints around the first plan (see curves.REFINE_STEPS)."""
     solver: str = "HiGHS"
     time_limit: float | None = Field(default=None, gt=0)
+    rounding: float = Field(default=0.01, gt=0)
+    """Exports round money to this step (0.01: cents; 1: whole units; 1000: thousands), so that the rounded plan
+    still adds up exactly to its total (largest remainder)."""
 
 
 class Scenario(BaseModel):
@@ -194,6 +210,8 @@ class Scenario(BaseModel):
     description: str = ""
     data: str | None = None
     """The touchpoint file, relative to the scenario file."""
+    currency: str | None = None
+    """Three-letter code of the money (EUR, USD, ...); default: what the data's spend header or cells say."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()
@@ -204,3 +222,8 @@ class Scenario(BaseModel):
     overrides: tuple[Override, ...] = ()
     add_touchpoints: tuple[NewTouchpoint, ...] = ()
     settings: Settings = Settings()
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        return check_currency(value)

@@ -20,7 +20,19 @@ MAX_CHANGE = "max_change"
 CURVE = "curve"
 ELASTICITY = "elasticity"
 SATURATION = "saturation"
+HALF_SATURATION = "half_saturation"
+SHAPE = "shape"
+CURVE_ENGAGED = "curve_engaged"
+CARRYOVER = "carryover"
+SPREAD = "spread"
+"""How the planning period's money is spread over its weeks (or months): weights with mean 1, as text
+('1.2 0.8 0 1.0 ...'); empty: evenly. The curve of the period is then mean_t E(S w_t) (E: the curve's columns)."""
+CURVE_POINTS = "curve_points"
+"""A tabulated curve as text: 'spend:engaged spend:engaged ...' (the response over the planning period at each
+spend level); `curve` is then 'tabulated'."""
 VALUE = "value"
+CURVE_SOURCE = "curve_source"
+OBSERVED_MAX = "observed_max_spend"
 
 # Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
 # input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
@@ -29,8 +41,12 @@ PROPOSED_ENGAGED = "proposed_engaged"
 CURRENT_CPE = "current_cpe"
 MARGINAL_CPE = "marginal_cpe"
 UPPER_LIMIT = "upper_limit"
+WHAT_IF = "what_if"
+REMOVED, ADDED = "removed by the scenario", "added by the scenario"
+"""what_if of a touchpoint a scenario removes (today as in the data, nothing in the plan) or adds."""
 PLAN_ONLY: tuple[str, ...] = ("current_spend", PROPOSED_SPEND, "change", "change_pct", "current_engaged",
-                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT)
+                              PROPOSED_ENGAGED, CURRENT_CPE, "proposed_cpe", MARGINAL_CPE, "lower_limit", UPPER_LIMIT,
+                              WHAT_IF)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A text cell starting with one of these runs as a formula in a spreadsheet; exports prefix it with an apostrophe."""
 _FORMULA_CLASS = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
@@ -40,7 +56,21 @@ UNGUARD = "^'(?='*" + _FORMULA_CLASS + ")"
 """The apostrophe an import drops: one before guarded text, so that what was exported reads back exactly."""
 
 STAGES: tuple[str, ...] = ("awareness", "consideration", "purchase", "retention", "advocacy")
-CURVES: tuple[str, ...] = ("linear", "power", "saturating")
+CURVES: tuple[str, ...] = ("linear", "power", "saturating", "hill", "tabulated")
+EXPLICIT_CURVES: tuple[str, ...] = ("saturating", "hill")
+"""Curves that a row may give completely by its parameters (saturation and half_saturation, and shape for
+hill) instead of anchoring them at today's point."""
+CURVE_PARAMETERS: tuple[str, ...] = (CURVE, ELASTICITY, SATURATION, HALF_SATURATION, SHAPE, CURVE_ENGAGED)
+"""A row with any of these says something about its curve (its curve_source defaults to `given`)."""
+SHAPE_RANGE = (0.5, 6.0)
+"""Range of a hill curve's shape (its exponent n)."""
+CARRYOVER_RANGE = (0.0, 0.9)
+"""Carry-over lam lies in [0, 0.9)."""
+FITTED, TABULATED, GIVEN, ASSUMED = "fitted", "tabulated", "given", "assumed"
+CURVE_SOURCES: tuple[str, ...] = (FITTED, TABULATED, GIVEN, ASSUMED)
+"""Where a touchpoint's curve comes from. Evidence: `fitted` (to its history), `tabulated` (a model's response
+curve). Assumption: `given` (a shape set in the data by a person), `assumed` (no curve in the data: the default)."""
+EVIDENCE_SOURCES: tuple[str, ...] = (FITTED, TABULATED)
 
 DEFAULT_CURVE = "power"
 DEFAULT_ELASTICITY = 0.6
@@ -78,8 +108,17 @@ COLUMNS: tuple[Column, ...] = (
     Column(MAX_CHANGE, "number", False, "largest change against today, a fraction (0.3 = +/-30 %)", 0.0),
     Column(CURVE, "text", False, "response curve: " + ", ".join(CURVES)),
     Column(ELASTICITY, "number", False, "power curve exponent in (0, 1]", 0.0),
-    Column(SATURATION, "number", False, "saturating curve: the most customers it can ever engage", 0.0),
+    Column(SATURATION, "number", False, "saturating or hill curve: the most customers it can ever engage", 0.0),
+    Column(HALF_SATURATION, "number", False, "saturating or hill curve: spend at half of saturation", 0.0),
+    Column(SHAPE, "number", False, "hill curve exponent in [0.5, 6] (above 1: S-shaped)", 0.0),
+    Column(CURVE_ENGAGED, "number", False, "customers the curve engages at today's spend (default: engaged)", 0.0),
+    Column(CARRYOVER, "number", False, "carry-over from one period to the next, in [0, 0.9)", 0.0),
+    Column(SPREAD, "text", False, "how the period's money is spread over its weeks: weights, mean 1 (default: evenly)"),
+    Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
+    Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
+    Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
+           0.0),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 REQUIRED = tuple(c.name for c in COLUMNS if c.required)

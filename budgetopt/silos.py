@@ -11,6 +11,7 @@ import pandas as pd
 from .optimize import optimize
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Scenario
+from .units import money
 
 
 @dataclass
@@ -20,22 +21,23 @@ class SiloCost:
     horizontal: Plan
     vertical: Plan
     engaged_at_same_budget: float
-    """Value-weighted engaged customers the horizontal plan adds at the vertical plan's budget."""
+    """Weighted engagement (the count when every value is 1) the horizontal plan adds at the vertical plan's
+    budget."""
     money_at_same_engagement: float
-    """Money the horizontal plan saves while engaging as many (value-weighted) as the vertical plan."""
+    """Money the horizontal plan saves while reaching the vertical plan's weighted engagement."""
 
     def text(self) -> str:
         """One paragraph for people."""
         if np.isnan(self.engaged_at_same_budget):
             return "The silos could not be priced: one of the plans has no solution."
-        return (f"What the silos cost: planning across functions instead of within them engages "
-                f"{self.engaged_at_same_budget:,.0f} more "
-                f"customers (value-weighted) for the same money, or reaches the same engagement for "
-                f"{self.money_at_same_engagement:,.0f} less.")
+        plan = self.horizontal
+        return (f"What the silos cost: planning across functions instead of within them adds "
+                f"{money(self.engaged_at_same_budget)} {plan.measure} for the same money, or reaches the same "
+                f"{plan.measure} for {plan.money(self.money_at_same_engagement)} less.")
 
 
 def value_engaged(plan: Plan) -> float:
-    """Value-weighted engaged customers of a plan (smooth curves)."""
+    """Weighted engagement of a plan (value x engaged customers, smooth curves)."""
     return float((plan.table["proposed_engaged"] * plan.table["value"]).sum())
 
 
@@ -60,6 +62,6 @@ def silo_cost(touchpoints: pd.DataFrame, scenario: Scenario, horizontal: Plan | 
     else:
         engaged = value_engaged(horizontal) - v_value
         same_engagement = optimize(touchpoints, scenario.model_copy(update={
-            "siloed": False, "objective": Objective(mode=Mode.MIN_SPEND, target=v_value)}))
+            "siloed": False, "objective": Objective(mode=Mode.MIN_SPEND, target=v_value, unit="weighted")}))
         saved = v_spend - float(same_engagement.table["proposed_spend"].sum()) if same_engagement.ok else nan
     return SiloCost(horizontal, vertical, engaged, saved)

@@ -15,6 +15,8 @@ import pandas as pd
 
 from . import schema as S
 from .amounts import decimal_separator, parse_numbers
+from .curves import families
+from .curves import text as curve_text
 from .errors import InputError, Problem
 
 
@@ -123,11 +125,14 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    notices: list[str] = []
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
         text = raw[name].astype("string").str.strip()
         out.rows_where(_blank(raw[name]), name, None, "is empty", f"give every touchpoint a {name}")
         clean[name] = text.fillna("").astype(object)
-    dup = clean[S.TOUCHPOINT].str.casefold().duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
+    for name in (S.FUNCTION, S.CHANNEL):
+        clean[name] = fold_labels(clean[name], name, notices)
+    dup = label_key(clean[S.TOUCHPOINT]).duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -146,6 +151,19 @@ def validate_touchpoints(
         negative = value < S.COLUMN_BY_NAME[name].minimum
         out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
         numbers[name] = value.where(value >= 0)
+
+    if S.CURVE in raw.columns:
+        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
+        given_curve = curve.ne("")
+        curve = curve.replace("", S.DEFAULT_CURVE)
+        out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
+                       "use one of: " + ", ".join(S.CURVES))
+    else:
+        curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
+        given_curve = pd.Series(False, index=clean.index)
+    # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
+    explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
+        "tabulated")
 
     spend = numbers[S.SPEND]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
@@ -170,7 +188,7 @@ def validate_touchpoints(
     # Unit cost of a touchpoint with no spend today comes from `cpe`.
     unit_cost = (spend / engaged.where(engaged > 0)).fillna(cpe)
     new = spend.eq(0)
-    out.rows_where(new & cpe.isna() & ~(engaged > 0), S.CPE, None,
+    out.rows_where(new & cpe.isna() & ~(engaged > 0) & ~explicit, S.CPE, None,
                    "a touchpoint with no spend today needs its cost per engaged customer",
                    "enter 'cpe' for this row")
 
@@ -209,13 +227,20 @@ def validate_touchpoints(
 
     clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
-    if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("").replace("", S.DEFAULT_CURVE)
-        out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
-                       "use one of: " + ", ".join(S.CURVES))
-    else:
-        curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
-    curve = curve.where(~new, "linear")  # one point at zero spend defines only a constant cost
+    described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
+    for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
+        described |= numbers[name].notna()
+    origin = pd.Series(np.where(described, S.GIVEN, S.ASSUMED), index=clean.index)
+    stated = pd.Series("", index=clean.index)
+    if S.CURVE_SOURCE in raw.columns:
+        stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
+        out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
+                       "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
+        origin = origin.where(stated.eq(""), stated)
+    # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
+    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
+    clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
     clean[S.CURVE] = curve.astype(object)
 
     elasticity = numbers[S.ELASTICITY]
@@ -223,27 +248,145 @@ def validate_touchpoints(
                    raw.get(S.ELASTICITY), "must be above 0 and at most 1",
                    "use e.g. 0.6 (1 means no diminishing returns)")
     clean[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
-
-    saturation = numbers[S.SATURATION]
-    is_sat = curve.eq("saturating")
-    out.rows_where(is_sat & saturation.isna(), S.SATURATION, None,
-                   "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
-    out.rows_where(is_sat & saturation.notna() & (saturation <= engaged), S.SATURATION, raw.get(S.SATURATION),
-                   "must be above today's engaged customers", "enter a level above today's engaged customers")
-    clean[S.SATURATION] = saturation
-
+    _curve_columns(raw, numbers, curve, explicit, spend, engaged, clean, out)
     value = numbers[S.VALUE]
     out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
     for tag in [c for c in raw.columns if c not in S.KNOWN]:
-        clean[tag] = raw[tag].astype("string").str.strip().fillna("").astype(object)
+        clean[tag] = fold_labels(raw[tag].astype("string").str.strip().fillna("").astype(object), tag, notices)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
+    clean.attrs["notices"] = notices
     return clean
+
+
+def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
+                   spend: pd.Series, engaged: pd.Series, clean: pd.DataFrame, out: _Collector) -> None:
+    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to clean.
+
+    curve_engaged defaults to `engaged` (power and anchored saturating curves pass through (spend,
+    curve_engaged)); for a curve given by its parameters it is the curve's value at today's spend, and a
+    given curve_engaged must agree with that within 1 %.
+    """
+    saturation, half, shape = numbers[S.SATURATION], numbers[S.HALF_SATURATION], numbers[S.SHAPE]
+    given_engaged, carryover = numbers[S.CURVE_ENGAGED], numbers[S.CARRYOVER]
+    is_hill, is_sat = curve.eq("hill"), curve.eq("saturating")
+    out.rows_where(is_sat & saturation.isna(), S.SATURATION, None,
+                   "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
+    for name, values, fix in ((S.SATURATION, saturation, "enter the most customers it could ever engage"),
+                              (S.HALF_SATURATION, half, "enter the spend at which it engages half of saturation"),
+                              (S.SHAPE, shape, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
+        out.rows_where(is_hill & values.isna(), name, None,
+                       "a hill curve needs saturation, half_saturation and shape", fix)
+    anchored_sat = is_sat & ~explicit
+    anchor = given_engaged.fillna(engaged)
+    if S.CURVE_ENGAGED in raw.columns:
+        above = given_engaged.notna()
+        out.rows_where(anchored_sat & above & saturation.notna() & (saturation <= anchor), S.SATURATION,
+                       raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
+    else:
+        above = pd.Series(False, index=curve.index)
+    out.rows_where(anchored_sat & ~above & saturation.notna() & (saturation <= engaged), S.SATURATION,
+                   raw.get(S.SATURATION), "must be above today's engaged customers",
+                   "enter a level above today's engaged customers")
+    out.rows_where(explicit & saturation.eq(0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
+                   "enter the most customers it could ever engage")
+    out.rows_where(half.eq(0), S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
+                   "enter the spend at which the curve engages half of its saturation")
+    out.rows_where(~explicit & spend.eq(0) & (given_engaged > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
+                   "a curve through no spend today engages no one today",
+                   "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
+    low, high = S.SHAPE_RANGE
+    out.rows_where(shape.notna() & ((shape < low) | (shape > high)), S.SHAPE, raw.get(S.SHAPE),
+                   f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")
+    out.rows_where(carryover >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
+                   f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
+
+    weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s, sat, k, n = (v.to_numpy(float) for v in (spend, saturation, half, shape))
+        w = np.where(np.isfinite(weights), weights, np.nan) if weights.shape[1] else np.ones((len(s), 1))
+        w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
+        sw = s[:, None] * np.nan_to_num(w)
+        per = np.where(is_hill.to_numpy()[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]),
+                       families.saturating(sw, sat[:, None], k[:, None]))
+        value = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
+        value = np.where(curve.eq("tabulated").to_numpy(), tab_value, value)
+    value = pd.Series(np.where(explicit, value, np.nan), index=curve.index)
+    clash = explicit & given_engaged.notna() & value.notna() & ((given_engaged - value).abs() > 0.01 * value)
+    for pos in np.flatnonzero(clash.to_numpy()):
+        out.problems.append(Problem(
+            int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
+            f"disagrees with the curve's value at today's spend ({value.iloc[pos]:.6g}) by more than 1 %",
+            f"enter {value.iloc[pos]:.6g} or leave curve_engaged empty", out.source))
+    clean[S.SATURATION] = saturation
+    clean[S.HALF_SATURATION] = half
+    clean[S.SHAPE] = shape
+    clean[S.CURVE_ENGAGED] = value.where(explicit, given_engaged.fillna(engaged.where(spend > 0, 0.0)))
+    clean[S.CARRYOVER] = carryover.fillna(0.0)
+
+
+
+def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, clean: pd.DataFrame,
+                       out: _Collector) -> tuple[np.ndarray, np.ndarray]:
+    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to clean in a
+    normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at today's spend."""
+    n = len(curve)
+    weights = np.full((n, 0), np.nan)
+    if S.SPREAD in raw.columns:
+        weights = curve_text.read_weights(raw[S.SPREAD])
+        bad = (weights == curve_text.BAD).any(axis=1) if weights.shape[1] else np.zeros(n, bool)
+        out.rows_where(bad, S.SPREAD, raw[S.SPREAD], "is not a list of weights",
+                       "write weights of zero or more separated by spaces, e.g. '1.2 0.8 1.0' (at least one above 0)")
+        weights[bad] = np.nan
+        out.rows_where(curve.eq("tabulated") & np.isfinite(weights).any(axis=1), S.SPREAD, raw[S.SPREAD],
+                       "a tabulated curve is the period's response already",
+                       "leave spread empty for a tabulated curve")
+        clean[S.SPREAD] = curve_text.weights_text(weights)
+    value = np.full(n, np.nan)
+    tabulated = curve.eq("tabulated").to_numpy()
+    if S.CURVE_POINTS in raw.columns or tabulated.any():
+        texts = raw[S.CURVE_POINTS] if S.CURVE_POINTS in raw.columns else pd.Series("", index=raw.index)
+        xs, es = curve_text.read_points(texts)
+        bad = (xs == curve_text.BAD).any(axis=1) if xs.shape[1] else np.zeros(n, bool)
+        out.rows_where(bad, S.CURVE_POINTS, texts, "is not a list of points",
+                       "write points as spend:engaged separated by spaces, e.g. '0:0 1000:120 2000:200'")
+        none = ~np.isfinite(xs).any(axis=1) if xs.shape[1] else np.ones(n, bool)
+        out.rows_where(tabulated & none & ~bad, S.CURVE_POINTS, None, "a tabulated curve needs its points",
+                       "write points as spend:engaged, e.g. '0:0 1000:120 2000:200'")
+        xs, es = np.where(bad[:, None], np.nan, xs), np.where(bad[:, None], np.nan, es)
+        order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
+        xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
+        for i in np.flatnonzero(tabulated & ~none & ~bad):
+            x, e = xs[i][np.isfinite(xs[i])], es[i][np.isfinite(xs[i])]
+            if x[0] > 0:
+                x, e = np.r_[0.0, x], np.r_[0.0, e]
+            value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
+        clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
+    return weights, value
+
+
+def label_key(labels: pd.Series) -> pd.Series:
+    """What makes two labels the same: case, and spaces around and between words, do not count."""
+    return labels.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
+def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
+    """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
+    a notice says how many were merged."""
+    key = label_key(labels)
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
+    if changed.any():
+        merged = sorted(set(labels[changed].astype(str)))
+        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
+                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+    return first.astype(object)
 
 
 def tag_columns(touchpoints: pd.DataFrame) -> list[str]:

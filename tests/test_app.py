@@ -81,12 +81,14 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert cards(at)["Average CPE"][1].startswith("-")
     today = {m.label: m.value for m in at.main.metric if m.label.endswith("today")}
     assert today == {"Budget today": "14.05 M", "Engaged customers today": "2.88 M", "Average CPE today": "4.88"}
-    assert "Today: 14,045,000 spent on 51 touchpoints of 8 functions" in at.main.caption[1].value
+    notes = at.main.caption[1].value.replace("\\", "")  # Markdown escapes
+    assert "Today (the data as given): 14,045,000 spent on 51 touchpoints of 8 functions" in notes
+    assert "This plan rests on assumptions" in notes  # what the plan rests on, beside the headline
     plan_table = next(d.value for d in at.dataframe if "spend in plan" in d.value.columns)
     assert len(plan_table) == 51 and "marginal CPE" in plan_table.columns
     binding = next(d.value for d in at.dataframe if "what it costs" in d.value.columns)
     words = binding["what it costs"]
-    assert (words.str.startswith("costs ") | words.str.startswith("each extra 1,000 of budget would engage")).all()
+    assert (words.str.startswith("costs ") | words.str.startswith("each extra 1,000 of budget would add")).all()
     assert {d.label for d in at.download_button} == {
         "Download a template CSV", "Download the plan (CSV)", "Download the plan (Excel)",
         "Download the scenario (TOML)", "Download as TOML"}
@@ -108,15 +110,19 @@ def test_budget_slider_and_exact_amount_move_the_plan(sample):
     at = start()
     at.slider(key=Key.BUDGET_PCT).set_value(-10)
     rerun(at)
-    assert at.number_input(key=Key.BUDGET_TOTAL).value == round(TODAY * 0.9)
+    assert at.text_input(key=Key.BUDGET_TEXT).value == f"{round(TODAY * 0.9):,}"  # with thousands separators
     assert cards(at) == expected(sample, budget=bo.Budget(total=round(TODAY * 0.9)))
     assert cards(at)["Budget"] == ("12.64 M", "-10.0 %")
 
-    at.number_input(key=Key.BUDGET_TOTAL).set_value(12_000_000.0)
+    at.text_input(key=Key.BUDGET_TEXT).set_value("12.000.000")  # typed as people write money
     rerun(at)
     assert at.slider(key=Key.BUDGET_PCT).value == -15  # -14.6 % on the slider's whole-percent scale
     assert cards(at)["Budget"][0] == "12.00 M"
     assert cards(at) == expected(sample, budget=bo.Budget(total=12_000_000.0))
+    at.text_input(key=Key.BUDGET_TEXT).set_value("twelve million")  # not an amount: said in place, nothing lost
+    rerun(at)
+    assert any("Budget not changed" in e.value for e in at.sidebar.error)
+    assert at.text_input(key=Key.BUDGET_TEXT).value == "12,000,000" and cards(at)["Budget"][0] == "12.00 M"
 
 
 def test_goal_less_money_for_the_same_engagement(sample):
@@ -223,7 +229,7 @@ def test_a_good_upload_replaces_the_sample_and_resets_the_budget():
     rerun(at)
     at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
     rerun(at)
-    assert at.number_input(key=Key.BUDGET_TOTAL).value == 10_000.0  # the new table's total, not the sample's
+    assert at.session_state[Key.BUDGET_TOTAL] == 10_000.0  # the new table's total, not the sample's
     assert at.slider(key=Key.BUDGET_PCT).value == 0
     assert "mine.csv: 2 touchpoints." in [c.value for c in at.sidebar.caption]
     assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
@@ -347,7 +353,7 @@ def test_loading_a_scenario_sets_the_widgets_and_gives_its_plan(sample, file):
     today = report.today_figures(sample)
     w = controls.widgets_for(scenario, today["spend"], today["value"], today["cpe"])
     assert at.radio(key=Key.MODE).value is scenario.objective.mode
-    assert at.number_input(key=Key.BUDGET_TOTAL).value == pytest.approx(scenario.budget.amount(today["spend"]))
+    assert at.session_state[Key.BUDGET_TOTAL] == pytest.approx(scenario.budget.amount(today["spend"]))
     assert at.slider(key=Key.BUDGET_PCT).value == w.budget_pct
     assert at.radio(key=Key.PLANNING).value == (controls.SILOED if scenario.siloed else controls.HORIZONTAL)
     assert at.toggle(key=Key.PROTECT).value is scenario.protect_stages
@@ -463,7 +469,7 @@ def test_compare_scenarios_side_by_side(sample):
     table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
     scenarios = [bo.Scenario()] + [bo.io.read_scenario(f) for f in files]
     names = [views.CURRENT] + [s.name for s in scenarios[1:]]
-    assert list(table.columns) == ["figure", *names]
+    assert list(table.columns) == ["figure", "today", *names]
     rows = table.set_index("figure")
     for name, scenario in zip(names, scenarios, strict=True):
         s = bo.optimize(sample, scenario).summary()
@@ -471,7 +477,7 @@ def test_compare_scenarios_side_by_side(sample):
         assert rows.loc["budget (spent in the plan)", name] == fmt.money(s["proposed_spend"])
         assert rows.loc["average CPE", name] == fmt.cpe(s["proposed_cpe"])
     bars = chart_data(at, "scenario")
-    assert set(bars["figure"]) == {"budget"} and bars["scenario"].tolist() == names
+    assert set(bars["figure"]) == {"budget"} and bars["scenario"].tolist() == ["today", *names]
     assert set(chart_data(at, "value").columns) == {"scenario", "figure", "value"}
     assert not at.error
 
@@ -488,8 +494,8 @@ def test_frontier_on_demand_marks_today_and_the_plan(sample):
     assert len(today) == 1 and len(plan) == 1
     assert today["budget"].iloc[0] == TODAY and plan["budget"].iloc[0] == pytest.approx(TODAY)
     weighted = float((sample["engaged"] * sample["value"]).sum())
-    assert today["engaged"].iloc[0] == pytest.approx(weighted)
-    assert plan["engaged"].iloc[0] > today["engaged"].iloc[0]
+    assert today["engagement"].iloc[0] == pytest.approx(weighted)
+    assert plan["engagement"].iloc[0] > today["engagement"].iloc[0]
     assert {d.label for d in at.download_button} >= {"Download the frontier (CSV)"}
     at.toggle(key=Key.PROTECT).set_value(True)  # another scenario: the button again, not a stale chart
     rerun(at)
@@ -505,10 +511,10 @@ def test_rule_prices_on_demand_in_the_plan_and_rules_tabs(sample):
     prices = price_rules(sample, scenario)
     shown = next(d.value for d in at.dataframe if "whole price" in d.value.columns and "kind" in d.value.columns)
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), report.prices_table(prices))
-    assert shown["whole price"].iloc[0].endswith("engaged customers")
+    assert shown["whole price"].iloc[0].endswith("weighted engagement")  # the sample weights customers
     rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule", "whole price"])
     tv = prices[prices["kind"] == "scenario rule"]["whole_price"].iloc[0]
-    assert tv > 0 and rules["whole price"].tolist() == [report.whole_price(tv, "engaged")]
+    assert tv > 0 and rules["whole price"].tolist() == [report.whole_price(tv, "weighted engagement")]
 
 
 def test_silo_cost_when_siloed_and_on_demand(sample):
@@ -543,7 +549,7 @@ def test_column_mapping_on_unusual_headers():
     touchpoints = bo.to_touchpoints(bo.read_table(UNUSUAL, name="export.csv"), {"engaged": ["Leads", "Chats"]})
     assert touchpoints["engaged"].tolist() == [1200, 2000, 1500]
     assert cards(at) == expected(touchpoints)
-    assert at.number_input(key=Key.BUDGET_TOTAL).value == 50_000.0
+    assert at.session_state[Key.BUDGET_TOTAL] == 50_000.0
 
 
 def test_an_excel_upload_with_a_totals_row_says_what_was_dropped():

@@ -81,8 +81,9 @@ def test_change_the_budget_in_a_browser_and_download_the_plan(server, tmp_path):
             engaged_before = card(page, "Engaged customers").inner_text()
             cpe_before = card(page, "Average CPE").inner_text()
 
-            budget = page.get_by_label("Budget (exact amount)")
-            budget.fill("12000000")
+            budget = page.get_by_label("Budget (exact amount)", exact=True)
+            expect(budget).to_have_value("14,045,000")  # thousands separators in the box
+            budget.fill("12,000,000")
             budget.press("Enter")
             expect(card(page, "Budget")).to_have_text("12.00 M", timeout=WAIT_MS)
             expect(card(page, "Engaged customers")).not_to_have_text(engaged_before, timeout=WAIT_MS)

@@ -23,9 +23,11 @@ def test_optimize_writes_plan_and_prints_summary(tmp_path, capsys):
     out = tmp_path / "plan.csv"
     assert main(["optimize", str(SAMPLE), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    for words in ("Engaged customers", "Average CPE", "Money moved across functions", "Marginal CPE of the next dollar",
-                  "Rules that bind", "Transfers"):
+    for words in ("Engaged customers", "Weighted engagement", "Average CPE", "Money moved across functions",
+                  "Marginal CPE: ", "What the plan rests on:", "Today is the data as given", "Rules that bind",
+                  "Transfers"):
         assert words in text
+    assert "dollar" not in text  # no currency the data did not state
     plan = pd.read_csv(out)
     assert PLAN_COLUMNS <= set(plan.columns)
     assert plan["proposed_spend"].sum() == pytest_approx(plan["current_spend"].sum())

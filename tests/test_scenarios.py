@@ -43,12 +43,12 @@ def test_shipped_scenario_runs_and_makes_sense(path):
     today_value = float((tp["engaged"] * tp["value"]).sum())
     if scenario.objective.mode is bo.Mode.MIN_SPEND:
         assert s["proposed_spend"] < s["current_spend"]  # it saves money
-        assert s["proposed_value"] >= today_value * (1 - 1e-9)  # at today's engagement
+        assert s["proposed_weighted"] >= today_value * (1 - 1e-9)  # at today's engagement
     else:
         assert s["proposed_spend"] == pytest.approx(scenario.budget.amount(s["current_spend"]), rel=1e-9)
     if scenario.budget.change is None and scenario.objective.mode is bo.Mode.MAX_ENGAGED and not scenario.overrides \
             and not scenario.add_touchpoints:
-        assert s["proposed_value"] >= today_value  # today is allowed, so the plan does at least as well
+        assert s["proposed_weighted"] >= today_value  # today is allowed, so the plan does at least as well
 
 
 def test_cut_10_protect_service_keeps_its_promises():
@@ -79,7 +79,11 @@ def test_tv_dearer_lowers_tv_engagement_and_listening_team_is_added():
     scenario, tp = load(ROOT / "scenarios" / "tv-dearer.toml")
     plan = bo.optimize(tp, scenario)
     tv_today = tp.loc[tp["channel"] == "tv", "engaged"].sum()
-    assert plan.table.loc[plan.table["channel"] == "tv", "current_engaged"].sum() == pytest.approx(tv_today / 1.2)
+    tv = plan.table["channel"] == "tv"
+    assert plan.table.loc[tv, "current_engaged"].sum() == pytest.approx(tv_today)  # today is the data as given
+    assert (plan.table.loc[tv, "what_if"] == "each engaged customer costs 1.2x as much").all()
+    # the what-if's effect on today's own allocation is its own figure
+    assert plan.summary()["whatif_engaged"] == pytest.approx(tp["engaged"].sum() - tv_today + tv_today / 1.2)
     scenario, tp = load(ROOT / "scenarios" / "listening-team.toml")
     plan = bo.optimize(tp, scenario)
     team = plan.table.set_index("touchpoint").loc["Social listening team"]
@@ -113,13 +117,13 @@ def test_frontier_rises_is_concave_and_passes_today(sample):
     curve = frontier(sample, bo.Scenario(), budgets)
     points = curve[curve["marker"] == ""]
     assert (points["status"] == "optimal").all()
-    e, b = points["engaged"].to_numpy(), points["budget"].to_numpy()
+    e, b = points["weighted_engagement"].to_numpy(), points["budget"].to_numpy()
     assert (np.diff(e) >= -1e-6 * e[:-1]).all()
     slopes = np.diff(e) / np.diff(b)
     assert (np.diff(slopes) <= 1e-9 * np.abs(slopes[:-1]) + 1e-9).all()  # concave
     today = curve[curve["marker"] == "today"].iloc[0]
-    at_today = points.loc[np.isclose(b, today["budget"]), "engaged"].iloc[0]
-    assert at_today >= today["engaged"] * (1 - 1e-9)
+    at_today = points.loc[np.isclose(b, today["budget"]), "weighted_engagement"].iloc[0]
+    assert at_today >= today["weighted_engagement"] * (1 - 1e-9)
     assert set(curve["marker"]) == {"", "today", "plan"}
     reverse = money_needed(curve)
     assert (np.diff(reverse["money_needed"]) > 0).all()
@@ -224,9 +228,14 @@ def test_overrides_change_the_data_not_the_file(sample):
                                       Override(group="function", member="pr", lock=True)))
     plan = bo.optimize(sample, scenario)
     t = plan.table.set_index("touchpoint")
-    assert "Podcast" not in t.index
+    # a removed touchpoint stays in today's figures and gets nothing in the plan
+    podcast = sample.set_index("touchpoint").loc["Podcast"]
+    assert t.loc["Podcast", "current_spend"] == podcast["spend"] and t.loc["Podcast", "proposed_spend"] == 0
+    assert t.loc["Podcast", "what_if"] == "removed by the scenario"
+    assert plan.summary()["current_spend"] == pytest.approx(sample["spend"].sum())
     chat = sample.set_index("touchpoint").loc["Live chat", "engaged"]
-    assert t.loc["Live chat", "current_engaged"] == pytest.approx(chat * 1.15)
+    assert t.loc["Live chat", "current_engaged"] == pytest.approx(chat)  # today: the data
+    assert t.loc["Live chat", "what_if"] == "engages 1.15x as many customers for the same money"
     pr = plan.table["function"] == "pr"
     assert np.allclose(plan.table.loc[pr, "proposed_spend"], plan.table.loc[pr, "current_spend"])
     assert "Podcast" in set(sample["touchpoint"])
@@ -253,7 +262,7 @@ def test_cli_run_compare_frontier(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "TODAY" in captured.out and "PLAN" in captured.out and "frontier: 5/5" in captured.err
     curve = pd.read_csv(csv)
-    assert {"budget", "engaged"} <= set(curve.columns) and len(curve) == 7
+    assert {"budget", "weighted_engagement", "engaged_customers"} <= set(curve.columns) and len(curve) == 7
     assert main(["run", str(ROOT / "tests" / "scenarios" / "conflict.toml")]) == 1
 
 
@@ -290,10 +299,11 @@ def test_review_findings_stay_fixed(sample, tmp_path):
     stages = rules[rules.index.str.startswith("stage-")]
     assert stages["binding"].any()
     # the budget and the min-spend target speak in their own words
-    assert rules.loc["budget", "price_text"].startswith("each extra 1,000 of budget would engage")
+    assert rules.loc["budget", "price_text"].startswith("each extra 1,000 of budget would add")
     target = bo.optimize(sample, bo.Scenario(objective=bo.Objective(mode="min_spend"))).rules.set_index("name")
     assert target.loc["target", "binding"]
-    assert target.loc["target", "price_text"].startswith("each engaged customer less in the target would save")
+    assert target.loc["target", "price_text"].startswith(
+        "each unit of weighted engagement less in the target would save")
     # a binding cap on a touchpoint with no spend today has a price
     scenario, tp = load(ROOT / "scenarios" / "listening-team.toml")
     prices = price_rules(tp, scenario).set_index("rule")

@@ -79,15 +79,15 @@ def test_plan_table_rounds_for_people_and_stays_sortable(two):
 def test_binding_rules_in_words(two):
     b = report.binding_table(bo.optimize(two))
     assert b.values.tolist() == [["budget: exactly 200",
-                                  "each extra 1,000 of budget would engage 500.0 more customers"]]
+                                  "each extra 1,000 of budget would add 500.0 engaged customers"]]
 
 
 def test_rollup_today(two):
     r = report.rollup(two, "function")
     assert r.to_dict("list") == {"function": ["f1", "f2"], "touchpoints": [1, 1], "spend": [100.0, 100.0],
                                  "share": [0.5, 0.5], "engaged": [10.0, 50.0], "cpe": [10.0, 2.0]}
-    assert report.today_line(two) == ("Today: 200 spent on 2 touchpoints of 2 functions, 60 engaged customers, "
-                                      "average CPE 3.33.")
+    assert report.today_line(two) == ("Today (the data as given): 200 spent on 2 touchpoints of 2 functions, "
+                                      "60 engaged customers, average CPE 3.33.")
 
 
 def test_template_is_a_valid_touchpoint_file():
@@ -299,8 +299,11 @@ def test_frontier_frame_and_words(sample):
     frame = report.frontier_frame(curve)
     assert frame["point"].tolist().count(report.FRONTIER) == 5
     assert frame["point"].tolist().count("today") == 1 and frame["point"].tolist().count("the plan") == 1
-    assert list(frame.columns) == ["budget", "engaged", "point", "marginal CPE"]
-    assert report.frontier_words(curve).startswith("With today's budget of 14,045,000, the best plan")
+    assert list(frame.columns) == ["budget", "engagement", "engaged customers", "point", "marginal CPE"]
+    words = report.frontier_words(curve)
+    assert words.startswith("With today's budget of 14,045,000, the best plan")
+    plan = bo.optimize(sample).summary()  # the caption names the card's figure, in the card's words
+    assert f"{fmt.count(plan['proposed_engaged'])} engaged customers" in words and "weighted engagement" in words
     high = frontier(sample, bo.Scenario(), budget_range(sample, 1.1, 1.5, 3))
     assert report.frontier_words(high) == "Today's budget (14,045,000) is outside the range drawn."
 
@@ -309,7 +312,7 @@ def test_whole_prices_in_words():
     prices = pd.DataFrame({"rule": ["rule 1: a", "rule 2: b", "siloed planning", "x (data)"],
                            "kind": ["scenario rule", "scenario rule", "siloed", "data limit"],
                            "binding": [True, False, True, True], "whole_price": [1234.4, 0.0, 99.0, float("nan")],
-                           "unit": "engaged", "price_text": ""})
+                           "unit": "engaged customers", "price_text": ""})
     table = report.prices_table(prices)
     assert table.values.tolist() == [["x (data)", "data limit", "could not be priced: without it, no plan"],
                                      ["rule 1: a", "scenario rule", "1,234 engaged customers"],
@@ -326,15 +329,17 @@ def test_compare_table_for_people(sample):
                                                            min_spend=14_000_000),)))]
     table = compare(plans, ["now", "cut", "impossible"])
     shown = report.compare_table(table).set_index("figure")
-    assert shown.loc["budget (spent in the plan)"].tolist() == ["14,045,000", "12,640,500", ""]
+    assert list(shown.columns) == ["today", "now", "cut", "impossible"]  # one baseline, shown first
+    assert shown.loc["budget (spent in the plan)"].tolist() == ["14,045,000", "14,045,000", "12,640,500", ""]
     assert shown.loc["engaged customers against today", "now"] == fmt.percent(
         plans[0].summary()["engaged_change_pct"], signed=True)
     assert shown.loc["status", "impossible"] == "infeasible" and shown.loc["why no plan", "impossible"]
     assert shown.loc["spend: service", "cut"] == fmt.money(plans[1].by("function").set_index("function")
                                                            .loc["service", "proposed_spend"])
     bars = report.compare_bars(table)
-    assert bars[["scenario", "figure"]].values.tolist() == [["now", "budget"], ["cut", "budget"],
-                                                            ["now", "engaged customers"], ["cut", "engaged customers"]]
+    assert bars[["scenario", "figure"]].values.tolist() == [
+        ["today", "budget"], ["now", "budget"], ["cut", "budget"],
+        ["today", "engaged customers"], ["now", "engaged customers"], ["cut", "engaged customers"]]
 
 
 def test_silo_cost_reuses_the_plans_it_is_given(sample):

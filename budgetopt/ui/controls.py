@@ -55,6 +55,8 @@ class Limit:
             return True
         if typed is None:
             raise ScenarioError(f"'{self.label}' needs a number")
+        if self.unit == "times":
+            return float(typed)
         return float(typed) if self.unit == "money" else float(typed) / 100.0  # percent: -20 -> -0.2
 
 
@@ -70,6 +72,8 @@ LIMITS: tuple[Limit, ...] = (
     Limit("Keep today's spend (lock)", "lock", "", "no number needed"),
     Limit("Engaged customers against today at least (%)", "min_engaged_change", "percent change",
           "0 keeps today's engaged customers; -5 allows 5 % fewer"),
+    Limit("At most x times the largest spend observed", "max_extrapolation", "times",
+          "widens or narrows the extrapolation guard of curves from evidence: e.g. 3"),
 )
 LIMIT_BY_LABEL = {limit.label: limit for limit in LIMITS}
 
@@ -160,6 +164,8 @@ def describe(rule: Rule) -> str:
         parts.append(f"engages at least {fmt.count(rule.min_engaged)} customers")
     if rule.min_engaged_change is not None:
         parts.append(f"engages at least {fmt.percent(rule.min_engaged_change, signed=True)} against today")
+    if rule.max_extrapolation is not None:
+        parts.append(f"gets at most {rule.max_extrapolation:g}x the largest spend observed")
     return f"{rule.label} " + " and ".join(parts)
 
 

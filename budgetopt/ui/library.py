@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .. import io
 from ..errors import BudgetOptError, ScenarioError
-from ..scenario import NewTouchpoint, Override, Scenario
-from . import format as fmt
+from ..overrides import describe_whatifs
+from ..scenario import Scenario
 
 FOLDER_VARIABLE = "BUDGETOPT_SCENARIOS"
 MAX_STEM = 60
@@ -125,33 +125,9 @@ def toml_bytes(scenario: Scenario) -> bytes:
     return io.scenario_toml(scenario).encode("utf-8")
 
 
-def describe_override(override: Override) -> str:
-    """An override in words: "channel 'tv': each engaged customer costs 1.2x as much"."""
-    parts = []
-    if override.remove:
-        parts.append("left out of the plan")
-    if override.cpe_multiplier is not None:
-        parts.append(f"each engaged customer costs {override.cpe_multiplier:g}x as much")
-    if override.engaged_multiplier is not None:
-        parts.append(f"engages {override.engaged_multiplier:g}x as many customers for the same money")
-    if override.lock:
-        parts.append("keeps today's spend")
-    return f"{override.target}: " + " and ".join(parts)
-
-
-def describe_added(new: NewTouchpoint) -> str:
-    """An added touchpoint in words: "new touchpoint 'Social listening team' (service, social listening) ..."."""
-    cost = (f"costs {fmt.cpe(new.cpe)} per engaged customer" if new.cpe is not None
-            else f"engages {fmt.count(new.engaged)} customers for {fmt.money(new.spend)}")
-    limits = f", up to {fmt.money(new.max_spend)}" if new.max_spend is not None else ""
-    return (f"new touchpoint '{new.touchpoint}' ({new.function}, {new.channel}): {cost}{limits}; "
-            f"today's spend {fmt.money(new.spend)}")
-
-
 def without_widgets(scenario: Scenario) -> list[str]:
     """What a scenario changes that the page has no widget for, one line each."""
-    lines = [describe_override(o) for o in scenario.overrides]
-    lines += [describe_added(t) for t in scenario.add_touchpoints]
+    lines = describe_whatifs(scenario)
     if scenario.settings != type(scenario.settings)():
         changed = scenario.settings.model_dump(exclude_defaults=True)
         lines.append("solver settings: " + ", ".join(f"{k} = {v}" for k, v in changed.items()))

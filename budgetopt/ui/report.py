@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from .. import units
 from ..plan import BUDGET_CHANGE, Plan
 from ..scenario import Mode
 from . import format as fmt
@@ -51,11 +52,23 @@ def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
     ]
 
 
-def today_line(touchpoints: pd.DataFrame) -> str:
-    """Today in one sentence, for the line under the plan's cards."""
-    t = today_figures(touchpoints)
-    return (f"Today: {fmt.money(t['spend'])} spent on {t['touchpoints']:,} touchpoints of {t['functions']} "
-            f"functions, {fmt.count(t['engaged'])} engaged customers, average CPE {fmt.cpe(t['cpe'])}.")
+def today_line(touchpoints: pd.DataFrame | None, plan: Plan | None = None) -> str:
+    """Today in one sentence (the data as given), for the line under the plan's cards; from a plan's own today
+    when it is given (a scenario may remove or add touchpoints)."""
+    if plan is not None:
+        s = plan.summary()
+        t = plan.table
+        spend, engaged, cpe = s["current_spend"], s["current_engaged"], s["current_cpe"]
+        count = int((t[S.WHAT_IF] != S.ADDED).sum())
+        functions = int(t.loc[t[S.WHAT_IF] != S.ADDED, S.FUNCTION].nunique())
+        currency = plan.currency
+    else:
+        t = today_figures(touchpoints)
+        spend, engaged, cpe, count, functions = t["spend"], t["engaged"], t["cpe"], t["touchpoints"], t["functions"]
+        currency = touchpoints.attrs.get("currency")
+    return (f"Today (the data as given): {units.money(spend, currency)} spent on {count:,} touchpoints of "
+            f"{functions} functions, {fmt.count(engaged)} engaged customers, average CPE "
+            f"{units.money(cpe, currency, digits=2)}.")
 
 
 def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -70,37 +83,60 @@ def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def plan_cards(plan: Plan) -> list[Card]:
-    """The plan's headline: engagement, average CPE, the money (spent or saved), money moved, the next dollar.
+    """The plan's headline: engaged customers (and weighted engagement when values differ), average CPE, the money
+    (spent or saved), money moved, the next unit's cost. Every change is against today: the data as given.
 
-    Values are short ('3.46 M') so five cards fit a laptop screen; the exact figures are in each card's help."""
+    Values are short ('3.46 M') so the cards fit a laptop screen; the exact figures are in each card's help."""
     s = plan.summary()
     today = s["current_spend"]
+    cur = f" {plan.currency}" if plan.currency else ""
     budget_change = s["proposed_spend"] / today - 1 if today else float("nan")
-    cards = [
-        Card("Engaged customers", fmt.short(s["proposed_engaged"]),
-             fmt.percent(s["engaged_change_pct"], signed=True),
-             help=f"{fmt.count(s['proposed_engaged'])} in the plan; today: {fmt.count(s['current_engaged'])}"),
-        Card("Average CPE", fmt.cpe(s["proposed_cpe"]),
-             fmt.percent(s["proposed_cpe"] / s["current_cpe"] - 1, signed=True), "inverse",
-             help=f"cost per engaged customer = spend / engaged; today: {fmt.cpe(s['current_cpe'])}"),
-    ]
+    keeps_weighted = (plan.scenario.objective.mode is Mode.MIN_SPEND and plan.weighted
+                      and plan.scenario.objective.unit == "weighted")
+    engaged_help = f"{fmt.count(s['proposed_engaged'])} in the plan; today (the data as given): " \
+                   f"{fmt.count(s['current_engaged'])}"
+    if keeps_weighted:
+        engaged_help += (f". The plan keeps {units.WEIGHTED} at its target; the count may move because values "
+                         "weight customers at some touchpoints above others")
+    cards = [Card("Engaged customers", fmt.short(s["proposed_engaged"]),
+                  fmt.percent(s["engaged_change_pct"], signed=True), "off" if keeps_weighted else "normal",
+                  help=engaged_help)]
+    if plan.weighted:
+        cards.append(Card("Weighted engagement", fmt.short(s["proposed_weighted"]),
+                          fmt.percent(s["weighted_change_pct"], signed=True),
+                          help=f"value x engaged customers: {fmt.count(s['proposed_weighted'])} in the plan; today: "
+                               f"{fmt.count(s['current_weighted'])}"))
+    cards.append(Card(f"Average CPE{cur}", fmt.cpe(s["proposed_cpe"]),
+                      fmt.percent(s["proposed_cpe"] / s["current_cpe"] - 1, signed=True), "inverse",
+                      help="cost per engaged customer = spend / engaged customers; today: "
+                           f"{fmt.cpe(s['current_cpe'])}"))
     unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
     if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
-        cards.append(Card("Money saved", fmt.short(s["money_saved"]),
+        cards.append(Card(f"Money saved{cur}", fmt.short(s["money_saved"]),
                           fmt.percent(s["money_saved"] / today) + " of today's", "off",
-                          help=f"{fmt.money(s['money_saved'])}: the plan spends {fmt.money(s['proposed_spend'])}, "
-                               f"today {fmt.money(today)}"))
+                          help=f"{plan.money(s['money_saved'])}: the plan spends {plan.money(s['proposed_spend'])}, "
+                               f"today {plan.money(today)}"))
     else:
-        cards.append(Card("Budget", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True), "off",
-                          help=f"{fmt.money(s['proposed_spend'])} in the plan; today: {fmt.money(today)}"))
+        cards.append(Card(f"Budget{cur}", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True),
+                          "off", help=f"{plan.money(s['proposed_spend'])} in the plan; today: {plan.money(today)}"))
     moved = s["money_moved_across_functions"]
-    cards.append(Card("Money moved", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
-                      help=f"{fmt.money(moved)} taken from one function and given to another"))
+    cards.append(Card(f"Money moved{cur}", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
+                      help=f"{plan.money(moved)} taken from one function and given to another"))
     marginal = s["marginal_cpe"]
-    cards.append(Card("Marginal CPE", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
-                      help="what one more engaged customer costs at the margin of this plan"
+    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
+    cards.append(Card(f"Marginal CPE{cur}", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
+                      help=f"what one more {one} costs at the margin of this plan"
                       if np.isfinite(marginal) else "more money buys nothing under these rules"))
     return cards
+
+
+def plan_notes(plan: Plan) -> list[str]:
+    """The sentences under the cards: the one baseline, the what-ifs' effect on today, and what the plan rests on."""
+    lines = [today_line(None, plan)]
+    lines += plan.notes()
+    if plan.basis is not None:
+        lines.append(plan.basis.headline())
+    return lines
 
 
 def before_after(plan: Plan, by: str) -> pd.DataFrame:
@@ -191,31 +227,45 @@ FRONTIER = "frontier"
 POINT_LABELS = {"": FRONTIER, "today": "today", "plan": "the plan"}
 
 
+def frontier_measure(curve: pd.DataFrame) -> str:
+    """What the frontier's engagement axis counts: weighted engagement when it differs from the count."""
+    ok = curve["weighted_engagement"].notna()
+    same = np.allclose(curve.loc[ok, "weighted_engagement"], curve.loc[ok, "engaged_customers"], rtol=1e-12)
+    return units.CUSTOMERS if same else units.WEIGHTED
+
+
 def frontier_frame(curve: pd.DataFrame) -> pd.DataFrame:
-    """The frontier's points for a chart: budget, engaged (value-weighted), which point it is, and a tooltip
-    line; sweep points without a plan are left out, today and the plan are marked."""
-    ok = curve["engaged"].notna()
+    """The frontier's points for a chart: budget, engagement (in `frontier_measure`), which point it is, and a
+    tooltip line; sweep points without a plan are left out, today and the plan are marked."""
+    ok = curve["weighted_engagement"].notna()
     out = pd.DataFrame({
-        "budget": curve["budget"].astype(float), "engaged": curve["engaged"].astype(float),
+        "budget": curve["budget"].astype(float), "engagement": curve["weighted_engagement"].astype(float),
+        "engaged customers": curve["engaged_customers"].astype(float),
         "point": curve["marker"].map(POINT_LABELS).fillna(FRONTIER),
         "marginal CPE": curve["marginal_cpe"].replace([np.inf, -np.inf], np.nan).astype(float).round(2),
     })[ok.to_numpy()]
     return out.reset_index(drop=True)
 
 
-def frontier_words(curve: pd.DataFrame) -> str:
-    """What the frontier says at today's budget, in one sentence."""
-    points = curve[(curve["marker"] == "") & curve["engaged"].notna()]
+def frontier_words(curve: pd.DataFrame, currency: str | None = None) -> str:
+    """What the frontier says at today's budget, in one sentence, in the same figures as the headline cards."""
+    points = curve[(curve["marker"] == "") & curve["weighted_engagement"].notna()]
     today = curve[curve["marker"] == "today"]
     if points.empty or today.empty:
         return "No budget in the range has a plan under these rules."
-    spend, engaged = float(today["budget"].iloc[0]), float(today["engaged"].iloc[0])
+    spend = float(today["budget"].iloc[0])
     if not points["budget"].min() <= spend <= points["budget"].max():
-        return f"Today's budget ({fmt.money(spend)}) is outside the range drawn."
-    best = float(np.interp(spend, points["budget"], points["engaged"]))
-    return (f"With today's budget of {fmt.money(spend)}, the best plan under these rules engages about "
-            f"{fmt.count(best)} (value-weighted) against today's {fmt.count(engaged)}: the gap between today's "
-            f"point and the curve is what moving money buys.")
+        return f"Today's budget ({units.money(spend, currency)}) is outside the range drawn."
+    measure = frontier_measure(curve)
+    best = float(np.interp(spend, points["budget"], points["weighted_engagement"]))
+    now = float(today["weighted_engagement"].iloc[0])
+    words = (f"With today's budget of {units.money(spend, currency)}, the best plan under these rules reaches about "
+             f"{fmt.count(best)} {measure} against today's {fmt.count(now)}")
+    plan = curve[curve["marker"] == "plan"]
+    if measure == units.WEIGHTED and len(plan):
+        words += (f" (the plan on this page: {fmt.count(float(plan['weighted_engagement'].iloc[0]))} {measure}, "
+                  f"{fmt.count(float(plan['engaged_customers'].iloc[0]))} {units.CUSTOMERS})")
+    return words + ": the gap between today's point and the curve is what moving money buys."
 
 
 # ---- the price of each rule ------------------------------------------------------------------------------------
@@ -233,12 +283,15 @@ def prices_table(prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def whole_price(price: float, unit: str) -> str:
-    """A whole price, short: '121,307 engaged customers', '52,000 of money', 'nothing'."""
+    """A whole price, short: '121,307 engaged customers', '9,100 weighted engagement', '52,000 EUR', 'nothing'.
+    `unit` is price_rules' unit: an engagement measure, or the currency ('money' when none is known)."""
     if price is None or np.isnan(price):
         return "could not be priced: without it, no plan"
     if price <= 0:
         return "nothing"
-    return f"{fmt.count(price)} engaged customers" if unit == "engaged" else f"{fmt.money(price)} of money"
+    if unit in (units.CUSTOMERS, units.WEIGHTED):
+        return f"{fmt.count(price)} {unit}"
+    return f"{fmt.money(price)} of money" if unit == "money" else units.money(price, unit)
 
 
 def scenario_rule_prices(prices: pd.DataFrame, n_rules: int) -> list[str]:
@@ -255,7 +308,8 @@ def scenario_rule_prices(prices: pd.DataFrame, n_rules: int) -> list[str]:
 # ---- scenarios side by side ------------------------------------------------------------------------------------
 
 COMPARE_LABELS = {"status": "status", "budget": "budget (spent in the plan)", "engaged": "engaged customers",
-                  "engaged change": "engaged customers against today", "average CPE": "average CPE",
+                  "engaged change": "engaged customers against today", "weighted": "weighted engagement",
+                  "weighted change": "weighted engagement against today", "average CPE": "average CPE",
                   "marginal CPE": "marginal CPE", "money moved across functions": "money moved across functions",
                   "rules that bind": "rules that bind", "top binding rule": "dearest binding rule",
                   "why no plan": "why no plan"}
@@ -266,7 +320,7 @@ def compare_table(table: pd.DataFrame) -> pd.DataFrame:
     def cell(row: str, value: object) -> str:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return ""
-        if row == "engaged change":
+        if row in ("engaged change", "weighted change"):
             return fmt.percent(value, signed=True)
         if row in ("average CPE", "marginal CPE"):
             return fmt.cpe(value) if np.isfinite(value) else "none"

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import io
+from .. import io, units
 from .. import schema as S
 from ..compare import compare
 from ..errors import BudgetOptError, ScenarioError
@@ -50,7 +50,9 @@ class Key:
     KEEP_PCT = "keep_engaged_pct"
     TARGET_CPE = "target_cpe"
     BUDGET_PCT = "budget_pct"
-    BUDGET_TOTAL = "budget_total"
+    BUDGET_TOTAL = "budget_total"  # the amount (a number); the box shows it as text
+    BUDGET_TEXT = "budget_text"
+    BUDGET_ERROR = "budget_error"
     AT_MOST = "at_most"
     PLANNING = "planning"
     PROTECT = "protect_stages"
@@ -72,7 +74,7 @@ class Key:
     SILOS_BUTTON = "silos_button"
 
 
-DATA_KEYS = (Key.BUDGET_PCT, Key.BUDGET_TOTAL, Key.TARGET_CPE, Key.RULE_TARGET)
+DATA_KEYS = (Key.BUDGET_PCT, Key.BUDGET_TOTAL, Key.BUDGET_TEXT, Key.TARGET_CPE, Key.RULE_TARGET)
 """Widgets whose value depends on the data: reset when another table is loaded."""
 NOT_MAPPED = "(not in my file)"
 PRICED_DATA_LIMITS = 25
@@ -207,7 +209,8 @@ def scenario_controls(touchpoints: pd.DataFrame, folder: Path) -> Scenario:
     mode = side.radio("Goal", list(Mode), format_func=MODE_LABELS.get, key=Key.MODE)
     keep = target = None
     if mode is Mode.MIN_SPEND:
-        keep = side.number_input("Engaged customers to keep (% of today)", min_value=controls.KEEP_RANGE[0],
+        keep = side.number_input(f"{units.measure(units.is_weighted(touchpoints[S.VALUE])).capitalize()} to keep "
+                                 "(% of today's)", min_value=controls.KEEP_RANGE[0],
                                  max_value=controls.KEEP_RANGE[1], step=1.0, key=Key.KEEP_PCT,
                                  help="100 keeps today's engagement for less money")
     if mode is Mode.TARGET_CPE:
@@ -273,7 +276,8 @@ def _load_file(today_spend: float, today_value: float, today_cpe: float) -> None
         return
     w = controls.widgets_for(scenario, today_spend, today_value, today_cpe)
     ss.update({Key.MODE: w.mode, Key.KEEP_PCT: w.keep_pct, Key.TARGET_CPE: w.target_cpe,
-               Key.BUDGET_TOTAL: w.budget_total, Key.BUDGET_PCT: w.budget_pct, Key.AT_MOST: w.at_most,
+               Key.BUDGET_TOTAL: w.budget_total, Key.BUDGET_TEXT: fmt.money(w.budget_total),
+               Key.BUDGET_PCT: w.budget_pct, Key.AT_MOST: w.at_most,
                Key.PLANNING: w.planning, Key.PROTECT: w.protect_stages, Key.RULES: list(w.rules), Key.REMOVE: [],
                Key.LOADED: scenario, Key.LOADED_FROM: path, Key.SAVE_NAME: scenario.name,
                Key.SAVE_DESCRIPTION: scenario.description})
@@ -285,16 +289,21 @@ def _forget_file() -> None:
 
 
 def _budget(today: float, disabled: bool) -> float:
-    """The budget slider (percent against today) and the exact amount, kept in step with each other."""
+    """The budget slider (percent against today) and the exact amount, kept in step with each other. The amount
+    is typed as people write money (14,045,000 or 14.045.000 or 14 045 000) and shown with thousands separators."""
     side, ss = st.sidebar, st.session_state
     loaded = ss.get(Key.LOADED)  # new data after loading a file: the file's budget on the new data
     ss.setdefault(Key.BUDGET_TOTAL, float(round(today)) if loaded is None else loaded.budget.amount(today))
     ss.setdefault(Key.BUDGET_PCT, controls.slider_step(today, ss[Key.BUDGET_TOTAL]))
+    ss.setdefault(Key.BUDGET_TEXT, fmt.money(ss[Key.BUDGET_TOTAL]))
     low, high = controls.BUDGET_STEPS
     side.slider("Budget against today", low, high, step=1, format="%+d %%", key=Key.BUDGET_PCT,
                 on_change=_slid, args=(today,), disabled=disabled)
-    side.number_input("Budget (exact amount)", min_value=0.0, step=10_000.0, format="%.0f", key=Key.BUDGET_TOTAL,
-                      on_change=_typed, args=(today,), disabled=disabled)
+    side.text_input("Budget (exact amount)", key=Key.BUDGET_TEXT, on_change=_typed, args=(today,),
+                    disabled=disabled, help="the total to spend, e.g. 12,000,000")
+    error = ss.pop(Key.BUDGET_ERROR, None)
+    if error:
+        side.error(_md(error))
     total = float(ss[Key.BUDGET_TOTAL])
     if disabled:
         side.caption("This goal finds the least money that keeps the engagement: no budget to set.")
@@ -307,11 +316,22 @@ def _budget(today: float, disabled: bool) -> float:
 def _slid(today: float) -> None:
     ss = st.session_state
     ss[Key.BUDGET_TOTAL] = float(round(today * (1 + ss[Key.BUDGET_PCT] / 100)))
+    ss[Key.BUDGET_TEXT] = fmt.money(ss[Key.BUDGET_TOTAL])
 
 
 def _typed(today: float) -> None:
     ss = st.session_state
-    ss[Key.BUDGET_PCT] = controls.slider_step(today, ss[Key.BUDGET_TOTAL])
+    try:
+        total = units.parse_amount(ss[Key.BUDGET_TEXT])
+        if total < 0:
+            raise ValueError(f"'{ss[Key.BUDGET_TEXT]}' is negative; a budget is zero or more")
+    except ValueError as exc:
+        ss[Key.BUDGET_ERROR] = f"Budget not changed: {exc}."
+        ss[Key.BUDGET_TEXT] = fmt.money(ss[Key.BUDGET_TOTAL])
+        return
+    ss[Key.BUDGET_TOTAL] = total
+    ss[Key.BUDGET_TEXT] = fmt.money(total)
+    ss[Key.BUDGET_PCT] = controls.slider_step(today, total)
 
 
 # ---- the plan --------------------------------------------------------------------------------------------------
@@ -333,9 +353,15 @@ def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
     """Cards: the plan against today; today's picture alone (and why) when there is no plan."""
     if plan is not None and plan.ok:
         _cards(report.plan_cards(plan))
-    elif plan is not None:
-        no_plan(plan)
-    st.caption(report.today_line(touchpoints))
+        notes = report.plan_notes(plan)
+        st.caption("  \n".join(_md(n) for n in notes))
+        if plan.basis is not None:
+            with st.expander("What this plan rests on: evidence or assumptions"):
+                st.markdown("\n".join(f"- {_md(line)}" for line in plan.basis.lines(plan.currency)))
+    else:
+        if plan is not None:
+            no_plan(plan)
+        st.caption(_md(report.today_line(touchpoints)))
 
 
 def no_plan(plan: Plan) -> None:
@@ -349,7 +375,16 @@ def no_plan(plan: Plan) -> None:
                "**Rules** tab.")
 
 
+CARDS_PER_ROW = 5
+"""More cards than this go in two even rows: six do not fit a 1,440 px screen beside the sidebar uncut."""
+
+
 def _cards(cards: list[report.Card]) -> None:
+    if len(cards) > CARDS_PER_ROW:
+        half = (len(cards) + 1) // 2
+        _cards(cards[:half])
+        _cards(cards[half:])
+        return
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(card.label, card.value, card.delta, card.delta_color, help=card.help, border=True,
                       delta_arrow="off" if card.delta_color == "off" else "auto")
@@ -490,8 +525,8 @@ def rule_prices(touchpoints: pd.DataFrame, scenario: Scenario, plan: Plan) -> No
         st.success("No rule costs anything: the plan is the same without each of them.")
         return
     free = len(prices) - len(table)
-    gain = ("engaged customers (value-weighted) the plan would add" if prices["unit"].iloc[0] == "engaged"
-            else "money the plan would save")
+    unit = prices["unit"].iloc[0]
+    gain = (f"{unit} the plan would add" if unit in (units.CUSTOMERS, units.WEIGHTED) else "money the plan would save")
     st.caption(f"Whole price: the {gain} without the rule, all else the same."
                + (f" {free} more rule(s) and limits cost nothing." if free else ""))
     st.dataframe(table, hide_index=True, width="stretch")
@@ -516,9 +551,10 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     """On demand: the most engagement each budget can buy under these rules, with today and the plan marked."""
     st.subheader("What each budget could buy")
     budgets = budget_range(touchpoints)
-    st.caption(f"The efficient frontier: the most engaged customers (value-weighted) any plan under these rules "
-               f"reaches at each budget from {fmt.money(budgets[0])} to {fmt.money(budgets[-1])} "
-               f"(50 % to 150 % of today's), with today and the plan marked.")
+    measure = units.measure(units.is_weighted(touchpoints[S.VALUE]))
+    st.caption(f"The efficient frontier: the most {measure} any plan under these rules reaches at each budget from "
+               f"{fmt.money(budgets[0])} to {fmt.money(budgets[-1])} (50 % to 150 % of today's), with today (the data "
+               "as given) and the plan marked.")
     curve = _on_demand("frontier", _result_key(touchpoints, scenario), "Draw the efficient frontier",
                        partial(frontier, touchpoints, scenario, budgets,
                                plan=cached.plan_for(touchpoints, scenario.model_dump_json())),
@@ -527,13 +563,13 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     if curve is None:
         return
     frame = report.frontier_frame(curve)
-    st.vega_lite_chart(frame, _frontier_chart(), width="stretch")
-    st.caption(report.frontier_words(curve))
+    st.vega_lite_chart(frame, _frontier_chart(report.frontier_measure(curve)), width="stretch")
+    st.caption(_md(report.frontier_words(curve, touchpoints.attrs.get("currency") or scenario.currency)))
     st.download_button("Download the frontier (CSV)", io.table_csv(curve), file_name="frontier.csv", mime="text/csv",
                        on_click="ignore", key="download_frontier_csv")
 
 
-def _frontier_chart() -> dict:
+def _frontier_chart(measure: str) -> dict:
     """Vega-Lite: the frontier as a line with points; today and the plan as large labelled points."""
     marked = {"filter": {"field": "point", "oneOf": ["today", "the plan"]}}
     return {
@@ -541,10 +577,11 @@ def _frontier_chart() -> dict:
         "encoding": {
             "x": {"field": "budget", "type": "quantitative", "title": "budget", "axis": {"format": "~s"},
                   "scale": {"zero": False}},
-            "y": {"field": "engaged", "type": "quantitative", "title": "engaged customers (value-weighted)",
+            "y": {"field": "engagement", "type": "quantitative", "title": measure,
                   "axis": {"format": "~s"}, "scale": {"zero": False}},
             "tooltip": [{"field": "point"}, {"field": "budget", "format": ",.0f"},
-                        {"field": "engaged", "title": "engaged (value-weighted)", "format": ",.0f"},
+                        {"field": "engagement", "title": measure, "format": ",.0f"},
+                        {"field": "engaged customers", "format": ",.0f"},
                         {"field": "marginal CPE", "format": ",.2f"}],
         },
         "layer": [
@@ -743,7 +780,8 @@ CURRENT = "current settings"
 def compare_scenarios(touchpoints: pd.DataFrame, scenario: Scenario, folder: Path) -> None:
     """Up to four scenarios (files and the current settings) side by side on the page's data: a table, two bars."""
     st.subheader("Compare scenarios")
-    st.caption("Up to four, side by side, each planned on the data on this page.")
+    st.caption("Up to four, side by side, each planned on the data on this page and measured against the same "
+               "today: the data as given (a scenario's what-ifs change its plan, never today).")
     files = {str(f.path): f for f in library.list_files(folder) if f.scenario is not None}
     names = {CURRENT: f"Current settings ({scenario.name})"} | {p: f.label for p, f in files.items()}
     if any(p not in names for p in st.session_state.get(Key.COMPARE, [])):
@@ -773,7 +811,8 @@ def compare_scenarios(touchpoints: pd.DataFrame, scenario: Scenario, folder: Pat
                                        strict=True):
         frame = bars[bars["figure"] == figure]
         if not frame.empty:
-            column.vega_lite_chart(frame, _compare_chart(figure, color, labels), width="stretch")
+            column.vega_lite_chart(frame, _compare_chart(figure, color, [str(c) for c in table.columns]),
+                                   width="stretch")
 
 
 def _compare_chart(figure: str, color: str, order: list[str]) -> dict:

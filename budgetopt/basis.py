@@ -1,0 +1,128 @@
+"""What a plan rests on: which of its figures come from evidence and which from assumptions.
+
+Every touchpoint's curve has a source (schema.CURVE_SOURCES): `fitted` to its history or `tabulated` from a
+model's response curve (evidence), `given` in the data by a person or `assumed` by default (assumptions). And
+every curve is known only up to the largest spend observed: one observed point per touchpoint says nothing
+about what more money buys, so the money a plan puts beyond that, and the engagement it expects from it, rest
+on the curve's shape alone. The same few lines are printed by the CLI, shown beside the app's headline and
+written on the workbook's Summary sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from . import units
+from .curves import Curves
+
+SOURCE_WORDS = {
+    "fitted": "curves fitted to their history",
+    "tabulated": "response curves tabulated from a model",
+    "given": "curve shapes set in the data, not fitted to evidence",
+    "assumed": f"the default curve (power, elasticity {S.DEFAULT_ELASTICITY}), assumed for want of evidence",
+}
+ASSUMPTION_FAMILIES = {
+    "growth": "the growth cap (a touchpoint without max_spend may grow to at most {growth:g}x today's spend)",
+    "extrapolation": "the extrapolation guard (a touchpoint without max_spend may get at most a stated multiple of "
+                     "the largest spend observed; default {factor:g}x)",
+}
+"""Bounds that come from an assumption rather than a rule or the data, by their family in model.bounds."""
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Evidence against assumption, for one plan."""
+
+    sources: pd.DataFrame
+    """One row per curve source: touchpoints, today's spend and its share of today's total."""
+    money_beyond: float
+    """Planned money above the largest spend observed, summed over touchpoints."""
+    touchpoints_beyond: int
+    gain: float
+    """The plan's engaged customers minus today's (the headline's gain)."""
+    gain_beyond: float
+    """Engaged customers the plan expects from its money beyond the largest spend observed."""
+    binding_assumptions: list[str]
+
+    @property
+    def evidence_share(self) -> float:
+        """Share of today's money on touchpoints whose curve rests on evidence (fitted or tabulated)."""
+        s = self.sources
+        return float(s.loc[s["source"].isin(S.EVIDENCE_SOURCES), "share"].sum())
+
+    def lines(self, currency: str | None = None) -> list[str]:
+        """The basis in a few sentences."""
+        total = int(self.sources["touchpoints"].sum())
+        out = [f"{int(r.touchpoints)} of {total} touchpoints ({r.share:.0%} of today's money): "
+               f"{SOURCE_WORDS[r.source]}" for r in self.sources.itertuples()]
+        if self.touchpoints_beyond:
+            sign = "+" if self.gain > 0 else ""
+            out.append(f"{units.money(self.money_beyond, currency)} of the plan's money on "
+                       f"{self.touchpoints_beyond} touchpoint{'s' if self.touchpoints_beyond != 1 else ''} goes "
+                       f"beyond the largest spend observed there, and the plan expects "
+                       f"{units.money(self.gain_beyond)} {units.CUSTOMERS} from it (its net gain: "
+                       f"{sign}{units.money(self.gain)}): what more money buys there is the curve's shape, not "
+                       "evidence")
+        else:
+            out.append("no touchpoint is planned beyond the largest spend observed on it")
+        out += [f"assumption that binds: {a}" for a in self.binding_assumptions]
+        return out
+
+    def headline(self) -> str:
+        """One sentence for beside the headline figures."""
+        evidence = self.evidence_share
+        rest = ("rests on evidence" if evidence >= 0.995 else "rests on assumptions" if evidence <= 0.005
+                else f"rests on evidence for {evidence:.0%} of today's money, on assumptions for the rest")
+        beyond = ""
+        if self.gain > 0 and self.gain_beyond > 0:
+            part = ("all" if self.gain_beyond >= self.gain else f"{self.gain_beyond / self.gain:.0%}")
+            beyond = f"; {part} of its net gain comes from spending beyond the largest spend observed"
+        binds = f"; {len(self.binding_assumptions)} assumption binds" if len(self.binding_assumptions) == 1 else (
+            f"; {len(self.binding_assumptions)} assumptions bind" if self.binding_assumptions else "")
+        return f"This plan {rest}{beyond}{binds}."
+
+
+def plan_basis(plan, curves: Curves) -> Basis:
+    """The basis of a plan (with a solution) made on `curves` (the planned touchpoints, plan.inputs's order)."""
+    tp = plan.inputs
+    n = len(tp)
+    table = plan.table.iloc[:n]
+    source = tp[S.CURVE_SOURCE] if S.CURVE_SOURCE in tp.columns else pd.Series("assumed", index=tp.index)
+    spend_today = plan.table["current_spend"]
+    total = float(spend_today.sum())
+    frame = pd.DataFrame({"source": source.to_numpy(object), "spend": table["current_spend"].to_numpy(float)})
+    removed = plan.table.iloc[n:]
+    if len(removed):  # the data's rows the scenario removes keep their own source in the data
+        frame = pd.concat([frame, pd.DataFrame({"source": "given", "spend": removed["current_spend"]})])
+    sources = frame.groupby("source", sort=False).agg(touchpoints=("spend", "size"), spend=("spend", "sum"))
+    sources["share"] = sources["spend"] / total if total > 0 else 0.0
+    order = {s: i for i, s in enumerate(S.CURVE_SOURCES)}
+    sources = sources.reset_index().sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True)
+
+    x = table["proposed_spend"].to_numpy(float)
+    observed = tp[S.SPEND].to_numpy(float)
+    if S.OBSERVED_MAX in tp.columns:
+        observed = np.fmax(observed, tp[S.OBSERVED_MAX].to_numpy(float))
+    beyond = x > observed * (1 + 1e-9) + 1e-9
+    gain_beyond = float((curves.engaged(x) - curves.engaged(np.minimum(x, observed)))[beyond].sum())
+    s = plan.summary()
+    return Basis(sources, float((x - observed)[beyond].sum()), int(beyond.sum()),
+                 s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan))
+
+
+def _binding_assumptions(plan) -> list[str]:
+    rules = plan.rules
+    out = []
+    for family, words in ASSUMPTION_FAMILIES.items():
+        hit = rules[rules["family"].eq(family) & rules["binding"].astype(bool)]
+        if len(hit):
+            dearest = hit.sort_values("price", ascending=False).iloc[0]
+            text = words.format(growth=plan.scenario.settings.max_growth,
+                                factor=plan.scenario.settings.max_extrapolation)
+            out.append(f"{text} holds back {len(hit)} touchpoint{'s' if len(hit) != 1 else ''}; the dearest: "
+                       f"{dearest['rule']}, {dearest['price_text']}")
+    return out
