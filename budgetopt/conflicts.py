@@ -1,7 +1,8 @@
 """Why no plan exists: a small set of rules that cannot hold together, in numbers, and a way out.
 
 A deletion filter over "rule units" (each row and each bound): a unit is dropped from the set when
-the rest is still infeasible without it. Units are tried in halving chunks, so a set of n units
+the rest is still certainly infeasible without it (feasibility.decide: not even the tangents above the curves
+have a plan), so the set found has no plan on the smooth curves. Units are tried in halving chunks, so a set of n units
 with a conflict of k costs about k log n feasibility solves; the final pass with chunk 1 makes the
 set minimal (every unit left is needed for the conflict). Then, for each rule in the set, a
 bisection on how far it would have to move finds the single change that makes a plan possible.
@@ -17,8 +18,18 @@ import pandas as pd
 
 from . import schema as S
 from .curves import Curves
-from .engine import Status, solve
-from .model import EQ, GE, LE, MONEY, Model, Row, bound_label, money
+from .feasibility import MAX_ROUNDS, Verdict, decide
+from .model import EQ, GE, LE, MONEY, Model, Row, bound_label, implied_caps, money
+
+CHECK_ROUNDS = 2
+"""Refinements of chords and tangents per check: a check still undecided after them counts as "not certainly
+infeasible", so the set found stays certain (it may keep a rule that a longer search would drop)."""
+
+
+NO_SINGLE_CHANGE = ("no single change to one of these rules gives a plan: other rules conflict too (change one "
+                    "of these, then look again)")
+KEEP_POINTS = 80
+"""Breakpoints per touchpoint carried from one check to the next."""
 
 
 def minimal_subset(units: list[int], infeasible: Callable[[list[int]], bool]) -> list[int]:
@@ -44,18 +55,48 @@ class _Checker:
     def __init__(self, model: Model, curves: Curves):
         self.model, self.curves = model, curves
         self.n_rows = len(model.rows)
+        self.points = np.zeros((len(model.touchpoints), 0))
 
-    def feasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+    def box(self, rows: list[Row], bounds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """lo, hi of each touchpoint under these bounds, with the caps the rows imply (the budget): a touchpoint
+        whose caps are all switched off is limited by nothing else (no internal bound)."""
         n = len(self.model.touchpoints)
-        lo, hi = np.zeros(n), np.full(n, self.model.open_cap)
+        lo, hi = np.zeros(n), np.full(n, np.inf)
         idx, val = bounds["touchpoint"].to_numpy(int), bounds["value"].to_numpy(float)
         is_lo = bounds["side"].to_numpy() == "lo"
         np.maximum.at(lo, idx[is_lo], val[is_lo])
         np.minimum.at(hi, idx[~is_lo], val[~is_lo])
-        if (lo > hi + 1e-9 * np.maximum(1.0, hi)).any():
-            return False
-        seg = self.curves.segments(lo, hi, self.model.scenario.settings.segments)
-        return solve(self.model, seg, rows=rows, feasibility_only=True).status is not Status.INFEASIBLE
+        return lo, np.minimum(hi, np.maximum(implied_caps(rows, lo), lo))
+
+    def decide(self, rows: list[Row], bounds: pd.DataFrame, rounds: int = CHECK_ROUNDS,
+               points: np.ndarray | None = None) -> Verdict:
+        """Whether these rows and bounds hold together on the smooth curves (see feasibility.decide)."""
+        lo, hi = self.box(rows, bounds)
+        if (lo > hi + 1e-9 * np.maximum(1.0, np.where(np.isfinite(hi), hi, 1.0))).any():
+            return Verdict(False, self.points, 0, rows)
+        extra = self.points if points is None else np.column_stack([self.points, points])
+        verdict = decide(self.model, self.curves, lo, hi, self.model.scenario.settings.segments, rows=rows,
+                         points=extra, max_rounds=rounds)
+        # breakpoints where chords and tangents disagreed help the next check, which differs by a few rules
+        self.points = verdict.points[:, -KEEP_POINTS:]
+        return verdict
+
+    def verdict(self, rows: list[Row], bounds: pd.DataFrame, rounds: int = CHECK_ROUNDS) -> bool | None:
+        """True: a plan certainly exists on the smooth curves; False: certainly none; None: undecided.
+        rounds=0: the chords only (True or None), one LP."""
+        return self.decide(rows, bounds, rounds).feasible
+
+    def feasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+        """A plan certainly exists (on the chords, so on the curves)."""
+        return self.verdict(rows, bounds) is True
+
+    def on_chords(self, rows: list[Row], bounds: pd.DataFrame, points: np.ndarray | None = None) -> bool:
+        """The chords have a plan (so the curves have one); False says nothing more. One LP: for bisections."""
+        return self.decide(rows, bounds, rounds=0, points=points).feasible is True
+
+    def infeasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
+        """Certainly no plan (not even on the tangents above the curves)."""
+        return self.verdict(rows, bounds) is False
 
     def subset(self, units: list[int]) -> tuple[list[Row], pd.DataFrame]:
         rows = [self.model.rows[u] for u in units if u < self.n_rows]
@@ -67,9 +108,14 @@ def conflicting_units(model: Model, curves: Curves) -> tuple[list[int], list[int
     """Indices of the rows and of the bounds that together make the model infeasible (minimal set)."""
     check = _Checker(model, curves)
     everything = list(range(check.n_rows + len(model.bounds)))
-    if check.feasible(*check.subset(everything)):
+    if check.verdict(*check.subset(everything), rounds=MAX_ROUNDS) is not False:
         return [], []
-    found = minimal_subset(everything, lambda units: not check.feasible(*check.subset(units)))
+    # Fast: shrink on the chords alone (one LP per trial). Every subset the chords have a plan for has one on the
+    # curves, so what is left is minimal for certain; it only needs proof that it has no plan itself.
+    found = minimal_subset(everything, lambda units: not check.on_chords(*check.subset(units)))
+    if check.verdict(*check.subset(found), rounds=MAX_ROUNDS) is not False:
+        # the chords dropped a rule the curves need: shrink with certain checks (slower near the edge)
+        found = minimal_subset(everything, lambda units: check.infeasible(*check.subset(units)))
     return [u for u in found if u < check.n_rows], [u - check.n_rows for u in found if u >= check.n_rows]
 
 
@@ -82,7 +128,10 @@ def explain_infeasible(model: Model, curves: Curves) -> tuple[list[str], list[st
         labels += bound_label(model.bounds.iloc[bounds], names).tolist()
     if not labels:
         return [], ["the solver found no plan, but no smaller set of rules conflicts: check the numbers for tiny gaps"]
-    return labels, _arithmetic(model, rows, bounds) + _ways_out(model, curves, rows, bounds)
+    ways = _ways_out(model, curves, rows, bounds)
+    if not ways:
+        ways = [NO_SINGLE_CHANGE]
+    return labels, _arithmetic(model, rows, bounds) + ways
 
 
 def _arithmetic(model: Model, rows: list[int], bounds: list[int]) -> list[str]:
@@ -107,56 +156,95 @@ def _arithmetic(model: Model, rows: list[int], bounds: list[int]) -> list[str]:
 
 
 def _ways_out(model: Model, curves: Curves, rows: list[int], bounds: list[int]) -> list[str]:
-    """For each rule of the conflict: the single change to it that makes a plan possible, where one exists."""
+    """For each rule of the conflict: the single change to it that makes a plan possible, where one exists.
+
+    Each is found on the chords (bisection between the rule as it is and where a plan without it puts it) and
+    shown only after solving with the change made exactly as written (its rounded number, its own sense), so
+    every way out shown works."""
     check = _Checker(model, curves)
     all_rows, all_bounds = list(model.rows), model.bounds
     out = []
     for r in rows:
         row = all_rows[r]
         others = all_rows[:r] + all_rows[r + 1:]
-        if not check.feasible(others, all_bounds):
+        without = check.decide(others, all_bounds)
+        if without.feasible is not True:
             continue
         if row.name == "target-cpe":  # optimize's own advice names the lowest CPE reachable
             continue
-        if row.unit != MONEY or (row.a < 0).any() or row.family == "share":
+        if (row.a < 0).any() or (row.b < 0).any() or row.family == "share" or without.spend is None:
             out.append(f"a way out: drop '{row.label}'")
             continue
-        directions = {GE: [-1], LE: [1], EQ: [1, -1]}[row.sense]
-        for sign in directions:
-            span = row.rhs if sign < 0 else model.open_cap
-            def moved(t: float, s=sign, row=row, others=others) -> bool:
-                # an equality is feasible on an interval: move it as "at most B + t" or "at least B - t"
-                sense = row.sense if row.sense != EQ else (LE if s > 0 else GE)
-                return check.feasible(others + [replace(row, rhs=row.rhs + s * t, sense=sense)], all_bounds)
-
-            amount = _least_move(moved, span)
-            if amount is not None:
-                target = row.rhs + sign * amount
-                word = {GE: "at least", LE: "at most"}.get(row.sense, "at least" if sign > 0 else "at most")
-                head = row.label.split(":")[0]
-                out.append(f"a way out: {head} {word} {money(target)} instead of {money(row.rhs)}")
+        # where a plan without the row puts its left-hand side: moving the row there works
+        reached = row.lhs(without.spend, curves.engaged(without.spend))
+        moved_row = _moved_row(check, row, others, all_bounds, reached, without.points)
+        if moved_row is not None:
+            word = "kept at" if row.family == "lock" else {GE: "at least", LE: "at most", EQ: "exactly"}[row.sense]
+            head = row.label.split(":")[0]
+            out.append(f"a way out: {head} {word} {_amount(moved_row.rhs)} instead of {money(row.rhs)}")
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
     for k in bounds:
         rest = all_bounds.drop(index=all_bounds.index[k])
-        if not check.feasible(all_rows, rest):
+        without = check.decide(all_rows, rest)
+        if without.feasible is not True or without.spend is None:
             continue
         bound = all_bounds.iloc[k]
-        sign = -1 if bound["side"] == "lo" else 1
-        span = bound["value"] if sign < 0 else model.open_cap
+        i = int(bound["touchpoint"])
+        value = float(bound["value"])
+        sign = -1.0 if bound["side"] == "lo" else 1.0
+        reached = float(without.spend[i])
+        span = sign * (reached - value)
         label = bound_label(all_bounds.iloc[[k]], names).iloc[0]
-        name = names[int(bound["touchpoint"])]
 
-        def moved(t: float, bound=bound, sign=sign, rest=rest) -> bool:
+        def with_value(v: float, bound=bound, rest=rest) -> pd.DataFrame:
             b = bound.copy()
-            b["value"] = bound["value"] + sign * t
-            return check.feasible(all_rows, pd.concat([rest, b.to_frame().T.astype(rest.dtypes)]))
+            b["value"] = v
+            return pd.concat([rest, b.to_frame().T.astype(rest.dtypes)])
 
-        amount = _least_move(moved, span)
-        if amount is not None:
-            where = "down to" if sign < 0 else "up to"
-            out.append(f"a way out: let '{name}' go {where} {money(bound['value'] + sign * amount)} "
-                       f"(now {label})")
+        amount = _least_move(lambda t, s=sign, v=value, p=without.points: check.on_chords(
+            all_rows, with_value(v + s * t), p), span)
+        if span <= 0:
+            continue
+        for target in _whole(value + sign * (span if amount is None else amount), up=sign > 0):
+            if sign * (target - value) > 0 and check.feasible(all_rows, with_value(target)):
+                where = "down to" if sign < 0 else "up to"
+                out.append(f"a way out: let '{names[i]}' go {where} {_amount(target)} (now {label})")
+                break
     return out
+
+
+def _moved_row(check: _Checker, row: Row, others: list[Row], bounds: pd.DataFrame, reached: float,
+               points: np.ndarray) -> Row | None:
+    """The row with the least change of its right-hand side (towards `reached`, where a plan without it puts
+    it) that certainly has a plan, rounded to a whole unit on the safe side; None when none is found."""
+    sign = 1.0 if reached > row.rhs else -1.0
+    span = abs(reached - row.rhs)
+    if span <= 0:
+        return None
+    # the feasible right-hand sides form an interval that holds `reached`: moving towards it is monotone
+    amount = _least_move(lambda t: check.on_chords(others + [replace(row, rhs=row.rhs + sign * t)], bounds, points),
+                         span)
+    value = row.rhs + sign * (span if amount is None else amount)
+    for target in _whole(value, up=sign > 0):
+        moved = replace(row, rhs=target)
+        if check.feasible(others + [moved], bounds):
+            return moved
+    return None
+
+
+def _whole(value: float, up: bool) -> list[float]:
+    """Numbers to try, as they will be shown, for a move that ends near `value`: whole units (the nearest, the
+    next one further in the move's direction `up`, the one before), then cents (an equality, such as a budget
+    that locks pin to 56,539.05, may hold at one amount only)."""
+    step = 1.0 if up else -1.0
+    whole = float(np.round(value))
+    cent = float(np.round(value, 2))
+    return list(dict.fromkeys([whole, whole + step, whole - step, cent, cent + step / 100, cent - step / 100]))
+
+
+def _amount(x: float) -> str:
+    """money(), with cents when the amount has them."""
+    return money(x) if x == np.round(x) else f"{x:,.2f}"
 
 
 def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 30) -> float | None:
@@ -170,9 +258,9 @@ def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 
             hi = mid
         else:
             lo = mid
-        if hi - lo <= max(1.0, 1e-6 * hi):
+        if hi - lo <= 1e-3 * max(1.0, 1e-6 * hi):
             break
-    return float(np.ceil(hi)) if hi > 1 else hi
+    return hi
 
 
 def lowest_average_cpe(model: Model, curves: Curves, rel_tol: float = 1e-4) -> float | None:
@@ -184,10 +272,9 @@ def lowest_average_cpe(model: Model, curves: Curves, rel_tol: float = 1e-4) -> f
     check = _Checker(model, curves)
     if not check.feasible(others, model.bounds):
         return None
-    n = len(model.touchpoints)
 
-    def reachable(c: float) -> bool:
-        return check.feasible(others + [replace(row, b=-c * np.ones(n))], model.bounds)
+    def reachable(c: float) -> bool:  # on the chords: a CPE they reach, the curves reach too
+        return check.on_chords(others + [replace(row, b=-c * np.ones(len(row.index)))], model.bounds)
 
     low = float(model.scenario.objective.target)
     high = max(2.0 * low, 1e-6)

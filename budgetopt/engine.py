@@ -6,9 +6,10 @@ and engaged e_i = base_i + sum_k g_ik s_ik, a row  sum_i a_ri x_i + b_ri e_i (se
 Objective: max sum_ik v_i g_ik s_ik (max_engaged, target_cpe) or min sum_ik s_ik (min_spend).
 
 Small LPs go to the solver whole. Large ones are solved through a master LP over classes of touchpoints
-that no row tells apart (decompose.py): its size depends on the rules, not on the number of touchpoints,
-and its plan is certified within GAP (1e-6) of the segment LP's optimum. Every LP reaches PuLP as arrays
-(lp.LinearProgram); the default HiGHS receives PuLP's model in one call (_HiGHSInOneCall).
+priced alike (decompose.py): its size depends on the rules that bind, not on the number of touchpoints, and
+its plan is certified within GAP (1e-6) of the segment LP's optimum (or its having no plan proven). Every LP
+is built once, as arrays (lp.LinearProgram): the default HiGHS takes them in one passModel call (highspy);
+any other solver named in the settings gets them through PuLP, the modelling layer that lets a user pick it.
 """
 
 from __future__ import annotations
@@ -227,12 +228,81 @@ def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, order
 
 
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
+    """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
+    MIP). The default HiGHS takes an LP's arrays as they are (one passModel call, no modelling objects); a MIP,
+    and any other solver, goes through PuLP (the one-call HiGHS class passes the integrality)."""
+    integer = lp.integer is not None and bool(lp.integer.any())
+    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE and not integer:
+        return _solve_highs(lp, settings, time_limit)
+    return _solve_pulp(lp, settings, mip_gap, time_limit)
+
+
+try:
+    import highspy
+
+    _HIGHS_AVAILABLE = True
+except ImportError:  # pragma: no cover - highspy is a dependency
+    _HIGHS_AVAILABLE = False
+
+
+def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -> LPResult:
+    """HiGHS straight from the CSC arrays (presolve off, see HIGHS_OPTIONS), once more at a relaxed primal
+    tolerance when it calls the LP infeasible (RELAXED_TOLERANCE)."""
+    started = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for key, value in HIGHS_OPTIONS.items():
+        h.setOptionValue(key, value)
+    limit = time_limit if time_limit is not None else settings.time_limit
+    if limit is not None:
+        h.setOptionValue("time_limit", float(limit))
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
+    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
+    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
+    model.offset_ = -lp.constant if lp.maximise else lp.constant
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
+    h.passModel(model)
+    build = time.perf_counter() - started
+    started = time.perf_counter()
+    h.run()
+    status, message = _highs_status(h)
+    if status is Status.INFEASIBLE:
+        h.setOptionValue("primal_feasibility_tolerance", RELAXED_TOLERANCE)
+        h.run()
+        status, message = _highs_status(h)
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, float) if status.is_ok else np.zeros(lp.num_col)
+    duals = np.asarray(solution.row_dual, float) if solution.dual_valid else np.zeros(lp.num_row)
+    return LPResult(status, message, values, duals, build, time.perf_counter() - started)
+
+
+def _highs_status(h) -> tuple[Status, str]:
+    """HiGHS's model status as a Status."""
+    code = h.getModelStatus()
+    kind = highspy.HighsModelStatus
+    if code == kind.kOptimal:
+        return Status.OPTIMAL, "optimal"
+    if code in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+        return Status.INFEASIBLE, "no plan satisfies every rule"
+    if code == kind.kUnbounded:
+        return Status.UNBOUNDED, "the objective has no limit: a touchpoint can grow without a cap"
+    if code == kind.kTimeLimit:
+        return Status.TIME_LIMIT, "the solver stopped at its time limit before proving a plan optimal"
+    return Status.ERROR, f"the solver did not finish: {h.modelStatusToString(code)}"
+
+
+def _solve_pulp(lp: LinearProgram, settings, mip_gap: float | None = None,
+                time_limit: float | None = None) -> LPResult:
     """Build the LP (or MIP, when lp.integer marks binaries) in PuLP from its arrays and solve it: values, and
     duals per LP row (min form; zeros for a MIP)."""
     started = time.perf_counter()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
     integer = np.zeros(lp.num_col, bool) if lp.integer is None else lp.integer
-    variables = np.array([prob.add_variable(f"s{j}", 0.0, w, pulp.LpInteger if b else pulp.LpContinuous)
+    variables = np.array([prob.add_variable(f"s{j}", 0.0, w if w < np.inf else None,
+                                            pulp.LpInteger if b else pulp.LpContinuous)
                           for j, (w, b) in enumerate(zip(lp.col_upper.tolist(), integer.tolist(), strict=True))],
                          dtype=object)
     nz = np.flatnonzero(lp.cost)

@@ -2,11 +2,11 @@
 
     optimise  cost @ x + constant   s.t.  row_lower <= A x <= row_upper,  0 <= x <= col_upper
 
-Columns here are money in a curve piece: a segment of one touchpoint, or a block of merged segments
-(see decompose.py). A column j belongs to a "representative" k_j (a touchpoint, or a class of
-touchpoints) and has slope g_j, so its coefficient in row r is  a_r[k_j] + b_r[k_j] * g_j
-(money and engaged customers, as in model.Row). Kept free of any solver so the engine (through PuLP)
-and the benchmark (straight into highspy) hand the very same numbers to HiGHS.
+Columns here are money in a curve piece: a segment of one touchpoint, or a block of segments (see
+decompose.py). A segment j of touchpoint t_j with slope g_j has coefficient a_r[t_j] + b_r[t_j] * g_j in
+row r (money and engaged customers, as in model.Row); a block has the money-weighted sum of its segments'.
+The rows are kept sparse (RowMatrix). Kept free of any solver so the engine and the benchmark hand the
+very same numbers to HiGHS.
 """
 
 from __future__ import annotations
@@ -116,21 +116,99 @@ def violated(lhs: np.ndarray, sense: np.ndarray, rhs: np.ndarray, scale: np.ndar
         (sense == EQ) & (np.abs(lhs - rhs) > tol))
 
 
-def column_lp(a: np.ndarray, b: np.ndarray, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              k: np.ndarray, slope: np.ndarray, width: np.ndarray, cost: np.ndarray, maximise: bool,
-              constant: float) -> LinearProgram:
-    """The LP over columns (k_j, g_j, w_j): A_rj = a[r, k_j] + b[r, k_j] g_j, only for the given rows.
+@dataclass(frozen=True)
+class RowMatrix:
+    """Rows over touchpoints, sparse: entry k is row `row[k]`, touchpoint `col[k]`, money coefficient a[k] and
+    engaged-customer coefficient b[k] (as in model.Row), sorted by row. Rows of a thousand group rules over a
+    hundred thousand touchpoints take as much memory as the touchpoints they name, not rows x touchpoints."""
 
-    a, b are (rows x representatives); rows are the model row positions these LP rows stand for."""
-    touches = (a != 0.0) | (b != 0.0)
-    col, row = np.nonzero(touches[:, k].T)  # column-major: sorted by column, then row
-    kc = k[col]
-    value = a[row, kc] + b[row, kc] * slope[col]
+    num_rows: int
+    num_cols: int
+    row: np.ndarray
+    col: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: list, num_cols: int) -> RowMatrix:
+        """From model.Row objects (index, a, b over their touchpoints)."""
+        sizes = np.array([len(r.index) for r in rows], dtype=np.int64)
+
+        def cat(parts: list, dtype) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+        return cls(len(rows), num_cols, np.repeat(np.arange(len(rows), dtype=np.int32), sizes),
+                   cat([r.index for r in rows], np.int32), cat([r.a for r in rows], float),
+                   cat([r.b for r in rows], float))
+
+    @property
+    def nnz(self) -> int:
+        return len(self.a)
+
+    def take(self, rows: np.ndarray) -> RowMatrix:
+        """The given rows (positions, ascending), renumbered 0, 1, ..."""
+        new = np.full(self.num_rows, -1, dtype=np.int32)
+        new[rows] = np.arange(len(rows), dtype=np.int32)
+        keep = new[self.row] >= 0
+        return RowMatrix(len(rows), self.num_cols, new[self.row[keep]], self.col[keep], self.a[keep], self.b[keep])
+
+    def lhs(self, money: np.ndarray, engaged: np.ndarray) -> np.ndarray:
+        """sum_i a_ri money_i + b_ri engaged_i for every row."""
+        return np.bincount(self.row, weights=self.a * money[self.col] + self.b * engaged[self.col],
+                           minlength=self.num_rows)
+
+    def pull(self, y: np.ndarray, absolute: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(sum_r y_r a_ri, sum_r y_r b_ri) for every touchpoint i (with |y| |a|, |y| |b| when absolute)."""
+        w = np.abs(y[self.row]) if absolute else y[self.row]
+        a, b = (np.abs(self.a), np.abs(self.b)) if absolute else (self.a, self.b)
+        return (np.bincount(self.col, weights=w * a, minlength=self.num_cols),
+                np.bincount(self.col, weights=w * b, minlength=self.num_cols))
+
+    def by_column(self) -> tuple[np.ndarray, np.ndarray]:
+        """Entries in touchpoint order (rows ascending within one), and where each touchpoint's run starts."""
+        cached = self.__dict__.get("_by_column")
+        if cached is None:
+            order = np.argsort(self.col, kind="stable")
+            start = np.searchsorted(self.col[order], np.arange(self.num_cols + 1)).astype(np.int64)
+            cached = (order, start)
+            object.__setattr__(self, "_by_column", cached)
+        return cached
+
+    def columns(self, item: np.ndarray, touchpoint: np.ndarray, money: np.ndarray,
+                engaged: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Entries (row, item, money a_ri + engaged b_ri) of columns that are sums over (item, touchpoint i) pairs:
+        one item is a curve segment of one touchpoint, or a block of segments of several."""
+        order, start = self.by_column()
+        first, count = start[touchpoint], start[touchpoint + 1] - start[touchpoint]
+        pair = np.repeat(np.arange(len(item)), count)
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        entry = order[first[pair] + offset]
+        return self.row[entry], item[pair], money[pair] * self.a[entry] + engaged[pair] * self.b[entry]
+
+
+DENSE_KEYS = 4_000_000
+"""csc() adds duplicate entries on a dense grid of columns x rows up to this size (32 MB), else by sorting."""
+
+
+def csc(num_col: int, row: np.ndarray, col: np.ndarray, value: np.ndarray,
+        summed: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, index, value) of the matrix with these entries; duplicates of (row, col) are added up unless the
+    entries are already in column order with no duplicate (summed=False). Entries at or below ZERO go."""
+    if summed and len(value):
+        width = int(row.max(initial=0)) + 1
+        key = col.astype(np.int64) * width + row
+        if num_col * width <= DENSE_KEYS:  # few columns x rows (a master LP): add up on a dense grid, no sort
+            total = np.bincount(key, weights=value, minlength=num_col * width)
+            unique = np.flatnonzero(total)
+            value = total[unique]
+        else:
+            unique, inverse = np.unique(key, return_inverse=True)
+            value = np.bincount(inverse, weights=value, minlength=len(unique))
+        col, row = (unique // width).astype(np.int64), (unique % width).astype(np.int32)
     keep = np.abs(value) > ZERO
     col, row, value = col[keep], row[keep], value[keep]
-    start = np.searchsorted(col, np.arange(len(k) + 1)).astype(np.int32)
-    return LinearProgram(np.asarray(cost, float), np.asarray(width, float), start, row.astype(np.int32), value,
-                         lower, upper, rows, maximise, constant)
+    start = np.searchsorted(col, np.arange(num_col + 1)).astype(np.int32)
+    return start, row.astype(np.int32), np.asarray(value, float)
 
 
 def fill_in_order(lp: LinearProgram, touchpoint: np.ndarray, width: np.ndarray, ordered: np.ndarray) -> LinearProgram:

@@ -32,17 +32,47 @@ def money(x: float, currency: str | None = None) -> str:
 
 @dataclass
 class Row:
-    """One linear row over spend (a) and engaged customers (b), with its origin in plain words."""
+    """One linear row over spend (a) and engaged customers (b) of the touchpoints in `index` (sparse: a group
+    rule names only its members), with its origin in plain words."""
 
     name: str
     family: str
     label: str
+    index: np.ndarray
     a: np.ndarray
     b: np.ndarray
     sense: str
     rhs: float
     unit: str
     rule: int | None = None
+
+    def lhs(self, spend: np.ndarray, engaged: np.ndarray) -> float:
+        """sum_i a_i spend_i + b_i engaged_i."""
+        i = self.index
+        return float(self.a @ spend[i] + self.b @ engaged[i])
+
+    def dense(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """a and b over all n touchpoints."""
+        a, b = np.zeros(n), np.zeros(n)
+        a[self.index], b[self.index] = self.a, self.b
+        return a, b
+
+
+def money_row(name: str, family: str, label: str, mask: np.ndarray, sense: str, rhs: float, rule: int | None = None,
+              share: float = 0.0) -> Row:
+    """sum over the mask's touchpoints of spend (sense) rhs; with a share s: sum_mask x - s sum_all x (sense) 0."""
+    if share:
+        return Row(name, family, label, np.arange(len(mask)), mask - share, np.zeros(len(mask)), sense, rhs, MONEY,
+                   rule)
+    index = np.flatnonzero(mask)
+    return Row(name, family, label, index, np.ones(len(index)), np.zeros(len(index)), sense, rhs, MONEY, rule)
+
+
+def engaged_row(name: str, family: str, label: str, mask: np.ndarray, sense: str, rhs: float,
+                rule: int | None = None) -> Row:
+    """sum over the mask's touchpoints of engaged customers (sense) rhs."""
+    index = np.flatnonzero(mask)
+    return Row(name, family, label, index, np.zeros(len(index)), np.ones(len(index)), sense, rhs, ENGAGED, rule)
 
 
 BOUND_COLUMNS = ["touchpoint", "side", "value", "family", "what", "rule"]
@@ -78,7 +108,6 @@ class Model:
     bounds: pd.DataFrame
     weight: np.ndarray  # objective weight per engaged customer (value column)
     maximise: bool
-    open_cap: float  # upper limit used when every cap on a touchpoint is switched off
     baseline: Baseline | None = None  # today, from the data (before the scenario's what-ifs)
     currency: str | None = None
     assumed_cap: np.ndarray | None = None
@@ -91,17 +120,33 @@ class Model:
         return units.measure(units.is_weighted(self.weight))
 
     def limits(self, enabled: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or open_cap)."""
+        """lo_i = max of the enabled floors (or 0), hi_i = min of the enabled caps (or inf: no internal limit)."""
         b = self.bounds if enabled is None else self.bounds[enabled]
         n = len(self.touchpoints)
         lo = np.zeros(n)
-        hi = np.full(n, self.open_cap)
+        hi = np.full(n, np.inf)
         idx = b["touchpoint"].to_numpy(int)
         val = b["value"].to_numpy(float)
         is_lo = b["side"].to_numpy() == "lo"
         np.maximum.at(lo, idx[is_lo], val[is_lo])
         np.minimum.at(hi, idx[~is_lo], val[~is_lo])
         return lo, hi
+
+
+def implied_caps(rows: list[Row], lo: np.ndarray) -> np.ndarray:
+    """The most each touchpoint can take while the rows hold, where a row says so by itself: a money row
+    sum_i a_i x_i <= rhs (or ==) with every a_i >= 0 and no engaged term (the budget, a group's cap or lock) gives
+        x_i <= (rhs - sum_{k != i} a_k lo_k) / a_i    where a_i > 0.
+    Implied by the rows, so it never makes a feasible problem infeasible; inf where no row says anything."""
+    hi = np.full(len(lo), np.inf)
+    for row in rows:
+        if row.sense == GE or row.b.any() or (row.a < 0).any():
+            continue
+        inside = row.a > 0
+        i = row.index[inside]
+        room = max(row.rhs - float(row.a @ lo[row.index]), 0.0)
+        hi[i] = np.minimum(hi[i], lo[i] + room / row.a[inside])
+    return hi
 
 
 def select(touchpoints: pd.DataFrame, rule: Rule, where: str,
@@ -112,8 +157,9 @@ def select(touchpoints: pd.DataFrame, rule: Rule, where: str,
     folded = {} if folded is None else folded
 
     def fold(column: str) -> np.ndarray:
-        if column not in folded:
-            folded[column] = tp[column].astype(str).str.strip().str.casefold().to_numpy(object)
+        if column not in folded:  # fold each distinct text once: a column holds few of them
+            codes, uniques = pd.factorize(tp[column].to_numpy(object), use_na_sentinel=False)
+            folded[column] = np.array([str(u).strip().casefold() for u in uniques], dtype=object)[codes]
         return folded[column]
 
     if rule.touchpoint is not None:
@@ -127,15 +173,31 @@ def select(touchpoints: pd.DataFrame, rule: Rule, where: str,
     if column not in tp.columns or column in (S.TOUCHPOINT,) or tp[column].dtype != object:
         groups = [c for c in tp.columns if tp[c].dtype == object and c not in (S.TOUCHPOINT, S.CURVE)]
         raise ScenarioError(f"{where}: there is no column '{column}' to group by; use one of: {', '.join(groups)}")
+    if rule.tag is not None:  # a mask per tag column, not its folded text: hundreds of tag columns stay small
+        key = f"tag:{column}"
+        if key not in folded:
+            codes, uniques = pd.factorize(tp[column].to_numpy(object), use_na_sentinel=False)
+            folded[key] = np.array([str(u).strip().casefold() in S.TRUE_WORDS for u in uniques], dtype=bool)[codes]
+        return folded[key]
     values = fold(column)
-    if rule.tag is not None:
-        mask = np.isin(values, list(S.TRUE_WORDS))
-    else:
-        mask = values == rule.member.strip().casefold()
-        if not mask.any():
-            members = ", ".join(sorted(set(tp[column].astype(str))))
-            raise ScenarioError(f"{where}: no touchpoint has {column} '{rule.member}'; {column} values are: {members}")
+    mask = values == rule.member.strip().casefold()
+    if not mask.any():
+        members = ", ".join(sorted(set(tp[column].astype(str))))
+        raise ScenarioError(f"{where}: no touchpoint has {column} '{rule.member}'; {column} values are: {members}")
     return mask
+
+
+def _tag_masks(tp: pd.DataFrame, rules: tuple[Rule, ...]) -> dict[str, np.ndarray]:
+    """select()'s cache, with the masks of every tag column a rule names, found in one pass over all of them
+    (hundreds of tag rules: one factorize of their cells, not one string operation per column)."""
+    columns = sorted({r.tag.strip().lower() for r in rules if r.tag is not None} & set(tp.columns))
+    columns = [c for c in columns if tp[c].dtype == object]
+    if not columns:
+        return {}
+    codes, uniques = pd.factorize(tp[columns].to_numpy(object).ravel(), use_na_sentinel=False)
+    truth = np.array([str(u).strip().casefold() in S.TRUE_WORDS for u in uniques], dtype=bool)
+    masks = truth[codes].reshape(len(tp), len(columns))
+    return {f"tag:{c}": masks[:, k] for k, c in enumerate(columns)}
 
 
 def _closest(name: str, names: pd.Series) -> list[str]:
@@ -162,7 +224,6 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     mode = scenario.objective.mode
     budget = scenario.budget.amount(today)
     ones, zeros = np.ones(n), np.zeros(n)
-    open_cap = 10.0 * max(today, budget, 1.0)
 
     pieces: list[pd.DataFrame] = []
 
@@ -180,7 +241,7 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     # observed where the curve rests on evidence (the extrapolation guard), else of today's spend (the growth cap).
     observed = tp[S.OBSERVED_MAX].to_numpy(float) if S.OBSERVED_MAX in tp.columns else np.full(n, np.nan)
     evidence = ~np.isnan(observed)
-    folded: dict[str, np.ndarray] = {}
+    folded = _tag_masks(tp, scenario.rules)
     factor = np.full(n, scenario.settings.max_extrapolation)
     for r, rule in enumerate(scenario.rules):
         if rule.max_extrapolation is not None:
@@ -212,25 +273,25 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     bound(locked, "hi", s0, "lock", "lock")
 
     rows: list[Row] = []
+    everyone = np.arange(n)
     if mode is Mode.MIN_SPEND:
         target, unit = _engagement_target(scenario, baseline, units.is_weighted(tp[S.VALUE]))
         weights = tp[S.VALUE].to_numpy(float) if unit == units.WEIGHTED else ones
         rows.append(Row("target", "target", f"engagement target: at least {money(target)} {unit}",
-                        zeros, weights, GE, target, ENGAGED))
+                        everyone, zeros, weights, GE, target, ENGAGED))
     else:
         sense = LE if (scenario.budget.at_most or mode is Mode.TARGET_CPE) else EQ
         word = "at most" if sense == LE else "exactly"
-        rows.append(Row("budget", "budget", f"budget: {word} {money(budget, currency)}", ones, zeros, sense, budget,
-                        MONEY))
+        rows.append(Row("budget", "budget", f"budget: {word} {money(budget, currency)}", everyone, ones, zeros, sense,
+                        budget, MONEY))
     if mode is Mode.TARGET_CPE:
         cpe = float(scenario.objective.target)
         rows.append(Row("target-cpe", "target", "average cost per engaged customer at most "
-                        f"{units.money(cpe, currency, digits=2)}", ones, -cpe * ones, LE, 0.0, MONEY))
+                        f"{units.money(cpe, currency, digits=2)}", everyone, ones, -cpe * ones, LE, 0.0, MONEY))
 
     for r, rule in enumerate(scenario.rules):
         where = f"rule {r + 1} ({rule.label})"
         mask = select(tp, rule, where, folded)
-        m = mask.astype(float)
         label = rule.label
         single = rule.touchpoint is not None
         if single:
@@ -247,46 +308,45 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
             if rule.max_change is not None:
                 bound(i, "hi", s0 * (1 + rule.max_change), "change", f"limit on change ({label})", r)
         else:
-            base = float((spend_today * m).sum())
+            base = float(spend_today[mask].sum())
             if rule.lock:
-                rows.append(Row(f"lock-{r}", "lock", f"{label}: kept at {money(base, currency)}", m, zeros, EQ, base,
-                                MONEY, r))
+                rows.append(money_row(f"lock-{r}", "lock", f"{label}: kept at {money(base, currency)}", mask, EQ,
+                                      base, r))
             if rule.min_spend is not None:
-                rows.append(Row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
-                                m, zeros, GE, rule.min_spend, MONEY, r))
+                rows.append(money_row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
+                                      mask, GE, rule.min_spend, r))
             if rule.max_spend is not None:
-                rows.append(Row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
-                                m, zeros, LE, rule.max_spend, MONEY, r))
+                rows.append(money_row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
+                                      mask, LE, rule.max_spend, r))
             for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
                 c = getattr(rule, key)
                 if c is not None:
-                    rows.append(Row(f"{key}-{r}", "change", f"{label}: {word} {money(base * (1 + c), currency)} "
-                                    f"({c:+.0%} against today's {money(base, currency)})", m, zeros, sense,
-                                    base * (1 + c), MONEY, r))
+                    rows.append(money_row(f"{key}-{r}", "change", f"{label}: {word} "
+                                          f"{money(base * (1 + c), currency)} ({c:+.0%} against today's "
+                                          f"{money(base, currency)})", mask, sense, base * (1 + c), r))
         for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
             share = getattr(rule, key)
             if share is not None:
-                rows.append(Row(f"{key}-{r}", "share", f"{label}: {word} {share:.0%} of the total",
-                                m - share, zeros, sense, 0.0, MONEY, r))
+                rows.append(money_row(f"{key}-{r}", "share", f"{label}: {word} {share:.0%} of the total",
+                                      mask.astype(float), sense, 0.0, r, share=share))
         if rule.min_engaged is not None:
-            rows.append(Row(f"coverage-{r}", "coverage",
-                            f"{label}: at least {money(rule.min_engaged)} {units.CUSTOMERS}",
-                            zeros, m, GE, rule.min_engaged, ENGAGED, r))
+            rows.append(engaged_row(f"coverage-{r}", "coverage",
+                                    f"{label}: at least {money(rule.min_engaged)} {units.CUSTOMERS}",
+                                    mask, GE, rule.min_engaged, r))
         if rule.min_engaged_change is not None:
-            floor = float((e0 * m).sum()) * (1 + rule.min_engaged_change)
-            rows.append(Row(f"coverage_change-{r}", "coverage",
-                            f"{label}: at least {money(floor)} {units.CUSTOMERS} "
-                            f"({rule.min_engaged_change:+.0%} against today)",
-                            zeros, m, GE, floor, ENGAGED, r))
+            floor = float(e0[mask].sum()) * (1 + rule.min_engaged_change)
+            rows.append(engaged_row(f"coverage_change-{r}", "coverage",
+                                    f"{label}: at least {money(floor)} {units.CUSTOMERS} "
+                                    f"({rule.min_engaged_change:+.0%} against today)", mask, GE, floor, r))
 
     if scenario.protect_stages:
         stages = tp[S.STAGE].to_numpy(object)
         for stage in sorted(set(stages) - {S.UNKNOWN_STAGE}):
-            m = (stages == stage).astype(float)
-            floor = float((e0 * m).sum())
-            rows.append(Row(f"stage-{stage}", "coverage",
-                            f"stage '{stage}': at least today's {money(floor)} {units.CUSTOMERS}",
-                            zeros, m, GE, floor, ENGAGED))
+            mask = stages == stage
+            floor = float(e0[mask].sum())
+            rows.append(engaged_row(f"stage-{stage}", "coverage",
+                                    f"stage '{stage}': at least today's {money(floor)} {units.CUSTOMERS}",
+                                    mask, GE, floor))
 
     if scenario.siloed:
         if today <= 0:
@@ -295,15 +355,15 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
         functions = tp[S.FUNCTION].to_numpy(object)
         planned_today = float(spend_today.sum())
         for f in sorted(set(functions)):
-            m = (functions == f).astype(float)
-            share = float((spend_today * m).sum()) / planned_today if planned_today > 0 else 0.0
-            rows.append(Row(f"silo-{f}", "silo", f"siloed: function '{f}' keeps its {share:.1%} share",
-                            m - share, zeros, EQ, 0.0, MONEY))
+            mask = functions == f
+            share = float(spend_today[mask].sum()) / planned_today if planned_today > 0 else 0.0
+            rows.append(money_row(f"silo-{f}", "silo", f"siloed: function '{f}' keeps its {share:.1%} share",
+                                  mask.astype(float), EQ, 0.0, share=share))
 
     bounds = pd.concat(pieces, ignore_index=True)[BOUND_COLUMNS]
     weight = tp[S.VALUE].to_numpy(float)
-    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, open_cap, baseline,
-                 currency, assumed_cap)
+    return Model(tp, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, baseline, currency,
+                 assumed_cap)
 
 
 def _engagement_target(scenario: Scenario, baseline: Baseline, weighted: bool) -> tuple[float, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +14,8 @@ from .basis import plan_basis
 from .conflicts import explain_infeasible, lowest_average_cpe
 from .curves import Curves
 from .engine import GAP, Solution, Status, solve
+from .feasibility import decide, engagement_rows
+from .lp import RowMatrix
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides, describe_whatifs, whatif_labels
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
@@ -34,25 +38,46 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
     crossed = lo > hi + 1e-9 * np.maximum(1.0, hi)
     if crossed.any():
         return _no_plan(model, curves, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint", {})
-    seg = curves.segments(lo, hi, scenario.settings.segments)
+    segments = scenario.settings.segments
+    seg = curves.segments(lo, hi, segments)
     refine = scenario.settings.refine
-    sol = solve(model, seg, gap=FIRST_PASS_GAP if refine else GAP)
+    first_gap = FIRST_PASS_GAP if refine else GAP
+    sol = solve(model, seg, gap=first_gap)
     passes = [sol]
+    points, verdict = None, None
+    if sol.status is Status.INFEASIBLE and engagement_rows(model.rows):
+        # the chords lie below the curves: their "no plan" proves nothing until the tangents above agree
+        verdict = decide(model, curves, lo, hi, segments, gap=first_gap)
+        if verdict.feasible is not False:
+            points = verdict.points
+            model = replace(model, rows=verdict.rows)
+            seg = curves.segments(lo, hi, segments, also=points)
+            sol = verdict.solution or solve(model, seg, gap=first_gap)
+            passes.append(sol)
     if refine and sol.status.is_ok and len(seg):
-        seg = curves.segments(lo, hi, scenario.settings.segments, around=spend_of(seg, sol.values))
+        seg = curves.segments(lo, hi, segments, around=spend_of(seg, sol.values), also=points)
         sol = solve(model, seg, hint=sol.row_duals)
         passes.append(sol)
     stats = {"columns": sol.columns, "rows": sol.rows, "build_seconds": sol.build_seconds,
-             "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": scenario.settings.segments,
+             "solve_seconds": sol.solve_seconds, "solver": sol.solver, "segments": segments,
              "passes": len(passes), "total_build_seconds": sum(p.build_seconds for p in passes),
              "total_solve_seconds": sum(p.solve_seconds for p in passes),
              "lp_rounds": sum(p.rounds for p in passes), "lp_columns": max(p.lp_columns for p in passes),
              **sol.extra}
+    if verdict is not None:
+        stats["feasibility_rounds"] = verdict.rounds
+        stats["floors_met_within"] = verdict.shortfall
+        stats["floors_lowered"] = verdict.lowered
     if sol.status is Status.INFEASIBLE:
         return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats)
     if not sol.status.is_ok:
         return _no_plan(model, curves, sol.status, sol.message, stats, explain=False)
-    return _plan(model, curves, seg, sol, stats)
+    plan = _plan(model, curves, seg, sol, stats)
+    if verdict is not None and verdict.feasible is None:
+        plan.message = (f"optimal, with {', '.join(repr(label) for label in verdict.lowered)} met within "
+                        f"{verdict.shortfall:.4%}: no plan was found to meet them exactly, and none was proven "
+                        "impossible (they are at the edge of what any plan can reach)")
+    return plan
 
 
 def planned_model(touchpoints: pd.DataFrame, scenario: Scenario) -> tuple[Model, Curves]:
@@ -145,8 +170,11 @@ def _table(model: Model, x: np.ndarray, engaged: np.ndarray, marginal: np.ndarra
         table = pd.concat([table, removed], ignore_index=True)
     table = table[PLAN_COLUMNS].reset_index(drop=True)
     source = pd.concat([tp, gone], ignore_index=True) if len(gone) else tp.reset_index(drop=True)
-    for c in [c for c in tag_columns(tp) if c not in table.columns]:
-        table[c] = source[c].to_numpy() if c in source.columns else ""
+    extra = [c for c in tag_columns(tp) if c not in table.columns]
+    if extra:  # all at once: hundreds of tag columns one by one fragment the frame
+        tags = pd.DataFrame({c: source[c].to_numpy(object) if c in source.columns else "" for c in extra},
+                            index=table.index, dtype=object)
+        table = pd.concat([table, tags], axis=1)
     return table
 
 
@@ -182,9 +210,7 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     b = model.bounds
     lo, hi = seg.lo, seg.hi
     y = sol.row_duals
-    a = np.array([row.a for row in model.rows]) if model.rows else np.zeros((0, len(x)))
-    bb = np.array([row.b for row in model.rows]) if model.rows else np.zeros((0, len(x)))
-    ya, yb = np.einsum("r,rn->n", y, a), np.einsum("r,rn->n", y, bb)  # not BLAS: see lp.dot
+    ya, yb = RowMatrix.from_rows(model.rows, len(x)).pull(np.asarray(y, float))
     slope = curves.marginal(x)
     slope = np.where(np.isfinite(slope), slope, 0.0)
     c = -model.weight * slope if maximise else np.ones(len(x))

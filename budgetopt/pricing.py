@@ -18,7 +18,7 @@ import pandas as pd
 from . import schema as S
 from .curves import Curves, Segments
 from .engine import solve
-from .model import Model, money
+from .model import Model, implied_caps, money
 from .model import bound_names as model_bound_names
 from .optimize import optimize, planned_model, spend_of
 from .plan import Plan
@@ -140,15 +140,23 @@ def _whole_price(model: Model, curves: Curves, unit: RuleUnit, x: np.ndarray, lo
                  hi_w: np.ndarray) -> float:
     """Optimum without the unit minus optimum with it, on one shared piecewise curve."""
     lo_wo, hi_wo = model.limits(~unit.bounds)
+    rows = [row for k, row in enumerate(model.rows) if k not in set(unit.rows)]
+    # Without its caps a touchpoint is limited only by what the rows imply (the budget); in min-spend mode
+    # also by the plan's total: the optimum without a rule spends no more than with it, so no optimal plan
+    # puts more than that in one touchpoint. Neither bound removes a plan the rule's absence allows.
+    implied = implied_caps(rows, lo_wo)
+    if not model.maximise:
+        implied = np.minimum(implied, float(x.sum()))
     if unit.kind != "assumption":  # without its cap a touchpoint falls back to the assumption's cap
         assumed = model.assumed_cap
         # a cap at or above the assumption's (or on a touchpoint with no spend today) has nothing to fall back to:
-        # without it only the open cap limits the touchpoint
-        hi_wo = np.minimum(hi_wo, np.where(assumed > hi_w, assumed, model.open_cap))
+        # without it only what the rows imply limits the touchpoint
+        hi_wo = np.minimum(hi_wo, np.where(assumed > hi_w, assumed, implied))
+    else:
+        hi_wo = np.minimum(hi_wo, implied)
     seg = curves.segments(lo_wo, hi_wo, model.scenario.settings.segments, around=x,
                           also=np.column_stack([lo_w, hi_w]))
     with_rule = solve(model, restrict(seg, lo_w, hi_w), gap=PRICE_GAP)
-    rows = [row for k, row in enumerate(model.rows) if k not in set(unit.rows)]
     without = solve(model, seg, rows=rows, gap=PRICE_GAP)
     if not (with_rule.status.is_ok and without.status.is_ok):
         return float("nan")

@@ -136,7 +136,8 @@ def _row_words(model: Model, row: Row) -> tuple[str, str]:
     rule = scenario.rules[row.rule]
     who = subject(rule)
     tail = f" (your rule {row.rule + 1})"
-    base = float((model.baseline.spend * (row.a > 0)).sum()) if model.baseline is not None else float("nan")
+    base = (float(model.baseline.spend[row.index][row.a > 0].sum()) if model.baseline is not None
+            else float("nan"))
     key = row.name.rsplit("-", 1)[0]
     if key == "lock":
         return YOURS, f"{who} is kept at today's {units.money(row.rhs, cur)}{tail}"

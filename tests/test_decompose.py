@@ -142,6 +142,6 @@ def test_certified_gap_bounds_the_true_gap():
     z = -float(cost @ values)  # min form of the gained engagement
     z_best = -float(cost @ best.values)
     assert z >= z_best - 1e-9 * abs(z_best)  # the master is a restriction
-    assert (z - z_best) / max(1.0, abs(z)) <= dec.gap(first.values, first.duals) + 1e-12
+    assert (z - z_best) / max(1.0, abs(z)) <= dec.gap(values, first.duals) + 1e-12
     lower, upper = row_bounds(problem.sense, problem.rhs)
     assert len(lower) == len(upper) == len(problem.row_id)

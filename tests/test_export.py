@@ -87,7 +87,9 @@ def test_plan_csv_is_a_valid_input_whose_today_is_the_plan(tmp_path, sample, cut
 
     following = bo.optimize(again)  # the plan of next period, at the same total
     assert following.ok
-    assert following.summary()["current_engaged"] == pytest.approx(cut.table["proposed_engaged"].sum(), rel=1e-8)
+    # each engaged figure is written to within 0.005 (above), so their sum to within 0.005 per row
+    assert following.summary()["current_engaged"] == pytest.approx(cut.table["proposed_engaged"].sum(),
+                                                                   abs=0.005 * len(cut.table))
     assert following.summary()["proposed_weighted"] >= following.summary()["current_weighted"] * (1 - 1e-9)
     assert main(["optimize", str(path), "--out", str(tmp_path / "next.csv")]) == 0
 
