@@ -340,6 +340,10 @@ def _main(argv: list[str]) -> int:
         from .bench_reading import main as bench_reading
 
         return bench_reading(argv[2:])
+    if argv[:2] == ["bench", "--curves"]:  # fitting, S-curve MIPs, accuracy (budgetopt/bench_curves.py)
+        from .bench_curves import main as bench_curves
+
+        return bench_curves(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 

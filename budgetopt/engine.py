@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .curves import Segments
+from .curves.segments import envelope
 from .decompose import GAP, segment_problem, solve_by_master
 from .errors import SolverError
 from .lp import LinearProgram, LPResult, Status, dot, fill_in_order
@@ -136,13 +137,14 @@ DIRECT_MAX_COLUMNS = 500
 """Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
 (decompose.py), whose size depends on the rules, not on the number of touchpoints."""
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
-          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
+          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP, in_order: bool = True) -> Solution:
     """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
 
     method: "direct" hands the whole segment LP to the solver; "decompose" solves it exactly through the
     master LP of decompose.py; "auto" picks the master for large LPs whose rows allow it. hint: row duals of
     a similar LP (the first pass), used to place the master's first blocks. gap: the master stops once its
-    plan is certified within this relative gap of the segment LP's optimum."""
+    plan is certified within this relative gap of the segment LP's optimum. in_order: segments with a convex
+    stretch are filled in order by a MIP (False: as an LP, e.g. once the MIP's binaries are fixed)."""
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
@@ -156,7 +158,7 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
                         problem.constant, 0, n_rows, time.perf_counter() - started, 0.0, settings.solver)
     if method not in ("auto", "direct", "decompose"):
         raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
-    ordered = seg.out_of_order()
+    ordered = seg.out_of_order() if in_order else np.zeros(len(seg.lo), dtype=bool)
     if ordered.any():
         return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started)
     master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
@@ -179,52 +181,140 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
 MIP_GAP = 1e-6
 """Relative gap at which HiGHS stops a MIP (segments filled in order): the plan is then certified within it of
 the global optimum of the piecewise curves."""
-MIP_TIME_LIMIT = 60.0
-"""Seconds a MIP may take before the best plan found so far is used, with its certified gap in the plan."""
+MIP_TIME_LIMIT = 20.0
+"""Seconds the search for non-concave curves may take before the best plan found so far is used, with its
+certified gap in the plan (Settings.time_limit overrides it)."""
+
+
+REPAIR_GAP = 1e-3
+"""A repaired envelope plan certified within this of the best possible is kept: the MIP would spend seconds to gain
+less than 0.1 %."""
+MIP_DIRECT_BINARIES = 400
+"""A MIP with at most this many binaries is solved at once (a second or less); a larger one starts from the
+concave envelope and a repair, and the MIP runs only while it can still improve on them."""
 
 
 def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, ordered: np.ndarray,
                     feasibility_only: bool, hint: np.ndarray | None, method: str, gap: float,
                     started: float) -> Solution:
-    """Curves with convex stretches (S-curves, some tabulated curves): a MIP whose binaries fill the segments of
-    those touchpoints in order gives the certified global optimum of the piecewise curves; then the LP with the
-    binaries fixed (each such touchpoint held to the segment its spend is in) gives the same plan and the duals
-    that price the rules. Concave touchpoints stay continuous in both."""
+    """Curves with convex stretches (S-curves, some tabulated curves): the certified global optimum of the piecewise
+    curves, then the LP with the binaries fixed (each such touchpoint held to the segment its spend is in), which
+    gives the same plan and the duals that price the rules. Concave touchpoints stay continuous throughout.
+
+    Small: a MIP whose binaries fill those touchpoints' segments in order (lp.fill_in_order). Large (more than
+    MIP_DIRECT_BINARIES binaries): the LP on the curves' concave envelope (an upper bound, UB), repaired by moving
+    each touchpoint left inside a convex stretch to the nearer end of it and solving again (a plan on the true
+    curves, LB); the gap (UB - LB) / UB is certified. When it is above REPAIR_GAP the MIP gets the time that is left
+    (MIP_TIME_LIMIT or Settings.time_limit), and the better plan is kept with its certified gap; a repaired plan
+    within REPAIR_GAP is kept as it is."""
     settings = model.scenario.settings
-    lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered)
-    mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=settings.time_limit or MIP_TIME_LIMIT)
-    stats = {"mip_binaries": int(lp.num_col - len(seg)), "mip_gap": mip.mip_gap,
-             "mip_touchpoints": int(ordered.sum()), "mip_seconds": mip.solve_seconds}
-    if not mip.status.is_ok and not (mip.status is Status.TIME_LIMIT and mip.values is not None
-                                     and np.isfinite(mip.mip_gap)):
-        return Solution(mip.status, mip.message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
-                        len(seg), len(problem.row_id), mip.build_seconds, mip.solve_seconds, settings.solver, 1,
-                        lp.num_col, stats)
-    values = mip.values[:len(seg)]
+    limit = settings.time_limit or MIP_TIME_LIMIT
+    lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered, seg.slope)
+    binaries = int(lp.num_col - len(seg))
+    stats: dict = {"mip_binaries": binaries, "mip_touchpoints": int(ordered.sum())}
+    cost = problem.cost(seg.touchpoint, seg.slope)
+    sign = 1.0 if problem.maximise else -1.0  # larger is better once multiplied by sign
+    values, certified, how, spent = None, float("inf"), "", 0.0
+    if binaries <= MIP_DIRECT_BINARIES:
+        mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=limit)
+        spent += mip.solve_seconds
+        if mip.status is Status.INFEASIBLE:
+            return Solution(mip.status, mip.message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
+                            len(seg), len(problem.row_id), mip.build_seconds, spent, settings.solver, 1, lp.num_col,
+                            stats)
+        if mip.status.is_ok or (mip.status is Status.TIME_LIMIT and np.isfinite(mip.mip_gap)):
+            values, certified, how = mip.values[:len(seg)], mip.mip_gap, "a mixed-integer programme"
+    if values is None:
+        env_seg, bridge_of, bridge = envelope(seg, ordered)
+        env = solve(model, env_seg, rows, feasibility_only, hint, method, gap, in_order=False)
+        spent += env.solve_seconds
+        if not env.status.is_ok:  # the envelope is a relaxation: no plan on it, no plan on the curves
+            return Solution(env.status, env.message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
+                            len(seg), len(problem.row_id), env.build_seconds, spent, settings.solver, env.rounds,
+                            env.lp_columns, stats)
+        upper = env.objective
+        x_env = env_seg.lo + np.bincount(env_seg.touchpoint, weights=env.values, minlength=len(seg.lo))
+        repaired = _repair(model, seg, rows, feasibility_only, hint, method, gap, ordered, x_env, bridge_of, bridge)
+        if repaired is not None:
+            values, spent = repaired[0], spent + repaired[1]
+            lower = dot(cost, values) + problem.constant
+            certified = max(0.0, sign * (upper - lower)) / max(1.0, abs(upper))
+            how = "the concave envelope and a repair"
+        if certified > max(gap, REPAIR_GAP) and limit - spent > 1.0:
+            mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=limit - spent)
+            spent += mip.solve_seconds
+            if mip.status.is_ok or (mip.status is Status.TIME_LIMIT and np.isfinite(mip.mip_gap)):
+                candidate = mip.values[:len(seg)]
+                if values is None or sign * dot(cost, candidate) > sign * dot(cost, values):
+                    values, how = candidate, "a mixed-integer programme"
+                found = dot(cost, values) + problem.constant
+                bound = min(upper, found + mip.mip_gap * max(1.0, abs(found))) if sign > 0 else upper
+                certified = max(0.0, sign * (bound - found)) / max(1.0, abs(bound))
+        if values is None:
+            return Solution(Status.TIME_LIMIT, "no plan was found within the time limit", np.zeros(len(seg)),
+                            np.zeros(len(rows)), float("nan"), len(seg), len(problem.row_id), 0.0, spent,
+                            settings.solver, 1, lp.num_col, stats)
+    stats.update({"mip_gap": float(certified), "mip_method": how, "mip_seconds": spent})
     x = seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+    inner, out = _fixed(model, seg, rows, feasibility_only, hint, method, gap, ordered, x)
+    objective = (dot(cost, out) + problem.constant if inner.status.is_ok else float("nan"))
+    stats["prices_from"] = "the LP with the MIP's binaries fixed"
+    message = inner.message if certified <= MIP_GAP else (
+        f"the plan is within {certified:.2%} of the best possible (certified; {how})")
+    return Solution(inner.status, message, out, inner.row_duals, objective, len(seg), len(problem.row_id),
+                    time.perf_counter() - started - spent - inner.solve_seconds, spent + inner.solve_seconds,
+                    settings.solver, inner.rounds + 1, max(lp.num_col, inner.lp_columns), stats)
+
+
+def _fixed(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool, hint, method: str, gap: float,
+           ordered: np.ndarray, x: np.ndarray) -> tuple[Solution, np.ndarray]:
+    """The LP with each ordered touchpoint held to the segment its spend x is in (the upper one at a breakpoint),
+    and its values over all of `seg`'s segments."""
     start = seg.starts()
     end = start + seg.width
     t = seg.touchpoint
-    # each ordered touchpoint is held to the segment its spend is in (the upper one at a breakpoint)
-    inside = ordered[t] & (start <= x[t] + 1e-9 * np.maximum(1.0, end)) & (x[t] < end - 1e-9 * np.maximum(1.0, end))
-    last = ordered[t] & np.r_[t[1:] != t[:-1], True] & (x[t] >= end - 1e-9 * np.maximum(1.0, end))
+    tol = 1e-9 * np.maximum(1.0, end)
+    inside = ordered[t] & (start <= x[t] + tol) & (x[t] < end - tol)
+    last = ordered[t] & np.r_[t[1:] != t[:-1], True] & (x[t] >= end - tol)
     pick = inside | last
     lo, hi = seg.lo.copy(), seg.hi.copy()
     lo[t[pick]], hi[t[pick]] = start[pick], end[pick]
+    return _restricted(model, seg, rows, feasibility_only, hint, method, gap, lo, hi)
+
+
+def _restricted(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool, hint, method: str,
+                gap: float, lo: np.ndarray, hi: np.ndarray) -> tuple[Solution, np.ndarray]:
+    """The LP on the segments within [lo, hi] (breakpoints), its values mapped back onto all of `seg`'s."""
     fixed, keep, filled = seg.restrict(lo, hi)
-    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap)
+    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap, in_order=False)
     out = np.where(filled, seg.width, 0.0)
     out[keep] = inner.values
-    objective = (dot(problem.cost(seg.touchpoint, seg.slope), out) + problem.constant
-                 if inner.status.is_ok else float("nan"))
-    stats["prices_from"] = "the LP with the MIP's binaries fixed"
-    message = inner.message if mip.status.is_ok else (
-        f"the solver stopped at its time limit; the plan is within {mip.mip_gap:.2%} of the best possible")
-    return Solution(inner.status if mip.status.is_ok or not inner.status.is_ok else Status.OPTIMAL, message, out,
-                    inner.row_duals, objective, len(seg), len(problem.row_id),
-                    time.perf_counter() - started - mip.solve_seconds - inner.solve_seconds,
-                    mip.solve_seconds + inner.solve_seconds, settings.solver, inner.rounds + 1,
-                    max(lp.num_col, inner.lp_columns), stats)
+    return inner, out
+
+
+def _repair(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool, hint, method: str, gap: float,
+            ordered: np.ndarray, x_env: np.ndarray, bridge_of: np.ndarray, bridge: np.ndarray
+            ) -> tuple[np.ndarray, float] | None:
+    """A plan on the true curves near the envelope's: each ordered touchpoint is held to the stretch between
+    convex stretches (bridges) its envelope spend is in, rounded to the nearer end of a bridge it is inside;
+    if that has no plan (floors push money up), every such touchpoint is rounded down instead."""
+    for nearest in (True, False):
+        lo, hi = seg.lo.copy(), seg.hi.copy()
+        for i in np.flatnonzero(ordered):
+            spans = bridge[bridge_of == i]
+            xi = x_env[i]
+            inside = (spans[:, 0] < xi - 1e-9 * max(1.0, xi)) & (xi < spans[:, 1] - 1e-9 * max(1.0, xi))
+            if inside.any():
+                a, b = spans[inside][0]
+                xi = b if nearest and xi - a > b - xi else a
+            before, after = spans[spans[:, 1] <= xi + 1e-9 * max(1.0, xi)], spans[spans[:, 0] >= xi - 1e-9 * max(
+                1.0, xi)]
+            lo[i] = max(seg.lo[i], before[:, 1].max(initial=seg.lo[i]))
+            hi[i] = min(seg.hi[i], after[:, 0].min(initial=seg.hi[i]))
+        inner, out = _restricted(model, seg, rows, feasibility_only, hint, method, gap, lo, hi)
+        if inner.status.is_ok:
+            return out, inner.solve_seconds
+    return None
 
 
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:

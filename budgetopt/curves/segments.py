@@ -478,3 +478,44 @@ class Segments:
         keep = ~below & ~above
         return (Segments(touchpoint=t[keep], width=self.width[keep], slope=self.slope[keep], base_engaged=base,
                          lo=new_lo, hi=np.minimum(hi, self.hi)), keep, below)
+
+
+def upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the points (x sorted) on the upper concave hull of the polyline through them (monotone chain)."""
+    hull: list[int] = []
+    for k in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (y[b] - y[a]) * (x[k] - x[a]) <= (y[k] - y[a]) * (x[b] - x[a]):  # b is on or below a-k: drop it
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    return np.asarray(hull, dtype=int)
+
+
+def envelope(seg: Segments, which: np.ndarray) -> tuple[Segments, np.ndarray, np.ndarray]:
+    """The segments with each chosen touchpoint's piecewise curve replaced by its concave envelope (a relaxation:
+    the envelope lies on or above the curve, so its optimum bounds the true one), and, for every chosen touchpoint,
+    the spend ranges [start, end) of its bridges: envelope edges that skip a convex stretch (there the curve lies
+    below). Returns (segments, bridge_touchpoint, bridge_range N_b x 2)."""
+    t, w, g = seg.touchpoint, seg.width, seg.slope
+    keep_t, keep_w, keep_g, bridges, ranges = [], [], [], [], []
+    bounds = np.searchsorted(t, np.arange(len(seg.lo) + 1))
+    for i in range(len(seg.lo)):
+        a, b = bounds[i], bounds[i + 1]
+        if not which[i] or b - a < 2:
+            keep_t.append(t[a:b]), keep_w.append(w[a:b]), keep_g.append(g[a:b])
+            continue
+        x = np.r_[0.0, np.cumsum(w[a:b])]
+        y = np.r_[0.0, np.cumsum(w[a:b] * g[a:b])]
+        h = upper_hull(x, y)
+        dx, dy = np.diff(x[h]), np.diff(y[h])
+        keep_t.append(np.full(len(h) - 1, i)), keep_w.append(dx), keep_g.append(dy / dx)
+        wide = np.diff(h) > 1
+        bridges.append(np.full(int(wide.sum()), i))
+        ranges.append(np.column_stack([seg.lo[i] + x[h[:-1]][wide], seg.lo[i] + x[h[1:]][wide]]))
+    merged = Segments(touchpoint=np.concatenate(keep_t).astype(int), width=np.concatenate(keep_w),
+                      slope=np.concatenate(keep_g), base_engaged=seg.base_engaged, lo=seg.lo, hi=seg.hi)
+    return (merged, np.concatenate(bridges).astype(int) if bridges else np.zeros(0, int),
+            np.vstack(ranges) if ranges else np.zeros((0, 2)))
