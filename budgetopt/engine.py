@@ -227,6 +227,13 @@ def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, order
                     max(lp.num_col, inner.lp_columns), stats)
 
 
+def solve_program(lp: LinearProgram, settings, mip_gap: float | None = None,
+                  time_limit: float | None = None) -> LPResult:
+    """Solve an LP (or MIP, when lp.integer marks binaries) built elsewhere as arrays (e.g. robust.py's CVaR LP)
+    with the scenario's solver settings: values, and duals per LP row in minimisation form (zeros for a MIP)."""
+    return _solve_lp(lp, settings, mip_gap, time_limit)
+
+
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
     """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
     MIP). The default HiGHS takes an LP's arrays as they are (one passModel call, no modelling objects); a MIP,
