@@ -138,10 +138,12 @@ class Protection:
         share = self.cost / self.best_mean if self.best_mean else float("nan")
         what = ("Protecting the downside (the best average of the " + tail + " of draws)" if self.robust.kind == CVAR
                 else f"Best on average with the {tail} of draws averaging at least {self.floor:,.0f}")
+        prices = (f" Rule prices and the marginal CPE count the {tail} average." if self.robust.kind == CVAR
+                  else "")
         return (f"{what}: the {tail} of draws average {self.tail_value:,.0f} {self.measure}, "
                 f"{self.gain:+,.0f} against the plan best on average; the protection costs "
                 f"{max(self.cost, 0.0):,.0f} {self.measure} on average ({max(share, 0.0):.2%} of its "
-                f"{self.best_mean:,.0f}).")
+                f"{self.best_mean:,.0f}).{prices}")
 
 
 @dataclass
@@ -356,6 +358,10 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
     robust = robust or Robust()
     table = evidence.table if isinstance(evidence, Evidence) else evidence
     sample = sample if sample is not None else draw_curves(evidence, scenario, draws, seed, uncertainty)
+    if not sample.varying.any():
+        raise BudgetOptError("no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
+                             "for curves without evidence of it (--uncertainty 0.2: +/-20 % on engagement), or plan "
+                             "on a history or a curves file with a band")
     started = time.perf_counter()
     model, curves = planned_model(table, scenario)
     if list(model.touchpoints["touchpoint"]) != list(sample.names):
@@ -455,8 +461,11 @@ def _finish(model: Model, curves, result: _Result, sample: Draws, robust: Robust
     if robust.kind == FLOOR:
         plan.rules = pd.concat([plan.rules, _floor_rule(model, robust, floor, result.floor_dual, measure)],
                                ignore_index=True)
-    if robust.kind == CVAR and model.maximise and np.isfinite(plan.marginal_cpe):
-        plan.stats["marginal_cpe_measures"] = f"the worst {robust.tail:.0%} average of {measure}"
+    if robust.kind == CVAR and model.maximise:  # prices count what the plan maximises: the worst-tail average
+        tail = f"{measure} (the worst-{robust.tail:.0%} average)"
+        plan.rules["price_text"] = plan.rules["price_text"].str.replace(measure, tail, regex=False)
+        plan.rules["price_unit"] = plan.rules["price_unit"].str.replace(measure, tail, regex=False)
+        plan.stats["prices_count"] = f"the worst-{robust.tail:.0%} average of {measure}"
     return plan
 
 

@@ -155,3 +155,27 @@ def test_s_curves_keep_the_mip_and_stated_uncertainty_protects_the_sample():
         Robust.parse("worst:0.1")
     assert Robust.parse("floor:0.05:3,500,000") == Robust(FLOOR, 0.05, 3_500_000.0)
     assert Robust.parse("cvar") == Robust(CVAR, 0.1)
+
+
+def test_optimize_on_the_command_line_with_draws_and_protection(tmp_path, capsys):
+    from budgetopt.cli import main
+
+    data = "data/sample_touchpoints.csv"
+    assert main(["optimize", data, "--uncertainty", "0.2", "--draws", "200", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "range of the plan's engaged customers" in printed and "stated +/-20% on engagement" in printed
+    out = tmp_path / "plan.xlsx"
+    assert main(["optimize", data, "--uncertainty", "0.2", "--draws", "200", "--robust", "cvar:0.1",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Protecting the downside" in printed and "the protection costs" in printed
+    assert "(the worst-10% average) per 1,000" in printed  # rule prices count what the plan maximises
+    import openpyxl
+
+    book = openpyxl.load_workbook(out)
+    assert "How sure" in book.sheetnames
+    assert any("Protecting the downside" in str(c.value) for c in book["Summary"]["A"])
+    assert main(["optimize", data, "--robust", "cvar:0.1"]) == 2  # nothing varies: said, no traceback
+    assert "state an uncertainty" in capsys.readouterr().err
+    assert main(["optimize", data, "--robust", "best"]) == 2
+    assert "write mean, cvar:0.1" in capsys.readouterr().err
