@@ -175,6 +175,8 @@ class Plan:
             lines.append(self.range.words()[0].upper() + self.range.words()[1:])
         if self.protection is not None:
             lines.append(self.protection.words())
+            if self.stats.get("prices_count"):
+                lines.append(f"Rule prices and the marginal CPE count {self.stats['prices_count']}.")
         if self.basis is not None:
             lines.append("What the plan rests on:")
             lines += [f"  - {line}" for line in self.basis.lines(self.currency)]

@@ -138,12 +138,10 @@ class Protection:
         share = self.cost / self.best_mean if self.best_mean else float("nan")
         what = ("Protecting the downside (the best average of the " + tail + " of draws)" if self.robust.kind == CVAR
                 else f"Best on average with the {tail} of draws averaging at least {self.floor:,.0f}")
-        prices = (f" Rule prices and the marginal CPE count the {tail} average." if self.robust.kind == CVAR
-                  else "")
         return (f"{what}: the {tail} of draws average {self.tail_value:,.0f} {self.measure}, "
                 f"{self.gain:+,.0f} against the plan best on average; the protection costs "
                 f"{max(self.cost, 0.0):,.0f} {self.measure} on average ({max(share, 0.0):.2%} of its "
-                f"{self.best_mean:,.0f}).{prices}")
+                f"{self.best_mean:,.0f}).")
 
 
 @dataclass
