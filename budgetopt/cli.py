@@ -374,6 +374,10 @@ def _main(argv: list[str]) -> int:
         from .bench_reading import main as bench_reading
 
         return bench_reading(argv[2:])
+    if argv[:2] == ["bench", "--risk"]:  # draws, risk, CVaR plans and sweeps on Dask (budgetopt/bench_risk.py)
+        from .bench_risk import main as bench_risk
+
+        return bench_risk(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 

@@ -253,6 +253,11 @@ def build_lp(model: Model, sampled: Sampled, robust: Robust, floor: float | None
     return _Built(lp, r0, problem.row_id, r0 + k if cvar_row else None)
 
 
+def _fill(seg: Segments, spend: np.ndarray) -> np.ndarray:
+    """Segment values that reach `spend` filling each touchpoint's segments in order from lo."""
+    return np.clip(spend[seg.touchpoint] - seg.starts(), 0.0, seg.width)
+
+
 def _reduced_costs(lp: LinearProgram, duals: np.ndarray, columns: int) -> np.ndarray:
     """d_j = c_j - sum_r y_r A_rj (minimisation form) of the first `columns` columns."""
     cost = -lp.cost if lp.maximise else lp.cost
@@ -293,8 +298,13 @@ class _Result:
     stats: dict
 
 
-def solve_robust(model: Model, sampled: Sampled, robust: Robust, floor: float | None) -> _Result:
-    """Solve the robust LP (a MIP first where some draw is out of order, then the LP with its binaries fixed)."""
+def solve_robust(model: Model, sampled: Sampled, robust: Robust, floor: float | None,
+                 guide: np.ndarray | None = None, exact: bool = True) -> _Result:
+    """Solve the robust LP: where some draw is out of order (S-curves), a MIP first whose binaries fill segments in
+    order, then the LP with its binaries fixed (each such touchpoint held to the segment its spend is in). Not
+    `exact`, the MIP is skipped and those touchpoints are held to the segments a `guide` spend is in (the plan best
+    on average: optimal given that choice, not proven globally; the first of two passes only places breakpoints).
+    A MIP that finds no plan within its time limit falls back on the guide, and the plan's stats say so."""
     settings = model.scenario.settings
     n_rows = len(model.rows)
     built = build_lp(model, sampled, robust, floor)
@@ -306,13 +316,19 @@ def solve_robust(model: Model, sampled: Sampled, robust: Robust, floor: float | 
     stats = {"robust_columns": built.lp.num_col, "robust_rows": built.lp.num_row, "robust_nonzeros": built.lp.num_nz}
     if ordered.any():
         seg = sampled.seg
-        mip = solve_program(fill_in_order(built.lp, seg.touchpoint, seg.width, ordered), settings, MIP_GAP,
-                            settings.time_limit or MIP_TIME_LIMIT)
-        stats.update({"mip_touchpoints": int(ordered.sum()), "mip_gap": mip.mip_gap,
-                      "mip_seconds": mip.solve_seconds})
-        if not mip.status.is_ok:
-            return _Result(mip.status, mip.message, np.zeros(j), np.zeros(n_rows), 0.0, float("nan"),
-                           np.full(len(seg.lo), np.nan), sampled, stats)
+        found = False
+        if exact or guide is None:
+            mip = solve_program(fill_in_order(built.lp, seg.touchpoint, seg.width, ordered), settings, MIP_GAP,
+                                settings.time_limit or MIP_TIME_LIMIT)
+            stats.update({"mip_touchpoints": int(ordered.sum()), "mip_gap": mip.mip_gap,
+                          "mip_seconds": mip.solve_seconds, "mip_binaries": int(mip.values.size - built.lp.num_col)})
+            found = mip.status.is_ok or (mip.status is Status.TIME_LIMIT and np.isfinite(mip.mip_gap))
+            if not found and (guide is None or mip.status is not Status.TIME_LIMIT):
+                return _Result(mip.status, mip.message, np.zeros(j), np.zeros(n_rows), 0.0, float("nan"),
+                               np.full(len(seg.lo), np.nan), sampled, stats)
+        if not found:  # held to the guide's segments
+            stats["s_curves_held_to_the_mean_plan"] = int(ordered.sum())
+            mip = LPResult(Status.OPTIMAL, "", _fill(seg, guide), np.zeros(0), 0.0, 0.0)
         x = spend_of(seg, mip.values[:j])
         start, end, t = seg.starts(), seg.starts() + seg.width, seg.touchpoint
         near = 1e-9 * np.maximum(1.0, end)
@@ -322,7 +338,7 @@ def solve_robust(model: Model, sampled: Sampled, robust: Robust, floor: float | 
         lo, hi = seg.lo.copy(), seg.hi.copy()
         lo[t[pick]], hi[t[pick]] = start[pick], end[pick]
         inner, keep, filled = sampled.restrict(lo, hi)
-        result = solve_robust(model, inner, robust, floor)
+        result = solve_robust(model, inner, robust, floor, guide, exact)
         values = np.where(filled, seg.width, 0.0)
         values[keep] = result.values
         stats = {**stats, **{k: v for k, v in result.stats.items() if not k.startswith("mip")},
@@ -379,11 +395,12 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
         floor = tail_mean(sample.totals(model.baseline.spend, u), robust.tail)
     if robust.kind == CVAR and not model.maximise:
         floor = next(row.rhs for row in model.rows if row.name == "target")
-    result = _passes(model, curves, lo, hi, lambda seg: solve_robust(model, sampled_segments(sample, seg), robust,
-                                                                     floor))
+    guide = spend_of(best.sampled.seg, best.values)
+    result = _passes(model, curves, lo, hi, lambda seg, exact: solve_robust(
+        model, sampled_segments(sample, seg), robust, floor, guide, exact))
     if result.status is Status.INFEASIBLE and robust.kind == FLOOR:
-        reach = _passes(model, curves, lo, hi, lambda seg: solve_robust(model, sampled_segments(sample, seg),
-                                                                        Robust(CVAR, robust.tail), None))
+        reach = _passes(model, curves, lo, hi, lambda seg, exact: solve_robust(
+            model, sampled_segments(sample, seg), Robust(CVAR, robust.tail), None, guide, exact))
         plan = _no_plan(model, curves, Status.INFEASIBLE, f"no plan keeps the worst {robust.tail:.0%} of draws "
                         f"averaging at least {floor:,.0f} {measure} under these rules", {}, explain=False)
         if reach.status.is_ok:
@@ -397,14 +414,15 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
 
 
 def _passes(model: Model, curves, lo: np.ndarray, hi: np.ndarray, solve_on) -> _Result:
-    """Solve on the curves' breakpoints, then (settings.refine) on breakpoints refined around that plan."""
+    """Solve on the curves' breakpoints, then (settings.refine) on breakpoints refined around that plan; only the
+    last pass is solved exactly (solve_on(seg, exact))."""
     settings = model.scenario.settings
     seg = curves.segments(lo, hi, settings.segments)
-    result = solve_on(seg)
+    result = solve_on(seg, not settings.refine)
     passes = 1
     if settings.refine and result.status.is_ok and len(seg):
         seg = curves.segments(lo, hi, settings.segments, around=spend_of(seg, result.values))
-        result = solve_on(seg)
+        result = solve_on(seg, True)
         passes = 2
     result.stats["passes"] = passes
     return result
@@ -415,7 +433,7 @@ def _mean_plan(model: Model, curves, sample: Draws, lo: np.ndarray, hi: np.ndarr
     plans, the MIP where the mean slopes rise). Filling in order by the mean slopes is exact for the average of the
     draws' piecewise curves, whatever each draw's own order."""
 
-    def on(seg: Segments) -> _Result:
+    def on(seg: Segments, exact: bool) -> _Result:
         sampled = sampled_segments(sample, seg)
         sol = solve(model, sampled.seg)
         mean = sampled.seg
@@ -443,6 +461,10 @@ def _finish(model: Model, curves, result: _Result, sample: Draws, robust: Robust
     sol = Solution(result.status, result.message, result.values, result.duals, result.objective, len(seg),
                    len(model.rows), 0.0, 0.0, model.scenario.settings.solver)
     plan = _plan(model, curves, seg, sol, stats, result.reduced)
+    if stats.get("s_curves_held_to_the_mean_plan"):
+        plan.message = (f"optimal with the {stats['s_curves_held_to_the_mean_plan']} S-curve touchpoint(s) held to the "
+                        "segments of the plan best on average: the mixed-integer programme found no plan within its "
+                        "time limit (settings.time_limit)")
     u = _measure_weights(model)
     span = plan_risk(plan, sample, tail=robust.tail)
     x = plan.table["proposed_spend"].to_numpy(float)[:len(sample)]
