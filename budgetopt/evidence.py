@@ -69,7 +69,7 @@ def from_history(history: History, *, carryover: bool | str = "auto") -> Evidenc
     today = history.today()
     position = {name: i for i, name in enumerate(names)}
     rows = np.array([position[name] for name in today[S.TOUCHPOINT]], dtype=int)
-    fits = _take(fits, rows)
+    fits = take_fits(fits, rows)
     periods = history.window.periods
     window = spend[rows, -periods:]
     total = window.sum(axis=1)
@@ -142,7 +142,7 @@ def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves) -> Evidence:
     return Evidence(clean, tabulated=aligned, notices=notices)
 
 
-def _take(fits: CurveFits, rows: np.ndarray) -> CurveFits:
+def take_fits(fits: CurveFits, rows: np.ndarray) -> CurveFits:
     """The fits of some touchpoints, in the given order."""
     from dataclasses import fields, replace
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ... import schema as S
 from ...errors import BudgetOptError
-from ...evidence import plan_range
+from ...evidence import Evidence, plan_range
 from ...risk import TAIL
 from ...robust import CVAR, Robust, robust_plan
 from ...scenario import Scenario
@@ -20,6 +20,7 @@ from .. import cached
 from .. import format as fmt
 from ..charts import PLAN_COLOR, TODAY_COLOR
 from .shared import md
+from .state import Key
 
 DRAWS = 500
 SEED = 0
@@ -31,15 +32,18 @@ SHOWN_MOVES = 6
 
 
 @st.cache_data(show_spinner="Drawing the curves and planning over them...", max_entries=32)
-def over_draws(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float, protect: bool) -> dict:
+def over_draws(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float, protect: bool,
+               _evidence: Evidence | None = None, evidence_key: str = "") -> dict:
     """The page's plan (or, when `protect`, the plan protecting the worst 10 %) over DRAWS joint draws of the
-    curves: the figures the section shows, and each draw's engaged customers for the chart."""
+    curves (fits by their covariance and bands where the table rests on them: `_evidence`, named by `evidence_key`
+    for the cache): the figures the section shows, and each draw's engaged customers for the chart."""
     scenario = Scenario.model_validate_json(scenario_json)
+    evidence = _evidence if _evidence is not None else touchpoints
     if protect:
-        plan = robust_plan(touchpoints, scenario, Robust(CVAR, TAIL), DRAWS, SEED, uncertainty)
+        plan = robust_plan(evidence, scenario, Robust(CVAR, TAIL), DRAWS, SEED, uncertainty)
     else:
         plan = cached.plan_for(touchpoints, scenario_json)
-        plan.range = plan_range(plan, touchpoints, DRAWS, SEED, uncertainty=uncertainty)
+        plan.range = plan_range(plan, evidence, DRAWS, SEED, uncertainty=uncertainty)
     if not plan.ok:
         return {"ok": False, "message": f"no plan over the draws: {plan.message}"}
     if plan.range is None:
@@ -62,12 +66,18 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
                                 "costs a little on average against the plan best on average over the draws.")
         stated = right.number_input("Uncertainty of curves without evidence (+/- % on engagement)", 0, 100,
                                     UNCERTAINTY, 5, key=UNCERTAINTY_KEY,
-                                    help="An assumption: each touchpoint's engagement at any spend may be this much "
-                                         "off (90 % of the draws within it), independently of the others.")
+                                    help="An assumption, for curves that rest neither on a fit nor on a band: each "
+                                         "such touchpoint's engagement at any spend may be this much off (90 % of the "
+                                         "draws within it), independently of the others. Fitted curves vary by "
+                                         "their fit's covariance, a model's curves within their band.")
+        ss = st.session_state
+        evidence = ss.get(Key.EVIDENCE)  # a fitted history or a model's curves behind the table, if any
+        same = evidence is not None and list(evidence.table[S.TOUCHPOINT]) == list(touchpoints[S.TOUCHPOINT])
+        args = (touchpoints, scenario.model_dump_json(), stated / 100)
+        behind = (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
         try:
-            best = over_draws(touchpoints, scenario.model_dump_json(), stated / 100, False)
-            shown = over_draws(touchpoints, scenario.model_dump_json(), stated / 100, True) if goal == PROTECT \
-                else best
+            best = over_draws(*args, False, *behind)
+            shown = over_draws(*args, True, *behind) if goal == PROTECT else best
         except BudgetOptError as exc:
             left.info(f"How sure: {md(str(exc))}")
             return
