@@ -258,7 +258,7 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
     upload = tmp_path / "export.csv"
     upload.write_bytes(UNUSUAL)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)  # the table, not the curves
     expect(page.get_by_role("button", name="Use these columns")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("export.csv cannot be used yet")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_test_id("stMetric")).to_have_count(0)  # nothing planned with half a mapping
