@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from budgetopt.ui import library, printing
-from budgetopt.ui.views import curves_tab, headline, history, plan_tab, rules_tab, scenarios_tab, today_tab
+from budgetopt.ui.views import curves_tab, headline, history, how_sure, plan_tab, rules_tab, scenarios_tab, today_tab
 from budgetopt.ui.views import sidebar_data as data
 from budgetopt.ui.views import sidebar_scenario as sidebar
 
@@ -39,6 +39,7 @@ plan = headline.optimise(touchpoints, scenario)
 
 # Headline: the plan against today (or today's picture and the rules that conflict).
 headline.headline(touchpoints, plan)
+how_sure.how_sure(touchpoints, scenario, plan)  # its range over draws of the curves; best on average or protected
 
 plan_view, curves_view, today_view, rules_view, scenarios_view = st.tabs(
     ["Plan", "Curves", "Today", "Rules", "Scenarios"])

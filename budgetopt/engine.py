@@ -317,6 +317,51 @@ def _repair(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool
     return None
 
 
+def solve_program(lp: LinearProgram, settings, mip_gap: float | None = None,
+                  time_limit: float | None = None) -> LPResult:
+    """Solve an LP (or MIP, when lp.integer marks binaries) built elsewhere as arrays (e.g. robust.py's CVaR LP)
+    with the scenario's solver settings: values, and duals per LP row in minimisation form (zeros for a MIP).
+    A MIP for the default HiGHS goes to it from the arrays too (`_solve_highs_mip`): a CVaR MIP has millions of
+    nonzeros, which PuLP's objects would take a minute to build."""
+    integer = lp.integer is not None and bool(lp.integer.any())
+    if integer and settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
+        return _solve_highs_mip(lp, settings, MIP_GAP if mip_gap is None else mip_gap, time_limit)
+    return _solve_lp(lp, settings, mip_gap, time_limit)
+
+
+def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: float | None) -> LPResult:
+    """A MIP (lp.integer marks binaries) straight from the CSC arrays into HiGHS: values, no duals (zeros), and the
+    relative gap HiGHS certified (0 when proven optimal)."""
+    started = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    limit = time_limit if time_limit is not None else settings.time_limit
+    if limit is not None:
+        h.setOptionValue("time_limit", float(limit))
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
+    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
+    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
+    model.offset_ = -lp.constant if lp.maximise else lp.constant
+    model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                          for b in lp.integer.tolist()]
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
+    h.passModel(model)
+    build = time.perf_counter() - started
+    started = time.perf_counter()
+    h.run()
+    status, message = _highs_status(h)
+    solution = h.getSolution()
+    found = status.is_ok or (status is Status.TIME_LIMIT and solution.value_valid)
+    values = np.asarray(solution.col_value, float) if found else np.zeros(lp.num_col)
+    gap = float(h.getInfo().mip_gap) if found else float("nan")
+    gap = (max(0.0, gap) if np.isfinite(gap) else 0.0) if status.is_ok else gap
+    return LPResult(status, message, values, np.zeros(lp.num_row), build, time.perf_counter() - started, gap)
+
+
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
     """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
     MIP). The default HiGHS takes an LP's arrays as they are (one passModel call, no modelling objects); a MIP,

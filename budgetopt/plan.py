@@ -57,7 +57,10 @@ class Plan:
     basis: object | None = None
     """What the plan rests on: evidence or assumptions (basis.Basis; None when there is no plan)."""
     range: object | None = None
-    """How sure its engaged customers are, where curves rest on a fit or a band (evidence.PlanRange; else None)."""
+    """How sure its engaged customers are, over joint draws of the curves (risk.PlanRange; None: none drawn)."""
+    protection: object | None = None
+    """A plan over draws of the curves (robust.py): best on average or protecting its worst tail, and what that
+    costs against the plan best on average (robust.Protection; None for an ordinary plan)."""
 
     @property
     def weighted(self) -> bool:
@@ -170,6 +173,10 @@ class Plan:
             lines.append("Marginal CPE: none - more money buys nothing under these rules")
         if self.range is not None:
             lines.append(self.range.words()[0].upper() + self.range.words()[1:])
+        if self.protection is not None:
+            lines.append(self.protection.words())
+            if self.stats.get("prices_count"):
+                lines.append(f"Rule prices and the marginal CPE count {self.stats['prices_count']}.")
         if self.basis is not None:
             lines.append("What the plan rests on:")
             lines += [f"  - {line}" for line in self.basis.lines(self.currency)]

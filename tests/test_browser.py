@@ -258,7 +258,7 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
     upload = tmp_path / "export.csv"
     upload.write_bytes(UNUSUAL)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)  # the table, not the curves
     expect(page.get_by_role("button", name="Use these columns")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("export.csv cannot be used yet")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_test_id("stMetric")).to_have_count(0)  # nothing planned with half a mapping
@@ -271,4 +271,24 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     pick(page, engaged, "Chats")
     page.get_by_role("button", name="Use these columns").click()
     expect(card(page, "Budget")).to_have_text("50,000", timeout=WAIT_MS)
+    page.close()
+
+
+def test_how_sure_the_plan_is_and_what_protecting_the_downside_costs(server, browser, tmp_path):
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"How sure is the plan\? 3\.\d\d M engaged, 90 % between"))).to_be_visible(
+        timeout=WAIT_MS)
+    expect(page.get_by_text("of 500 draws of the curves", exact=False).first).to_be_visible()
+    chart = page.get_by_test_id("stVegaLiteChart").first  # the draws' outcomes: the plan against today's
+    expect(chart).to_be_visible()
+    settle(page, 1500)
+    shot(page, tmp_path / "how-sure.png")
+    page.get_by_text("Protect the downside", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Protecting the downside \(the best average of the worst 10% of draws\)"))
+           ).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Where protecting the downside moves money against the plan above:")
+           ).to_be_visible()
+    settle(page, 1500)
+    shot(page, tmp_path / "how-sure-protected.png")
     page.close()
