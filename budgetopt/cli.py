@@ -382,6 +382,10 @@ def _main(argv: list[str]) -> int:
         from .bench_risk import main as bench_risk
 
         return bench_risk(argv[2:])
+    if argv[:2] == ["bench", "--cli"]:  # the whole optimize command against an end-to-end floor (bench_cli.py)
+        from .bench_cli import main as bench_cli
+
+        return bench_cli(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
