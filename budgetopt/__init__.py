@@ -1,19 +1,33 @@
-"""budgetopt: reallocate an engagement budget across touchpoints and functions by cost per engaged customer."""
+"""budgetopt: reallocate an engagement budget across touchpoints and functions by cost per engaged customer.
 
-from .curves.tabulated import TabulatedCurves
-from .engine import Status, available_solvers
-from .errors import BudgetOptError, InputError, Problem, ScenarioError, SolverError
-from .export import Provenance, plan_csv_bytes, plan_json_bytes, plan_xlsx_bytes
-from .history import History, is_history
-from .ingest import RawTable, to_touchpoints
-from .io import export_plan, read_curves, read_history, read_mapping, read_table, read_touchpoints, replay, write_plan
-from .mapping import apply_mapping, resolve_mapping, suggest_mapping
+The public API below is imported when first used (a module-level `__getattr__`), so that a command imports
+only what it needs: `import budgetopt` itself loads the optimiser and its models, not file export, history
+fitting or Excel. `optimize` is imported at once: it is also the name of a submodule, which would otherwise
+shadow the function once any module imported `budgetopt.optimize`."""
+
+from __future__ import annotations
+
+import importlib
+
 from .optimize import optimize
-from .plan import Plan
-from .scenario import Budget, Mode, Objective, Rule, Scenario, Settings
-from .touchpoints import plan_as_input, validate_touchpoints
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    **dict.fromkeys(("TabulatedCurves",), ".curves.tabulated"),
+    **dict.fromkeys(("Status", "available_solvers"), ".engine"),
+    **dict.fromkeys(("BudgetOptError", "InputError", "Problem", "ScenarioError", "SolverError"), ".errors"),
+    **dict.fromkeys(("Provenance", "plan_csv_bytes", "plan_json_bytes", "plan_xlsx_bytes"), ".export"),
+    **dict.fromkeys(("History", "is_history"), ".history"),
+    **dict.fromkeys(("RawTable", "to_touchpoints"), ".ingest"),
+    **dict.fromkeys(("export_plan", "read_curves", "read_history", "read_mapping", "read_table", "read_touchpoints",
+                     "replay", "write_plan"), ".io"),
+    **dict.fromkeys(("apply_mapping", "resolve_mapping", "suggest_mapping"), ".mapping"),
+    **dict.fromkeys(("Plan",), ".plan"),
+    **dict.fromkeys(("Budget", "Mode", "Objective", "Rule", "Scenario", "Settings"), ".scenario"),
+    **dict.fromkeys(("plan_as_input", "validate_touchpoints"), ".touchpoints"),
+}
+"""Public names and the module each is imported from when first used."""
 
 __all__ = [
     "Budget", "BudgetOptError", "InputError", "Mode", "Objective", "Plan", "Problem", "Rule", "Scenario",
@@ -25,3 +39,22 @@ __all__ = [
     # histories and tabulated curves (issue 11)
     "History", "TabulatedCurves", "is_history", "read_curves", "read_history",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its module on first use (then kept in this module); or a submodule."""
+    module = _LAZY.get(name)
+    if module is None:  # a submodule not imported yet (budgetopt.io, ...), as before the names were lazy
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from . import schema as S
-from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
 from .evidence import DRAWS, SEED, plan_range
 from .export import FORMATS
-from .frontier import budget_range, frontier, money_needed
 from .io import (
     export_plan,
     format_of,
@@ -33,13 +31,13 @@ from .io import (
 )
 from .mapping import parse_map_items
 from .optimize import optimize
-from .pricing import attach_whole_prices, price_rules
-from .robust import Robust, robust_plan
 from .scenario import Budget, Objective, Scenario, Settings
 from .schema import MAX_FACTOR
-from .silos import silo_cost
 from .terminal import safe_output
 from .units import is_weighted, parse_amount
+
+# What only some commands need (rule prices, silos, comparisons, the frontier, robust plans, sweeps, fitting,
+# reports) is imported inside them: a command loads only the libraries it uses.
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 MODES = {"max-engaged": "max_engaged", "min-spend": "min_spend", "target-cpe": "target_cpe"}
@@ -165,6 +163,9 @@ def _load(scenario_path: str, data: str | None):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .pricing import attach_whole_prices, price_rules
+    from .silos import silo_cost
+
     scenario, evidence, data_path = _load(args.scenario, args.data)
     touchpoints = evidence.table
     plan = optimize(touchpoints, scenario)
@@ -192,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare, format_compare
+
     plans, names = [], []
     for path in args.scenarios:
         scenario, evidence, _ = _load(path, args.data)
@@ -203,6 +206,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
+    from .frontier import budget_range, frontier, money_needed
+
     if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
         raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
                              f"{MAX_FACTOR:,.0f} (times today's budget)")
@@ -415,6 +420,8 @@ def _main(argv: list[str]) -> int:
             raise BudgetOptError(_pydantic_words(exc)) from exc
         draws = args.draws or DRAWS
         if args.robust:
+            from .robust import Robust, robust_plan
+
             plan = robust_plan(evidence, scenario, Robust.parse(args.robust), draws, args.seed, args.uncertainty)
         else:
             plan = optimize(touchpoints, scenario)
@@ -444,6 +451,7 @@ def _main(argv: list[str]) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from .io import write_results
+    from .robust import Robust
     from .sweep import Case, budget_factors, connect, local_client, scheduler_address, sweep
 
     factors = budget_factors(args.budgets)

@@ -21,6 +21,7 @@ evaluated on any spend, vectorised: spend (N,) gives (K, N), spend (N, M) gives 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,11 +29,13 @@ import pandas as pd
 from . import schema as S
 from .curves import Curves
 from .curves import families as F
-from .curves.fit import CurveDraws
 from .errors import BudgetOptError
 from .evidence import Evidence
 from .overrides import apply_overrides
 from .scenario import Scenario
+
+if TYPE_CHECKING:  # draws of fits exist only where a history was fitted (and scipy imported for it)
+    from .curves.fit import CurveDraws
 
 FIT, BAND, STATED, GIVEN = "fit", "band", "stated", "given"
 SOURCES: tuple[str, ...] = (FIT, BAND, STATED, GIVEN)
@@ -213,6 +216,8 @@ def draw_curves(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
     if evidence.fits is not None and evidence.shares is not None:
         is_fit = known & (table[S.CURVE_SOURCE].to_numpy(object)[at] == S.FITTED) & (evidence.fits.family[at] != "")
         if is_fit.any():
+            from .curves.fit import CurveDraws
+
             source[is_fit] = FIT
             rows = at[is_fit]
             full = evidence.fits.draws(count, int(fits_rng.integers(2**63)))

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .curves import NOT_IDENTIFIED, CurveFits, fit_curves, fitted_table
 from .curves import text as curve_text
 from .curves.families import adstock_rows
 from .curves.tabulated import TabulatedCurves
@@ -27,6 +27,9 @@ from .errors import InputError, Problem
 from .history import History
 from .risk import LEVEL, PlanRange
 from .touchpoints import validate_touchpoints
+
+if TYPE_CHECKING:  # fitting (scipy) is imported when a history is fitted: a touchpoint table never needs it
+    from .curves.fit import CurveFits
 
 DRAWS = 500
 DISAGREE = 0.1
@@ -64,6 +67,9 @@ class Evidence:
 
 def from_history(history: History, *, carryover: bool | str = "auto") -> Evidence:
     """Fit every touchpoint of a history and make the table of its window (see the module docstring)."""
+    from .curves.fit import NOT_IDENTIFIED, fit_curves
+    from .curves.table import fitted_table
+
     names, spend, engaged, observed = history.matrices()
     fits = fit_curves(spend, engaged, observed, carryover=carryover)
     today = history.today()

@@ -9,6 +9,7 @@ inputs and the scenario, so `replay_document` re-runs the plan.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io as _bytes_io
 import json
@@ -16,14 +17,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from . import schema as S
 from .engine import solver_versions
@@ -33,6 +30,9 @@ from .plan import BUDGET_CHANGE, Plan
 from .scenario import Scenario
 from .touchpoints import validate_touchpoints
 from .units import CUSTOMERS, WEIGHTED
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SCHEMA = "budgetopt.plan"
 SCHEMA_VERSION = 1
@@ -91,9 +91,8 @@ MEANING = {
     "upper_limit": "the most the rules (and the growth assumption) let the touchpoint have",
     S.VALUE: "weight of one engaged customer here (1 = ordinary)",
 }
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
-_TITLE_FONT = Font(bold=True, size=14)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+"""Control characters a workbook cannot store (openpyxl's ILLEGAL_CHARACTERS_RE): written as U+FFFD."""
 _GUARDED = re.compile(S.GUARDED)
 HEADING = object()
 """Marks a heading row for _pairs."""
@@ -468,29 +467,44 @@ def _width(frame: pd.DataFrame, column: str, label: str) -> float:
     return float(min(80, max(8, len(label) + 2, longest + 2)))
 
 
+@functools.cache
+def _styles():
+    """openpyxl and the workbook's styles, imported when a workbook is written (CSV and JSON need neither)."""
+    from types import SimpleNamespace
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    return SimpleNamespace(Workbook=Workbook, Alignment=Alignment, get_column_letter=get_column_letter,
+                           head_font=Font(bold=True), head_fill=PatternFill("solid", fgColor="DDE4EE"),
+                           title_font=Font(bold=True, size=14))
+
+
 def _table(ws: Worksheet, frame: pd.DataFrame, top: int = 1, totals: Mapping[str, object] | None = None,
            filters: bool = True, freeze: str | None = "B2") -> None:
     """Write a table with a bold header, number formats, widths, filters, frozen header and a totals row."""
+    x = _styles()
     columns = list(frame.columns)
     for j, column in enumerate(columns, start=1):
         cell = ws.cell(row=top, column=j, value=_safe(_label(column)))
-        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(j)].width = _width(frame, column, _label(column))
+        cell.font, cell.fill = x.head_font, x.head_fill
+        cell.alignment = x.Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[x.get_column_letter(j)].width = _width(frame, column, _label(column))
     for row in _cells(frame):  # the header is on row `top`, so append writes from row top + 1
         ws.append(row)
     last = top + len(frame)
     if totals is not None:
         ws.append([_safe(totals.get(column)) for column in columns])
         for cell in ws[last + 1]:
-            cell.font = _HEAD_FONT
+            cell.font = x.head_font
     formats = [_format(frame, column) for column in columns]
     for row in ws.iter_rows(min_row=top + 1, max_row=ws.max_row, max_col=len(columns)):
         for cell, fmt in zip(row, formats, strict=True):
             if fmt:
                 cell.number_format = fmt
     if filters and columns:
-        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(last, top + 1)}"
+        ws.auto_filter.ref = f"A{top}:{x.get_column_letter(len(columns))}{max(last, top + 1)}"
     if freeze:
         ws.freeze_panes = freeze
     _printable(ws)
@@ -532,32 +546,34 @@ def _pairs(ws: Worksheet, rows: Iterable[tuple], start: int, formats: Mapping[in
 
     `formats` maps a value's position (1 = the cell after the label) to its number format; `left` aligns
     values to the left (for a list of facts rather than columns of figures)."""
+    x = _styles()
     r = start
     for row in rows:
         if row and row[0] is HEADING:
-            ws.cell(row=r, column=1, value=_safe(row[1])).font = _HEAD_FONT
+            ws.cell(row=r, column=1, value=_safe(row[1])).font = x.head_font
         else:
             for j, value in enumerate(row, start=1):
                 cell = ws.cell(row=r, column=j, value=_safe(value))
                 if j == 1:
-                    cell.font = _HEAD_FONT
+                    cell.font = x.head_font
                 elif formats and j - 1 in formats and isinstance(cell.value, int | float):
                     cell.number_format = formats[j - 1]
                 if left and j > 1:
-                    cell.alignment = Alignment(horizontal="left")
+                    cell.alignment = x.Alignment(horizontal="left")
         r += 1
     return r
 
 
 def _summary_sheet(ws: Worksheet, plan: Plan) -> None:
     h = headline(plan)
-    ws.cell(row=1, column=1, value="Reallocation plan").font = _TITLE_FONT
+    x = _styles()
+    ws.cell(row=1, column=1, value="Reallocation plan").font = x.title_font
     status = h["status"] if h["message"] == h["status"] else f"{h['status']}: {h['message']}"
     r = _pairs(ws, [("Scenario", h["scenario"]), ("Description", h["description"]), ("Status", status),
                     ("Objective", h["mode"]), ()], start=3, left=True)
     for j, text in enumerate(("", "Today", "Plan", "Change", "Change %"), start=1):
         cell = ws.cell(row=r, column=j, value=text)
-        cell.font, cell.alignment = _HEAD_FONT, Alignment(horizontal="right")
+        cell.font, cell.alignment = x.head_font, x.Alignment(horizontal="right")
 
     def line(label: str, today: float, planned: float, fmt: str) -> tuple:
         pct = planned / today - 1 if today else None
@@ -608,7 +624,7 @@ def _summary_sheet(ws: Worksheet, plan: Plan) -> None:
 
 def _about_sheet(ws: Worksheet, plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> None:
     info = about(plan, inputs, provenance)
-    ws.cell(row=1, column=1, value="About this plan").font = _TITLE_FONT
+    ws.cell(row=1, column=1, value="About this plan").font = _styles().title_font
     rows: list[tuple] = [
         ("Created", info["created"]), ("budgetopt version", info["budgetopt_version"]),
         ("Input file", info["input_file"] or "(not a file)"),
@@ -646,7 +662,7 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     provenance = (provenance or Provenance()).stamped()
     plan = rounded(plan)
     table = plan_table(plan, inputs)
-    wb = Workbook()
+    wb = _styles().Workbook()
     wb.properties.creator = "budgetopt"
     wb.properties.title = f"Reallocation plan: {plan.scenario.name}"[:250]
     wb.properties.created = wb.properties.modified = provenance.created.replace(tzinfo=None)

@@ -374,8 +374,10 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
         w = np.where(np.isfinite(weights), weights, np.nan) if weights.shape[1] else np.ones((len(s), 1))
         w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
         sw = s[:, None] * np.nan_to_num(w)
-        per = np.where(is_hill.to_numpy()[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]),
-                       families.saturating(sw, sat[:, None], k[:, None]))
+        per = families.saturating(sw, sat[:, None], k[:, None])
+        hill_rows = is_hill.to_numpy()
+        if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
+            per = np.where(hill_rows[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]), per)
         value = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
         value = np.where(curve.eq("tabulated").to_numpy(), tab_value, value)
     value = pd.Series(np.where(explicit, value, np.nan), index=curve.index)

@@ -1,10 +1,16 @@
 """Response curves: their families, fits from evidence, tabulated curves, and the piecewise-linear segments
 the engine sees. The engine imports only `Curves` and `Segments` from here. LINEAR ... TABULATED are the
-kind codes of `Curves.kind`; the family names of the fits are `families.FAMILIES`."""
+kind codes of `Curves.kind`; the family names of the fits are `families.FAMILIES`.
+
+The fitting names (fit_curves, CurveFits, synthetic_history, fitted_table, ...) are imported when first used
+(`__getattr__`): fitting needs scipy.optimize, which a plan on a touchpoint table never does."""
+
+from __future__ import annotations
+
+import importlib
 
 from . import families
 from .families import CARRYOVER_MAX, FAMILIES, SHAPE_MAX, SHAPE_MIN, adstock, adstock_rows, evaluate
-from .fit import GOOD, NOT_IDENTIFIED, VERDICTS, WEAK, CurveDraws, CurveFits, fit_curves, period_curve
 from .segments import (
     DEFAULT_SEGMENTS,
     HILL,
@@ -16,8 +22,14 @@ from .segments import (
     Curves,
     Segments,
 )
-from .simulate import SyntheticHistory, synthetic_history
-from .table import DIAGNOSTICS, fitted_table
+
+_LAZY = {
+    **dict.fromkeys(("GOOD", "NOT_IDENTIFIED", "VERDICTS", "WEAK", "CurveDraws", "CurveFits", "fit_curves",
+                     "period_curve"), ".fit"),
+    **dict.fromkeys(("SyntheticHistory", "synthetic_history"), ".simulate"),
+    **dict.fromkeys(("DIAGNOSTICS", "fitted_table"), ".table"),
+}
+"""Names imported from their module when first used."""
 
 __all__ = [
     "CARRYOVER_MAX", "DEFAULT_SEGMENTS", "DIAGNOSTICS", "FAMILIES", "GOOD", "HILL", "LINEAR", "NOT_IDENTIFIED",
@@ -25,3 +37,22 @@ __all__ = [
     "CurveDraws", "CurveFits", "Curves", "Segments", "SyntheticHistory", "adstock", "adstock_rows", "evaluate",
     "families", "fit_curves", "fitted_table", "period_curve", "synthetic_history",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """A fitting name, imported from its module on first use (then kept in this module); or a submodule."""
+    module = _LAZY.get(name)
+    if module is None:  # a submodule not imported yet (budgetopt.io, ...), as before the names were lazy
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -22,8 +22,9 @@ steady-state curve e(s) unchanged.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
-from scipy.special import expit
+
+# scipy (expit for hill curves, lfilter for carry-over) is imported where it is used: a plan on power, linear or
+# saturating curves never needs it, and importing scipy.signal takes about half a second.
 
 LINEAR = "linear"
 POWER = "power"
@@ -71,6 +72,8 @@ def saturating_slope(a: np.ndarray, saturation: np.ndarray, half: np.ndarray) ->
 
 def _hill_u(a: np.ndarray, half: np.ndarray, shape: np.ndarray) -> np.ndarray:
     """h = u / (1 + u) with u = (a / K)^n, computed as expit(n (ln a - ln K)) so a = 0 gives exactly 0."""
+    from scipy.special import expit
+
     with np.errstate(divide="ignore"):
         return expit(np.asarray(shape, float) * (np.log(np.maximum(a, 0.0)) - np.log(half)))
 
@@ -168,6 +171,8 @@ def adstock(spend: np.ndarray, lam: float) -> np.ndarray:
     s = np.asarray(spend, float)
     if lam == 0.0:
         return s.copy()
+    from scipy.signal import lfilter
+
     return lfilter([1.0 - lam], [1.0, -lam], s, axis=-1)
 
 
@@ -194,6 +199,8 @@ def adstock_derivative(spend: np.ndarray, lam: np.ndarray | float, stocked: np.n
     a = adstock_rows(s, lam) if stocked is None else stocked
     before = np.concatenate([np.zeros(s.shape[:-1] + (1,)), a[..., :-1]], axis=-1)
     if lam.size == 0 or np.all(lam == lam.flat[0]):
+        from scipy.signal import lfilter
+
         return lfilter([1.0], [1.0, -float(lam.flat[0]) if lam.size else 0.0], before - s, axis=-1)
     out = np.empty_like(s)
     carried = np.zeros(s.shape[:-1])

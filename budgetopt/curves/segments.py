@@ -288,8 +288,8 @@ class Curves:
             linear = s / self.unit_cost.reshape(shape)
             power = c0 * np.power(np.where(s0 > 0, s / s0, 0.0), self.elasticity.reshape(shape))
             sat = self.saturation.reshape(shape) * -np.expm1(-s / self._scale().reshape(shape))
-            hill = F.hill(s, self.saturation.reshape(shape), self.half_saturation.reshape(shape),
-                          self.shape.reshape(shape))
+            hill = (F.hill(s, self.saturation.reshape(shape), self.half_saturation.reshape(shape),
+                           self.shape.reshape(shape)) if (self.kind == HILL).any() else np.nan)  # (needs scipy)
         out = np.select([k == LINEAR, k == POWER, k == SATURATING, k == HILL], [linear, power, sat, hill], np.nan)
         if (self.kind == TABULATED).any():
             flat = np.broadcast_to(s, out.shape).reshape(len(self.kind), -1)
@@ -312,7 +312,8 @@ class Curves:
             power = a * col(self.curve_engaged) / s0 * np.power(s / s0, a - 1.0)
             k = col(self._scale())
             sat = col(self.saturation) / k * np.exp(-s / k)
-            hill = F.hill_slope(s, col(self.saturation), col(self.half_saturation), col(self.shape))
+            hill = (F.hill_slope(s, col(self.saturation), col(self.half_saturation), col(self.shape))
+                    if (self.kind == HILL).any() else np.nan)  # only with hill curves (it needs scipy)
         kind = col(self.kind)
         out = np.select([kind == LINEAR, kind == POWER, kind == SATURATING, kind == HILL],
                         [linear, power, sat, hill], np.nan)
