@@ -170,10 +170,15 @@ def plan_range(plan, evidence: Evidence, draws: int = DRAWS, seed: int = SEED, l
     """Engaged customers of the plan and of today's allocation over `draws` joint draws of the curves that rest on
     a fit (the fit's covariance) or a tabulated band (draws.draw_curves), and, with `uncertainty`, of the others by
     a stated +/- on engagement; curves without either count as given. None when no plan, or no curve varies."""
-    from .draws import draw_curves
+    from .draws import check_draw_settings, draw_curves
     from .risk import plan_risk
 
     if not plan.ok:
+        return None
+    if isinstance(evidence, pd.DataFrame):  # a plain touchpoint table rests on no fit or band
+        evidence = Evidence(evidence)
+    if evidence.fits is None and evidence.tabulated is None and not uncertainty:  # no curve varies: no draws
+        check_draw_settings(draws, uncertainty)
         return None
     sample = draw_curves(evidence, plan.scenario, draws, seed, uncertainty)
     return plan_risk(plan, sample, level)

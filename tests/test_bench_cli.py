@@ -1,4 +1,5 @@
-"""The command line benchmark and what a command imports (issue 13): figures are printed, never asserted."""
+"""The command line benchmark, what a command imports and what made the command faster (issue 13); the
+benchmark's figures are printed, never asserted."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import sys
 import pandas as pd
 import pytest
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import budgetopt as bo
+from budgetopt import export
 from budgetopt.bench_cli import FLOOR_SCRIPT, budget_only_table
 from budgetopt.cli import main
+from budgetopt.evidence import Evidence, plan_range
 
 HEAVY = ("scipy", "openpyxl", "xlsxwriter", "dask", "distributed", "streamlit", "python_calamine", "playwright")
 """Libraries that only some commands need: fitting, Excel, sweeps, the app, reading workbooks, PDF reports."""
@@ -69,3 +74,24 @@ def test_lazy_names_are_the_same_objects_as_their_modules_own():
     assert set(bo.__all__) <= set(dir(bo))
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         bo.nothing_here  # noqa: B018
+
+
+floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.1 + 0.2, -0.0, 1e15, 1e16, 5e-324])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=30), st.sampled_from(["%.15g", "%.6f"]))
+def test_csv_text_is_what_pandas_writes(values, float_format):
+    frame = pd.DataFrame({"x": values, "text": ["a,b"] * len(values), "n": range(len(values)),
+                          "nullable": pd.array(values, dtype="Float64"), "object": pd.Series(values, dtype=object)})
+    assert export.csv_text(frame, float_format) == frame.to_csv(index=False, float_format=float_format)
+
+
+def test_a_plan_on_a_table_without_evidence_has_no_range_and_still_checks_the_draws(sample):
+    plan = bo.optimize(sample)
+    evidence = Evidence(sample)
+    assert plan_range(plan, evidence) is None  # nothing varies: no draws are made
+    assert plan_range(plan, evidence, uncertainty=0.2) is not None
+    for draws, uncertainty, words in ((0, None, "outside 1 to"), (10, 2.0, "outside 0 to 1")):
+        with pytest.raises(bo.BudgetOptError, match=words):
+            plan_range(plan, evidence, draws, uncertainty=uncertainty)
