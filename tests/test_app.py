@@ -254,6 +254,27 @@ def test_a_good_upload_replaces_the_sample_and_resets_the_budget():
     assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"))
 
 
+def test_an_upload_is_parsed_once_for_its_mapping_its_plan_and_every_rerun(monkeypatch):
+    from budgetopt import io as bio
+
+    parsed, parse = [], bio.parse_table
+
+    def counted(data: bytes, source: str, sheet: str | None = None):
+        parsed.append(source)
+        return parse(data, source, sheet=sheet)
+
+    monkeypatch.setattr(bio, "parse_table", counted)
+    data = GOOD_CSV + b"Press,pr,print,1234,56\n"  # a file no other test uploads: nothing of it is cached yet
+    at = start()
+    at.sidebar.file_uploader[0].upload("once.csv", data, "text/csv")
+    rerun(at)
+    assert "Engaged customers" in cards(at)  # mapped, checked and planned at once
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    rerun(at)
+    assert parsed.count("once.csv") == 1  # (the sample is read too when no other test read it first)
+    assert cards(at) == expected(read_touchpoints_bytes(data, "once.csv"), budget=bo.Budget(change=-0.1))
+
+
 def test_a_rule_that_no_longer_fits_new_data_is_named_in_place():
     at = start()
     add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)

@@ -44,9 +44,16 @@ def raw_table(data: bytes, name: str, limit: int) -> tuple[RawTable | None, pd.D
     """(the table as found in the file, None), or (None, why it cannot be read as a table); `limit` in bytes."""
     try:
         check_size(data, name, limit)
-        return read_table(data, name=name), None
+        return parsed(data, name), None
     except InputError as exc:
         return None, exc.as_table()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def parsed(data: bytes, name: str) -> RawTable:
+    """The table found in an upload (io.read_table), parsed once per file content and name: the column mapping,
+    the history check and the fit all start from it. Raises InputError (not remembered) when it cannot be read."""
+    return read_table(data, name=name)
 
 
 @st.cache_data(show_spinner="Checking the columns...", max_entries=8)
@@ -56,7 +63,7 @@ def mapped_touchpoints(data: bytes, name: str, choice: tuple) -> tuple[pd.DataFr
 
     `choice` is `columns.Choice.key()`: the mapping and the headers left out, hashable."""
     pairs, left_out = choice
-    table = columns.narrowed(read_table(data, name=name), left_out)
+    table = columns.narrowed(parsed(data, name), left_out)
     try:
         clean = to_touchpoints(table, {target: list(headers) for target, headers in pairs})
     except InputError as exc:
@@ -115,7 +122,7 @@ def is_history(data: bytes, name: str) -> bool:
     from ..history import is_history as history_like
 
     try:
-        return history_like(read_table(data, name=name))
+        return history_like(parsed(data, name))
     except InputError:
         return False
 
@@ -128,7 +135,7 @@ def evidence_from_history(data: bytes, name: str, window: str | None, touchpoint
     from ..history import history_from_table
 
     try:
-        evidence = from_history(history_from_table(read_table(data, name=name), touchpoint=touchpoint or None,
+        evidence = from_history(history_from_table(parsed(data, name), touchpoint=touchpoint or None,
                                                    window=window or None))
     except InputError as exc:
         return None, exc.as_table(), exc.notices
@@ -139,11 +146,11 @@ def evidence_from_history(data: bytes, name: str, window: str | None, touchpoint
 def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapping: tuple
                          ) -> tuple[Evidence | None, pd.DataFrame | None, list[str]]:
     """The touchpoint table with the uploaded curves attached, or (None, problems, notices)."""
+    from ..curves.tabulated import curves_from_table
     from ..evidence import with_curves
-    from ..io import read_curves
 
-    try:
-        evidence = with_curves(touchpoints, read_curves(data, name=name, mapping=dict(mapping) or None))
+    try:  # the file as raw_table parsed it (io.read_curves reads the same way)
+        evidence = with_curves(touchpoints, curves_from_table(parsed(data, name), dict(mapping) or None))
     except InputError as exc:
         return None, exc.as_table(), exc.notices
     return evidence, None, evidence.notices
