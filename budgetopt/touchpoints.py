@@ -434,22 +434,49 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
     return weights, value
 
 
+_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Python's whitespace (what `\\s` matches in `re`) other than the plain space, as a character class of the characters
+themselves: Arrow's regular expressions find them (their own `\\s` misses some, so pandas runs `\\s` in Python)."""
+
+
 def label_key(labels: pd.Series) -> pd.Series:
-    """What makes two labels the same: case, and spaces around and between words, do not count."""
-    return labels.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    """What makes two labels the same: case, and spaces around and between words, do not count.
+
+    key = casefold(strip(label) with each run of whitespace as one space). Vectorised: only labels with other
+    whitespace than single spaces go through Python's `re`, and only labels beyond ASCII through `str.casefold`
+    (for ASCII text it is `lower`, which Arrow does)."""
+    text = labels.astype("string").str.strip()
+    uneven = np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
+    if len(uneven):
+        text = text.copy()
+        text.iloc[uneven] = text.iloc[uneven].str.replace(r"\s+", " ", regex=True).to_numpy()
+    beyond = np.flatnonzero(~text.str.isascii().fillna(True).to_numpy(bool))
+    key = text.str.lower()
+    if len(beyond):
+        key.iloc[beyond] = text.iloc[beyond].str.casefold().to_numpy()
+    return key
 
 
 def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
     """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
     a notice says how many were merged."""
-    key = label_key(labels)
-    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
+    if (codes < 0).any():  # a missing label: keyed row by row
+        key = label_key(labels)
+        first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+        remain = int(key[labels.ne("")].nunique())
+    else:  # each distinct label keyed once: the first label of a key is the first row's spelling of it
+        spelled = pd.Series(distinct, dtype=object)
+        key = label_key(spelled)
+        first = pd.Series(spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()[codes],
+                          index=labels.index, name=labels.name, dtype=object)
+        remain = int(key[spelled.ne("")].nunique())
     changed = labels.ne(first) & labels.ne("")
     if changed.any():
         merged = sorted(set(labels[changed].astype(str)))
         shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
         notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
-                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+                       f"with the first spelling ({shown}); {remain} {column}s remain")
     return first.astype(object)
 
 

@@ -1,0 +1,56 @@
+"""Labels that differ only by case or spaces are one (touchpoints.label_key, fold_labels): the vectorised versions
+against their row-by-row definitions, on labels with every kind of whitespace and case that casefold treats apart."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgetopt.touchpoints import fold_labels, label_key
+
+CHARACTERS = list("aAbBxZé-_ßẞİıΣσς \t\n\x0b\x0c\r\x1c\x85\xa0\u1680\u2000\u2005\u200a\u200b\u2028\u202f\u3000") + ["ﬁ"]
+WORDS = ["", "Marketing", "marketing", " marketing ", "MARKETING", "Sales", "sales  team", "Sales\tTeam", "ß", "SS",
+         "Straße", "STRASSE", "a\u3000b", "a b", "x"]
+
+
+def key_by_definition(labels: pd.Series) -> pd.Series:
+    """casefold(strip(label) with each run of whitespace as one space), by Python's re on every label."""
+    return labels.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
+def fold_by_definition(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
+    key = key_by_definition(labels)
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
+    if changed.any():
+        merged = sorted(set(labels[changed].astype(str)))
+        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
+                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+    return first.astype(object)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(st.sampled_from(CHARACTERS), max_size=8)), max_size=12), st.booleans())
+def test_the_label_key_is_its_definition(values, as_text):
+    labels = pd.Series(values, dtype="string" if as_text else object)
+    pd.testing.assert_series_equal(label_key(labels), key_by_definition(labels))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=15), st.integers(0, 3))
+def test_folding_keeps_the_first_spelling_and_says_so_as_defined(values, start):
+    labels = pd.Series(values, dtype=object, index=pd.RangeIndex(start, start + len(values)), name="function")
+    ours, defined = [], []
+    pd.testing.assert_series_equal(fold_labels(labels, "function", ours), fold_by_definition(labels, "function",
+                                                                                             defined))
+    assert ours == defined
+
+
+def test_folding_by_hand():
+    notices: list[str] = []
+    folded = fold_labels(pd.Series(["Marketing", "sales", " MARKETING", "Sales ", "pr"]), "function", notices)
+    assert folded.tolist() == ["Marketing", "sales", "Marketing", "sales", "pr"]
+    assert notices == ["2 function label(s) that differ only by case or spaces were merged with the first spelling "
+                       "(' MARKETING', 'Sales '); 3 functions remain"]
