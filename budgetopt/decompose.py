@@ -105,9 +105,10 @@ class SegmentProblem:
         return not bad.any() and bool((self.cg >= 0).all())
 
 
-def segment_problem(model: Model, seg: Segments, rows: list[Row],
-                    feasibility_only: bool = False) -> SegmentProblem | str:
-    """The segment LP's numbers, or a sentence when a row no segment touches is already broken."""
+def segment_problem(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool = False,
+                    spend: float = 0.0) -> SegmentProblem | str:
+    """The segment LP's numbers, or a sentence when a row no segment touches is already broken. spend: instead of
+    the model's objective, minimise spend x total money (1: the least money the rows allow, -1: the most)."""
     n = len(seg.lo)
     matrix = RowMatrix.from_rows(rows, n)
     sense = np.array([r.sense for r in rows], dtype=object)
@@ -126,6 +127,9 @@ def segment_problem(model: Model, seg: Segments, rows: list[Row],
         cg, c0, constant = np.zeros(n), np.ones(n), float(seg.lo.sum())
     if feasibility_only:
         cg, c0 = np.zeros(n), np.zeros(n)
+    maximise = model.maximise
+    if spend:
+        cg, c0, constant, maximise = np.zeros(n), np.full(n, float(spend)), float(spend) * float(seg.lo.sum()), False
     keep = np.flatnonzero(touched)
     matrix = matrix.take(keep)
     with np.errstate(invalid="ignore"):  # uncapped tangents: inf x 0
@@ -134,7 +138,7 @@ def segment_problem(model: Model, seg: Segments, rows: list[Row],
                             + np.abs(matrix.b) * top[matrix.col], minlength=len(keep))
     scale = np.maximum(1.0, np.maximum(np.abs(given[keep]), np.where(np.isfinite(reach), reach, 0.0)))
     today = model.touchpoints[S.SPEND].to_numpy(float)
-    return SegmentProblem(seg, matrix, sense[keep], rhs[keep], keep, today, cg, c0, model.maximise, constant, scale)
+    return SegmentProblem(seg, matrix, sense[keep], rhs[keep], keep, today, cg, c0, maximise, constant, scale)
 
 
 def classes(key: np.ndarray) -> np.ndarray:

@@ -136,17 +136,18 @@ DIRECT_MAX_COLUMNS = 500
 """Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
 (decompose.py), whose size depends on the rules, not on the number of touchpoints."""
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
-          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
+          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP, spend: float = 0.0) -> Solution:
     """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
 
     method: "direct" hands the whole segment LP to the solver; "decompose" solves it exactly through the
     master LP of decompose.py; "auto" picks the master for large LPs whose rows allow it. hint: row duals of
     a similar LP (the first pass), used to place the master's first blocks. gap: the master stops once its
-    plan is certified within this relative gap of the segment LP's optimum."""
+    plan is certified within this relative gap of the segment LP's optimum. spend: minimise spend x total money
+    instead of the model's objective (1: the least money the rows allow, -1: the most)."""
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
-    problem = segment_problem(model, seg, rows, feasibility_only)
+    problem = segment_problem(model, seg, rows, feasibility_only, spend)
     if isinstance(problem, str):
         return Solution(Status.INFEASIBLE, problem, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
                         len(seg), len(rows), time.perf_counter() - started, 0.0, settings.solver)
@@ -158,7 +159,8 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
         raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
     ordered = seg.out_of_order()
     if ordered.any():
-        return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started)
+        return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started,
+                               spend)
     master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
     master = master and problem.prefers_engagement
     prepared = time.perf_counter() - started
@@ -185,7 +187,7 @@ MIP_TIME_LIMIT = 60.0
 
 def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, ordered: np.ndarray,
                     feasibility_only: bool, hint: np.ndarray | None, method: str, gap: float,
-                    started: float) -> Solution:
+                    started: float, spend: float = 0.0) -> Solution:
     """Curves with convex stretches (S-curves, some tabulated curves): a MIP whose binaries fill the segments of
     those touchpoints in order gives the certified global optimum of the piecewise curves; then the LP with the
     binaries fixed (each such touchpoint held to the segment its spend is in) gives the same plan and the duals
@@ -212,7 +214,7 @@ def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, order
     lo, hi = seg.lo.copy(), seg.hi.copy()
     lo[t[pick]], hi[t[pick]] = start[pick], end[pick]
     fixed, keep, filled = seg.restrict(lo, hi)
-    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap)
+    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap, spend)
     out = np.where(filled, seg.width, 0.0)
     out[keep] = inner.values
     objective = (dot(problem.cost(seg.touchpoint, seg.slope), out) + problem.constant
