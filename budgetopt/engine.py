@@ -247,6 +247,40 @@ except ImportError:  # pragma: no cover - highspy is a dependency
     _HIGHS_AVAILABLE = False
 
 
+def _swallow_highs_banner() -> None:
+    """HiGHS prints its banner ("Running HiGHS ...") on stdout when a process makes its first Highs object, before
+    any option (output_flag, log_to_console) can be set on it, and never again. Make that first object here, with
+    file descriptor 1 pointed at the null device while it prints (and C's buffer flushed before it is pointed
+    back), so that every later one, ours (output_flag off), PuLP's (msg=False) or the benchmark's, is silent and
+    nothing but budgetopt's own output reaches stdout."""
+    if not _HIGHS_AVAILABLE:
+        return
+    import ctypes
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # no file descriptor 1 to protect
+        highspy.Highs().setOptionValue("output_flag", False)
+        return
+    try:
+        os.dup2(null, 1)
+        highspy.Highs().setOptionValue("output_flag", False)
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):  # no C library to flush through: the null device took it anyway
+            pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+_swallow_highs_banner()
+
+
 def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -> LPResult:
     """HiGHS straight from the CSC arrays (presolve off, see HIGHS_OPTIONS), once more at a relaxed primal
     tolerance when it calls the LP infeasible (RELAXED_TOLERANCE)."""
