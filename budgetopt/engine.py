@@ -185,6 +185,118 @@ MIP_TIME_LIMIT = 60.0
 """Seconds a MIP may take before the best plan found so far is used, with its certified gap in the plan."""
 
 
+MIP_MAX_BINARIES = 20_000
+"""Beyond this many binaries the MIP is not tried: the concave envelope and a repair answer instead, with the
+gap between them certified (_envelope_and_repair). A 200-touchpoint S-curve MIP (3,851 binaries) takes ~1 s."""
+REPAIR_ROUNDS = 200
+"""LPs of the repair at most (each holds at least one touchpoint out of a stretch)."""
+
+
+def concave_envelope(seg: Segments, ordered: np.ndarray) -> tuple[Segments, np.ndarray]:
+    """Each `ordered` touchpoint's piecewise curve replaced by its upper concave hull: chords between the
+    breakpoints where the hull touches the curve (others unchanged). Also returns, per new segment, whether it
+    bridges a convex stretch (merges more than one old segment: the hull lies above the curve inside it)."""
+    t, w, g = seg.touchpoint, seg.width, seg.slope
+    first = np.searchsorted(t, np.arange(len(seg.lo) + 1))
+    keep_t, keep_w, keep_g, keep_b = [t[~ordered[t]]], [w[~ordered[t]]], [g[~ordered[t]]], [np.zeros(
+        int((~ordered[t]).sum()), dtype=bool)]
+    for i in np.flatnonzero(ordered):
+        a, b = first[i], first[i + 1]
+        x = seg.lo[i] + np.concatenate([[0.0], np.cumsum(w[a:b])])
+        v = np.concatenate([[0.0], np.cumsum(w[a:b] * g[a:b])])
+        hull = [0]
+        for k in range(1, len(x)):  # upper hull: drop a point that lies on or below the chord past it
+            while len(hull) >= 2:
+                p, q = hull[-2], hull[-1]
+                if (v[q] - v[p]) * (x[k] - x[p]) <= (v[k] - v[p]) * (x[q] - x[p]):
+                    hull.pop()
+                else:
+                    break
+            hull.append(k)
+        h = np.asarray(hull)
+        keep_t.append(np.full(len(h) - 1, i))
+        keep_w.append(np.diff(x[h]))
+        keep_g.append(np.diff(v[h]) / np.diff(x[h]))
+        keep_b.append(np.diff(h) > 1)
+    t2, w2, g2, b2 = map(np.concatenate, (keep_t, keep_w, keep_g, keep_b))
+    order = np.argsort(t2, kind="stable")
+    return (Segments(touchpoint=t2[order], width=w2[order], slope=g2[order], base_engaged=seg.base_engaged,
+                     lo=seg.lo, hi=seg.hi), b2[order])
+
+
+def _envelope_and_repair(model: Model, seg: Segments, rows: list[Row], ordered: np.ndarray, feasibility_only: bool,
+                         hint: np.ndarray | None, method: str, gap: float, started: float,
+                         spend: float) -> Solution | None:
+    """A MIP too large for an interactive answer: solve the LP on the concave envelope of the curves (an upper
+    bound on the MIP's optimum: the envelope lies above the piecewise curves), then repair: a touchpoint whose
+    spend lies inside a stretch where the envelope bridges a convex part is kept out of that stretch, on the side
+    nearer to its spend (the other side if no plan keeps that), and the LP is solved again, until no spend lies
+    inside one. The repaired plan is on the piecewise curves; its gap to the envelope's optimum bounds its gap to
+    the MIP's (stats: mip_gap). None when the repair finds no plan (the caller then runs the MIP)."""
+    env, bridge = concave_envelope(seg, ordered)
+    start_e = env.starts()
+    end_e = start_e + env.width
+    t = env.touchpoint
+    lo, hi = env.lo.copy(), env.hi.copy()
+    bound, sol, x = float("nan"), None, None
+
+    def attempt(lo_: np.ndarray, hi_: np.ndarray):
+        current, keep, filled = env.restrict(lo_, hi_)
+        out = solve(model, current, rows, feasibility_only, hint, method, gap, spend)
+        if not out.status.is_ok:
+            return out, None
+        values = np.where(filled, env.width, 0.0)
+        values[keep] = out.values
+        return out, env.lo + np.bincount(t, weights=values, minlength=len(env.lo))
+
+    for _ in range(REPAIR_ROUNDS):
+        sol, x = attempt(lo, hi)
+        if x is None:
+            return None
+        if not np.isfinite(bound):
+            bound = sol.objective
+        tol = 1e-9 * np.maximum(1.0, end_e)
+        inside = bridge & (x[t] > start_e + tol) & (x[t] < end_e - tol)
+        if not inside.any():
+            break
+        below = x[t] - start_e <= end_e - x[t]  # nearer the stretch's start: stay at or below it
+        # the most decided first (spend nearest an end of its stretch); half of them at a time, fewer when the
+        # rules hold no plan for that choice, the other side for the last one
+        depth = np.minimum(x[t] - start_e, end_e - x[t]) / np.maximum(env.width, 1e-300)
+        queue = np.flatnonzero(inside)[np.argsort(depth[inside], kind="stable")]
+        batch = max(1, (len(queue) + 1) // 2)
+        while True:
+            pick = np.zeros(len(t), dtype=bool)
+            pick[queue[:batch]] = True
+            tries = [below] if batch > 1 else [below, ~below]
+            done = False
+            for side in tries:
+                lo2, hi2 = lo.copy(), hi.copy()
+                down, up = pick & side, pick & ~side
+                hi2[t[down]] = np.minimum(hi2[t[down]], start_e[down])
+                lo2[t[up]] = np.maximum(lo2[t[up]], end_e[up])
+                if attempt(lo2, hi2)[1] is not None:
+                    lo, hi, done = lo2, hi2, True
+                    break
+            if done:
+                break
+            if batch == 1:
+                return None
+            batch //= 2
+    else:
+        return None
+    settings = model.scenario.settings
+    # the plan on the original segments: each touchpoint's spend fills its segments in order
+    out = np.clip(x[seg.touchpoint] - seg.starts(), 0.0, seg.width)
+    stats = {"mip_touchpoints": int(ordered.sum()), "mip_binaries": 0,
+             "mip_fallback": "concave envelope, then each touchpoint kept out of the stretches it bridges",
+             "mip_gap": abs(bound - sol.objective) / max(1.0, abs(bound)),
+             "prices_from": "the LP with each such touchpoint kept out of the stretches the envelope bridges"}
+    return Solution(sol.status, sol.message, out, sol.row_duals, sol.objective, len(seg), sol.rows,
+                    time.perf_counter() - started - sol.solve_seconds, sol.solve_seconds, settings.solver,
+                    sol.rounds, sol.lp_columns, stats)
+
+
 def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, ordered: np.ndarray,
                     feasibility_only: bool, hint: np.ndarray | None, method: str, gap: float,
                     started: float, spend: float = 0.0) -> Solution:
@@ -193,6 +305,11 @@ def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, order
     binaries fixed (each such touchpoint held to the segment its spend is in) gives the same plan and the duals
     that price the rules. Concave touchpoints stay continuous in both."""
     settings = model.scenario.settings
+    binaries = int(np.sum((seg.touchpoint[1:] == seg.touchpoint[:-1]) & ordered[seg.touchpoint[:-1]]))
+    if binaries > MIP_MAX_BINARIES:
+        repaired = _envelope_and_repair(model, seg, rows, ordered, feasibility_only, hint, method, gap, started, spend)
+        if repaired is not None:
+            return repaired
     lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered)
     mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=settings.time_limit or MIP_TIME_LIMIT)
     stats = {"mip_binaries": int(lp.num_col - len(seg)), "mip_gap": mip.mip_gap,
