@@ -56,6 +56,7 @@ class _Checker:
         self.model, self.curves = model, curves
         self.n_rows = len(model.rows)
         self.points = np.zeros((len(model.touchpoints), 0))
+        self.hints: dict[tuple, np.ndarray] = {}
 
     def box(self, rows: list[Row], bounds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """lo, hi of each touchpoint under these bounds, with the caps the rows imply (the budget): a touchpoint
@@ -75,8 +76,11 @@ class _Checker:
         if (lo > hi + 1e-9 * np.maximum(1.0, np.where(np.isfinite(hi), hi, 1.0))).any():
             return Verdict(False, self.points, 0, rows)
         extra = self.points if points is None else np.column_stack([self.points, points])
+        key = tuple(row.name for row in rows)  # a bisection moves one row's number: the last plan's duals fit
         verdict = decide(self.model, self.curves, lo, hi, self.model.scenario.settings.segments, rows=rows,
-                         points=extra, max_rounds=rounds)
+                         points=extra, max_rounds=rounds, hint=self.hints.get(key))
+        if verdict.solution is not None:
+            self.hints[key] = verdict.solution.row_duals
         # breakpoints where chords and tangents disagreed help the next check, which differs by a few rules
         if verdict.rounds:
             self.points = verdict.points[:, -KEEP_POINTS:]
@@ -327,7 +331,7 @@ def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 
             hi = mid
         else:
             lo = mid
-        if hi - lo <= 1e-3 * max(1.0, 1e-6 * hi):
+        if hi - lo <= max(0.5, 1e-7 * abs(hi)):  # half a unit (or 1e-7): the whole numbers shown are checked
             break
     return hi
 

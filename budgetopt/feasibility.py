@@ -174,9 +174,10 @@ class Verdict:
 
 def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segments: int,
            rows: list[Row] | None = None, points: np.ndarray | None = None, gap: float | None = None,
-           max_rounds: int = MAX_ROUNDS) -> Verdict:
+           max_rounds: int = MAX_ROUNDS, hint: np.ndarray | None = None) -> Verdict:
     """Decide whether the rows (default: the model's) hold together on the smooth curves within [lo, hi] (hi may
-    be inf where nothing caps a touchpoint). Chords first; when they have no plan, tangents; then refine both."""
+    be inf where nothing caps a touchpoint). Chords first; when they have no plan, tangents; then refine both.
+    hint: row duals (one per row) of a similar problem, where the master LP's first blocks go."""
     rows = model.rows if rows is None else rows
     n = len(lo)
     pts = np.zeros((n, 0)) if points is None else np.asarray(points, float).reshape(n, -1)
@@ -187,7 +188,7 @@ def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segment
     for k in range(max_rounds + 1):
         inner_hi = np.where(np.isfinite(hi), hi, np.maximum(reach, lo))
         seg = curves.segments(lo, inner_hi, segments, also=pts if pts.shape[1] else None)
-        sol = solve(model, seg, rows=rows, feasibility_only=not finite, **kwargs)
+        sol = solve(model, seg, rows=rows, feasibility_only=not finite, hint=hint, **kwargs)
         if sol.status.is_ok:
             return Verdict(True, pts, k, rows, solution=sol if finite else None, spend=_spend(seg, sol.values))
         if not engagement_rows(rows) and finite:
