@@ -9,6 +9,7 @@ Whole columns are parsed at once with pandas string methods (Python's `re`, line
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,10 @@ _SHAPES: tuple[tuple[str, str, str | None], ...] = (
 
 
 _SHAPE = re.compile("^(?:" + "|".join(f"(?P<{name}>{pattern})" for name, pattern, _ in _SHAPES) + r")\Z")
+_CODE = {name: code for code, (name, _, _) in enumerate(_SHAPES)}
+_POINT_PROOF = [code for code, (_, _, sep) in enumerate(_SHAPES) if sep == "."]
+_COMMA_PROOF = [code for code, (_, _, sep) in enumerate(_SHAPES) if sep == ","]
+_EITHER_CODES = [_CODE["point_or_thousands"], _CODE["comma_or_thousands"]]
 _PARTS = re.compile(r"^(?P<open>\()?(?P<sign>[-−+])?(?P<core>.*?)(?P<trail>-)?(?P<close>\))?(?P<percent>%)?\Z")
 """(1,200) and 1.200,00- (SAP) are negative too."""
 
@@ -61,39 +66,194 @@ def _shape(core: pd.Series) -> pd.Series:
     return hit.idxmax(axis=1).astype(TEXT).where(hit.any(axis=1))
 
 
+_PLAIN_NUMBER = r"-?(?:[0-9]{1,300}|[0-9]{0,300}\.[0-9]{1,300})%?"
+_PLAIN_EITHER = EITHER_WAY.pattern + "%?"
+"""Most cells of a real file are plain numbers (`1200`, `-3.75`, `30%`): these patterns pick them out with
+one vectorised match per column (plain ASCII classes: Python's `re` and Arrow's RE2 read them alike), so the
+full reading by `_SHAPE` runs only on the few cells written some other way."""
+_CODES = "|".join(re.findall(r"[A-Z]{3}|Fr\\\.", _CURRENCY))
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A column as strings for the vectorised matches (Arrow-backed where pandas has it, else Python)."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return series
+    return series.astype(TEXT)
+
+
+def _maybe_number(text: pd.Series) -> np.ndarray:
+    """False where a cell cannot be a number in any shape: blank, no digit 0-9, or an ASCII letter other than
+    e/E that is not part of a currency code (names such as `Touchpoint 12`). Vectorised, so that a column of
+    names never reaches the per-cell shapes."""
+    digit = _mask(text.str.contains("[0-9]", regex=True))
+    letter = digit & _mask(text.str.contains("[A-DF-Za-df-z]", regex=True))
+    if letter.any():
+        code = _mask(text[letter].str.contains(_CODES, case=False, regex=True))
+        letter[np.flatnonzero(letter)[code]] = False
+    return digit & ~letter
+
+
+@dataclass(frozen=True)
+class _Lanes:
+    """A column split into plain cells (read by one vectorised call) and the rest (read by `_SHAPE`)."""
+
+    text: pd.Series
+    """The cells, stripped."""
+    integer: np.ndarray
+    """Plain whole numbers (`1200`, `-3`, `30%`)."""
+    point: np.ndarray
+    """Plain decimals with a point (`-3.75`), ambiguous ones (`1.234`) included; see `either`."""
+    either: np.ndarray
+    percent: np.ndarray
+    """Plain cells that end in %."""
+    rest: np.ndarray
+    """Cells that may be numbers in another shape (`1.234,5`, `€ 12 000`, `(1,200)`)."""
+
+    @property
+    def plain(self) -> np.ndarray:
+        """Plain cells whose value does not depend on the decimal separator."""
+        return self.integer | (self.point & ~self.either)
+
+
+def _mask(flags: pd.Series) -> np.ndarray:
+    """A vectorised string test's result as a numpy mask (missing cells: False)."""
+    return flags.to_numpy(dtype=bool, na_value=False)
+
+
+def _lanes(series: pd.Series) -> _Lanes:
+    text = _text(series).str.strip()
+    plain = _mask(text.str.fullmatch(_PLAIN_NUMBER))
+    point = plain & _mask(text.str.contains(".", regex=False))
+    either = point & _mask(text.str.fullmatch(_PLAIN_EITHER)) if point.any() else point
+    percent = plain & _mask(text.str.endswith("%"))
+    return _Lanes(text, plain & ~point, point, either, percent, ~plain & _maybe_number(text))
+
+
+def _distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
+    """(codes, distinct cells) when a column repeats its cells enough to read each distinct cell once
+    (`Department`, `Stage`, `30%`), else (None, the column)."""
+    if len(series) < 64:
+        return None, series
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if len(uniques) > len(series) // 4:
+        return None, series
+    return codes, pd.Series(uniques, dtype=series.dtype)
+
+
+def _shapes(series: pd.Series) -> np.ndarray:
+    """Each cell's shape, as its position in _SHAPES (-1: not a number): plain cells by vectorised matches, the
+    rest by `_SHAPE`;
+    a column that repeats its cells is read once per distinct cell."""
+    codes, distinct = _distinct(series)
+    if codes is not None:
+        return _shapes_of(distinct)[codes]
+    return _shapes_of(series)
+
+
+def _shapes_of(series: pd.Series) -> np.ndarray:
+    lanes = _lanes(series)
+    shape = np.full(len(series), -1, dtype=np.int8)
+    shape[lanes.integer] = _CODE["integer"]
+    shape[lanes.point & ~lanes.either] = _CODE["point_decimal"]
+    shape[lanes.either] = _CODE["point_or_thousands"]
+    if lanes.rest.any():
+        shape[lanes.rest] = _shape(_prepare(series[lanes.rest])["core"]).map(_CODE).fillna(-1).to_numpy(np.int8)
+    return shape
+
+
 def decimal_separator(values: pd.DataFrame | pd.Series, default: str = ".") -> str:
     """The decimal separator ('.' or ',') that most unambiguous cells use; `default` when none shows it."""
     frame = values.to_frame() if isinstance(values, pd.Series) else values
     if frame.empty:
         return default
-    cells = pd.Series(frame.to_numpy(dtype=object).ravel())  # numbers become text with a '.', truthfully
-    shape = _shape(_prepare(cells)["core"])
-    proof = shape.map({name: sep for name, _, sep in _SHAPES if sep}).value_counts()
-    point, comma = int(proof.get(".", 0)), int(proof.get(",", 0))
+    point = comma = 0
+    for i in range(frame.shape[1]):  # column by column: each keeps its own string storage
+        column = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue  # typed numbers have no convention
+        if pd.api.types.is_object_dtype(column):
+            column = column.astype(str).where(column.notna(), "")  # numbers become text with a '.', truthfully
+        p, c = _proof(_shapes(column))
+        point, comma = point + p, comma + c
+    return _decide(point, comma, default)
+
+
+def _proof(shape: np.ndarray) -> tuple[int, int]:
+    """How many cells prove a decimal point, and how many a decimal comma (shape codes, see `_CODE`)."""
+    counts = np.bincount(shape[shape >= 0], minlength=len(_SHAPES))
+    return int(counts[_POINT_PROOF].sum()), int(counts[_COMMA_PROOF].sum())
+
+
+def _decide(point: int, comma: int, default: str) -> str:
     if point == comma:
         return default
     return "." if point > comma else ","
+
+
+def read_conventions(frame: pd.DataFrame, default: str = ".") -> tuple[str, np.ndarray]:
+    """For a table of text cells, in one reading of each column: the decimal separator its unambiguous cells
+    use (`decimal_separator`) and where its cells could be read either way (`ambiguous`, rows x columns)."""
+    point = comma = 0
+    either = np.zeros(frame.shape, dtype=bool)
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if pd.api.types.is_object_dtype(column):
+            column = column.astype(str).where(column.notna(), "")
+        shape = _shapes(column)
+        p, c = _proof(shape)
+        point, comma = point + p, comma + c
+        either[:, i] = np.isin(shape, _EITHER_CODES)
+    return _decide(point, comma, default), either
 
 
 def ambiguous(series: pd.Series) -> pd.Series:
     """True where a cell reads differently with a decimal comma than with a decimal point (`1.234`, `1,234`)."""
     if pd.api.types.is_numeric_dtype(series):
         return pd.Series(False, index=series.index)
-    shape = _shape(_prepare(series)["core"])
-    return shape.isin(["point_or_thousands", "comma_or_thousands"]).fillna(False).astype(bool)
+    return pd.Series(np.isin(_shapes(series), _EITHER_CODES), index=series.index)
 
 
-def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool = False) -> pd.Series:
+def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool = False,
+                  overflow: bool = False) -> pd.Series:
     """Numbers as floats; text that is not a number becomes NaN (the caller reports it).
 
     `decimal` is the file's decimal separator for cells that could be read either way (default:
     inferred from this column). With `percent`, `30%` reads as 0.3; without, it is not a number.
+    A number written out that no float can hold (`1e400`, 400 digits) is NaN too, or +/-inf with
+    `overflow`, so that a caller can say it is too large rather than not a number.
+    Plain cells (`1200`, `-3.75`) are read in one vectorised call; only the others go through the shapes.
     """
     if pd.api.types.is_bool_dtype(series):
         return pd.Series(np.nan, index=series.index)
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
     decimal = decimal or decimal_separator(series)
+    codes, distinct = _distinct(series)
+    if codes is not None:
+        values = parse_numbers(distinct, decimal, percent, overflow).to_numpy(float)
+        return pd.Series(values[codes], index=series.index)
+    lanes = _lanes(series)
+    plain = lanes.plain
+    number = np.full(len(series), np.nan)
+    if plain.any():
+        cells = lanes.text[plain]
+        cut = lanes.percent[plain]
+        if cut.any():
+            cells = cells.str.rstrip("%")
+        with np.errstate(over="ignore"):
+            values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        if cut.any():
+            values[cut] = values[cut] / 100 if percent else np.nan
+        number[plain] = values
+    rest = lanes.rest | (lanes.either & ~plain)
+    if rest.any():
+        number[rest] = _parse_shapes(series[rest], decimal, percent).to_numpy(float)
+    out = pd.Series(number, index=series.index)
+    return out if overflow else out.where(np.isfinite(out))
+
+
+def _parse_shapes(series: pd.Series, decimal: str, percent: bool) -> pd.Series:
+    """parse_numbers for cells that are not plain: every shape of _SHAPES, signs, currencies, percentages."""
     parts = _prepare(series)
     core, shape = parts["core"], _shape(parts["core"])
     thousands = "," if decimal == "." else "."
@@ -103,13 +263,12 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
     plain = plain.mask(shape.eq("comma_decimal").fillna(False), core.str.replace(",", ".", regex=False))
     either = shape.isin(["point_or_thousands", "comma_or_thousands"]).fillna(False)
     plain = plain.mask(either, core.str.replace(thousands, "", regex=False).str.replace(",", ".", regex=False))
-    number = pd.to_numeric(plain.where(shape.notna()), errors="coerce").astype(float)
+    with np.errstate(over="ignore"):
+        number = pd.to_numeric(plain.where(shape.notna()).astype(object), errors="coerce").astype(float)
     number = number.where(~parts["negative"].to_numpy(), -number)
     if percent:
-        number = number.where(~parts["percent"].to_numpy(), number / 100)
-    else:
-        number = number.where(~parts["percent"].to_numpy())
-    return number.where(np.isfinite(number))
+        return number.where(~parts["percent"].to_numpy(), number / 100)
+    return number.where(~parts["percent"].to_numpy())
 
 
 def plain_text(values: pd.Series) -> pd.Series:

@@ -70,10 +70,11 @@ class Baseline:
 
 @dataclass(frozen=True)
 class WhatIf:
-    """Today's allocation on the scenario's what-if curves: what the what-ifs alone would change."""
+    """Today's allocation on the curves a plan is made on: what the scenario's what-ifs alone would change, and
+    where the curves rest on evidence (a fit, a model's curves), what they say of today beside the data."""
 
     changes: list[str]
-    """The what-ifs in words ("channel 'tv': each engaged customer costs 1.2x as much")."""
+    """The what-ifs in words ("channel 'tv': each engaged customer costs 1.2x as much"); empty: none."""
     engaged: float
     """Engaged customers today's allocation would reach with the what-ifs."""
     weighted: float

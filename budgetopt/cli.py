@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from . import schema as S
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
+from .evidence import plan_range
 from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
 from .io import (
     export_plan,
     format_of,
+    number_words,
+    read_evidence,
     read_mapping,
     read_scenario,
+    read_table,
     read_touchpoints,
     scenario_data_path,
+    write_files,
     write_plan,
     write_table,
 )
@@ -26,7 +35,9 @@ from .mapping import parse_map_items
 from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
 from .scenario import Budget, Objective, Scenario, Settings
+from .schema import MAX_FACTOR
 from .silos import silo_cost
+from .terminal import safe_output
 from .units import is_weighted, parse_amount
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
@@ -49,8 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
-    o.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    o.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history: then its curves are fitted first")
     _input_options(o)
+    _history_options(o)
+    o.add_argument("--curves", metavar="FILE", help="response curves as points (touchpoint, spend, engaged; an MMM "
+                                                    "tool's export): the touchpoints they name plan on them")
+    o.add_argument("--curves-map", action="append", default=[], metavar="COLUMN=HEADER",
+                   help="which header of --curves holds a column, e.g. --curves-map touchpoint=channel "
+                        "--curves-map engaged=incremental_outcome; repeatable")
     o.add_argument("--budget", type=_amount, help="total budget, e.g. 9000000 or 9,000,000 (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -69,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", help="write the plan here: .csv, .xlsx or .json (the extension picks the format)")
     o.add_argument("--format", choices=FORMATS, help="format of --out when its name has no known extension")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    t = sub.add_parser("fit", help="fit a response curve per touchpoint to a history (or ad export); print the "
+                                   "fit table and write a touchpoint table")
+    t.add_argument("data", help="history file (CSV or .xlsx): a date or period column, one row per touchpoint "
+                                "and period (or per ad and day)")
+    _input_options(t)
+    _history_options(t)
+    t.add_argument("--out", help="write the fitted touchpoint table here (CSV): a valid input for optimize")
+    t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     r = sub.add_parser("run", help="run a scenario file: write the plan, print the summary and rule prices")
     r.add_argument("scenario", help="scenario TOML file")
@@ -93,21 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="write the frontier here (CSV)")
     f.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
+    p = sub.add_parser("report", help="the one-page report of a scenario, as PDF or HTML")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--data", help="touchpoint file to use instead of the scenario's own")
+    p.add_argument("--out", required=True, help="report.pdf or report.html (the extension picks the format)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
     b = sub.add_parser("bench", add_help=False, help="measure speed and scale (budgetopt bench --help)")
     b.add_argument("options", nargs=argparse.REMAINDER, help="options of the benchmark")
     return parser
 
 
 def _load(scenario_path: str, data: str | None):
-    """The scenario, its touchpoints and the data file (from --data or, inside the project, the scenario)."""
+    """The scenario, its touchpoints (fitted when the data is a history, with the scenario's curves) and the data
+    file (from --data or, inside the project, the scenario's)."""
     scenario = read_scenario(scenario_path)
     path = data if data else scenario_data_path(scenario, scenario_path)
-    return scenario, read_touchpoints(path), path
+    curves = scenario_data_path(scenario, scenario_path, "curves") if scenario.curves else None
+    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None)
+    _notices(evidence.notices)
+    return scenario, evidence, path
 
 
 def _run(args: argparse.Namespace) -> int:
-    scenario, touchpoints, data_path = _load(args.scenario, args.data)
+    scenario, evidence, data_path = _load(args.scenario, args.data)
+    touchpoints = evidence.table
     plan = optimize(touchpoints, scenario)
+    plan.range = plan_range(plan, evidence) if plan.ok else None
     if scenario.description:
         print(scenario.description)
     print(plan.summary_text())
@@ -133,7 +171,8 @@ def _run(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     plans, names = [], []
     for path in args.scenarios:
-        scenario, touchpoints, _ = _load(path, args.data)
+        scenario, evidence, _ = _load(path, args.data)
+        touchpoints = evidence.table
         plans.append(optimize(touchpoints, scenario))
         names.append(Path(path).stem)
     print(format_compare(compare(plans, names)).to_string())
@@ -141,16 +180,21 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    if args.steps < 2 or args.start < 0 or args.stop <= args.start:
-        raise BudgetOptError("--steps needs at least 2 and --to must be above --from (both >= 0)")
-    scenario, touchpoints, _ = _load(args.scenario, args.data)
+    if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
+        raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
+                             f"{MAX_FACTOR:,.0f} (times today's budget)")
+    if args.steps < 2 or args.steps > 1000 or args.start < 0 or args.stop <= args.start:
+        raise BudgetOptError("--steps needs 2 to 1,000 and --to must be above --from (both >= 0)")
+    scenario, evidence, _ = _load(args.scenario, args.data)
+    touchpoints = evidence.table
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
     shown = curve.assign(
         budget=curve["budget"].map("{:,.0f}".format),
         weighted_engagement=curve["weighted_engagement"].map("{:,.0f}".format),
         engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
-        marginal_cpe=curve["marginal_cpe"].map("{:,.2f}".format), marker=curve["marker"].str.upper())
+        marginal_cpe=curve["marginal_cpe"].map(lambda v: f"{v:,.2f}" if math.isfinite(v) else "none (buys no more)"),
+        marker=curve["marker"].str.upper())
     if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
         shown = shown.drop(columns="weighted_engagement")
     print(shown.to_string(index=False))
@@ -158,10 +202,30 @@ def _frontier(args: argparse.Namespace) -> int:
     print("\nThe reverse view, money needed for each engagement level:")
     print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
-    if args.out:
-        path = write_table(curve, args.out, force=args.force)
+    if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
+        finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
+        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force)
         print(f"Frontier written to {path}")
     return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .ui.board_report import report_html, report_pdf
+
+    kind = Path(args.out).suffix.lower()
+    if kind not in (".pdf", ".html", ".htm"):
+        raise BudgetOptError(f"--out {args.out}: the report is written as .pdf or .html; name the file so")
+    if Path(args.out).exists() and not args.force:
+        raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")
+    scenario, evidence, data_path = _load(args.scenario, args.data)
+    touchpoints = evidence.table
+    plan = optimize(touchpoints, scenario)
+    plan.range = plan_range(plan, evidence) if plan.ok else None
+    html = report_html(plan, touchpoints, source=Path(data_path).name)
+    data = report_pdf(html) if kind == ".pdf" else html.encode("utf-8")
+    path = write_files({args.out: data}, force=args.force)[0]
+    print(f"Report written to {path}" + ("" if plan.ok else " (no plan: it says why)"))
+    return EXIT_OK if plan.ok else EXIT_NO_PLAN
 
 
 def _progress(what: str):
@@ -180,6 +244,59 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                              "(a + sums number columns); repeatable")
     parser.add_argument("--mapping", metavar="FILE", help='TOML column mapping: spend = "Cost" per line')
     parser.add_argument("--sheet", help="Excel: the sheet with the table (default: the first)")
+
+
+def _history_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--touchpoint", metavar="COLUMN",
+                        help="history: the column whose values are touchpoints, e.g. \"Campaign name\" (rows of one "
+                             "touchpoint and period are summed)")
+    parser.add_argument("--window", help="history: the periods that make today, e.g. 52w, 26w, 12m, 90d or all "
+                                         "(default: the last 52 weeks, or all of a shorter history)")
+
+
+def _evidence(args: argparse.Namespace):
+    """The touchpoint table of the data file: read as it is, or fitted when it is a history; then with --curves."""
+    return read_evidence(args.data, mapping=_mapping(args), sheet=args.sheet, touchpoint=args.touchpoint,
+                         window=args.window, curves=getattr(args, "curves", None),
+                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from .export import inputs_table
+    from .history import history_from_table, is_history
+
+    raw = read_table(args.data, sheet=args.sheet)
+    mapping = _mapping(args)
+    if not is_history(raw, mapping, args.touchpoint):
+        raise BudgetOptError(f"{args.data} is not a history: fitting needs a date or period column and several rows "
+                             "per touchpoint (name the date column with --map date=COLUMN)")
+    from .evidence import from_history
+
+    evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
+    _notices(evidence.notices)
+    print(_fit_text(evidence.report()))
+    if args.out:
+        path = write_table(inputs_table(evidence.table), args.out, force=args.force)
+        print(f"Fitted touchpoint table written to {path} (plan on it with: budgetopt optimize {path})")
+    return EXIT_OK
+
+
+def _fit_text(report) -> str:
+    """The fit table for a terminal: weakest fits first, quality as percentages."""
+    shown = report.copy()
+    for column in ("fit_r2_holdout",):
+        if column in shown:
+            shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.2f}")
+    if "fit_mape_holdout" in shown:
+        shown["fit_mape_holdout"] = shown["fit_mape_holdout"].map(lambda v: "" if v != v else f"{v:.0%}")
+    for column in ("observed_spend_min", "observed_spend_max"):
+        if column in shown:
+            shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:,.0f}")
+    shown = shown.rename(columns={"fit_verdict": "verdict", "fit_r2_holdout": "R2 held-out",
+                                  "fit_mape_holdout": "MAPE held-out", "periods_with_spend": "periods with spend",
+                                  "observed_spend_min": "spend min/period", "observed_spend_max": "spend max/period",
+                                  "fit_reason": "why", S.CURVE_SOURCE: "source"})
+    return shown.to_string(index=False)
 
 
 def _mapping(args: argparse.Namespace) -> dict | None:
@@ -213,13 +330,24 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command line; return the exit code. Control characters in what it prints are shown as escapes."""
+    with safe_output():
+        return _main(sys.argv[1:] if argv is None else list(argv))
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:2] == ["bench", "--reading"]:  # reading files against pandas (budgetopt/bench_reading.py)
+        from .bench_reading import main as bench_reading
+
+        return bench_reading(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
         return bench(argv[1:])
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2, the message printed) and --help (exit 0) return their code
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_BAD_INPUT
     try:
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
@@ -227,16 +355,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BudgetOptError("--format says how to write --out; give --out too")
         if getattr(args, "out", None):
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
-        touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
-        _notices(touchpoints.attrs.get("notices", []))
         if args.command == "validate":
+            touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
+            _notices(touchpoints.attrs.get("notices", []))
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
+        evidence = _evidence(args)
+        touchpoints = evidence.table
+        _notices(evidence.notices)
         try:
             scenario = _scenario(args)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise BudgetOptError(_pydantic_words(exc)) from exc
         plan = optimize(touchpoints, scenario)
+        plan.range = plan_range(plan, evidence) if plan.ok else None
         print(plan.summary_text())
         if not plan.ok:
             return EXIT_NO_PLAN
@@ -252,20 +384,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BudgetOptError as exc:
         print(f"budgetopt: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a path the system refuses (too long, a device, ...): the user's input too
+        print(f"budgetopt: {exc.strerror or exc}: {str(exc.filename)[:200]}; check the path", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
-COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier}
+COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit, "report": _report}
 
 
 def _pydantic_words(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if not callable(errors):
         return str(exc)
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scenario'}: {e['msg']}" for e in errors())
+    return "; ".join(f"{_FLAGS.get('.'.join(map(str, e['loc'])), '.'.join(map(str, e['loc'])) or 'scenario')}: "
+                     f"{number_words(e) or e['msg']}" for e in errors())
+
+
+_FLAGS = {"total": "--budget", "target": "--target", "segments": "--segments"}
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A polite kill (SIGTERM) ends it like Ctrl-C: files being written are removed."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = main()
         sys.stdout.flush()
@@ -273,6 +413,10 @@ def run() -> None:
         code = 0
         sys.stdout = None
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":  # python -m budgetopt.cli

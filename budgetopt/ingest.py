@@ -1,11 +1,15 @@
 """From the bytes of a user's file to a raw table of text cells, with the row numbers the user sees.
 
 What it accepts: CSV with `,` `;` tab or `|` (sniffed), UTF-8 (with or without BOM), UTF-16 with BOM,
-cp1252 and latin-1; Excel workbooks (.xlsx, .xlsm) on the first or a named sheet. Around the table it
-skips blank rows and columns, title rows above the header, notes below it, and totals rows (a label
-such as `Total` or `Grand total` with only numbers beside it), each with a notice. What it refuses
-(empty files, PDFs and other binary files, old .xls, web pages, files over the size limits) it
+cp1252 and latin-1; Excel workbooks (.xlsx, .xlsm) on the first visible or a named sheet (`workbook.py`
+reads a sheet's cells, bounded by those that hold data). Around the table it skips blank rows and columns,
+title rows above the header, notes below it, and totals rows (a label such as `Total` or `Grand total`
+with only numbers beside it), each with a notice. What it refuses (empty files, PDFs and other binary
+files, old .xls, web pages, files over the size limits, CSV rows with cells right of the header) it
 refuses with an InputError that says what to do. It never opens files: `io.py` does that.
+
+Speed: CSV cells come from pandas' C tokenizer (the csv module only for files it cannot take whole), and
+every step works on whole columns: no per-row or per-cell Python except on the few cells that need it.
 """
 
 from __future__ import annotations
@@ -14,28 +18,30 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
+import operator
 import re
-import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .amounts import EITHER_WAY, TEXT, ambiguous, decimal_separator, parse_numbers
+from .amounts import EITHER_WAY, TEXT, decimal_separator, parse_numbers, read_conventions
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
 from .touchpoints import validate_touchpoints
+from .workbook import MAX_CELLS, MAX_UNPACKED_BYTES, Sheet, WorkbookProblem, column_letters, read_sheet, sheet_members
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 """Largest file read (CSV or Excel)."""
-MAX_UNPACKED_BYTES = 250 * 1024 * 1024
-"""Largest Excel workbook once unzipped (guards against zip bombs)."""
 MAX_ROWS = 100_000
-"""Most rows read from a file, blank and title rows included."""
+"""Most rows read from a file, from its first to its last row with data (title rows included; empty rows
+around the table and, in a workbook, cells far from it are left out first)."""
 MAX_COLUMNS = 1_000
+"""Most columns, from the first to the last column with data."""
 HEADER_SEARCH = 30
 """The header is looked for in the first this many non-blank rows."""
 
@@ -66,6 +72,8 @@ class RawTable:
     """What was done to the file that the user should know (rows skipped, totals dropped, ...)."""
     decimal: str = "."
     """The decimal separator of numbers that could be read either way (`1.234`)."""
+    header_row: int | None = None
+    """The header's row number as the user sees it (problems with a whole column point there)."""
 
     @property
     def headers(self) -> list[str]:
@@ -94,7 +102,7 @@ def parse_table(data: bytes, source: str, sheet: str | None = None) -> RawTable:
     grid, rows, delimiter, notices = _csv_grid(data, source)
     if sheet:
         notices.append(f"--sheet {sheet!r} was ignored: a CSV file has no sheets")
-    return _locate(grid, rows, source, notices, default="," if delimiter == ";" else ".")
+    return _locate(grid, rows, source, notices, default="," if delimiter == ";" else ".", delimiter=delimiter)
 
 
 # --- Excel -----------------------------------------------------------------------------------------------
@@ -119,72 +127,149 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
     if unpacked > MAX_UNPACKED_BYTES:
         raise _refuse(source, f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB",
                       "copy the touchpoint table alone into a new workbook or a CSV", f"{unpacked:,} bytes")
-    import openpyxl  # a dependency, imported here because only Excel files need it
+    from python_calamine import CalamineWorkbook, SheetTypeEnum  # imported here: only Excel files need it
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                (grid, decimal), title, notices = _pick_sheet(book, sheet, source)
-            finally:
-                book.close()
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            sheets = [m for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+        finally:
+            book.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            grid, rows, decimal, title, notices = _pick_sheet(data, archive, sheets, sheet, source)
     except InputError:
         raise
-    except Exception as exc:  # openpyxl raises many kinds on damaged files; all mean the same to a user
+    except WorkbookProblem as problem:
+        raise _refuse(source, problem.message, problem.fix, problem.value) from None
+    except Exception as exc:  # damaged files raise many kinds (zip, XML, calamine); all mean the same to a user
         raise _refuse(source, f"the Excel file is damaged or not a workbook ({type(exc).__name__}: {exc})",
                       "open it in Excel and save it again as .xlsx, or export CSV") from exc
-    return grid, np.arange(1, len(grid) + 1), f"{source}, sheet '{title}'", notices, decimal
+    return grid, rows, f"{source}, sheet '{title}'", notices, decimal
 
 
-def _pick_sheet(book, sheet: str | None, source: str) -> tuple[tuple[pd.DataFrame, str], str, list[str]]:
-    """The named sheet; without a name, the first sheet whose header names touchpoint columns, else the first."""
-    sheets = book.worksheets
+PLAN_SHEET = "Plan"
+"""The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
+
+
+def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str | None,
+                source: str) -> tuple[pd.DataFrame, np.ndarray, str, str, list[str]]:
+    """The named sheet; without a name, the Plan sheet of a workbook budgetopt exported, else the first visible sheet
+    whose header names touchpoint columns, else the first visible sheet. Hidden sheets are read only when named.
+    Returns grid, rows, decimal, title, notices."""
     if not sheets:
         raise _refuse(source, "the workbook has no worksheet", "put the touchpoint table on a worksheet")
+    members = sheet_members(archive)
+
+    def cells(meta) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
+        if meta.name not in members:
+            raise WorkbookProblem(f"the cells of sheet '{meta.name}' cannot be found in the file",
+                                  "open it in Excel and save it again as .xlsx, or export CSV")
+        found = read_sheet(data, archive, meta.name, members[meta.name], MAX_ROWS, MAX_COLUMNS)
+        return (*_sheet_cells(found), found.notices)
+
+    from python_calamine import SheetVisibleEnum
+
+    def hidden(meta) -> bool:
+        return meta.visible != SheetVisibleEnum.Visible
+
     if sheet is not None:
-        for match in (lambda s: s.title == sheet, lambda s: s.title.strip().casefold() == sheet.strip().casefold()):
+        for match in (lambda s: s.name == sheet, lambda s: s.name.strip().casefold() == sheet.strip().casefold()):
             if hits := [s for s in sheets if match(s)]:
-                return _sheet_cells(hits[0], source), hits[0].title, []
-        if sheet.strip().isdigit() and 1 <= int(sheet) <= len(sheets):
-            return _sheet_cells(sheets[int(sheet) - 1], source), sheets[int(sheet) - 1].title, []
-        raise InputError([Problem(None, None, sheet, "the workbook has no sheet of that name",
-                                  "use one of: " + ", ".join(f"'{s.title}'" for s in sheets), source)], source)
-    first = _sheet_cells(sheets[0], source)
-    if len(sheets) == 1 or _header_score(first[0]) >= 2:
-        return first, sheets[0].title, []
-    for other in sheets[1:]:
-        cells = _sheet_cells(other, source)
-        if _header_score(cells[0]) >= 2:
-            return cells, other.title, [f"read sheet '{other.title}': the first sheet, '{sheets[0].title}', "
-                                        "has no touchpoint table (pick another with --sheet)"]
-    names = ", ".join(f"'{s.title}'" for s in sheets)
-    return first, sheets[0].title, [f"read the first sheet; the workbook has sheets {names} (pick one with --sheet)"]
+                break
+        else:
+            hits = [sheets[int(sheet) - 1]] if sheet.strip().isdigit() and 1 <= int(sheet) <= len(sheets) else []
+        if not hits:
+            raise InputError([Problem(None, None, sheet, "the workbook has no sheet of that name",
+                                      "use one of: " + ", ".join(f"'{s.name}'" for s in sheets), source)], source)
+        grid, rows, decimal, notices = cells(hits[0])
+        if hidden(hits[0]):
+            notices.insert(0, f"read sheet '{hits[0].name}', which is hidden in the workbook")
+        return grid, rows, decimal, hits[0].name, notices
+    shown = [s for s in sheets if not hidden(s)] or sheets
+    names_shown = [s.name for s in shown]
+    if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown):  # a plan workbook budgetopt exported (export.SHEETS)
+        plan = shown[names_shown.index(PLAN_SHEET)]
+        grid, rows, decimal, notices = cells(plan)
+        return grid, rows, decimal, plan.name, [
+            f"read sheet '{PLAN_SHEET}' of a plan budgetopt exported: its proposed spend and engagement are the next "
+            "period's today (the data the plan was made from is on sheet 'Inputs': pick it with --sheet)", *notices]
+    skipped = [s.name for s in sheets if hidden(s) and shown is not sheets]
+    also = (f"; hidden sheet{'s' if len(skipped) > 1 else ''} " + ", ".join(f"'{n}'" for n in skipped)
+            + " not read") if skipped else ""
+    first = cells(shown[0])
+    if len(shown) == 1 or _header_score(first[0]) >= 2:
+        note = [f"read sheet '{shown[0].name}'{' (the first visible sheet)' if skipped else ''}{also} "
+                "(pick another with --sheet)"] if len(sheets) > 1 else []
+        return first[0], first[1], first[2], shown[0].name, note + first[3]
+    for other in shown[1:]:
+        grid, rows, decimal, notices = cells(other)
+        if _header_score(grid) >= 2:
+            return grid, rows, decimal, other.name, [
+                f"read sheet '{other.name}': the first sheet, '{shown[0].name}', has no touchpoint table{also} "
+                "(pick another with --sheet)", *notices]
+    names = ", ".join(f"'{s.name}'" for s in sheets)
+    return first[0], first[1], first[2], shown[0].name, [
+        f"read the first sheet; the workbook has sheets {names} (pick one with --sheet)", *first[3]]
 
 
-def _sheet_cells(sheet, source: str) -> tuple[pd.DataFrame, str]:
-    """A worksheet's cells as text, one row per sheet row from row 1, and the decimal separator of its text.
+def _sheet_cells(sheet: Sheet) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """A worksheet region's cells as text (columns labelled by their sheet position, A = 0), the sheet's row
+    numbers of its rows, and the decimal separator of its text cells.
 
     Only cells typed as text say how the sheet writes decimals: typed numbers have no convention.
     """
-    sheet.reset_dimensions()  # stored dimensions are often wrong; read what is there
-    cells = []
-    for values in sheet.iter_rows(values_only=True):
-        if len(cells) >= MAX_ROWS:
-            raise _too_many_rows(source)
-        cells.append(values[:MAX_COLUMNS + 1])
-    # openpyxl hands out Python objects cell by cell, so they are turned into text cell by cell too
-    grid = _padded(cells)
-    values = pd.Series(grid.to_numpy(dtype=object).ravel())
-    decimal = decimal_separator(values[values.map(type).eq(str).to_numpy()])
-    return grid.map(_cell_text), decimal
+    width = max(map(len, sheet.cells), default=0)
+    rows = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in sheet.cells]
+    cells = np.empty((len(rows), width), dtype=object)
+    if rows:
+        cells[:] = rows
+    del rows
+    sheet.cells = []  # from here on, each column's values are freed once it is text
+    columns, texts = {}, []
+    for j in range(width):
+        text, typed_text = _column_text(cells[:, j])
+        cells[:, j] = None
+        columns[sheet.first_column + j] = pd.Series(text, dtype=object)
+        texts.append(typed_text)
+    decimal = decimal_separator(pd.Series(np.concatenate(texts) if texts else [], dtype=object))
+    n = len(cells)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n)), np.arange(n) + sheet.first_row + 1, decimal
+
+
+def _column_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column of Excel values as text (`_cell_text`, with floats formatted as a block), and its cells that
+    were typed as text (the only ones that say how the sheet writes decimals)."""
+    inferred = pd.api.types.infer_dtype(values, skipna=False)
+    if inferred == "string":
+        return values.copy(), values.copy()
+    if inferred == "floating":
+        kind = np.full(len(values), 2, dtype=np.int8)
+    else:
+        kind = np.fromiter((type(v) is str and 1 or type(v) is float and 2 for v in values), np.int8, len(values))
+    out = values.copy()
+    floats = kind == 2
+    if floats.any():
+        number = values[floats].astype(float)
+        whole = (number == np.floor(number)) & (np.abs(number) < 1e15)
+        text = np.empty(len(number), dtype=object)
+        text[whole] = number[whole].astype(np.int64).astype(str)
+        if not whole.all():  # numpy writes the shortest text that reads back exactly, as repr does
+            fraction = number[~whole].astype(str).astype(object)
+            either = pd.Series(fraction, dtype="str").str.fullmatch(EITHER_WAY.pattern).to_numpy(bool, na_value=False)
+            fraction[either] = fraction[either] + "0"  # 1.234 -> 1.2340: never 1234
+            text[~whole] = fraction
+        out[floats] = text
+    other = kind == 0
+    if other.any():
+        out[other] = [_cell_text(v) for v in values[other].tolist()]
+    return out, values[kind == 1]
 
 
 def _header_score(grid: pd.DataFrame) -> int:
     """How many cells of the likeliest header row name a touchpoint column."""
     if grid.empty:
         return 0
-    head = grid.astype(TEXT).fillna("").apply(lambda column: column.str.strip())
+    head = grid.iloc[:200].astype(TEXT).fillna("").apply(lambda column: column.str.strip())
     head = head.loc[head.ne("").any(axis=1)].iloc[:HEADER_SEARCH]
     return int(head.apply(lambda column: column.map(known_header).notna()).sum(axis=1).max()) if len(head) else 0
 
@@ -193,6 +278,8 @@ def _cell_text(value: object) -> str:
     """An Excel cell as text; numbers are written so that `parse_numbers` reads them back exactly."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -236,10 +323,15 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes any bytes")
 
 
+def _head(text: str) -> str:
+    """The first 64 KB of the text, cut after its last line break (the sample that decides the dialect)."""
+    sample = text[:65536]
+    return sample[: sample.rfind("\n") + 1] or sample
+
+
 def _sniff(text: str) -> str:
     """The delimiter that splits the most lines into the same number (two or more) of fields."""
-    sample = text[:65536]
-    sample = sample[: sample.rfind("\n") + 1] or sample
+    sample = _head(text)
     best, best_score = ",", (0, 0)
     for delimiter in _DELIMITERS:
         try:
@@ -269,26 +361,85 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     if not text.strip():
         raise _refuse(source, "the file is empty", "export the touchpoint table again, with its header row")
     delimiter = _sniff(text)
-    records = []
-    try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if len(records) >= MAX_ROWS:
-                raise _too_many_rows(source)
-            records.append(record[:MAX_COLUMNS + 1])
-    except csv.Error as exc:
-        raise _refuse(source, f"the file is not a readable CSV table ({exc}; often a quote that is never closed)",
-                      "check for a quote (\") that is never closed, or save it again as CSV") from exc
+    grid = _csv_fast(text, delimiter)
+    if grid is None:
+        grid = _csv_records(text, delimiter, source)
+    if len(grid) > MAX_ROWS:
+        raise _too_many_rows(source)
     notices = []
     if encoding not in ("utf-8", "utf-16-le", "utf-16-be"):
         notices.append(f"read as {encoding} text (not UTF-8); check that accented letters look right")
-    grid = _padded(records)
     return grid, np.arange(1, len(grid) + 1), delimiter, notices
 
 
-def _padded(records: list) -> pd.DataFrame:
-    """Rows of different lengths as one grid of objects; missing cells are None."""
+def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
+    """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
+    first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
+    than the row limit), for `_csv_records` to read record by record."""
+    lines = max(text.count("\n"), text.count("\r"))
+    try:
+        width = max((len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)),
+                    default=0)
+    except csv.Error:
+        return None
+    if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
+        return None
+    if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
+        return None
+    try:
+        grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
+                           names=range(width + 1), dtype=str,  # one spare column: a wider row is still read
+                           keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
+                           quoting=csv.QUOTE_MINIMAL, doublequote=True, skipinitialspace=False)
+    except (pd.errors.ParserError, ValueError, OverflowError, MemoryError):
+        return None
+    if not len(grid) or not grid.index.equals(pd.RangeIndex(len(grid))):  # pandas took a column as the index
+        return None
+    return grid
+
+
+def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
+    """Every record's cells with Python's csv module, each record without its empty cells at the end."""
+    records, cells = [], 0
+    try:
+        for record in csv.reader(_lines(text, source), delimiter=delimiter):
+            if len(records) >= MAX_ROWS:
+                raise _too_many_rows(source)
+            if record and not record[-1]:  # trailing empty cells (padded exports) hold nothing
+                record = record[: len(record) - sum(1 for _ in itertools.takewhile(operator.not_, reversed(record)))]
+            if len(record) > MAX_COLUMNS:
+                raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns",
+                              "keep only the touchpoint columns", f"row {len(records) + 1}")
+            cells += len(record)
+            if cells > MAX_CELLS:
+                raise _refuse(source, f"the file has more than {MAX_CELLS:,} cells with data",
+                              "keep only the touchpoint rows and columns")
+            records.append(record)
+    except csv.Error as exc:
+        raise _refuse(source, f"the file is not a readable CSV table ({exc}; often a quote that is never closed)",
+                      "check for a quote (\") that is never closed, or save it again as CSV") from exc
     width = max(map(len, records), default=0)
-    return pd.DataFrame([[*r, *[None] * (width - len(r))] for r in records], dtype=object)
+    padded = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in records]
+    columns = list(zip(*padded, strict=True)) if padded else []
+    return pd.DataFrame({j: pd.Series(column, dtype=object) for j, column in enumerate(columns)},
+                        index=pd.RangeIndex(len(records)))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+"""A line with its ending, as csv.reader splits a file opened with newline=''."""
+MAX_LINE = 1_000_000
+"""Longest line of a CSV file, in characters (no touchpoint row comes near it): one line of 50 MB would be
+millions of cells in memory at once."""
+
+
+def _lines(text: str, source: str) -> Iterator[str]:
+    """The text's lines as csv.reader wants them, refusing one longer than MAX_LINE before it is split."""
+    for number, match in enumerate(_LINE.finditer(text), start=1):  # not StringIO: it holds 4 bytes a character
+        line = match.group()
+        if len(line) > MAX_LINE:
+            raise _refuse(source, f"line {number:,} is longer than {MAX_LINE:,} characters",
+                          "keep only the touchpoint table, one touchpoint per line", f"{len(line):,} characters")
+        yield line
 
 
 def _too_many_rows(source: str) -> InputError:
@@ -301,12 +452,7 @@ def _too_many_rows(source: str) -> InputError:
 
 def _letter(position: int) -> str:
     """Spreadsheet column letter of a 0-based position (0 -> A, 26 -> AA)."""
-    letters = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    return column_letters(position)
 
 
 def _shown(cells: pd.Series) -> str:
@@ -314,26 +460,36 @@ def _shown(cells: pd.Series) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _stripped(column: pd.Series) -> pd.Series:
+    """A column of cells as stripped text ('' when blank), in pandas' fastest string storage."""
+    if pd.api.types.is_object_dtype(column) or not pd.api.types.is_string_dtype(column):
+        column = column.astype(str if pd.api.types.is_object_dtype(column) else TEXT)
+    return column.str.strip().fillna("")
+
+
 def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], *,
-            decimal: str | None = None, default: str = ".") -> RawTable:
+            decimal: str | None = None, default: str = ".", delimiter: str | None = None) -> RawTable:
     """Header row, data rows and columns of the table inside a grid of text cells.
 
-    Without a `decimal`, the table's unambiguous numbers decide it (`default` when none does).
+    Empty rows and columns around the table are left out first, then the limits apply. Without a `decimal`,
+    the table's unambiguous numbers decide it (`default` when none does). With a `delimiter` (a CSV file),
+    a data row with cells to the right of the header's last column is an error: it is almost always a
+    number written with the delimiter inside (`1,234` in a comma file) that split the row.
     """
-    if grid.shape[1] > MAX_COLUMNS:
-        raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns",
-                      "keep only the touchpoint columns")
-    cells = pd.Series(grid.to_numpy(dtype=object).ravel()).astype(TEXT).fillna("").str.strip()
-    grid = pd.DataFrame(cells.to_numpy(dtype=object).reshape(grid.shape), columns=grid.columns)
-    filled = grid.ne("")
-    keep = filled.any(axis=1).to_numpy()
-    grid, rows = grid.loc[keep, filled.any(axis=0)], rows[keep]
-    if grid.empty:
+    columns = {position: _stripped(grid[position]).reset_index(drop=True) for position in grid.columns}
+    filled = np.column_stack([c.ne("").to_numpy(bool) for c in columns.values()]) if columns else np.zeros((0, 0))
+    keep = filled.any(axis=1) if filled.size else np.zeros(len(grid), dtype=bool)
+    used = [p for p, full in zip(columns, filled.any(axis=0) if filled.size else [], strict=True) if full]
+    if not keep.any():
         raise _refuse(source, "the file has no table (every row is blank)",
                       "export the touchpoint table again, with its header row")
-    grid.index = pd.RangeIndex(len(grid))
+    if len(used) > MAX_COLUMNS:
+        raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns", "keep only the touchpoint columns")
+    grid = pd.DataFrame({p: columns[p][keep].reset_index(drop=True) for p in used})
+    rows = np.asarray(rows)[keep]
     filled = grid.ne("")
-    known = grid.iloc[:HEADER_SEARCH].apply(lambda column: column.map(known_header).notna()).sum(axis=1)
+    head = grid.iloc[:HEADER_SEARCH]
+    known = head.apply(lambda column: column.map(known_header).notna()).sum(axis=1)
     width = filled.iloc[:HEADER_SEARCH].sum(axis=1)
     if known.max() >= 2:
         at = int(known.idxmax())
@@ -344,55 +500,90 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         notices.append(f"skipped row {rows[i]} above the header: '{_shown(grid.iloc[i])}'")
 
     header = grid.iloc[at]
+    header_row = int(rows[at])
     data, rows = grid.iloc[at + 1:], rows[at + 1:]
     unnamed = header.eq("")
+    beyond = np.zeros(len(data), dtype=bool)
+    if delimiter is not None and (~unnamed).any():
+        last = max(p for p, blank in unnamed.items() if not blank)
+        right = [p for p in data.columns if p > last]
+        beyond = filled.iloc[at + 1:][right].any(axis=1).to_numpy() if right else beyond
     for position in header.index[unnamed & filled.iloc[at + 1:].any(axis=0)]:
-        notices.append(f"column {_letter(position)} has values but no header; it was not read")
-    data = data.loc[:, ~unnamed]
+        if delimiter is None or position < max((p for p, b in unnamed.items() if not b), default=-1):
+            notices.append(f"column {_letter(position)} has values but no header; it was not read")
+    named = data.loc[:, ~unnamed]
     names = header[~unnamed].astype(str)
     repeated = names.duplicated(keep=False)
     letters = pd.Series([_letter(p) for p in names.index], index=names.index)
     names = names.where(~repeated, names + " (" + letters + ")")
-    data.columns = list(names)
-    data, rows = _drop_totals_and_notes(data, rows, notices)
+    named.columns = list(names)
+    kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond)
+    if delimiter is not None and wide_rows.any():
+        raise _wide_rows(data.loc[wide_rows], rows[wide_rows], len(names), delimiter, source, notices)
+    data, rows = named.loc[kept], rows[kept]
     data.index = pd.RangeIndex(len(data))
-    decimal = decimal or (decimal_separator(data, default=default) if len(data) else default)
-    _explain_decimal(data, rows, decimal, notices)
+    found, either = read_conventions(data, default) if len(data) else (default, np.zeros(data.shape, dtype=bool))
+    decimal = decimal or found
+    _explain_decimal(data, rows, decimal, notices, either)
     data.attrs = {"decimal": decimal}  # for apply_mapping and validate_touchpoints when called one by one
-    return RawTable(data, np.asarray(rows), source, notices, decimal)
+    return RawTable(data, np.asarray(rows), source, notices, decimal, header_row)
 
 
-def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[str]):
-    """Leave out totals rows (computed, not touchpoints) and one-cell notes below the table, with notices."""
-    if data.empty:
-        return data, rows
-    filled = data.ne("")
-    first = data.where(filled).bfill(axis=1).iloc[:, 0].fillna("").astype(str)
-    label = pd.Series(first, dtype=TEXT).str.fullmatch(_TOTALS.pattern, case=False).fillna(False).to_numpy(bool)
+def _wide_rows(data: pd.DataFrame, rows: np.ndarray, width: int, delimiter: str, source: str,
+               notices: list[str]) -> InputError:
+    """One problem per data row with more cells than the header."""
+    shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'"}[delimiter]
+    example = "1,234" if delimiter == "," else f"1{delimiter}234"
+    problems = [Problem(int(row), None, _shown(cells), f"the row has cells to the right of the header's last "
+                        f"column (the header has {width} column{'s' if width != 1 else ''})",
+                        f"a {shown} inside a value (such as {example}) splits it in two: put such values in "
+                        f"quotes (\"{example}\") or write them without it; or give the extra column a header",
+                        source)
+                for row, cells in zip(rows, (data.iloc[k] for k in range(len(data))), strict=True)]
+    return InputError(problems, source, notices=notices)
+
+
+def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[str],
+                           wide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are touchpoints: not totals rows (computed, not touchpoints) nor one-cell notes below the
+    table (each left out with a notice); and which of those are `wide` (cells right of the header)."""
+    n = len(data)
+    if data.empty and not wide.any():
+        return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+    filled = (np.column_stack([data.iloc[:, j].ne("").to_numpy(bool) for j in range(data.shape[1])])
+              if data.shape[1] else np.zeros((n, 0), dtype=bool))
+    width = filled.sum(axis=1) + wide
+    label = np.zeros(n, dtype=bool)
+    first = np.full(n, "", dtype=object)  # each row's first filled cell, taken column by column (no fill)
+    if data.shape[1]:
+        at = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
+        for j in np.unique(at[at >= 0]):
+            first[at == j] = data.iloc[:, j].to_numpy(dtype=object)[at == j]
+        candidate = pd.Series(first, dtype=str).str.contains("tot|sum|gesamt", case=False, regex=True)
+        for i in np.flatnonzero(candidate.to_numpy(dtype=bool, na_value=False)):  # few rows: Python's re
+            label[i] = _TOTALS.fullmatch(first[i]) is not None
     if label.any():  # a totals row has its label and numbers, nothing else
         rows_ = data.loc[label]
         text = rows_.apply(lambda column: parse_numbers(column, percent=True).isna() & column.ne(""))
         label[np.flatnonzero(label)] = text.sum(axis=1).to_numpy() == 1
     for i in np.flatnonzero(label):
-        notices.append(f"dropped totals row {rows[i]} ('{first.iloc[i]}'): budgetopt adds the touchpoints up itself")
-    width = filled.sum(axis=1).to_numpy()
-    notes = np.zeros(len(data), dtype=bool)
+        notices.append(f"dropped totals row {rows[i]} ('{first[i]}'): budgetopt adds the touchpoints up itself")
+    notes = np.zeros(n, dtype=bool)
     if data.shape[1] >= 3 and (width >= 2).any():
         last = int(np.flatnonzero((width >= 2) & ~label)[-1]) if ((width >= 2) & ~label).any() else -1
         notes[last + 1:] = width[last + 1:] == 1
         notes &= ~label
     for i in np.flatnonzero(notes):
         notices.append(f"skipped row {rows[i]} below the table: '{_shown(data.iloc[i])}'")
-    keep = ~(label | notes)
-    return data.loc[keep], rows[keep]
+    keep = ~(label | notes) & (width > 0)  # a row whose only cells have no header is no touchpoint
+    return keep & ~wide, keep & wide
 
 
-def _explain_decimal(data: pd.DataFrame, rows: np.ndarray, decimal: str, notices: list[str]) -> None:
-    """One notice when numbers such as `1.234` were read with the file's decimal separator."""
-    if data.empty:
-        return
-    either = ambiguous(pd.Series(data.to_numpy(dtype=object).ravel())).to_numpy().reshape(data.shape)
-    if not either.any():
+def _explain_decimal(data: pd.DataFrame, rows: np.ndarray, decimal: str, notices: list[str],
+                     either: np.ndarray) -> None:
+    """One notice when numbers such as `1.234` (`either`: where they are) were read with the file's decimal
+    separator."""
+    if data.empty or not either.any():
         return
     i, j = (int(k[0]) for k in np.nonzero(either))
     value = data.iat[i, j]
@@ -419,10 +610,11 @@ def to_touchpoints(table: RawTable, mapping: Mapping[str, str | Sequence[str]] |
         raw = apply_mapping(data, columns)
         notices += raw.attrs.get("notices", [])
         clean = validate_touchpoints(raw, source=table.source, rows=table.rows)
+        notices += clean.attrs.get("notices", [])
     except InputError as exc:
+        notices += exc.notices
         problems = [replace(p, column=labels.get(p.column, p.column)) for p in exc.problems]
         raise InputError(problems, table.source, notices=notices) from None
-    notices += clean.attrs.get("notices", [])
     clean.attrs = {"notices": notices, "source": table.source, "currency": _currency(table, columns)}
     return clean
 

@@ -3,12 +3,14 @@ scenario TOML in and out, plans out (CSV, XLSX, JSON)."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
 import platform
 import re
 import tempfile
+import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -41,11 +43,14 @@ def _read_bytes(path: str | os.PathLike, limit: int) -> bytes:
     def refuse(message: str, fix: str, value: object = None) -> InputError:
         return InputError([Problem(None, None, value, message, fix, name)], name)
 
-    if not path.exists():
-        raise refuse("the file does not exist", "check the path")
-    if not path.is_file():
-        raise refuse("is not a file", "give the path of a CSV or Excel file")
-    size = path.stat().st_size
+    try:
+        if not path.exists():
+            raise refuse("the file does not exist", "check the path")
+        if not path.is_file():
+            raise refuse("is not a file", "give the path of a CSV or Excel file")
+        size = path.stat().st_size
+    except (OSError, ValueError) as exc:  # a name too long for the system, a NUL byte in it, ...
+        raise refuse(f"the path cannot be used ({_why(exc)})", "give the path of a CSV or Excel file") from exc
     if size > limit:
         raise refuse(f"the file is larger than the limit of {limit // 2**20} MB",
                      "keep only the touchpoint rows, or split the file", f"{size:,} bytes")
@@ -102,13 +107,63 @@ def read_mapping(path: str | os.PathLike) -> dict[str, str | list[str]]:
     return dict(table)
 
 
+STALE_SECONDS = 3600
+"""A temporary file whose writer cannot be told (no process id in its name) is left over after this long."""
+
+
+def _staging(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path` (descriptor, name), named `.<name>.<pid>.<random>.tmp`, after removing
+    the temporaries an earlier writer of the same file left when it was killed (its process is gone)."""
+    clean_leftovers(path)
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+
+
+def clean_leftovers(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that writers of `path` left beside it when they were killed (a kill -9 or a
+    power cut runs no clean-up): those whose process no longer runs, or older than STALE_SECONDS when their
+    name has no process id. Returns what was removed."""
+    path = Path(path)
+    removed = []
+    try:
+        leftovers = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for tmp in leftovers:
+        middle = tmp.name[len(path.name) + 2: -len(".tmp")]
+        pid = middle.split(".")[0]
+        try:
+            if pid.isdigit() and "." in middle:
+                stale = not _running(int(pid))
+            else:
+                stale = time.time() - tmp.stat().st_mtime > STALE_SECONDS
+            if stale:
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """True when a process of this id runs (possibly another program that reuses the id: then the file waits)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def atomic_write(path: str | os.PathLike, write, force: bool = False) -> Path:
     """Write through a temporary file in the same folder, then rename; refuse to overwrite unless force."""
     path = Path(path)
     if path.exists() and not force:
         raise BudgetOptError(f"{path} already exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _staging(path)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -131,7 +186,7 @@ def write_files(files: Mapping[str | os.PathLike, bytes], force: bool = False) -
     try:
         for path, data in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            fd, tmp = _staging(path)
             staged.append((Path(tmp), path))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -264,12 +319,22 @@ def _toml_pair(key: str, value: object) -> str:
     return tomli_w.dumps({key: value}).strip()
 
 
+MAX_SCENARIO_BYTES = 1024 * 1024
+"""Largest scenario file read (the shipped ones are under 2 KB)."""
+
+
 def parse_scenario(text: str, source: str = "scenario") -> Scenario:
     """A Scenario from TOML text; errors name the file, the key and what is allowed."""
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"{source}: the scenario is larger than {MAX_SCENARIO_BYTES // 1024} KB; is it a scenario "
+                            "file? A scenario holds settings and rules, not data")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ScenarioError(f"{source}: not a scenario: its arrays or tables are nested too deeply to read; "
+                            "a scenario nests at most a few levels (see scenarios/*.toml)") from exc
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -279,15 +344,25 @@ def parse_scenario(text: str, source: str = "scenario") -> Scenario:
 def read_scenario(path: str | os.PathLike) -> Scenario:
     """Read and check a scenario TOML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
     try:
+        if not path.is_file():
+            raise ScenarioError(f"{path}: no such scenario file")
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{path}: the file is larger than {MAX_SCENARIO_BYTES // 1024} KB; is it a scenario "
+                                "file? A scenario holds settings and rules, not data")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not a text file in UTF-8; save the scenario as UTF-8 TOML") from exc
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc.strerror or exc}); check that you may read it") from exc
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: cannot be read ({_why(exc)}); check the path and that you may read it") from exc
     return parse_scenario(text, str(path))
+
+
+def _why(exc: Exception) -> str:
+    """An OS error in words, without the path it repeats (which may be thousands of characters long)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return "the path holds a NUL character" if "null" in str(exc) else str(exc)
 
 
 def write_scenario(scenario: Scenario, path: str | os.PathLike, force: bool = False) -> Path:
@@ -309,19 +384,30 @@ def project_root(scenario_path: Path) -> Path:
     return folder.parent if folder.name == "scenarios" else folder
 
 
-def scenario_data_path(scenario: Scenario, scenario_path: str | os.PathLike) -> Path:
-    """The scenario's data file, relative to the scenario file, refused when it points outside the project."""
+def scenario_data_path(scenario: Scenario, scenario_path: str | os.PathLike, key: str = "data") -> Path:
+    """The scenario's data (or curves) file, relative to the scenario file, refused when it points outside the
+    project."""
     scenario_path = Path(scenario_path)
-    if not scenario.data:
+    value = getattr(scenario, key)
+    if not value:
         raise ScenarioError(f"{scenario_path}: the scenario names no data file; add data = \"../data/your.csv\" "
                             "or pass the file with --data")
-    root = project_root(scenario_path)
-    target = (scenario_path.resolve().parent / scenario.data).resolve()
+    try:
+        root = project_root(scenario_path)
+        target = (scenario_path.resolve().parent / value).resolve()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{scenario_path}: {key} = \"{_clipped(value)}\" cannot be used as a path "
+                            f"({_why(exc)}); name the file relative to the scenario file") from exc
     if not target.is_relative_to(root):
-        raise ScenarioError(f"{scenario_path}: data = \"{scenario.data}\" points outside the project folder {root}; "
-                            "a scenario may only read data inside it. Pass the file explicitly with --data if you "
+        raise ScenarioError(f"{scenario_path}: {key} = \"{value}\" points outside the project folder {root}; "
+                            "a scenario may only read files inside it. Pass the file explicitly with --data if you "
                             "mean it")
     return target
+
+
+def _clipped(text: object, limit: int = 80) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _scenario_problems(exc: ValidationError) -> list[str]:
@@ -329,13 +415,37 @@ def _scenario_problems(exc: ValidationError) -> list[str]:
     lines = []
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        message = error["msg"]
+        message = number_words(error) or error["msg"]
         if error["type"] == "extra_forbidden":
             model = _model_at(error["loc"][:-1])
             allowed = ", ".join(model.model_fields) if model else ""
             message = f"unknown key; allowed here: {allowed}"
         lines.append(f"{loc}: {message}")
     return lines
+
+
+def number_words(error: Mapping) -> str | None:
+    """A pydantic error about a number in words that say what is wrong with this value and what is allowed:
+    'inf is not a finite number ...', '1e+20 is too large: the supported range is up to 10,000,000,000,000'.
+    None for other errors."""
+    kind, value, ctx = error.get("type"), error.get("input"), error.get("ctx") or {}
+
+    def shown(x: object) -> str:
+        if isinstance(x, int | float) and abs(x) < 1e15:
+            return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.10g}"
+        return f"{x!r}"
+
+    if kind == "finite_number":
+        return f"{value!r} is not a finite number: write a number such as 0.1 (nan and inf cannot be planned with)"
+    if kind == "less_than_equal":
+        return f"{shown(value)} is too large: the supported range is up to {shown(ctx.get('le'))}"
+    if kind == "less_than":
+        return f"{shown(value)} is too large: it must be below {shown(ctx.get('lt'))}"
+    if kind == "greater_than_equal":
+        return f"{shown(value)} is too small: it must be at least {shown(ctx.get('ge'))}"
+    if kind == "greater_than":
+        return f"{shown(value)} is too small: it must be above {shown(ctx.get('gt'))}"
+    return None
 
 
 def _model_at(loc: tuple) -> type | None:
@@ -427,3 +537,29 @@ def read_curves(
     `budgetopt.curves.tabulated` for the shapes read (Meridian, Robyn, PyMC-Marketing) and the checks.
     """
     return curves_from_table(read_table(source, name=name, sheet=sheet), mapping)
+
+
+def read_evidence(source: Source, *, mapping: Mapping[str, str | Sequence[str]] | None = None,
+                  sheet: str | None = None, touchpoint: str | None = None, window: str | None = None,
+                  curves: Source | None = None, curves_mapping: Mapping[str, str | Sequence[str]] | None = None,
+                  name: str | None = None):
+    """The touchpoint table of a data file, as evidence.Evidence: a touchpoint table as it is, or a history
+    (a date column, several rows per touchpoint) fitted per touchpoint; then, with `curves`, the touchpoints those
+    response curves name planned on them. `touchpoint` and `window` apply to histories only."""
+    from .evidence import Evidence, from_history, with_curves
+    from .history import is_history
+
+    raw = read_table(source, name=name, sheet=sheet)
+    if is_history(raw, mapping, touchpoint):
+        evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
+    else:
+        if touchpoint or window:
+            raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows per "
+                                 "touchpoint): --touchpoint and --window apply to histories only")
+        table = to_touchpoints(raw, mapping)
+        evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
+    if curves is not None:
+        tabulated = with_curves(evidence.table, read_curves(curves, mapping=curves_mapping))
+        tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history
+        evidence = tabulated
+    return evidence

@@ -88,13 +88,11 @@ def planned_model(touchpoints: pd.DataFrame, scenario: Scenario) -> tuple[Model,
     return model, Curves.from_table(planned)
 
 
-def whatif(model: Model, curves: Curves) -> WhatIf | None:
-    """Today's allocation on the scenario's what-if curves, or None when the scenario has no what-ifs."""
-    scenario = model.scenario
-    if not (scenario.overrides or scenario.add_touchpoints):
-        return None
+def whatif(model: Model, curves: Curves) -> WhatIf:
+    """Today's allocation on the curves the plan is made on (the scenario's what-ifs applied, if any): where they
+    differ from the data, this is the figure the plan's gain on the same curves is measured from."""
     engaged = curves.engaged(model.baseline.spend)
-    return WhatIf(describe_whatifs(scenario, model.currency), float(engaged.sum()),
+    return WhatIf(describe_whatifs(model.scenario, model.currency), float(engaged.sum()),
                   float((engaged * model.weight).sum()))
 
 

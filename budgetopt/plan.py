@@ -25,6 +25,9 @@ RULE_COLUMNS = ["name", "family", "rule", "binding", "price", "unit", "price_uni
 `unit` the kind of limit (money or engaged), and the price in words."""
 TRANSFER_COLUMNS = ["from_function", "to_function", "amount"]
 BUDGET_CHANGE = "(budget change)"
+CURVES_DIFFER = 0.005
+"""Where today's allocation on the plan's curves differs from the data by more than this (a fitted or a model's
+curve), the summary says so, with the plan's gain on the same curves."""
 
 
 @dataclass
@@ -53,6 +56,8 @@ class Plan:
     """Today's allocation on the scenario's what-if curves (None: the scenario has no what-ifs)."""
     basis: object | None = None
     """What the plan rests on: evidence or assumptions (basis.Basis; None when there is no plan)."""
+    range: object | None = None
+    """How sure its engaged customers are, where curves rest on a fit or a band (evidence.PlanRange; else None)."""
 
     @property
     def weighted(self) -> bool:
@@ -127,7 +132,9 @@ class Plan:
             "weighted_change_pct": (new_w / cur_w - 1) if cur_w else float("nan"),
         }
         if self.whatif is not None:
-            out["whatif_engaged"], out["whatif_weighted"] = self.whatif.engaged, self.whatif.weighted
+            out["curves_today_engaged"], out["curves_today_weighted"] = self.whatif.engaged, self.whatif.weighted
+            if self.whatif.changes:
+                out["whatif_engaged"], out["whatif_weighted"] = self.whatif.engaged, self.whatif.weighted
         return out
 
     def summary_text(self) -> str:
@@ -161,6 +168,8 @@ class Plan:
                          "(what the next one costs at the margin)")
         else:
             lines.append("Marginal CPE: none - more money buys nothing under these rules")
+        if self.range is not None:
+            lines.append(self.range.words()[0].upper() + self.range.words()[1:])
         if self.basis is not None:
             lines.append("What the plan rests on:")
             lines += [f"  - {line}" for line in self.basis.lines(self.currency)]
@@ -179,11 +188,18 @@ class Plan:
         s = self.summary()
         out = []
         if self.whatif is not None:
-            changes = "; ".join(self.whatif.changes)
-            figure = (f"{units.money(s['whatif_weighted'])} {units.WEIGHTED} "
-                      f"({units.money(s['whatif_engaged'])} {units.CUSTOMERS})" if self.weighted
-                      else f"{units.money(s['whatif_engaged'])} {units.CUSTOMERS}")
-            out.append(f"With the scenario's what-ifs ({changes}), today's allocation would reach {figure}.")
+            on_curves = s["curves_today_engaged"]
+            figure = (f"{units.money(s['curves_today_weighted'])} {units.WEIGHTED} "
+                      f"({units.money(on_curves)} {units.CUSTOMERS})" if self.weighted
+                      else f"{units.money(on_curves)} {units.CUSTOMERS}")
+            gain = s["proposed_engaged"] / on_curves - 1 if on_curves > 0 else float("nan")
+            against = f"; against it the plan's {units.CUSTOMERS} change {gain:+.1%}" if np.isfinite(gain) else ""
+            if self.whatif.changes:
+                out.append(f"With the scenario's what-ifs ({'; '.join(self.whatif.changes)}), today's allocation "
+                           f"would reach {figure}{against}.")
+            elif abs(on_curves - s["current_engaged"]) > CURVES_DIFFER * max(1.0, s["current_engaged"]):
+                out.append(f"On the plan's curves, today's allocation reaches {figure}, where the data says "
+                           f"{units.money(s['current_engaged'])}{against}: the gain on the same curves.")
         if self.stats.get("mip_touchpoints"):
             n, gap = self.stats["mip_touchpoints"], self.stats.get("mip_gap", 0.0)
             out.append(f"{n} touchpoint{'s have' if n != 1 else ' has'} an S-shaped curve (or one with convex "

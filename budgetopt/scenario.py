@@ -8,9 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .curves import DEFAULT_SEGMENTS
+from .schema import MAX_AMOUNT, MAX_CPE, MAX_FACTOR, MIN_CPE
 from .units import check_currency
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+"""Unknown keys are refused, and so are inf and nan: every number of a scenario is finite and, where it is money,
+customers, a change or a multiplier, within the ranges of schema.py (MAX_AMOUNT, MAX_FACTOR, MIN_CPE..MAX_CPE)."""
 
 
 class Mode(StrEnum):
@@ -25,8 +28,8 @@ class Budget(BaseModel):
     """The total: an absolute amount, or a change against today's total (-0.1 = cut 10 %)."""
 
     model_config = _STRICT
-    total: float | None = Field(default=None, ge=0)
-    change: float | None = Field(default=None, gt=-1)
+    total: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    change: float | None = Field(default=None, gt=-1, le=MAX_FACTOR)
     at_most: bool = False  # False: spend exactly the budget; True: spend at most the budget
 
     @model_validator(mode="after")
@@ -50,8 +53,8 @@ class Objective(BaseModel):
 
     model_config = _STRICT
     mode: Mode = Mode.MAX_ENGAGED
-    target: float | None = Field(default=None, gt=0)
-    target_change: float | None = Field(default=None, gt=-1)  # min_spend: engagement target vs today
+    target: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    target_change: float | None = Field(default=None, gt=-1, le=MAX_FACTOR)  # min_spend: engagement target vs today
     unit: Literal["weighted", "customers"] = "weighted"
 
     @model_validator(mode="after")
@@ -106,16 +109,16 @@ class Rule(Target):
     """
 
     name: str | None = None
-    min_spend: float | None = Field(default=None, ge=0)
-    max_spend: float | None = Field(default=None, ge=0)
+    min_spend: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    max_spend: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     min_share: float | None = Field(default=None, ge=0, le=1)
     max_share: float | None = Field(default=None, ge=0, le=1)
-    min_change: float | None = Field(default=None, ge=-1)
-    max_change: float | None = Field(default=None, ge=-1)
+    min_change: float | None = Field(default=None, ge=-1, le=MAX_FACTOR)
+    max_change: float | None = Field(default=None, ge=-1, le=MAX_FACTOR)
     lock: bool = False
-    min_engaged: float | None = Field(default=None, ge=0)
-    min_engaged_change: float | None = Field(default=None, ge=-1)
-    max_extrapolation: float | None = Field(default=None, ge=1)
+    min_engaged: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    min_engaged_change: float | None = Field(default=None, ge=-1, le=MAX_FACTOR)
+    max_extrapolation: float | None = Field(default=None, ge=1, le=MAX_FACTOR)
     """Widen (or narrow) the extrapolation guard for these touchpoints: at most this many times the largest spend
     observed (Settings.max_extrapolation by default)."""
 
@@ -142,8 +145,8 @@ class Override(Target):
     engaged_multiplier 1.15: 15 % more customers at the same spend; remove: drop it; lock: keep today's spend.
     """
 
-    cpe_multiplier: float | None = Field(default=None, gt=0)
-    engaged_multiplier: float | None = Field(default=None, gt=0)
+    cpe_multiplier: float | None = Field(default=None, ge=1 / MAX_FACTOR, le=MAX_FACTOR)
+    engaged_multiplier: float | None = Field(default=None, ge=1 / MAX_FACTOR, le=MAX_FACTOR)
     remove: bool = False
     lock: bool = False
 
@@ -162,22 +165,25 @@ class NewTouchpoint(BaseModel):
     function: str = Field(min_length=1)
     channel: str = Field(min_length=1)
     stage: str | None = None
-    spend: float = Field(default=0.0, ge=0)
-    engaged: float | None = Field(default=None, ge=0)
-    cpe: float | None = Field(default=None, gt=0)
+    spend: float = Field(default=0.0, ge=0, le=MAX_AMOUNT)
+    engaged: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    cpe: float | None = Field(default=None, ge=MIN_CPE, le=MAX_CPE)
     curve: str | None = None
     elasticity: float | None = Field(default=None, gt=0, le=1)
-    saturation: float | None = Field(default=None, gt=0)
-    min_spend: float | None = Field(default=None, ge=0)
-    max_spend: float | None = Field(default=None, ge=0)
-    max_change: float | None = Field(default=None, ge=0)
-    value: float | None = Field(default=None, gt=0)
+    saturation: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    min_spend: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    max_spend: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
+    max_change: float | None = Field(default=None, ge=0, le=MAX_FACTOR)
+    value: float | None = Field(default=None, gt=0, le=MAX_FACTOR)
     tags: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _basis(self) -> NewTouchpoint:
         if self.engaged is None and self.cpe is None:
             raise ValueError(f"new touchpoint '{self.touchpoint}' needs 'engaged' or 'cpe'")
+        if self.spend == 0 and self.engaged and self.cpe is None:
+            raise ValueError(f"new touchpoint '{self.touchpoint}' engages customers without spend, a cost per engaged "
+                             "customer of 0: give its 'spend', or its 'cpe' and 'max_spend'")
         return self
 
 
@@ -186,18 +192,18 @@ class Settings(BaseModel):
 
     model_config = _STRICT
     segments: int = Field(default=DEFAULT_SEGMENTS, ge=1, le=200)
-    max_extrapolation: float = Field(default=2.0, ge=1)
+    max_extrapolation: float = Field(default=2.0, ge=1, le=MAX_FACTOR)
     """Without max_spend, a touchpoint whose curve rests on evidence (the data's observed_max_spend: a fitted history,
     a tabulated curve) may get at most max_extrapolation x the largest spend observed: beyond it the curve is the
     family's shape, not evidence. A rule's `max_extrapolation` widens or narrows it for its touchpoints."""
-    max_growth: float = Field(default=3.0, gt=1)
+    max_growth: float = Field(default=3.0, gt=1, le=MAX_FACTOR)
     """Without max_spend, a touchpoint may grow to at most max_growth x today's spend: one observed
     point says nothing about the curve far from it."""
     refine: bool = True
     """Solve twice: the second time with extra breakpoints around the first plan (see curves.REFINE_STEPS)."""
     solver: str = "HiGHS"
-    time_limit: float | None = Field(default=None, gt=0)
-    rounding: float = Field(default=0.01, gt=0)
+    time_limit: float | None = Field(default=None, gt=0, le=86_400)  # seconds: at most a day
+    rounding: float = Field(default=0.01, gt=0, le=1e6)
     """Exports round money to this step (0.01: cents; 1: whole units; 1000: thousands), so that the rounded plan
     still adds up exactly to its total (largest remainder)."""
 
@@ -212,6 +218,13 @@ class Scenario(BaseModel):
     """The touchpoint file, relative to the scenario file."""
     currency: str | None = None
     """Three-letter code of the money (EUR, USD, ...); default: what the data's spend header or cells say."""
+    window: str | None = None
+    """When the data is a history: the periods that make today (52w, 26w, 12m, 90d, all; default the last 52 weeks)."""
+    curves: str | None = None
+    """Response curves as points (an MMM tool's export), relative to the scenario file: the touchpoints they name
+    are planned on them."""
+    curves_map: dict[str, str] = Field(default_factory=dict)
+    """Which header of the curves file holds a column, e.g. { touchpoint = "channel", engaged = "mean" }."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()

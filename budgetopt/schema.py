@@ -33,6 +33,10 @@ spend level); `curve` is then 'tabulated'."""
 VALUE = "value"
 CURVE_SOURCE = "curve_source"
 OBSERVED_MAX = "observed_max_spend"
+FIT_NUMBERS: tuple[str, ...] = ("fit_r2", "fit_r2_holdout", "fit_mape_holdout", "periods_with_spend",
+                                "observed_spend_min", "observed_spend_max")
+"""A fitted table's diagnostics that are numbers (fit_verdict and fit_reason stay text tags: rules may address
+'fit_verdict: weak')."""
 
 # Columns of an exported plan (plan.csv, the Plan sheet) that are not input columns: a plan read back as
 # input maps PROPOSED_SPEND and PROPOSED_ENGAGED to spend and engaged and drops the rest.
@@ -79,6 +83,27 @@ An assumption (one observed point says nothing about the shape); set `curve`/`el
 DEFAULT_VALUE = 1.0
 UNKNOWN_STAGE = "unassigned"
 
+MAX_AMOUNT = 1e13
+"""Largest amount of money or of customers budgetopt accepts (ten trillion): sums of such amounts still hold
+cents exactly in floating point, and the solver's relative tolerance (1e-9) stays below one unit."""
+MIN_CPE, MAX_CPE = 1e-6, 1e9
+"""Supported costs per engaged customer, given or implied (spend / engaged). The solver weighs money against
+customers through 1 / CPE: these bounds keep those weights within 15 orders of magnitude, which HiGHS
+scales reliably; outside them a figure is almost always a unit mistake (thousands against single units)."""
+MAX_CPE_SPREAD = 1e9
+"""Largest ratio between the dearest and the cheapest cost per engaged customer in one table: with a wider
+spread, HiGHS failed to finish on some min-spend problems (1 in 40 random tables with spreads up to 1e15)."""
+MAX_FACTOR = 1e3
+"""Largest multiplier, change (as a fraction) or value weight accepted: 1,000 x today."""
+
+
+def supported(low: float, high: float) -> str:
+    """A supported range in words: 'from 0 to 10,000,000,000,000'."""
+    def shown(x: float) -> str:
+        return f"{x:,.0f}" if x >= 1 or x == 0 else f"{x:.10f}".rstrip("0")
+    return f"from {shown(low)} to {shown(high)}"
+
+
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x", "locked", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "", "f", "nan", "none"})
 
@@ -117,6 +142,12 @@ COLUMNS: tuple[Column, ...] = (
     Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
+    Column("fit_r2", "number", False, "fitted curve: R2 on the history", -float("inf")),
+    Column("fit_r2_holdout", "number", False, "fitted curve: R2 on the held-out last 20 % of periods", -float("inf")),
+    Column("fit_mape_holdout", "number", False, "fitted curve: mean absolute % error held out (a fraction)", 0.0),
+    Column("periods_with_spend", "number", False, "fitted curve: periods of the history with spend", 0.0),
+    Column("observed_spend_min", "number", False, "fitted curve: the least spend in one period with spend", 0.0),
+    Column("observed_spend_max", "number", False, "fitted curve: the most spend in one period", 0.0),
     Column(OBSERVED_MAX, "number", False, "largest spend observed in the evidence, at the planning period's scale",
            0.0),
 )

@@ -21,7 +21,14 @@ from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | series.astype("string").str.strip().fillna("").eq("")
+    return series.isna() | _text(series).str.strip().fillna("").eq("").astype(bool)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A column as strings: as it is when it already holds strings (no copy), else converted."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return series
+    return series.astype("string")
 
 
 class _Collector:
@@ -50,6 +57,13 @@ def _header(name: object) -> str:
     return str(name).strip().lower().replace(" ", "_")
 
 
+PLAN_SHEET_HEADERS = {"engaged_today": "current_engaged", "engaged_planned": S.PROPOSED_ENGAGED,
+                      "average_cpe_today": S.CURRENT_CPE, "average_cpe_planned": "proposed_cpe",
+                      "change_%": "change_pct", "lowest_allowed_spend": "lower_limit",
+                      "highest_allowed_spend": S.UPPER_LIMIT}
+"""The plan workbook's Plan sheet headers (export.LABEL, as _header writes them) that are not plan.csv's."""
+
+
 def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
     """Read what budgetopt exports (plan.csv, the workbook's Inputs sheet) as input; other tables pass unchanged.
 
@@ -67,10 +81,14 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         cells = column.astype("string")
-        guarded = cells.str.contains(_UNGUARD).fillna(False).astype(bool)
+        guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
+        if guarded.any():
+            guarded &= cells.str.contains(_UNGUARD).fillna(False).astype(bool)
         if guarded.any():
             out.isetitem(i, column.where(~guarded, cells.str.slice(1).astype(object)))
     out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
+    if S.PROPOSED_SPEND in out.columns and S.SPEND not in out.columns:  # the workbook's Plan sheet: its headers
+        out.columns = [PLAN_SHEET_HEADERS.get(c, c) for c in out.columns]
     if S.STAGE in out.columns and not out.columns.duplicated().any():
         stage = out[S.STAGE].astype("string").str.strip().str.lower()
         out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
@@ -113,12 +131,14 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
 
     missing = [c for c in S.REQUIRED if c not in raw.columns]
+    either = f"{S.ENGAGED} or {S.CPE}"
     if S.ENGAGED not in raw.columns and S.CPE not in raw.columns:
-        missing.append(f"{S.ENGAGED}' or '{S.CPE}")
+        missing.append(either)
     for name in missing:
-        close = difflib.get_close_matches(name.split("'")[0], list(raw.columns), n=1)
+        close = difflib.get_close_matches(name.split(" ")[0], list(raw.columns), n=1)
         hint = f"; the closest header found is '{close[0]}'" if close else ""
-        out.table(name, None, "required column is missing", f"add a column named '{name}'{hint}")
+        wanted = f"'{S.ENGAGED}' or '{S.CPE}'" if name == either else f"'{name}'"
+        out.table(name, None, "required column is missing", f"add a column named {wanted}{hint}")
     if len(raw) == 0:
         out.table(None, None, "the table has no data rows", "add one row per touchpoint")
     if out.problems:
@@ -127,8 +147,9 @@ def validate_touchpoints(
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     notices: list[str] = []
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        text = raw[name].astype("string").str.strip()
-        out.rows_where(_blank(raw[name]), name, None, "is empty", f"give every touchpoint a {name}")
+        text = _text(raw[name]).str.strip()
+        out.rows_where(_blank(raw[name]), name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
+                       f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
         clean[name] = text.fillna("").astype(object)
     for name in (S.FUNCTION, S.CHANNEL):
         clean[name] = fold_labels(clean[name], name, notices)
@@ -143,14 +164,19 @@ def validate_touchpoints(
         if name not in raw.columns:
             numbers[name] = pd.Series(np.nan, index=clean.index)
             continue
-        value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS)
+        value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
         bad = value.isna() & ~_blank(raw[name])
+        high = _HIGHEST.get(name, S.MAX_AMOUNT)
+        huge = value.abs() > high
         if name in (S.ENGAGED, S.CPE):
-            unreadable |= bad.to_numpy()
+            unreadable |= (bad | huge).to_numpy()
         out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
-        negative = value < S.COLUMN_BY_NAME[name].minimum
+        out.rows_where(huge, name, raw[name], f"is too large: the supported range is {S.supported(0, high)}"
+                       + _WHY.get(name, " (money and customers)"),
+                       "check the unit (write money in currency units, customers one by one) and the digits")
+        negative = (value < S.COLUMN_BY_NAME[name].minimum) & ~huge
         out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
-        numbers[name] = value.where(value >= 0)
+        numbers[name] = value.where((value >= S.COLUMN_BY_NAME[name].minimum) & ~huge)
 
     if S.CURVE in raw.columns:
         curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
@@ -186,11 +212,32 @@ def validate_touchpoints(
         out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
                        "correct it or leave one of 'engaged' and 'cpe' empty")
     # Unit cost of a touchpoint with no spend today comes from `cpe`.
-    unit_cost = (spend / engaged.where(engaged > 0)).fillna(cpe)
+    unit_cost = (spend / engaged.where(engaged > 0)).where(spend > 0).fillna(cpe)
     new = spend.eq(0)
     out.rows_where(new & cpe.isna() & ~(engaged > 0) & ~explicit, S.CPE, None,
                    "a touchpoint with no spend today needs its cost per engaged customer",
                    "enter 'cpe' for this row")
+    given = cpe.notna() & (cpe > 0)
+    odd = (unit_cost.notna() & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))).to_numpy()
+    out.rows_where(odd & given.to_numpy(), S.CPE, raw.get(S.CPE),
+                   f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
+                   "check its unit: money per single customer")
+    shown = (spend.astype(str) + " / " + engaged.astype(str)).where(odd & ~given.to_numpy())
+    out.rows_where(odd & ~given.to_numpy(), S.ENGAGED if has_engaged else S.SPEND, shown,
+                   "gives a cost per engaged customer (spend / engaged) outside the supported range, "
+                   f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
+                   "check that spend and engaged are in the same units (money in currency units, customers one by "
+                   "one, not thousands)")
+    priced = unit_cost.where(~pd.Series(odd, index=unit_cost.index) & (unit_cost > 0))
+    if priced.notna().sum() >= 2 and priced.max() > S.MAX_CPE_SPREAD * priced.min():
+        cheap, dear = int(priced.idxmin()), int(priced.idxmax())
+        out.table(S.CPE, f"{priced[cheap]:.6g} (row {row_numbers[cheap]}) and {priced[dear]:.6g} (row "
+                  f"{row_numbers[dear]})", f"the costs per engaged customer (spend / engaged) differ by more than "
+                  f"a factor of {S.MAX_CPE_SPREAD:,.0f}, more than the solver handles reliably",
+                  "check the units of these rows (money in currency units, customers one by one), or plan such "
+                  "different touchpoints in separate files")
+    # Engaged customers without spend and without a price: free engagement the plan cannot buy more of.
+    free = (new & (engaged > 0) & cpe.isna() & ~odd).to_numpy()
 
     clean[S.SPEND] = spend
     clean[S.ENGAGED] = engaged.where(~new, 0.0)
@@ -204,12 +251,12 @@ def validate_touchpoints(
                    "lower min_spend to today's spend or below")
     out.rows_where(spend > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
                    "raise max_spend to today's spend or above")
-    out.rows_where(new & hi.isna(), S.MAX_SPEND, None,
+    out.rows_where(new & hi.isna() & ~free, S.MAX_SPEND, None,
                    "a touchpoint with no spend today needs a cap to grow into",
                    "enter max_spend (the most it could usefully take)")
 
     if S.STAGE in raw.columns:
-        stage = raw[S.STAGE].astype("string").str.strip().str.lower().fillna("")
+        stage = _text(raw[S.STAGE]).str.strip().str.lower().fillna("")
         unknown = ~stage.isin(S.STAGES) & stage.ne("")
         out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
                        "use one of: " + ", ".join(S.STAGES))
@@ -218,7 +265,7 @@ def validate_touchpoints(
         clean[S.STAGE] = S.UNKNOWN_STAGE
 
     if S.LOCKED in raw.columns:
-        flag = raw[S.LOCKED].astype("string").str.strip().str.lower().fillna("")
+        flag = _text(raw[S.LOCKED]).str.strip().str.lower().fillna("")
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
         clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
@@ -240,6 +287,9 @@ def validate_touchpoints(
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
     clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
     clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    for name in S.FIT_NUMBERS:
+        if name in raw.columns:
+            clean[name] = numbers[name]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
     clean[S.CURVE] = curve.astype(object)
 
@@ -254,7 +304,7 @@ def validate_touchpoints(
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
-    tags = {tag: _shared(fold_labels(raw[tag].astype("string").str.strip().fillna("").astype(object), tag, notices))
+    tags = {tag: _shared(fold_labels(_text(raw[tag]).str.strip().fillna("").astype(object), tag, notices))
             for tag in [c for c in raw.columns if c not in S.KNOWN]}
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
         clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
@@ -262,6 +312,18 @@ def validate_touchpoints(
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
+    if free.any():
+        shown_rows = ", ".join(map(str, row_numbers[free][:10])) + (", ..." if free.sum() > 10 else "")
+        notices.append(f"left out {int(free.sum()):,} row{'s' if free.sum() > 1 else ''} with engaged customers but "
+                       f"no spend (row{'s' if free.sum() > 1 else ''} {shown_rows}; "
+                       f"{engaged[free].sum():,.0f} engaged customers in all): what costs nothing cannot be bought "
+                       "more of, so these are not in today's figures nor in the plan. Give such a row its spend, or "
+                       "a cpe and a max_spend to plan it as a new touchpoint")
+        clean = clean.loc[~free].reset_index(drop=True)
+        if clean.empty:
+            raise InputError([Problem(None, S.SPEND, None, "no row has spend: every touchpoint engages its customers "
+                                      "for free", "enter today's spend of each touchpoint", source)], source,
+                             notices=notices)
     clean.attrs["notices"] = notices
     return clean
 
@@ -395,6 +457,14 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
         notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
                        f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
     return first.astype(object)
+
+
+_NEEDS = {S.TOUCHPOINT: "a name", S.FUNCTION: "a function (the team that owns and pays for it)",
+          S.CHANNEL: "a channel (its medium: tv, search, chat, ...)"}
+_HIGHEST = {S.MAX_CHANGE: S.MAX_FACTOR, S.VALUE: S.MAX_FACTOR, S.CPE: S.MAX_CPE}
+"""Largest value of each number column (default: schema.MAX_AMOUNT; elasticity has its own check of at most 1)."""
+_WHY = {S.MAX_CHANGE: " (a fraction: 0.3 = 30 %)", S.VALUE: " (a weight: 1 = an ordinary engaged customer)",
+        S.CPE: " (money per engaged customer)", S.ELASTICITY: ""}
 
 
 def tag_columns(touchpoints: pd.DataFrame) -> list[str]:

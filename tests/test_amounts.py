@@ -63,3 +63,20 @@ def test_plain_text_reads_back_exactly_under_either_convention(x):
     text = plain_text(pd.Series([x]))
     for decimal in (".", ","):
         assert parse_numbers(text, decimal).iloc[0] == x
+
+
+PIECES = st.sampled_from([*"0123456789.,-+ %()eE€$'_", "EUR", "Fr.", "1.234", "1,234", "12", "abc", "\u00a0", "−"])
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.lists(PIECES, max_size=8).map("".join), min_size=1, max_size=40), st.sampled_from([".", ","]),
+       st.booleans(), st.booleans())
+def test_the_vectorised_lanes_read_every_cell_as_the_full_shapes_do(cells, decimal, percent, arrow):
+    """Plain cells are read in one vectorised call, repeated cells once: the same numbers as every cell read by
+    the full shapes (`_parse_shapes`), whatever the string storage."""
+    from budgetopt.amounts import _parse_shapes
+
+    column = pd.Series(cells * 20, dtype=object)  # repeated: read once per distinct cell
+    fast = parse_numbers(column.astype("str") if arrow else column, decimal, percent=percent)
+    full = _parse_shapes(column, decimal, percent)
+    pd.testing.assert_series_equal(fast, full.where(full.abs() < math.inf), check_names=False)

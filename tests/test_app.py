@@ -17,13 +17,16 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import budgetopt as bo
+from budgetopt import rule_words
 from budgetopt import schema as S
 from budgetopt.io import read_touchpoints_bytes
 from budgetopt.pricing import price_rules
 from budgetopt.silos import silo_cost
-from budgetopt.ui import controls, library, report, views
+from budgetopt.ui import controls, library, report
 from budgetopt.ui import format as fmt
-from budgetopt.ui.views import Key
+from budgetopt.ui.views.scenarios_tab import CURRENT
+from budgetopt.ui.views.shared import md
+from budgetopt.ui.views.state import Key
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -70,7 +73,8 @@ def errors(at: AppTest) -> str:
 
 def problems(at: AppTest) -> pd.DataFrame:
     """The table of problems with an upload (row, column, value, problem, fix)."""
-    return next(d.value for d in at.main.dataframe if "fix" in d.value.columns)
+    found = next(t.value for t in [*at.main.table, *at.main.dataframe] if "fix" in t.value.columns)
+    return found.assign(row=pd.to_numeric(found["row"]).astype("Int64"))
 
 
 def test_default_load_shows_today_and_the_plan(sample):
@@ -86,12 +90,19 @@ def test_default_load_shows_today_and_the_plan(sample):
     assert "This plan rests on assumptions" in notes  # what the plan rests on, beside the headline
     plan_table = next(d.value for d in at.dataframe if "spend in plan" in d.value.columns)
     assert len(plan_table) == 51 and "marginal CPE" in plan_table.columns
-    binding = next(d.value for d in at.dataframe if "what it costs" in d.value.columns)
+    binding = pd.concat([t.value for t in at.table if "what it costs" in t.value.columns], ignore_index=True)
     words = binding["what it costs"]
     assert (words.str.startswith("costs ") | words.str.startswith("each extra 1,000 of budget would add")).all()
+    assert binding["limit"].tolist() == rule_words.plain_rules(bo.optimize(sample), sample)["words"].tolist()
+    assert [m.value for m in at.markdown if m.value.startswith("**") and "(" in m.value][-3:] == [
+        "**Your rules and settings** (1)", "**The data's limits** (8)", "**Assumptions** (9)"]
+    why = next(m.value for m in at.markdown if m.value.startswith("- TV prime time") or "\n- TV prime time" in m.value)
+    assert "TV prime time -30 % \\(-540,000\\): at today's spend its next 1,000 buys 56" in why
+    assert "Rests on: TV prime time: curve set in the data \\(power, elasticity 0.5\\)" in why
+    assert len(at.get("image")) == 1  # the Sankey, an SVG with every amount on its link (tests/test_ui.py)
     assert {d.label for d in at.download_button} == {
         "Download a template CSV", "Download the plan (CSV)", "Download the plan (Excel)",
-        "Download the scenario (TOML)", "Download as TOML"}
+        "Download the scenario (TOML)", "Download as TOML", "One-page report (PDF)", "One-page report (HTML)"}
     assert at.radio(key=Key.TODAY_BY).options == ["function", "channel", "stage", "digital"]
     assert not at.error
 
@@ -166,7 +177,7 @@ def test_protect_every_stage(sample):
 def test_a_rule_added_and_removed(sample):
     at = start()
     add_rule(at, "function: service", "Change against today at least (%)", 0)
-    rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule"])
+    rules = next(t.value for t in at.table if list(t.value.columns) == ["#", "rule"])
     assert rules["rule"].tolist() == ["function 'service' changes by at least 0.0 % against today"]
     with_rule = expected(sample, rules=(bo.Rule(group="function", member="service", min_change=0.0),))
     assert cards(at) == with_rule
@@ -187,8 +198,16 @@ def test_a_rule_that_cannot_be_built_is_explained_in_place():
     at = start()
     add_rule(at, "channel: tv", "Share of the total at most (%)", 150)
     assert "The rule was not added" in errors(at)
-    assert "less than or equal to 1" in errors(at)
-    assert not any(list(d.value.columns) == ["#", "rule"] for d in at.dataframe)
+    assert "is too large: the supported range is up to 1" in errors(at)  # 150 % is 1.5 of the total
+    assert not any(list(t.value.columns) == ["#", "rule"] for t in at.table)
+
+
+def test_the_rule_form_sets_no_limit_to_zero_by_itself():
+    at = start()
+    assert at.number_input(key=Key.RULE_VALUE).value is None  # empty until a number is typed
+    add_rule(at, "touchpoint: TV prime time", "Spend at most (money)", None)  # one click: no cap of 0
+    assert "needs a number" in errors(at)
+    assert not any(list(t.value.columns) == ["#", "rule"] for t in at.table)
 
 
 def test_infeasible_rules_are_named_not_raised():
@@ -357,14 +376,14 @@ def test_loading_a_scenario_sets_the_widgets_and_gives_its_plan(sample, file):
     assert at.slider(key=Key.BUDGET_PCT).value == w.budget_pct
     assert at.radio(key=Key.PLANNING).value == (controls.SILOED if scenario.siloed else controls.HORIZONTAL)
     assert at.toggle(key=Key.PROTECT).value is scenario.protect_stages
-    rules = next((d.value for d in at.dataframe if "rule" in d.value.columns and "#" in d.value.columns), None)
+    rules = next((t.value for t in at.table if "rule" in t.value.columns and "#" in t.value.columns), None)
     assert (rules["rule"].tolist() if rules is not None else []) == [controls.describe(r) for r in scenario.rules]
     plan = bo.optimize(sample, scenario)
     assert cards(at) == {c.label: (c.value, c.delta or "") for c in report.plan_cards(plan)}
     note = next(i.value for i in at.sidebar.info)
-    assert f"Loaded **{views._md(scenario.name)}**" in note
+    assert f"Loaded **{md(scenario.name)}**" in note
     for line in library.without_widgets(scenario):  # overrides and added touchpoints: no widget, so a note
-        assert views._md(line) in note
+        assert md(line) in note
     assert not at.error
 
 
@@ -461,14 +480,23 @@ def test_excel_download_opens_with_openpyxl(downloads):
     assert len(csv) == 51
 
 
+def test_the_one_page_report_downloads(downloads):
+    load(start(), "cut-10-protect-service.toml")
+    html, name = downloads["One-page report (HTML)"]
+    assert name == "report-cut-10-protect-service.html"
+    assert b"<h1>Cut 10 %, protect service</h1>" in html and b"Data: sample_touchpoints.csv." in html
+    pdf, name = downloads["One-page report (PDF)"]
+    assert name.endswith(".pdf") and pdf.startswith(b"%PDF-")
+
+
 def test_compare_scenarios_side_by_side(sample):
     at = start()
     files = [str(SCENARIOS / f) for f in ("cut-10-protect-service.toml", "same-engagement-for-less.toml")]
-    at.multiselect(key=Key.COMPARE).set_value([views.CURRENT, *files])
+    at.multiselect(key=Key.COMPARE).set_value([CURRENT, *files])
     rerun(at)
-    table = next(d.value for d in at.dataframe if "figure" in d.value.columns)
+    table = next(t.value for t in at.table if "figure" in t.value.columns)
     scenarios = [bo.Scenario()] + [bo.io.read_scenario(f) for f in files]
-    names = [views.CURRENT] + [s.name for s in scenarios[1:]]
+    names = [CURRENT] + [s.name for s in scenarios[1:]]
     assert list(table.columns) == ["figure", "today", *names]
     rows = table.set_index("figure")
     for name, scenario in zip(names, scenarios, strict=True):
@@ -484,8 +512,8 @@ def test_compare_scenarios_side_by_side(sample):
 
 def test_frontier_on_demand_marks_today_and_the_plan(sample):
     at = start()
-    assert not any(c for c in at.get("vega_lite_chart")
-                   if "point" in str(c.proto.spec))  # nothing drawn before it is asked for
+    with pytest.raises(AssertionError):  # nothing drawn before it is asked for
+        chart_data(at, "point")
     at.button(key=Key.FRONTIER_BUTTON).click()
     rerun(at)
     frame = chart_data(at, "point")
@@ -509,10 +537,10 @@ def test_rule_prices_on_demand_in_the_plan_and_rules_tabs(sample):
     rerun(at)
     scenario = bo.Scenario(name="From the app", rules=(bo.Rule(group="channel", member="tv", min_change=0.0),))
     prices = price_rules(sample, scenario)
-    shown = next(d.value for d in at.dataframe if "whole price" in d.value.columns and "kind" in d.value.columns)
+    shown = next(t.value for t in at.table if "whole price" in t.value.columns and "kind" in t.value.columns)
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), report.prices_table(prices))
     assert shown["whole price"].iloc[0].endswith("weighted engagement")  # the sample weights customers
-    rules = next(d.value for d in at.dataframe if list(d.value.columns) == ["#", "rule", "whole price"])
+    rules = next(t.value for t in at.table if list(t.value.columns) == ["#", "rule", "whole price"])
     tv = prices[prices["kind"] == "scenario rule"]["whole_price"].iloc[0]
     assert tv > 0 and rules["whole price"].tolist() == [report.whole_price(tv, "weighted engagement")]
 
@@ -543,7 +571,11 @@ def test_column_mapping_on_unusual_headers():
     assert at.multiselect(key=Key.MAP + "engaged").value == []  # Leads and Chats: the person says
     assert "missing" in " ".join(problems(at)["problem"]).lower()
     assert not cards(at)
+    at.multiselect(key=Key.MAP + "engaged").set_value(["Leads"])  # half the mapping: nothing is planned yet
+    rerun(at)
+    assert not cards(at) and "missing" in " ".join(problems(at)["problem"]).lower()
     at.multiselect(key=Key.MAP + "engaged").set_value(["Leads", "Chats"])
+    next(b for b in at.button if b.label == "Use these columns").click()
     rerun(at)
     assert not at.error
     touchpoints = bo.to_touchpoints(bo.read_table(UNUSUAL, name="export.csv"), {"engaged": ["Leads", "Chats"]})
@@ -581,3 +613,171 @@ def test_a_scenario_loaded_onto_an_upload_plans_the_upload():
     assert "It was made for ../data/sample\\_touchpoints.csv; here it plans the data on this page." in note
     mine = read_touchpoints_bytes(GOOD_CSV, "mine.csv")
     assert cards(at) == expected(mine, **dict(bo.io.read_scenario(SCENARIOS / "same-engagement-for-less.toml")))
+
+
+# ---- issue 16: never lose work -----------------------------------------------------------------------------------
+
+def test_the_settings_live_in_the_address_and_a_link_brings_them_back(sample):
+    at = start()
+    assert dict(at.query_params) == {}  # a fresh page: nothing to say
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    at.radio(key=Key.PLANNING).set_value(controls.SILOED)
+    rerun(at)
+    add_rule(at, "function: service", "Change against today at least (%)", 0)
+    query = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert set(query) == {"budget", "planning", "rules"} and query["budget"] == str(round(TODAY * 0.9))
+    shown = cards(at)
+
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)  # a reload, or the link opened elsewhere
+    again.query_params.update(query)
+    rerun(again)
+    assert again.slider(key=Key.BUDGET_PCT).value == -10 and again.radio(key=Key.PLANNING).value == controls.SILOED
+    assert again.session_state[Key.RULES] == [bo.Rule(group="function", member="service", min_change=0.0)]
+    assert cards(again) == shown
+    assert not again.sidebar.warning
+
+
+def test_a_link_that_cannot_be_read_in_part_says_what_it_left_out(sample):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"goal": "min_spend", "keep": "95", "rules": "not-base64!", "file": "../../etc/passwd"})
+    rerun(at)
+    assert at.radio(key=Key.MODE).value is bo.Mode.MIN_SPEND and at.number_input(key=Key.KEEP_PCT).value == 95
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "The rules in the link were left out" in warning and "is not in scenarios/" in warning
+    assert cards(at) == expected(sample, objective=bo.Objective(mode="min_spend", target_change=-0.05))
+
+
+def test_a_link_made_with_an_upload_waits_for_the_file():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"data": "upload:mine.csv", "budget": "9000"})
+    rerun(at)
+    assert "made with the file **mine.csv**" in " ".join(w.value for w in at.sidebar.warning)
+    assert at.session_state[Key.BUDGET_TOTAL] == TODAY  # the sample, until the file is there
+    at.sidebar.file_uploader[0].upload("mine.csv", GOOD_CSV, "text/csv")
+    rerun(at)
+    assert at.session_state[Key.BUDGET_TOTAL] == 9000.0 and not at.sidebar.warning
+    assert cards(at) == expected(read_touchpoints_bytes(GOOD_CSV, "mine.csv"), budget=bo.Budget(total=9000.0))
+
+
+def test_step_back_through_the_last_settings(sample):
+    at = start()
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    rerun(at)
+    add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)
+    assert at.button(key=Key.STEP_BACK).label == "Step back (2)"
+    at.button(key=Key.STEP_BACK).click()
+    rerun(at)
+    assert at.session_state[Key.RULES] == [] and at.slider(key=Key.BUDGET_PCT).value == -10
+    at.button(key=Key.STEP_BACK).click()
+    rerun(at)
+    assert at.slider(key=Key.BUDGET_PCT).value == 0 and cards(at) == expected(sample)
+    assert at.button(key=Key.STEP_BACK).disabled
+
+
+def test_loading_over_unsaved_changes_asks_first_and_can_be_undone(sample):
+    at = start()
+    add_rule(at, "touchpoint: TV prime time", "Keep today's spend (lock)", None)
+    mine = expected(sample, rules=(bo.Rule(touchpoint="TV prime time", lock=True),))
+    at.selectbox(key=Key.LOAD_FILE).set_value(str(SCENARIOS / "tv-dearer.toml"))
+    rerun(at)
+    at.button(key="load_scenario_file").click()
+    rerun(at)
+    assert "Your changes (1 rule added) are not saved" in " ".join(w.value for w in at.sidebar.warning)
+    assert cards(at) == mine and Key.LOADED not in at.session_state  # nothing loaded yet
+    at.button(key="keep_my_changes").click()
+    rerun(at)
+    assert not at.sidebar.warning and cards(at) == mine
+    at.button(key="load_scenario_file").click()
+    rerun(at)
+    at.button(key="load_anyway").click()
+    rerun(at)
+    assert cards(at) == expected(sample, **dict(bo.io.read_scenario(SCENARIOS / "tv-dearer.toml")))
+    assert at.text_input(key=Key.SAVE_NAME).value == "TV 20 % dearer"
+    at.button(key="undo_load").click()
+    rerun(at)
+    assert cards(at) == mine and Key.LOADED not in at.session_state
+    assert at.text_input(key=Key.SAVE_NAME).value == ""  # the name typed before, not the file's
+
+
+# ---- issue 16: the upload flow -------------------------------------------------------------------------------------
+
+def test_a_missing_column_is_on_the_header_row_with_balanced_quotes():
+    at = start()
+    at.sidebar.file_uploader[0].upload("export.csv", b"Notes from finance\n\n" + UNUSUAL, "text/csv")
+    rerun(at)
+    found = problems(at)
+    missing = found[found["problem"] == "required column is missing"]
+    assert missing[["row", "column"]].values.tolist() == [[3, "engaged or cpe"]]  # the header is on row 3
+    assert missing["fix"].iloc[0] == "add a column named 'engaged' or 'cpe'"
+    assert all(text.count("'") % 2 == 0 for text in found.astype(str).to_numpy().ravel())
+
+
+def test_two_candidate_columns_keep_the_panel_open_until_confirmed():
+    data = b"Touchpoint,Function,Channel,Cost,Amount,Engaged\nA,f,c,100,90,10\nB,g,c,200,210,40\n"
+    at = start()
+    at.sidebar.file_uploader[0].upload("two.csv", data, "text/csv")
+    rerun(at)
+    assert not cards(at) and at.expander[0].proto.expanded
+    at.multiselect(key=Key.MAP + "spend").set_value(["Cost"])
+    next(b for b in at.button if b.label == "Use these columns").click()
+    rerun(at)
+    assert cards(at) == expected(bo.to_touchpoints(bo.read_table(data, name="two.csv"), {"spend": ["Cost"]}))
+
+
+def test_a_plan_workbook_loads_back_as_the_next_periods_today(sample, downloads):
+    start()
+    workbook, _ = downloads["Download the plan (Excel)"]
+    at = start()
+    at.sidebar.file_uploader[0].upload("plan-untitled.xlsx", workbook,
+                                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rerun(at)
+    assert "read sheet 'Plan' of a plan budgetopt exported" in infos(at)
+    plan = bo.optimize(sample)
+    again = read_touchpoints_bytes(workbook, "plan-untitled.xlsx")
+    assert again["spend"].to_numpy() == pytest.approx(plan.table["proposed_spend"].to_numpy(), abs=0.01)
+    assert cards(at) == expected(again) and "Engaged customers" in cards(at)
+
+
+# ---- curves from evidence in the page (issue 11) ---------------------------------------------------------------
+
+def _weekly_history() -> bytes:
+    """12 touchpoints x 52 weeks from known curves, as an analyst's weekly export."""
+    from budgetopt.curves import synthetic_history
+
+    h = synthetic_history(12, 52, families=("power", "saturating", "hill"), noise=0.05, spread=0.5, seed=4)
+    weeks = pd.date_range("2024-01-01", periods=52, freq="W-MON").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"week": np.tile(weeks, 12), "touchpoint": np.repeat([f"T{i}" for i in range(12)], 52),
+                          "function": np.repeat([f"f{i % 3}" for i in range(12)], 52), "channel": "c",
+                          "spend": h.spend.ravel().round(2), "engaged": h.engaged.ravel().round(2)})
+    return frame.to_csv(index=False).encode()
+
+
+def test_a_history_upload_is_fitted_and_its_curves_are_shown():
+    at = start()
+    at.sidebar.file_uploader[0].upload("weekly.csv", _weekly_history(), "text/csv")
+    rerun(at)
+    assert not at.exception and not errors(at)
+    table = next(d.value for d in at.dataframe if "rests on" in d.value.columns)
+    assert len(table) == 12 and set(table["rests on"]) == {"fitted"}
+    assert table["fit"].iloc[0] in ("not identified", "weak", "good")  # weakest first
+    shown = at.selectbox(key=Key.CURVE_SHOWN)
+    assert shown.value == table["touchpoint"].iloc[0]
+    frame = chart_data(at, "layer")
+    assert {"band", "curve", "points", "marks"} <= set(frame["layer"])  # evidence, curve, band, today and plan
+    assert any("per week" in str(c.proto.spec) for c in at.get("vega_lite_chart"))
+    assert "This plan rests on evidence" in at.main.caption[1].value.replace("\\", "")
+
+
+def test_a_model_s_curves_upload_plans_those_touchpoints_on_them():
+    curves = Path(__file__).parent / "files" / "curves" / "meridian_long.csv"
+    at = start()
+    at.sidebar.file_uploader[1].upload("curves.csv", curves.read_bytes(), "text/csv")
+    rerun(at)
+    at.selectbox(key=Key.CURVES_MAP + "touchpoint").set_value("channel")
+    at.selectbox(key=Key.CURVES_MAP + "engaged").set_value("incremental_outcome")
+    rerun(at)
+    assert not at.exception
+    # the curves name Channel0-3, the sample names none of them: said in place, with what to do
+    assert "curves.csv** cannot be used yet" in errors(at)
+    problems = pd.concat([t.value for t in at.table], ignore_index=True)
+    assert problems["problem"].str.contains("no curve names a touchpoint of the table").any()

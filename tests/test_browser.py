@@ -1,10 +1,12 @@
-"""The page in a real browser: start the app on a free localhost port, drive headless Chromium (Debian's
-package, through Playwright), change the budget, see the headline move, download the plan as CSV and as Excel,
-take a screenshot."""
+"""The page in a real browser: start the app on a free localhost port, drive headless Chromium (Debian's package,
+through Playwright) through every part of the page at 1,440 px, and save a screenshot of each view in the test's
+temporary folder (tall enough to hold the whole view: the page scrolls inside its own container)."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +24,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 60
 WAIT_MS = 60_000
+WIDTH, HEIGHT, TALL = 1440, 900, 4200
+A4_PX = 718
+"""A4's width less 10 mm margins, in CSS pixels: what the page prints into."""
+UNUSUAL = (b"Touchpoint;Department;Channel;Cost;Leads;Chats\n"
+           b"Search ads;marketing;search;12.000;900;300\n"
+           b"Live chat;service;chat;8.000;;2.000\n"
+           b"TV spot;marketing;tv;30.000;1.500;\n")
 
 
 def free_port() -> int:
@@ -30,11 +39,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`streamlit run app.py` on localhost and a free port; stopped (by its own handle) after the test."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on localhost and a free port, for the module's tests; stopped by its own handle."""
+    folder = tmp_path_factory.mktemp("server")
     port = free_port()
-    log = (tmp_path / "streamlit.log").open("w")
+    log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "localhost", "--browser.gatherUsageStats", "false"],
@@ -51,7 +61,7 @@ def server(tmp_path):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                raise AssertionError("the app did not start:\n" + (tmp_path / "streamlit.log").read_text())
+                raise AssertionError("the app did not start:\n" + (folder / "streamlit.log").read_text())
             time.sleep(0.3)
         yield url
     finally:
@@ -64,50 +74,201 @@ def server(tmp_path):
         log.close()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium (bash .ci/setup --test does)"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, accept_downloads=True)
+    page.goto(url)
+    return page
+
+
 def card(page, label: str):
     """The value of the first (headline) card with this label."""
     metric = page.get_by_test_id("stMetric").filter(has=page.get_by_text(label, exact=True)).first
     return metric.get_by_test_id("stMetricValue")
 
 
-def test_change_the_budget_in_a_browser_and_download_the_plan(server, tmp_path):
-    assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install chromium (bash .ci/setup --test does)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 2400}, accept_downloads=True)
-            page.goto(server)
-            expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
-            engaged_before = card(page, "Engaged customers").inner_text()
-            cpe_before = card(page, "Average CPE").inner_text()
+def settle(page, ms: int = 800) -> None:
+    """Let a rerun finish and the charts draw."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT_MS)
+    page.wait_for_timeout(ms)
 
-            budget = page.get_by_label("Budget (exact amount)", exact=True)
-            expect(budget).to_have_value("14,045,000")  # thousands separators in the box
-            budget.fill("12,000,000")
-            budget.press("Enter")
-            expect(card(page, "Budget")).to_have_text("12.00 M", timeout=WAIT_MS)
-            expect(card(page, "Engaged customers")).not_to_have_text(engaged_before, timeout=WAIT_MS)
-            assert card(page, "Average CPE").inner_text() != cpe_before
-            expect(page.get_by_text("-14.6 % against today's 14,045,000")).to_be_visible()
 
-            download_button = page.get_by_role("button", name="Download the plan (CSV)")
-            expect(download_button).to_be_visible(timeout=WAIT_MS)
-            page.wait_for_timeout(1000)  # let the charts finish drawing before the screenshot
-            page.screenshot(path=tmp_path / "app.png", full_page=True)
-            with page.expect_download(timeout=WAIT_MS) as download:
-                download_button.click()
-            saved = tmp_path / download.value.suggested_filename
-            download.value.save_as(saved)
-            with page.expect_download(timeout=WAIT_MS) as download:  # built by the server when clicked
-                page.get_by_role("button", name="Download the plan (Excel)").click()
-            workbook = tmp_path / download.value.suggested_filename
-            download.value.save_as(workbook)
-        finally:
-            browser.close()
+def shot(page, path: Path) -> None:
+    """A screenshot of the whole view at 1,440 px (a tall window: the page scrolls inside its own container)."""
+    page.set_viewport_size({"width": WIDTH, "height": TALL})
+    page.wait_for_timeout(700)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    assert path.stat().st_size > 30_000
+
+
+def no_sideways_scroll(page, selector: str) -> list[str]:
+    """Elements matching the selector that are wider than their box (would scroll or be cut)."""
+    return page.eval_on_selector_all(selector, "els => els.filter(e => e.scrollWidth > e.clientWidth + 1)"
+                                               ".map(e => e.className + ': ' + e.scrollWidth + '>' + e.clientWidth)")
+
+
+def pick(page, combobox, option: str) -> None:
+    """Choose an option of a multiselect: typing opens its list and narrows it."""
+    combobox.click()
+    page.keyboard.type(option[:12])
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def download(page, button: str, folder: Path) -> Path:
+    with page.expect_download(timeout=WAIT_MS) as started:
+        page.get_by_role("button", name=button).click()
+    saved = folder / started.value.suggested_filename
+    started.value.save_as(saved)
+    return saved
+
+
+def test_change_the_budget_in_a_browser_and_download_the_plan(server, browser, tmp_path):
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    engaged_before = card(page, "Engaged customers").inner_text()
+    cpe_before = card(page, "Average CPE").inner_text()
+
+    budget = page.get_by_label("Budget (exact amount)", exact=True)
+    expect(budget).to_have_value("14,045,000")  # thousands separators in the box
+    budget.fill("12,000,000")
+    budget.press("Enter")
+    expect(card(page, "Budget")).to_have_text("12.00 M", timeout=WAIT_MS)
+    expect(card(page, "Engaged customers")).not_to_have_text(engaged_before, timeout=WAIT_MS)
+    assert card(page, "Average CPE").inner_text() != cpe_before
+    expect(page.get_by_text("-14.6 % against today's 14,045,000")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]budget=12000000(&|$)"), timeout=WAIT_MS)  # the settings in the address
+
+    expect(page.get_by_role("button", name="Download the plan (CSV)")).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+    page.screenshot(path=tmp_path / "app-1440x900.png")
+    saved = download(page, "Download the plan (CSV)", tmp_path)
+    workbook = download(page, "Download the plan (Excel)", tmp_path)  # built by the server when clicked
+    page.close()
     plan = pd.read_csv(saved)
     assert len(plan) == 51
     assert plan["proposed_spend"].sum() == pytest.approx(12_000_000, rel=1e-6)
     assert workbook.suffix == ".xlsx"
     sheet = pd.read_excel(workbook, sheet_name="Plan", engine="openpyxl")
     assert sheet["Proposed spend"].iloc[:51].sum() == pytest.approx(12_000_000, rel=1e-6)
-    assert (tmp_path / "app.png").stat().st_size > 50_000
+
+    # the same address in a new tab (a reload, a shared link): the same plan
+    again = open_page(browser, f"{server}/?budget=12000000")
+    expect(card(again, "Budget")).to_have_text("12.00 M", timeout=WAIT_MS)
+    expect(again.get_by_label("Budget (exact amount)", exact=True)).to_have_value("12,000,000")
+    again.close()
+
+
+def test_every_view_explains_prints_and_keeps_the_work(server, browser, tmp_path):
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    settle(page)
+
+    # Plan tab: why the money moves, the Sankey with its amounts, what holds the plan back in words
+    expect(page.get_by_text("TV prime time -30 % (-540,000): at today's spend its next 1,000 buys 56")).to_be_visible()
+    expect(page.get_by_role("img").first).to_be_visible()  # the Sankey, amounts written on its links
+    expect(page.get_by_text("Field sales visits may fall at most 25 % (to 712,500)")).to_be_visible()
+    assert no_sideways_scroll(page, "[data-testid=stDataFrame] .dvn-scroller") == []  # CPE columns in view
+    assert no_sideways_scroll(page, "[data-testid=stTable]") == []
+    shot(page, tmp_path / "plan.png")
+
+    # the one-page report, as HTML and as PDF (one A4 page, as a reader sees it)
+    html = download(page, "One-page report (HTML)", tmp_path)
+    assert "<h1>From the app</h1>" in html.read_text(encoding="utf-8")
+    pdf = download(page, "One-page report (PDF)", tmp_path)
+    assert shutil.which("pdftoppm"), "install poppler-utils (bash .ci/setup --test does)"
+    subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(tmp_path / "report")], check=True, timeout=60)
+    assert [p.name for p in tmp_path.glob("report*.png")] == ["report-1.png"]
+
+    # the page on paper: no sidebar or buttons, cards whole, the plan table printed whole instead of its canvas
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": A4_PX, "height": TALL})  # A4's printable width
+    page.wait_for_timeout(1000)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_role("button", name="Download the plan (CSV)")).to_be_hidden()
+    widths = page.eval_on_selector_all("[data-testid=stMetric]",
+                                       "els => els.filter(e => e.offsetParent !== null).map(e => e.clientWidth)")
+    assert len(widths) >= 6 and min(widths) >= 150  # cards not squashed
+    assert no_sideways_scroll(page, "[data-testid=stMetricValue]") == []
+    assert no_sideways_scroll(page, ".budgetopt-print-only") == []  # the plan table printed whole, not cut
+    expect(page.locator(".budgetopt-print-only table").first).to_be_visible()
+    page.screenshot(path=tmp_path / "print.png")
+    page.pdf(path=tmp_path / "page.pdf", format="A4", print_background=True)
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+
+    # Step back through the settings; the address follows
+    page.get_by_text("Each function keeps its share (siloed)").click()
+    expect(page).to_have_url(re.compile(r"planning=siloed"), timeout=WAIT_MS)
+    expect(card(page, "Money moved")).to_have_text("0", timeout=WAIT_MS)
+    page.get_by_role("button", name=re.compile(r"^Step back")).click()
+    expect(card(page, "Money moved")).not_to_have_text("0", timeout=WAIT_MS)
+    expect(page).not_to_have_url(re.compile(r"planning=siloed"), timeout=WAIT_MS)
+
+    # a rule, then a scenario file over it: asked first, loaded, undone
+    page.get_by_role("tab", name="Rules").click()
+    expect(page.get_by_label("Number", exact=True)).to_have_value("")  # no limit of 0 by default
+    shot(page, tmp_path / "rules.png")
+    page.get_by_test_id("stSelectbox").filter(has_text="Applies to").click()
+    page.keyboard.type("touchpoint: TV prime")  # a long list: typing narrows it
+    page.get_by_role("option", name="touchpoint: TV prime time").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Limit").click()
+    page.get_by_role("option", name="Keep today's spend (lock)").click()
+    page.get_by_role("button", name="Add rule").click()
+    rule_row = page.locator("td", has_text="'TV prime time' keeps today's spend")  # the rules table's cell
+    expect(rule_row).to_have_count(1, timeout=WAIT_MS)
+    page.get_by_test_id("stSelectbox").filter(has_text="Start from a scenario file").click()
+    page.get_by_role("option", name="TV 20 % dearer (tv-dearer.toml)").click()
+    page.get_by_role("button", name="Load it").click()
+    expect(page.get_by_text("Your changes (1 rule added) are not saved")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Load anyway").click()
+    expect(page.get_by_text("Loaded TV 20 % dearer")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Undo loading").click()
+    expect(rule_row).to_have_count(1, timeout=WAIT_MS)
+
+    page.get_by_role("tab", name="Today").click()
+    settle(page)
+    shot(page, tmp_path / "today.png")
+
+    # Scenarios tab: two scenarios side by side, every figure in full
+    page.get_by_role("tab", name="Scenarios").click()
+    choose = page.get_by_test_id("stMultiSelect").filter(has_text="Scenarios").get_by_role("combobox")
+    pick(page, choose, "Current settings (From the app)")
+    pick(page, choose, "Cut 10 %, protect service (cut-10-protect-service.toml)")
+    expect(page.get_by_test_id("stTable").filter(has_text="dearest binding rule")).to_be_visible(timeout=WAIT_MS)
+    settle(page)
+    assert no_sideways_scroll(page, "[data-testid=stTable]") == []
+    shot(page, tmp_path / "scenarios.png")
+    page.close()
+
+
+def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    upload = tmp_path / "export.csv"
+    upload.write_bytes(UNUSUAL)
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)  # the data, not the curves
+    expect(page.get_by_role("button", name="Use these columns")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("export.csv cannot be used yet")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)  # nothing planned with half a mapping
+    settle(page)
+    shot(page, tmp_path / "mapping.png")
+    engaged = page.get_by_test_id("stMultiSelect").filter(has_text="engaged (or cpe)").get_by_role("combobox")
+    pick(page, engaged, "Leads")
+    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)  # chosen, not confirmed: still nothing planned
+    pick(page, engaged, "Chats")
+    page.get_by_role("button", name="Use these columns").click()
+    expect(card(page, "Budget")).to_have_text("50,000", timeout=WAIT_MS)
+    page.close()

@@ -382,7 +382,7 @@ def test_rollups_transfers_rules_and_inputs(book, cut, sample):
 
 def test_the_inputs_sheet_reads_back_as_the_same_input(book, sample):
     path, _ = book
-    again = bo.validate_touchpoints(pd.read_excel(path, sheet_name="Inputs"))
+    again = bo.validate_touchpoints(pd.read_excel(path, sheet_name="Inputs", engine="openpyxl"))
     assert set(again.columns) == set(sample.columns)
     pd.testing.assert_frame_equal(again, sample[again.columns], check_exact=False, rtol=1e-12)
 

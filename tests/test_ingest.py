@@ -293,7 +293,7 @@ def test_size_limits(tmp_path, monkeypatch):
     with pytest.raises(bo.InputError, match="more than 20 rows"):
         bo.read_table(SAMPLE.read_bytes(), name="upload.csv")
     with pytest.raises(bo.InputError, match="more than 20 rows"):
-        bo.read_table(workbook(tmp_path / "b.xlsx", {"Data": {"A30": "x"}}).read_bytes(), name="b.xlsx")
+        bo.read_table(workbook(tmp_path / "b.xlsx", {"Data": {"A5": "x", "A30": "y"}}).read_bytes(), name="b.xlsx")
 
 
 def test_workbook_that_unpacks_too_large(tmp_path, monkeypatch):
@@ -352,3 +352,50 @@ def test_mapping_file_errors(tmp_path):
         bo.read_mapping(bad)
     bad.write_text('[columns]\nspend = "Cost"\n')
     assert bo.read_mapping(bad) == {"spend": "Cost"}
+
+
+# --- hostile and odd files (issue 12): each class, at random sizes and positions in test_ingest_fuzz.py --------
+
+
+def test_a_csv_row_with_more_cells_than_the_header_is_an_error_naming_the_row():
+    data = b"touchpoint,function,channel,spend,engaged\nTV,m,tv,100000,13000\nChat,s,chat,1,234,5\nWeb,m,web,7,1\n"
+    with pytest.raises(bo.InputError) as info:
+        bo.read_touchpoints(data, name="x.csv")
+    (problem,) = info.value.problems
+    assert problem.row == 3 and "right of the header's last column" in problem.message
+    assert '"1,234"' in problem.fix and problem.value == "Chat | s | chat | 1 | 234 | 5"
+
+
+def test_trailing_delimiters_and_empty_columns_are_not_extra_cells():
+    wide = ",".join(["touchpoint", "function", "channel", "spend", "engaged"] + [""] * 1200)
+    rows = "\n".join(",".join(["T" + str(i), "m", "tv", "10", "1"] + [""] * (1200 + i % 3)) for i in range(5))
+    tp = bo.read_touchpoints(f"{wide}\n{rows}\n".encode(), name="x.csv")
+    assert len(tp) == 5 and tp["spend"].sum() == 50
+
+
+def test_hidden_first_sheet_gives_way_to_the_visible_one(tmp_path):
+    path = workbook(tmp_path / "b.xlsx", {"Old": budget_sheet(), "Budget": budget_sheet(first_row=6)})
+    book = openpyxl.load_workbook(path)
+    book["Old"]["F5"] = 1  # a different figure, on the hidden sheet
+    book["Old"].sheet_state = "veryHidden"
+    book.active = 1
+    book.save(path)
+    tp = bo.read_touchpoints(path)
+    assert tp["spend"].iloc[0] == 1234567.89
+    assert tp.attrs["source"].endswith("sheet 'Budget'")
+    assert any("read sheet 'Budget' (the first visible sheet); hidden sheet 'Old' not read" in n
+               for n in tp.attrs["notices"])
+    named = bo.read_touchpoints(path, sheet="Old")
+    assert named["spend"].iloc[0] == 1 and "which is hidden" in named.attrs["notices"][0]
+
+
+def test_styled_empty_cells_and_far_notes_do_not_count(tmp_path):
+    path = workbook(tmp_path / "b.xlsx", {"Data": {**budget_sheet(), "XFD1": "note far right",
+                                                    "A1048576": "note far down"}})
+    book = openpyxl.load_workbook(path)
+    for column in range(10, 3000):  # styled, empty cells far to the right
+        book["Data"].cell(row=5, column=column).font = Font(bold=True)
+    book.save(path)
+    tp = bo.read_touchpoints(path)
+    assert len(tp) == 3
+    assert any("left out 2 cells far from the table (XFD1, A1048576)" in n for n in tp.attrs["notices"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 
 import pandas as pd
@@ -77,9 +78,11 @@ def test_plan_table_rounds_for_people_and_stays_sortable(two):
 
 
 def test_binding_rules_in_words(two):
-    b = report.binding_table(bo.optimize(two))
-    assert b.values.tolist() == [["budget: exactly 200",
-                                  "each extra 1,000 of budget would add 500.0 engaged customers"]]
+    from budgetopt.rule_words import plain_rules
+
+    b = plain_rules(bo.optimize(two), two)
+    assert b[["words", "price_text"]].values.tolist() == [[
+        "The plan spends exactly the budget of 200", "each extra 1,000 of budget would add 500.0 engaged customers"]]
 
 
 def test_rollup_today(two):
@@ -359,3 +362,115 @@ def test_a_scenario_made_for_other_data_says_so(tmp_path):
     assert library.other_data(cut.model_copy(update={"data": "../data/other.csv"}), SCENARIOS / "x.toml", SAMPLE)
     assert library.other_data(cut.model_copy(update={"data": "../../../outside.csv"}), SCENARIOS / "x.toml", SAMPLE)
     assert not library.other_data(cut.model_copy(update={"data": None}), SCENARIOS / "x.toml", None)
+
+
+# ---- issue 16: the Sankey and bars as SVG, many groups in one chart ----------------------------------------------
+
+def test_sankey_svg_writes_every_amount_on_its_link(two):
+    from budgetopt.ui import svg
+
+    plan = bo.optimize(two, bo.Scenario(budget=bo.Budget(total=150)))
+    links = report.sankey(plan.transfers)
+    drawn = svg.sankey_svg(links)
+    assert drawn.startswith("<svg") and drawn.endswith("</svg>")
+    assert drawn.count("<path ") == 2  # one band per transfer: f1 -> f2 (50), f1 -> budget cut (50)
+    assert drawn.count(">50<title>f1 (gives) -&gt; ") == 2  # the amount on each band, the exact words on hover
+    assert "f1 (gives)  100</text>" in drawn and "50  budget cut</text>" in drawn
+    assert svg.sankey_svg(report.sankey(bo.optimize(two, bo.Scenario(siloed=True)).transfers)) == ""
+
+
+def test_svg_escapes_names_from_the_data():
+    from budgetopt.ui import svg
+
+    links = report.Sankey(["<script>x</script> (gives)", "a&b (gets)"], [0], [1], [1_250_000.0], ["<b>"])
+    drawn = svg.sankey_svg(links)
+    assert "<script>" not in drawn and "&lt;script&gt;x&lt;/script&gt; (gives)" in drawn and "a&amp;b" in drawn
+    assert ">1.25 M<title>&lt;b&gt;</title>" in drawn
+    frame = pd.DataFrame({"function": ["<i>", "<i>"], "when": ["today", "plan"], "spend": [10.0, 30.0]})
+    bars = svg.bars_svg(frame, "function")
+    assert "<i>" not in bars and "&lt;i&gt;: today 10, plan 30" in bars
+
+
+def test_a_chart_with_many_groups_shows_the_largest_movers_and_sums_the_rest():
+    # five functions: a gives 40 to b, c gives 20 to d, e is unchanged (linear curves, CPE 1 or 10)
+    tp = table(touchpoint=list("ABCDE"), function=list("abcde"), spend=[100.0] * 5,
+               engaged=[10.0, 100.0, 10.0, 100.0, 50.0], curve=["linear"] * 5,
+               max_spend=[None, 140.0, None, 120.0, None], min_spend=[60.0, None, 80.0, None, 100.0])
+    plan = bo.optimize(tp)
+    assert plan.by("function").set_index("function")["change"].round(6).to_dict() == {
+        "a": -40.0, "b": 40.0, "c": -20.0, "d": 20.0, "e": 0.0}
+    frame = report.before_after(plan, "function", top=3)
+    assert frame[["function", "when", "spend"]].values.tolist() == [
+        ["a", "today", 100.0], ["a", "plan", 60.0], ["b", "today", 100.0], ["b", "plan", 140.0],
+        ["3 other functions", "today", 300.0], ["3 other functions", "plan", 300.0]]
+    assert report.before_after(plan, "function", top=5)["function"].nunique() == 5  # few enough: all shown
+
+
+# ---- issue 16: the page's settings as a link ---------------------------------------------------------------------
+
+def test_a_fresh_page_has_an_empty_link_and_every_setting_survives_the_round_trip():
+    from budgetopt.ui import link
+
+    assert link.to_query(link.PageState()) == {}
+    assert link.from_query({}) == (link.PageState(), [])
+    state = link.PageState(data="upload:my file, v2.xlsx", mode=Mode.TARGET_CPE, budget=12_000_000.5, at_most=True,
+                           target_cpe=4.25, siloed=True, protect_stages=True, scenario_file="tv-dearer.toml",
+                           rules=(bo.Rule(group="function", member="service", min_change=0.0),
+                                  bo.Rule(touchpoint="Ünïcode & 'quotes'", lock=True, name="keep it")))
+    query = link.to_query(state)
+    assert query["budget"] == "12000000.5" and query["goal"] == "target_cpe" and query["cpe"] == "4.25"
+    assert link.from_query(query) == (state, [])
+    assert link.from_query({k: [v] for k, v in query.items()})[0] == state  # lists, as some readers give them
+
+
+def test_a_link_is_read_as_far_as_it_can_be():
+    from budgetopt.ui import link
+
+    state, problems = link.from_query({"goal": "everything", "budget": "-5", "keep": "1e9", "planning": "both",
+                                       "data": "file:///etc/passwd", "unknown": "x", "protect": "1",
+                                       "rules": "e30"})  # '{}': not a list
+    assert state == link.PageState(protect_stages=True)
+    assert len(problems) == 6 and "'goal=everything' is not a goal" in problems[1]
+    assert problems[-1] == "The rules in the link were left out: the rules are not a list of rules"
+    assert link.decode_rules(link.encode_rules(())) == ()
+    no_limit = base64.urlsafe_b64encode(b'[{"touchpoint": "A"}]').decode()
+    with pytest.raises(ValueError, match="a rule is not valid: a rule needs at least one limit"):
+        link.decode_rules(no_limit)
+    with pytest.raises(ValueError, match="longer than"):
+        link.decode_rules("A" * (link.MAX_RULES_TEXT + 1))
+
+
+def test_what_changed_in_words():
+    from budgetopt.ui import link
+
+    before = link.PageState(rules=(bo.Rule(touchpoint="A", lock=True),))
+    after = before.model_copy(update={"budget": 10.0, "rules": (bo.Rule(touchpoint="B", lock=True),
+                                                                bo.Rule(touchpoint="C", lock=True))})
+    assert link.differences(before, after) == ["the budget", "2 rules added and 1 rule removed"]
+    assert link.differences(before, before) == []
+
+
+# ---- issue 16: the upload flow -------------------------------------------------------------------------------------
+
+def test_problems_for_people_put_column_problems_on_the_header_row():
+    problems = pd.DataFrame({"file": ["x.csv"] * 3, "row": [None, 7, None], "column": ["spend", "stage", None],
+                             "value": ["", "someday", ""], "problem": ["missing", "unknown", "no rows"],
+                             "fix": ["a", "b", "c"]})
+    shown = report.problems_for_people(problems, header_row=4)
+    assert shown["row"].tolist() == [4, 7, pd.NA] and str(shown["row"].dtype) == "Int64"
+    assert report.problems_for_people(problems)["row"].tolist() == [pd.NA, 7, pd.NA]
+
+
+def test_the_plan_sheets_headers_are_the_exports(two):
+    from budgetopt.export import LABEL, SHEETS
+    from budgetopt.ingest import PLAN_SHEET
+    from budgetopt.touchpoints import PLAN_SHEET_HEADERS, _header
+
+    assert PLAN_SHEET in SHEETS and {"Summary", "Inputs"} <= set(SHEETS)
+    for header, column in PLAN_SHEET_HEADERS.items():
+        assert _header(LABEL[column]) == header
+    plan = bo.optimize(two)
+    workbook = bo.plan_xlsx_bytes(plan, inputs=plan.inputs)
+    table = bo.read_table(workbook, name="plan.xlsx")
+    assert table.source == "plan.xlsx, sheet 'Plan'" and table.header_row == 1
+    assert read_touchpoints_bytes(workbook, "plan.xlsx").equals(read_touchpoints_bytes(plan_csv(plan), "plan.csv"))

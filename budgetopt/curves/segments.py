@@ -192,9 +192,9 @@ class Curves:
         given = np.isfinite(w)
         weight = np.where(given, w, 0.0)
         part = self._take(rows)
+        scaled = s[..., None] * weight
         with np.errstate(invalid="ignore"):
-            at = s[..., None] * weight
-            values = part.marginal(at) * weight if derivative else part.engaged(at)
+            values = part.marginal(scaled) * weight if derivative else part.engaged(scaled)
         total = np.where(given, values, 0.0).sum(axis=-1) / np.maximum(given.sum(axis=-1), 1)
         out = np.array(out, dtype=float, copy=True)
         out[rows] = total

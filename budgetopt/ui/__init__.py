@@ -3,6 +3,9 @@
 - `format`: numbers for people (money with thousands separators, percentages, CPE).
 - `controls`: widget values -> a Scenario and its Rules, and rules back into words (pure, no Streamlit).
 - `report`: the figures and chart frames the page shows: cards, rollups, before/after, Sankey links (pure).
+- `charts`: the page's Vega-Lite chart specs (pure); `svg`: the Sankey and the bars as SVG (pure).
+- `link`: the page's settings to and from its address (pure); `printing`: the print stylesheet and print-only
+  tables (pure); `board_report`: the one-page report as HTML and PDF.
 - `cached`: the cached pure calls (sample data, upload parsing, the optimise call).
-- `views`: one Streamlit function per section of the page.
+- `views/`: the Streamlit sections, one module per place on the page (sidebar, headline, each tab).
 """

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from .. import schema as S
 from ..errors import ScenarioError
+from ..io import number_words
 from ..scenario import Budget, Mode, Objective, Rule, Scenario
 from ..touchpoints import tag_columns
 from . import format as fmt
@@ -139,7 +140,7 @@ def make_rule(target: str, limit_label: str, typed: float | None) -> Rule:
     try:
         return Rule(**where, **{limit.field: limit.value(typed)})
     except ValidationError as exc:
-        problem = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        problem = "; ".join(number_words(e) or e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise ScenarioError(f"{limit.label} = {typed:g}: {problem}") from exc
 
 

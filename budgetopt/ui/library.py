@@ -3,6 +3,12 @@ and say in words what a scenario changes that has no widget (overrides, added to
 
 The folder is `scenarios/` next to app.py unless the environment variable BUDGETOPT_SCENARIOS names another
 (the tests point it at a temporary folder). A name a person types only ever becomes a file name inside it.
+
+Who sees what: the app has no sign-in, so it cannot tell its users apart, and the folder is one library shared
+by everyone who opens the app on this server: a scenario saved there (name, description, rules) is listed for
+all of them. The page says so before anything is saved. A server whose users must not see each other's
+scenarios sets BUDGETOPT_SCENARIO_SAVING=off: then nothing is saved on the server, and each person downloads
+their scenario as a TOML file and loads it again from their own disk.
 """
 
 from __future__ import annotations
@@ -19,6 +25,12 @@ from ..overrides import describe_whatifs
 from ..scenario import Scenario
 
 FOLDER_VARIABLE = "BUDGETOPT_SCENARIOS"
+SAVING_VARIABLE = "BUDGETOPT_SCENARIO_SAVING"
+SHARED, OFF = "shared", "off"
+SHARED_NOTE = ("Saved for everyone on this server: the app has no sign-in, so every person who opens it here sees "
+               "this scenario in their list, with its name and description.")
+OFF_NOTE = ("Saving on this server is off (the server sets BUDGETOPT_SCENARIO_SAVING=off, so that users do not see "
+            "each other's scenarios): download the scenario as TOML and keep it yourself.")
 MAX_STEM = 60
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 """Names Windows will not give a file, whatever the extension."""
@@ -113,8 +125,17 @@ def other_data(scenario: Scenario, path: Path, shown: str | os.PathLike | None) 
         return True
 
 
+def saving() -> str:
+    """How the server keeps saved scenarios: SHARED (one library for every user, the default) or OFF (none kept).
+    Set by the environment variable BUDGETOPT_SCENARIO_SAVING; anything else than 'off' means shared."""
+    return OFF if os.environ.get(SAVING_VARIABLE, "").strip().lower() == OFF else SHARED
+
+
 def save(scenario: Scenario, path: Path, replace: bool) -> Path:
-    """Write the scenario file; an existing file is kept unless `replace` (the person confirmed)."""
+    """Write the scenario file; an existing file is kept unless `replace` (the person confirmed). Refused when
+    the server keeps no scenarios (saving() is OFF)."""
+    if saving() == OFF:
+        raise ScenarioError(OFF_NOTE)
     if path.exists() and not replace:
         raise ScenarioError(f"{path.name} already exists: tick 'Replace it' to overwrite it, or choose another name")
     return io.write_scenario(scenario, path, force=replace)

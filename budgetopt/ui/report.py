@@ -139,11 +139,31 @@ def plan_notes(plan: Plan) -> list[str]:
     return lines
 
 
-def before_after(plan: Plan, by: str) -> pd.DataFrame:
-    """Spend, engaged customers and CPE today and in the plan, one row per (group, when), in long form,
-    groups in order of today's spend (largest first), today before the plan."""
+GROUPS_SHOWN = 12
+"""A chart by a column with more groups than this shows the largest movers and one bar for the rest."""
+
+
+def before_after(plan: Plan, by: str, top: int | None = None) -> pd.DataFrame:
+    """Spend, engaged customers and CPE today and in the plan, one row per (group, when), in long form, today
+    before the plan.
+
+    Without `top`, groups come in order of today's spend (largest first). With `top` and more groups than it,
+    the top - 1 groups that move most money (largest change either way) come first and the rest are summed in
+    one last group, '29 other channels' (its CPE from its sums)."""
     g = plan.by(by)
-    order = g.sort_values("current_spend", ascending=False)[by].tolist()
+    if top is not None and len(g) > top:
+        g = g.assign(_moved=g["change"].abs()).sort_values(["_moved", by], ascending=[False, True], kind="stable")
+        kept, rest = g.iloc[:top - 1], g.iloc[top - 1:]
+        sums = rest[["current_spend", "proposed_spend", "current_engaged", "proposed_engaged", "change"]].sum()
+        plural = f"{by}s" if by in S.GROUP_COLUMNS else f"{by} values"
+        other = pd.DataFrame([{by: f"{len(rest)} other {plural}", **sums.to_dict()}])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            other["current_cpe"] = other["current_spend"] / other["current_engaged"]
+            other["proposed_cpe"] = other["proposed_spend"] / other["proposed_engaged"]
+        g = pd.concat([kept.drop(columns="_moved"), other], ignore_index=True)
+        order = g[by].tolist()
+    else:
+        order = g.sort_values("current_spend", ascending=False)[by].tolist()
     frames = []
     for when, prefix in ((TODAY, "current"), (PLAN, "proposed")):
         frames.append(pd.DataFrame({by: g[by], "when": when, "spend": g[f"{prefix}_spend"],
@@ -187,6 +207,9 @@ PLAN_TABLE = {
     "change_pct": "change %", "current_engaged": "engaged today", "proposed_engaged": "engaged in plan",
     "current_cpe": "CPE today", "proposed_cpe": "CPE in plan", "marginal_cpe": "marginal CPE",
 }
+PLAN_TABLE_SHORT = ("touchpoint", "function", "spend today", "spend in plan", "change %", "CPE today", "CPE in plan",
+                    "marginal CPE")
+"""The plan table's columns that fit a 1,440 px screen beside the sidebar: average and marginal CPE in view."""
 MONEY_COLUMNS = ("spend today", "spend in plan", "change", "engaged today", "engaged in plan")
 CPE_COLUMNS = ("CPE today", "CPE in plan", "marginal CPE")
 
@@ -202,10 +225,16 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     return t.sort_values("change", ascending=True, kind="stable").reset_index(drop=True)
 
 
-def binding_table(plan: Plan) -> pd.DataFrame:
-    """The rules that hold the plan back and what each costs, in words, most expensive first."""
-    b = plan.binding_rules
-    return pd.DataFrame({"rule": b["rule"].to_numpy(object), "what it costs": b["price_text"].to_numpy(object)})
+def problems_for_people(problems: pd.DataFrame, header_row: int | None = None) -> pd.DataFrame:
+    """InputError.as_table() for the page: row numbers as whole numbers, and a problem with a whole column (a
+    missing or repeated header) on the header's row."""
+    out = problems.copy()
+    row = pd.to_numeric(out["row"], errors="coerce")
+    if header_row is not None:
+        about_column = row.isna() & out["column"].notna() & out["column"].astype(str).ne("")
+        row = row.mask(about_column, float(header_row))
+    out["row"] = row.astype("Int64")
+    return out
 
 
 def template_table() -> pd.DataFrame:

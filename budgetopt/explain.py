@@ -1,0 +1,186 @@
+"""Why the money moves: for each large move of a plan, a sentence a CMO can repeat, and the curve it rests on.
+
+At today's spend s0, a touchpoint's next `u` of money buys e(s0 + u) - e(s0) engaged customers on the curve the
+plan is made on (the scenario's what-ifs applied); value x that, in weighted engagement when values differ. Money
+leaves touchpoints where the next `u` buys little and goes where it buys much, until the next `u` buys the same
+everywhere (the plan's margin: u / marginal CPE) or a limit stops it:
+
+    "TV prime time -30 % (-540,000): at today's spend its next 1,000 buys 66 engaged customers; the same 1,000
+     buys 116 in Live chat. It stops at a limit: TV prime time may fall at most 30 % (to 1,260,000)."
+
+The figures are the plan's own curves and limits; `rests_on` says where each curve comes from (fitted,
+tabulated, given, assumed) and when the plan goes beyond the largest spend observed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from . import units
+from .curves import Curves
+from .plan import Plan
+from .rule_words import ASSUMED, pct
+from .scenario import Mode
+
+MOVE_COLUMNS = ["touchpoint", "change", "change_pct", "why", "rests_on", "partner_rests_on"]
+"""explain_moves(): the touchpoint, its change in money and as a fraction, the sentence, what its own curve rests
+on, and what the curve of the touchpoint it is compared with rests on ('' when none)."""
+MOVES = 6
+"""Large moves explained by default: the largest by money, cuts and increases alike."""
+SMALLEST = 0.005
+"""A move below this share of today's total spend is not a large move."""
+
+
+def step(total: float) -> float:
+    """The money the sentences quote ('its next 1,000'): 1,000, or for budgets under 100,000 a power of ten near
+    1 % of the total, so the step stays small against the money it explains."""
+    if total >= 100_000 or total <= 0:
+        return 1000.0
+    return float(10 ** max(0, math.floor(math.log10(total / 100))))
+
+
+def _measure(plan: Plan) -> str:
+    """What the plan's margin counts: weighted engagement when values differ (a min-spend target may count
+    engaged customers instead)."""
+    objective = plan.scenario.objective
+    if objective.mode is Mode.MIN_SPEND and objective.unit == "customers":
+        return units.CUSTOMERS
+    return plan.measure
+
+
+def buys(x: float, measure: str = "") -> str:
+    """'66 engaged customers', '0.4 engaged customers', '116 units of weighted engagement'; without a measure,
+    the number alone (the sentence has named it already)."""
+    number = f"{x:,.1f}" if 0 < abs(x) < 10 else f"{x:,.0f}"
+    if not measure:
+        return number
+    return f"{number} {'units of ' + units.WEIGHTED if measure == units.WEIGHTED else units.CUSTOMERS}"
+
+
+def curve_words(row: pd.Series, currency: str | None) -> str:
+    """Where a touchpoint's curve comes from, in a few words."""
+    source = row.get(S.CURVE_SOURCE, "assumed")
+    kind = str(row.get(S.CURVE, S.DEFAULT_CURVE))
+    if kind == "power":
+        shape = f"power, elasticity {float(row[S.ELASTICITY]):g}"
+    elif kind in ("saturating", "hill"):
+        shape = f"{kind}, at most {units.money(float(row[S.SATURATION]))} {units.CUSTOMERS}"
+    elif kind == "linear":
+        shape = f"linear, {units.money(float(row['unit_cost']), currency, digits=2)} per engaged customer"
+    else:
+        shape = kind
+    return {"fitted": "curve fitted to its history", "tabulated": "response curve tabulated from a model",
+            "given": f"curve set in the data ({shape})"}.get(source, f"assumed curve ({shape})")
+
+
+def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = MOVES) -> pd.DataFrame:
+    """The `count` largest moves of the plan (by money, at least SMALLEST of today's total), each with why.
+
+    `holding` is rule_words.plain_rules(plan, touchpoints): the limits a move stops at, in words (without it, a
+    limit is named by its amount)."""
+    if not plan.ok:
+        return pd.DataFrame(columns=MOVE_COLUMNS)
+    t = plan.table
+    inputs = plan.inputs.reset_index(drop=True)
+    n = len(inputs)
+    total = float(t["current_spend"].sum())
+    u = step(total)
+    measure = _measure(plan)
+    weight = inputs[S.VALUE].to_numpy(float) if measure == units.WEIGHTED else np.ones(n)
+    curves = Curves.from_table(inputs)
+    today = t["current_spend"].to_numpy(float)[:n]
+    planned = t["proposed_spend"].to_numpy(float)[:n]
+    now = weight * (curves.engaged(today + u) - curves.engaged(today))  # the next u at today's spend
+    first = weight * curves.engaged(np.full(n, u))  # the first u, from nothing
+    margin = u / plan.marginal_cpe if plan.marginal_cpe > 0 else float("nan")
+    change = t["change"].to_numpy(float)
+    big = np.flatnonzero(np.abs(change) >= max(SMALLEST * total, 0.5))
+    big = big[np.argsort(-np.abs(change[big]), kind="stable")][:count]
+    order = np.argsort(-change[:n], kind="stable")
+    receivers = order[change[order] > 0.5]  # largest increase first
+    givers = order[::-1][change[order[::-1]] < -0.5]  # largest cut first
+    names = t[S.TOUCHPOINT].astype(str).tolist()
+    cur = plan.currency
+    amount = units.money(u, cur)
+    records = []
+    for i in big.tolist():
+        name, delta, fraction = names[i], float(change[i]), float(t["change_pct"].iloc[i])
+        signed = f"{'+' if delta > 0 else '-'}{units.money(abs(delta), cur)}"
+        head = f"{name} {signed[0]}{pct(fraction)} ({signed})" if np.isfinite(fraction) else f"{name} ({signed})"
+        what_if = str(t[S.WHAT_IF].iloc[i])
+        if what_if == S.REMOVED or i >= n:
+            records.append((name, delta, fraction, f"{head}: removed by the scenario's what-if.", what_if, ""))
+            continue
+        if what_if == S.ADDED:
+            why = (f"{name} (new, added by the scenario) gets {units.money(planned[i], cur)}: its first {amount} "
+                   f"buys {buys(first[i], measure)}, against {buys(margin)} for the plan's last {amount}.")
+            records.append((name, delta, fraction, why + _stop(t, i, holding, u, cur, margin=margin, first=first[i]),
+                            _rests_on(plan, inputs, i), ""))
+            continue
+        why = f"{head}: at today's spend its next {amount} buys {buys(now[i], measure)}"
+        if delta < 0:  # the first receiver (largest first) where the same money buys more
+            partner = next((int(j) for j in receivers if now[j] > now[i]), None)
+            if partner is not None:
+                why += f"; the same {amount} buys {buys(now[partner])} in {names[partner]}."
+            elif np.isfinite(margin) and now[i] < margin:
+                why += f", less than the {buys(margin)} the plan's last {amount} buys."
+            else:
+                why += f", no less than the plan's last {amount}: a rule moves this money, not its returns."
+        else:  # the first giver (largest first) where the same money buys less
+            partner = next((int(j) for j in givers if now[j] < now[i]), None)
+            if partner is not None:
+                why += f", against {buys(now[partner])} in {names[partner]}."
+            elif np.isfinite(margin) and now[i] > margin:
+                why += f", more than the {buys(margin)} the plan's last {amount} buys."
+            else:
+                why += f", no more than the plan's last {amount}: a rule moves this money, not its returns."
+        why += _stop(t, i, holding, u, cur, margin=margin, first=first[i])
+        records.append((name, delta, fraction, why, _rests_on(plan, inputs, i),
+                        "" if partner is None else _rests_on(plan, inputs, partner, own=False)))
+    return pd.DataFrame(records, columns=MOVE_COLUMNS)
+
+
+def _stop(t: pd.DataFrame, i: int, holding: pd.DataFrame | None, u: float, cur: str | None,
+          margin: float = float("nan"), first: float = float("nan")) -> str:
+    """Where the move stops: at a limit (in words), at nothing, or where the next `u` buys the plan's margin."""
+    x, lo, hi = (float(t[c].iloc[i]) for c in ("proposed_spend", "lower_limit", "upper_limit"))
+    delta = float(t["change"].iloc[i])
+    tol = 1e-6 * max(1.0, abs(x))
+    side = "lo" if delta < 0 and x <= lo + tol else "hi" if delta > 0 and x >= hi - tol else ""
+    amount = units.money(u, cur)
+    if side:
+        name = str(t[S.TOUCHPOINT].iloc[i])
+        hit = pd.DataFrame() if holding is None or holding.empty else holding[
+            (holding["touchpoint"] == name) & (holding["side"] == side)]
+        if len(hit):
+            kind = "an assumption" if hit["set_by"].iloc[0] == ASSUMED else "a limit"
+            return f" It stops at {kind}: {hit['limit'].iloc[0]}."
+        if side == "lo" and x <= tol:
+            return (f" It gets nothing: its first {amount} would buy {buys(first)}, less than the plan's last "
+                    f"{amount} buys ({buys(margin)})." if np.isfinite(first) and np.isfinite(margin)
+                    else " It gets nothing.")
+        return f" It stops at its {'floor' if side == 'lo' else 'cap'} of {units.money(x, cur)}."
+    if np.isfinite(margin):
+        return (f" After the move its next {amount} buys {buys(margin)}, the same as the plan's last {amount} "
+                "anywhere.")
+    return ""
+
+
+def _rests_on(plan: Plan, inputs: pd.DataFrame, k: int, own: bool = True) -> str:
+    """What a touchpoint's curve rests on: where it comes from, its what-if and, for the touchpoint that moves
+    (`own`), whether the plan goes beyond the largest spend observed there."""
+    t = plan.table
+    row = inputs.iloc[k]
+    words = f"{row[S.TOUCHPOINT]}: {curve_words(row, plan.currency)}"
+    what_if = str(t[S.WHAT_IF].iloc[k])
+    if what_if and what_if not in (S.ADDED, S.REMOVED):
+        words += f", with the what-if {what_if}"
+    observed = float(np.nanmax([float(row[S.SPEND]), float(row.get(S.OBSERVED_MAX, np.nan))]))
+    if own and float(t["proposed_spend"].iloc[k]) > observed * (1 + 1e-9) + 1e-9:
+        words += (f"; the plan goes beyond the largest spend observed ({units.money(observed, plan.currency)}), "
+                  "where the curve is its shape, not evidence")
+    return words

@@ -1,0 +1,52 @@
+"""Above the tabs: the plan against today in headline cards, with what it rests on; or, when no plan exists,
+today's picture and the rules that conflict, with their numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ...errors import BudgetOptError, ScenarioError
+from ...plan import Plan
+from ...scenario import Scenario
+from .. import cached, report
+from .shared import cards, md
+
+
+def optimise(touchpoints: pd.DataFrame, scenario: Scenario) -> Plan | None:
+    """The plan (cached); a rule that does not fit the data is shown in place and gives no plan."""
+    try:
+        return cached.plan_for(touchpoints, scenario.model_dump_json())
+    except ScenarioError as exc:
+        st.error(f"A rule does not fit this data: {md(str(exc))}. Remove it in the **Rules** tab"
+                 + (" (or drop the scenario file's changes in the sidebar)." if scenario.overrides
+                    or scenario.add_touchpoints else "."))
+    except BudgetOptError as exc:
+        st.error(md(str(exc)))
+    return None
+
+
+def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
+    """Cards: the plan against today; today's picture alone (and why) when there is no plan."""
+    if plan is not None and plan.ok:
+        cards(report.plan_cards(plan))
+        notes = report.plan_notes(plan)
+        st.caption("  \n".join(md(n) for n in notes))
+        if plan.basis is not None:
+            with st.expander("What this plan rests on: evidence or assumptions"):
+                st.markdown("\n".join(f"- {md(line)}" for line in plan.basis.lines(plan.currency)))
+    else:
+        if plan is not None:
+            no_plan(plan)
+        st.caption(md(report.today_line(touchpoints)))
+
+
+def no_plan(plan: Plan) -> None:
+    """Why no plan exists: the rules that cannot hold together, with their numbers."""
+    lines = [f"- {md(c)}" for c in plan.conflicts]
+    lead = "These rules cannot all hold together:" if plan.conflicts else ""
+    advice = [f"- {md(a[:1].upper() + a[1:])}" for a in plan.advice]
+    st.error(f"**No plan: {md(plan.message)}.** {lead}\n\n" + "\n".join(lines)
+             + ("\n\n" + "\n".join(advice) if advice else "")
+             + "\n\nLoosen or remove one of them: the budget and the goal are in the sidebar, the rules in the "
+               "**Rules** tab.")

@@ -1,0 +1,110 @@
+"""Why the money moves and what holds the plan back, in words, on plans solved by hand."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import table
+
+import budgetopt as bo
+from budgetopt import explain, rule_words
+
+
+@pytest.fixture(scope="module")
+def three():
+    """Linear curves, 100,000 each today: A buys 100 customers per 1,000 (CPE 10), B 500 (CPE 2, capped at
+    150,000 in the data), C 250 (CPE 4). Same budget: B fills its cap (+50,000), C takes the rest (+50,000),
+    A gets nothing; the plan's last 1,000 buys 250 (in C)."""
+    return table(function=["f1", "f2", "f3"], spend=[100_000] * 3, engaged=[10_000, 50_000, 25_000],
+                 curve=["linear"] * 3, max_spend=[None, 150_000, None])
+
+
+def test_the_plan_solved_by_hand(three):
+    plan = bo.optimize(three)
+    assert plan.table.set_index("touchpoint")["proposed_spend"].round(6).to_dict() == {
+        "A": 0.0, "B": 150_000.0, "C": 150_000.0}
+    assert plan.marginal_cpe == pytest.approx(4.0)
+
+
+def test_each_large_move_in_a_sentence(three):
+    plan = bo.optimize(three)
+    moves = explain.explain_moves(plan, rule_words.plain_rules(plan, three))
+    why = dict(zip(moves["touchpoint"], moves["why"], strict=True))
+    assert moves["touchpoint"].tolist() == ["A", "B", "C"]  # largest first; ties in table order
+    assert why["A"] == ("A -100 % (-100,000): at today's spend its next 1,000 buys 100 engaged customers; the same "
+                        "1,000 buys 500 in B. It gets nothing: its first 1,000 would buy 100, less than the plan's "
+                        "last 1,000 buys (250).")
+    assert why["B"] == ("B +50 % (+50,000): at today's spend its next 1,000 buys 500 engaged customers, against 100 "
+                        "in A. It stops at a limit: B may get at most 150,000.")
+    assert why["C"] == ("C +50 % (+50,000): at today's spend its next 1,000 buys 250 engaged customers, against 100 "
+                        "in A. After the move its next 1,000 buys 250, the same as the plan's last 1,000 anywhere.")
+    b = moves.set_index("touchpoint").loc["B"]
+    assert b["rests_on"] == ("B: curve set in the data (linear, 2.00 per engaged customer); the plan goes beyond the "
+                             "largest spend observed (100,000), where the curve is its shape, not evidence")
+    assert b["partner_rests_on"] == "A: curve set in the data (linear, 10.00 per engaged customer)"
+
+
+def test_a_move_held_by_a_rule_and_an_assumption(three):
+    # A may fall at most 30 % (your rule): A keeps 70,000, B fills its cap, C gets the rest, 80,000: C gives 20,000
+    # to B (500 per 1,000 against C's 250), and the plan's last 1,000 still buys 250 in C.
+    plan = bo.optimize(three, bo.Scenario(rules=(bo.Rule(touchpoint="A", min_change=-0.3),)))
+    spend = plan.table.set_index("touchpoint")["proposed_spend"].round(6).to_dict()
+    assert spend == {"A": 70_000.0, "B": 150_000.0, "C": 80_000.0}
+    holding = rule_words.plain_rules(plan, three)
+    assert holding["words"].tolist()[:2] == ["The plan spends exactly the budget of 300,000",
+                                             "A may fall at most 30 % (to 70,000) (your rule 1)"]
+    assert holding["set_by"].tolist() == [rule_words.YOURS, rule_words.YOURS, rule_words.DATA]
+    why = dict(zip(*explain.explain_moves(plan, holding)[["touchpoint", "why"]].T.to_numpy(), strict=True))
+    assert why["A"].endswith("It stops at a limit: A may fall at most 30 % (to 70,000) (your rule 1).")
+    assert why["C"] == ("C -20 % (-20,000): at today's spend its next 1,000 buys 250 engaged customers; the same "
+                        "1,000 buys 500 in B. After the move its next 1,000 buys 250, the same as the plan's last "
+                        "1,000 anywhere.")
+
+
+def test_rules_in_plain_words_every_family(three):
+    rules = (bo.Rule(touchpoint="A", min_change=0.0), bo.Rule(touchpoint="C", max_change=0.2),
+             bo.Rule(group="function", member="f2", max_change=-0.1), bo.Rule(tag="digital", min_share=0.4),
+             bo.Rule(touchpoint="B", max_spend=0), bo.Rule(group="function", member="f3", min_engaged_change=-0.05))
+    tp = table(function=["f1", "f2", "f3"], spend=[100_000] * 3, engaged=[10_000, 50_000, 25_000],
+               curve=["linear"] * 3, max_spend=[None, 150_000, None], digital=["yes", "no", "no"])
+    plan = bo.optimize(tp, bo.Scenario(rules=rules, budget=bo.Budget(total=250_000, at_most=True)))
+    words = rule_words.plain_rules(plan, tp, binding_only=False)["words"].tolist()
+    for sentence in ["The plan spends at most the budget of 250,000",
+                     "A keeps at least today's 100,000 (your rule 1)",
+                     "C may grow at most 20 % (to 120,000) (your rule 2)",
+                     "Function f2 must fall at least 10 % (to 90,000) (your rule 3)",
+                     "Touchpoints tagged digital gets at least 40 % of the total (your rule 4)",
+                     "B gets nothing (your rule 5)",
+                     "Function f3 engages at least 23,750 engaged customers (-5 % against today) (your rule 6)",
+                     "B may get at most 150,000",
+                     "A may grow to at most 3x today's spend (300,000); assumed, as the data gives it no cap"]:
+        assert sentence in words
+
+
+def test_moves_and_words_on_the_sample(sample):
+    plan = bo.optimize(sample)
+    holding = rule_words.plain_rules(plan, sample)
+    assert "Field sales visits may fall at most 25 % (to 712,500)" in holding["words"].tolist()
+    order = holding["set_by"].map({s: i for i, s in enumerate(rule_words.SET_BY)})
+    assert order.is_monotonic_increasing and order.nunique() == 3  # yours, the data's, assumptions
+    prices = holding["price_text"]
+    assert prices.str.contains("keeps out").any() and prices.str.contains("holds in").any()
+    moves = explain.explain_moves(plan, holding)
+    assert len(moves) == explain.MOVES
+    assert (moves["change"].abs().diff().dropna() <= 0).all()
+    tv = moves.set_index("touchpoint").loc["TV prime time", "why"]
+    assert tv.startswith("TV prime time -30 % (-540,000): at today's spend its next 1,000 buys 56 units of weighted "
+                         "engagement; the same 1,000 buys 203 in Paid social ads.")
+    assert tv.endswith("It stops at a limit: TV prime time may fall at most 30 % (to 1,260,000).")
+
+
+def test_no_plan_no_moves(three):
+    plan = bo.optimize(three, bo.Scenario(rules=(bo.Rule(touchpoint="A", min_spend=400_000),)))
+    assert not plan.ok
+    assert explain.explain_moves(plan).empty and rule_words.plain_rules(plan, three).empty
+
+
+def test_the_step_quoted():
+    assert [explain.step(x) for x in (14_045_000, 100_000, 60_000, 200, 50, 0)] == [1000, 1000, 100, 1, 1, 1000]
+    assert rule_words.pct(0.125) == "12.5 %" and rule_words.pct(-0.3) == "30 %"
+    assert explain.buys(0.44) == "0.4"
+    assert explain.buys(116.4, "weighted engagement") == "116 units of weighted engagement"
