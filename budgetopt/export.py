@@ -27,7 +27,7 @@ from .optimize import optimize
 from .plan import BUDGET_CHANGE, Plan
 from .scenario import Scenario
 from .touchpoints import validate_touchpoints
-from .units import CUSTOMERS, WEIGHTED
+from .units import LEGEND
 
 SCHEMA = "budgetopt.plan"
 SCHEMA_VERSION = 1
@@ -621,16 +621,18 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
 
     cur = f" ({plan.currency})" if plan.currency else ""
     rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY),
-            line(f"Engaged customers ({CUSTOMERS}: a count)", h["current_engaged"], h["proposed_engaged"], COUNT)]
+            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT)]
     if plan.weighted:
-        rows.append(line(f"Weighted engagement ({WEIGHTED}: value x engaged customers)", h["current_weighted"],
+        rows.append(line("Weighted engagement", h["current_weighted"],
                          h["proposed_weighted"], COUNT))
     rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE))
     r += 1
     for values, formats in rows:
         r = _pairs(book, ws, [values], r, formats)
-    today_is = "Today is the data as given" + ("" if plan.currency else "; no currency was stated")
-    r = _pairs(book, ws, [(today_is,), *((note,) for note in h["notes"]), *((line,) for line in h["how_sure"])], r)
+    today_is = "Today is the data as given" + ("." if plan.currency else "; no currency was stated.")
+    legend = [(LEGEND[0].upper() + LEGEND[1:] + ".",)] if plan.weighted else []
+    r = _pairs(book, ws, [*legend, (today_is,), *((note,) for note in h["notes"]),
+                          *((line,) for line in h["how_sure"])], r)
     marginal = h["marginal_cpe"]
     one = "unit of weighted engagement" if plan.weighted else "engaged customer"
     words = (f"what one more {one} costs at the margin" if np.isfinite(marginal)

@@ -174,10 +174,11 @@ def _table(model: Model, x: np.ndarray, engaged: np.ndarray, marginal: np.ndarra
     table = table[PLAN_COLUMNS].reset_index(drop=True)
     source = pd.concat([tp, gone], ignore_index=True) if len(gone) else tp.reset_index(drop=True)
     extra = [c for c in tag_columns(tp) if c not in table.columns]
-    if extra:  # all at once: hundreds of tag columns one by one fragment the frame
-        tags = pd.DataFrame({c: source[c].to_numpy(object) if c in source.columns else "" for c in extra},
-                            index=table.index, dtype=object)
-        table = pd.concat([table, tags], axis=1)
+    if extra:  # all at once (hundreds of tag columns one by one fragment the frame), sharing the data's arrays
+        present = [c for c in extra if c in source.columns]
+        tags = source[present].set_axis(table.index)
+        missing = pd.DataFrame({c: "" for c in extra if c not in source.columns}, index=table.index, dtype=object)
+        table = pd.concat([table, tags, missing], axis=1)[list(table.columns) + extra]
     return table
 
 

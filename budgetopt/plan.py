@@ -153,10 +153,11 @@ class Plan:
         cur = f" ({self.currency})" if self.currency else ""
         lines += [
             f"{'':28}{'today':>16}{'plan':>16}{'change':>10}",
-            _line(f"Spend{cur}", s["current_spend"], s["proposed_spend"]),
+            _line(f"Budget (spend){cur}", s["current_spend"], s["proposed_spend"]),
             _line("Engaged customers", s["current_engaged"], s["proposed_engaged"]),
             *([_line("Weighted engagement", s["current_weighted"], s["proposed_weighted"])] if self.weighted else []),
             _line(f"Average CPE{cur}", s["current_cpe"], s["proposed_cpe"], digits=2),
+            *([units.LEGEND[0].upper() + units.LEGEND[1:] + "."] if self.weighted else []),
             "Today is the data as given" + ("." if self.currency else
                                              "; money is shown without a currency (none stated: set --currency)."),
             *self.notes(),

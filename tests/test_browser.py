@@ -294,6 +294,28 @@ def test_how_sure_the_plan_is_and_what_protecting_the_downside_costs(server, bro
     page.close()
 
 
+def test_a_history_upload_shows_each_touchpoint_s_curve(server, browser, tmp_path):
+    """Issue 11 and issue 16 part 7: a weekly history is fitted in place; the Curves tab shows the evidence, the
+    fitted curve, its band, the range observed and the plan on it, weakest fits first."""
+    from test_app import _weekly_history
+
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    upload = tmp_path / "weekly.csv"
+    upload.write_bytes(_weekly_history())
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)
+    expect(page.get_by_text("is a history: each touchpoint's curve is fitted to it")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"This plan rests on evidence"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Curves").click()
+    expect(page.get_by_text("Show the curve of")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"curve fitted to \d+ weeks with spend"))).to_be_visible(timeout=WAIT_MS)
+    settle(page, 1500)
+    assert page.locator("[data-testid=stDataFrame] .dvn-scroller").count() > 0
+    assert not no_sideways_scroll(page, "[data-testid=stDataFrame] .dvn-scroller")  # the fit table fits
+    shot(page, tmp_path / "curves.png")
+    page.close()
+
+
 TIMED_ROWS = 5_000
 
 

@@ -112,5 +112,5 @@ def test_a_large_mip_starts_from_the_concave_envelope_and_says_how_sure_it_is(mo
         plan = bo.optimize(tp, bo.Scenario(budget=bo.Budget(total=budget)))
         _, best = brute_force(tp, budget)
         assert plan.ok and plan.table["proposed_engaged"].sum() >= best * (1 - 5e-3)
-        assert plan.stats["mip_method"] in ("the concave envelope and a repair", "a mixed-integer programme")
+        assert plan.stats["mip_method"].startswith(("the concave envelope and a repair", "a mixed-integer programme"))
         assert 0.0 <= plan.stats["mip_gap"] <= 1e-3
