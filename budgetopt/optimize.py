@@ -246,8 +246,9 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
                      out["family"].to_numpy()[hit].tolist(), out["name"].to_numpy()[hit].tolist(),
                      out["sense"].to_numpy()[hit].tolist(), strict=True)]
     out["price_text"] = text
-    out["price_unit"] = [words.unit(u, f, n) for u, f, n in zip(out["unit"].tolist(), out["family"].tolist(),
-                                                                out["name"].tolist(), strict=True)]
+    kinds = list(zip(out["unit"].tolist(), out["name"].eq("target").tolist(), strict=True))  # all unit() reads
+    unit_words = {(u, target): words.unit(u, "", "target" if target else "") for u, target in set(kinds)}
+    out["price_unit"] = [unit_words[kind] for kind in kinds]
     return out[RULE_COLUMNS]
 
 
@@ -259,6 +260,7 @@ class PriceWords:
         self.maximise, self.measure, self.currency = model.maximise, model.measure, model.currency
         target = next((row for row in model.rows if row.name == "target"), None)
         self.target_unit = units.WEIGHTED if target is not None and units.WEIGHTED in target.label else units.CUSTOMERS
+        self.thousand, self.of_money = units.money(1000, self.currency), units.per(1000, self.currency)
 
     def unit(self, unit: str, family: str, name: str) -> str:
         """What the local price counts, per what: 'weighted engagement per EUR', 'EUR per engaged customer'."""
@@ -273,8 +275,7 @@ class PriceWords:
                  sense: str = GE) -> str:
         if not binding:
             return "does not bind: costs nothing"
-        thousand = units.money(1000, self.currency)
-        of_money = units.per(1000, self.currency)
+        thousand, of_money = self.thousand, self.of_money
         verb = {GE: "holds in", EQ: "fixes"}.get(sense, "keeps out")
         if family == "budget":
             return f"each extra {thousand} of budget would add {price * 1000:,.1f} {self.measure}"
