@@ -330,7 +330,12 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
 
 def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
     """plan.csv: the Plan sheet as one flat table (UTF-8 with BOM for Excel), itself a valid input. Money in cents
-    (Settings.rounding) adding up to the plan's total; change_pct in percent (-30 = 30 % less)."""
+    (Settings.rounding) adding up to the plan's total; change_pct in percent (-30 = 30 % less). A plan over periods
+    writes its long table instead (period_export.long_table: a valid history for the next plan)."""
+    if getattr(plan, "by_period", None) is not None:
+        from .period_export import long_csv_bytes
+
+        return long_csv_bytes(plan)
     table = neutralise(as_percent(plan_table(rounded(plan), inputs)))
     return table.to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
 
@@ -366,6 +371,11 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     plan = rounded(plan)
     table = as_percent(plan_table(plan, inputs))
     cuts, rises = biggest(plan)
+    periods = {}
+    if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods (period_export)
+        from .period_export import period_document
+
+        periods = {"periods": period_document(plan)}
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -380,6 +390,7 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
         "rules": _records(rules_table(plan)),
         "inputs": _records(inputs_table(inputs)),
         "about": about(plan, inputs, provenance),
+        **periods,
     }
 
 
@@ -653,6 +664,10 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     elif (moves[["from_function", "to_function"]] == BUDGET_CHANGE).any().any():
         ws.cell(row=len(moves) + 3, column=1, value=f"{BUDGET_CHANGE}: money added to or taken from the total")
     _table(wb.create_sheet("Rules"), rules_table(plan), freeze="A2")
+    if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods (period_export)
+        from .period_export import period_sheets
+
+        period_sheets(wb, plan)
     _table(wb.create_sheet("Inputs"), inputs_table(inputs))
     _about_sheet(wb.create_sheet("About this plan"), plan, inputs, provenance)
     buffer = _bytes_io.BytesIO()
