@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from budgetopt.ui import library, printing
-from budgetopt.ui.views import headline, history, plan_tab, rules_tab, scenarios_tab, today_tab
+from budgetopt.ui.views import headline, history, periods, plan_tab, rules_tab, scenarios_tab, today_tab
 from budgetopt.ui.views import sidebar_data as data
 from budgetopt.ui.views import sidebar_scenario as sidebar
 
@@ -46,6 +46,7 @@ with plan_view:
     if plan is not None and plan.ok:
         plan_tab.before_after(plan)
         plan_tab.money_moves(plan)
+        periods.period_views(plan)  # a plan over time: its periods, a touchpoint x period heat map, transfers
         plan_tab.why_moves(touchpoints, scenario)
         plan_tab.silo_costs(touchpoints, scenario)
         plan_tab.plan_table(plan)
