@@ -29,7 +29,7 @@ from .curves import Curves
 from .engine import Solution
 from .horizon import Calendar
 from .optimize import solve_planned
-from .periods import PeriodModel, period_model
+from .periods import HORIZON_COLUMNS, HORIZON_LIMITS, PeriodModel, period_model
 from .plan import Plan, transfers
 from .scenario import Budget, Mode, Scenario
 
@@ -216,25 +216,27 @@ def period_plan(plan: Plan, model: PeriodModel, curves: Curves, sol: Solution | 
 
 def _rule_periods(rules: pd.DataFrame, model: PeriodModel) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
     """plan.rules with the period of each bound (a `period` column; '' for rows), and the limit each belongs to:
-    the bounds one limit sets on one touchpoint share a group, worded without the period."""
+    the bounds one limit sets on one touchpoint share a group ('b<k>'), worded without the period; every row is its
+    own group ('r<k>')."""
     count = model.line.count
     labels = np.asarray(model.line.calendar.labels, dtype=object)
     out = rules.copy()
     period = np.full(len(out), "", dtype=object)
-    groups = np.array([f"row:{k}" for k in range(len(out))], dtype=object)
+    groups = np.array([f"r{k}" for k in range(len(out))], dtype=object)
     words: dict[str, str] = {}
     k0, bounds = len(model.rows), model.bounds
     if len(out) == k0 + len(bounds) and len(bounds):
         column = bounds["touchpoint"].to_numpy(int)
         period[k0:] = labels[column % count]
-        tp = column // count
-        keys = [f"{f}|{w}|{side}|{r}|{i}" for f, w, side, r, i in zip(
-            bounds["family"].tolist(), bounds["what"].tolist(), bounds["side"].tolist(), bounds["rule"].tolist(),
-            tp.tolist(), strict=True)]
-        groups[k0:] = keys
+        keys = bounds[["family", "what", "side", "rule"]].assign(touchpoint=column // count)
+        ids = keys.groupby(list(keys.columns), sort=False, observed=True).ngroup().to_numpy()
+        groups[k0:] = np.char.add("b", ids.astype(str)).astype(object)
+        first = np.unique(ids, return_index=True)[1]
         names = model.names
-        for key, what, i in zip(keys, bounds["what"].tolist(), tp.tolist(), strict=True):
-            words.setdefault(key, f"{what} of '{names[i]}'")
+        what = bounds["what"].to_numpy(object)[first]
+        who = names[column[first] // count]
+        words = {f"b{i}": f"{w} of '{n}'" for i, w, n in zip(ids[first].tolist(), what.tolist(), who.tolist(),
+                                                               strict=True)}
     out["period"] = period
     return out, groups, words
 
@@ -328,6 +330,15 @@ def _notes(plan: PeriodPlan, model: PeriodModel, caused: np.ndarray | None) -> l
                  "scenario": "set in the scenario (an assumption)"}.get(line.season_source, "as given")
         out.append(f"seasonality from {low:.2f} to {high:.2f}, {basis}: the same money engages that much more or "
                    "less in some periods than the touchpoint's curve says")
+    where, limited = model.data_limits
+    if limited and calendar.count > 1:
+        scenario_says = model.scenario.periods.data_limits
+        how = ("over the horizon: each touchpoint's money may move between periods within them" if where == "horizon"
+               else "in every period at its share" + (f" (more than {HORIZON_LIMITS} touchpoints carry one, or "
+                                                       f"more than {HORIZON_COLUMNS:,} touchpoint-periods: per "
+                                                       "period keeps the plan fast; data_limits = 'horizon' holds "
+                                                       "them over the horizon)" if scenario_says == "auto" else ""))
+        out.append(f"the table's own limits (min_spend, max_spend, max_change) on {limited} touchpoint(s) hold {how}")
     carries = np.nan_to_num(line.carry) > 0
     if carries.any():
         after = line.after()

@@ -33,8 +33,12 @@ default) counts it: every period's money is judged by all it engages, a plan doe
 ends, and a one-period horizon is today's single-period plan. `tail = "cut"` counts only what lands inside the
 horizon (the objective's weight on column (i, t) is value_i (1 - q Lam^(T - 1 - t))), which favours early spend.
 
-Rules over time. The data's own limits and a rule without `periods` hold over the horizon (limits on change
-against today's spend over the horizon; a limit on one touchpoint in one period is a bound); a rule with `periods`
+Rules over time. The data's own limits (min_spend, max_spend, max_change) hold on each touchpoint's total over the
+horizon (`data_limits = "horizon"`: a row per limit), or in every period at its share of the data's period, as
+bounds (`"period"`: as fast as one period's LP); `"auto"`, the default, is the horizon up to HORIZON_LIMITS
+touchpoints with a limit and HORIZON_COLUMNS columns, per period beyond (the plan says which). A rule without
+`periods` holds over the horizon (limits on change against today's spend over the horizon; a limit on one
+touchpoint in one period is a bound); a rule with `periods`
 holds for the sum of those periods, with `per_period` in each of them; `lock` keeps today's spend in each of its
 periods; `max_step` limits the change from one period to the next (X_t <= (1 + d) X_{t-1}, X_t >= (1 - d) X_{t-1});
 engagement rules count the customers engaged in their periods (carry-over and what spend before the horizon
@@ -61,6 +65,12 @@ from .overrides import apply_overrides
 from .scenario import Mode, Periods, Rule, Scenario
 from .seasonality import read_index
 
+HORIZON_LIMITS, HORIZON_COLUMNS = 200, 24_000
+"""`data_limits = "auto"` holds the table's limits over the horizon (a row each) when at most HORIZON_LIMITS
+touchpoints carry one and the LP has at most HORIZON_COLUMNS columns (touchpoints x periods), else per period
+(bounds): each such row tells its touchpoint apart to the decomposition. Measured (README, Performance): 1,000 x 12
+with 200 such rows 2.9 s, with 1,000 of them 34 s; 10,000 x 12 with 60 of them 7.5 s, with 200 of them 28 s,
+against 0.6 s and 5.8 s with the limits per period."""
 PERIOD_MONEY = ("budget", "pacing")
 """Row families that price a period's money as such (every touchpoint of a period alike): the marginal value of
 money in period t is minus the sum of their duals times their coefficient on period t."""
@@ -223,6 +233,8 @@ class PeriodModel(Model):
     """Today's engagement by its own period's spend, per column (e0 sigma L)."""
     planned: pd.DataFrame | None = None
     """The planned touchpoint table (the scenario's what-ifs applied), one row per touchpoint."""
+    data_limits: tuple[str, int] = ("period", 0)
+    """Where the table's own limits hold ('period' or 'horizon') and on how many touchpoints."""
     removed_names: np.ndarray | None = None
     """The names of the data's touchpoints the scenario removes (their rows follow the columns in a plan)."""
 
@@ -320,9 +332,12 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
     # The data's own limits: over the horizon (a bound when the horizon is one period).
     min_spend, max_spend = tp[S.MIN_SPEND].to_numpy(float), tp[S.MAX_SPEND].to_numpy(float)
     horizon_min, horizon_max = min_spend * share_of_data, max_spend * share_of_data
-    if single:
-        bound(~np.isnan(per_column(min_spend)), "lo", per_column(horizon_min), "floor", "min_spend")
-        bound(~np.isnan(per_column(max_spend)), "hi", per_column(horizon_max), "cap", "max_spend")
+    limited = int((~np.isnan(min_spend) | ~np.isnan(max_spend) | ~np.isnan(tp[S.MAX_CHANGE].to_numpy(float))).sum())
+    per_period = single or periods.data_limits == "period" or (  # the data's limits as bounds, at each period's share
+        periods.data_limits == "auto" and (limited > HORIZON_LIMITS or width > HORIZON_COLUMNS))
+    if per_period:
+        bound(~np.isnan(per_column(min_spend)), "lo", per_column(min_spend) * L, "floor", "min_spend")
+        bound(~np.isnan(per_column(max_spend)), "hi", per_column(max_spend) * L, "cap", "max_spend")
     else:
         # one period may take at most all of the horizon's cap (implied by the row below; it bounds the curve)
         bound(~np.isnan(per_column(max_spend)), "hi", per_column(horizon_max), "cap",
@@ -346,7 +361,7 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
               f"extrapolation guard (assumption: at most {f:g}x the largest spend observed)")
     bound(open_col & tab, "hi", assumed, "extrapolation", "the last point of its tabulated curve (no extrapolation)")
     change = tp[S.MAX_CHANGE].to_numpy(float)
-    if single:
+    if per_period:
         c_col = per_column(change)
         has = ~np.isnan(c_col)
         bound(has, "lo", s_col * (1 - np.nan_to_num(c_col)).clip(0), "change", "max_change")
@@ -429,7 +444,7 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
             rows.append(money_row(f"silo-{f}", "silo", f"siloed: function '{f}' keeps its {share:.1%} share",
                                   mask[i_of].astype(float), EQ, 0.0, share=share))
 
-    if not single:  # the data's limits over the horizon, as rows
+    if not per_period:  # the data's limits over the horizon, as rows
         for i in np.flatnonzero(~np.isnan(min_spend)):
             rows.append(money_row(f"min_spend-{names[i]}", "floor", f"min_spend of '{names[i]}': at least "
                                   f"{money(horizon_min[i], currency)} over the horizon", i_of == i, GE, horizon_min[i]))
@@ -457,8 +472,9 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
     period_base = Baseline(data, today_col, e_col, baseline.added[i_of], removed)
     weight = tp[S.VALUE].to_numpy(float)[i_of] * counted
     return PeriodModel(expanded, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, period_base,
-                       currency, assumed, line, names, money_rows, carry_in, e_col, tp,
-                       baseline.removed[S.TOUCHPOINT].to_numpy(object))
+                       currency, assumed, line=line, names=names, money_rows=money_rows, carry_in=carry_in,
+                       today_engaged=e_col, planned=tp, removed_names=baseline.removed[S.TOUCHPOINT].to_numpy(object),
+                       data_limits=("period" if per_period else "horizon", limited))
 
 
 def _positions(data: pd.DataFrame, part: pd.DataFrame) -> np.ndarray:
@@ -556,13 +572,11 @@ def _step_rows(name: str, family: str, label: str, cols: np.ndarray, chosen: np.
 
 def _pacing_rows(periods: Periods, calendar: Calendar, budget: float, mode: Mode, scenario: Scenario,
                  t_of: np.ndarray, rows: list[Row], currency: str | None) -> list[int]:
-    """[periods] pacing: each period's money within floors and caps (amounts, or shares of the horizon's money:
-    amounts when the horizon's budget is fixed, else share rows), and its change from one period to the next.
-    Returns the positions of the rows that price a period's money (the budget rows too)."""
+    """[periods] pacing: each period's money within floors and caps (amounts, or shares of the horizon's money),
+    and its change from one period to the next. Returns the positions of the rows that price a period's money (the
+    budget rows too)."""
     labels = calendar.labels
     start = len(rows)
-    fixed = mode is not Mode.MIN_SPEND and periods.budgets is None and not (
-        scenario.budget.at_most or mode is Mode.TARGET_CPE)
     for key, sense, word in (("min_spend", GE, "at least"), ("max_spend", LE, "at most")):
         values = periods.per_period(key)
         if values is None:
@@ -574,15 +588,10 @@ def _pacing_rows(periods: Periods, calendar: Calendar, budget: float, mode: Mode
         values = periods.per_period(key)
         if values is None:
             continue
-        for t in range(calendar.count):
-            text = f"pacing: {labels[t]} gets {word} {values[t]:.1%} of the horizon's money"
-            if fixed:
-                amount = float(values[t] * budget)
-                rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", f"{text} ({money(amount, currency)})",
-                                      t_of == t, sense, amount))
-            else:
-                rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", text, (t_of == t).astype(float), sense, 0.0,
-                                      share=float(values[t])))
+        for t in range(calendar.count):  # X_t - s X >= 0 (<= 0): the share holds whatever the horizon's money
+            rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", f"pacing: {labels[t]} gets {word} "
+                                  f"{values[t]:.1%} of the horizon's money", (t_of == t).astype(float), sense, 0.0,
+                                  share=float(values[t])))
     if periods.max_step is not None:
         _step_rows("pace-step", "pacing", "pacing", np.ones(len(t_of), bool), np.arange(calendar.count), t_of,
                    periods.max_step, labels, rows)

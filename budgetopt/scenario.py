@@ -264,6 +264,12 @@ class Periods(BaseModel):
     max_spend: PerPeriod = None
     max_step: float | None = Field(default=None, ge=0, le=MAX_FACTOR)
     tail: Literal["counted", "cut"] = "counted"
+    data_limits: Literal["auto", "period", "horizon"] = "auto"
+    """Where the data's own limits (min_spend, max_spend, max_change of the touchpoint table) hold: 'horizon', on
+    each touchpoint's total over the horizon (a row per limit: its money may move between periods within it);
+    'period', in every period at its share of the data's period (bounds: fast at any size); 'auto' (the default),
+    over the horizon unless more than periods.HORIZON_LIMITS touchpoints carry one or the plan has more than
+    periods.HORIZON_COLUMNS touchpoint-periods, then per period (the plan says which)."""
     seasonality: Literal["data", "none"] | tuple[float, ...] = "data"
     seasonal: tuple[SeasonalIndex, ...] = ()
     carryover_period: str | None = None

@@ -150,6 +150,35 @@ def test_an_engagement_floor_in_a_later_period_buys_early_spend_that_carries_ove
     assert any("M2" in c for c in tight.conflicts)
 
 
+def test_s_curves_over_periods_go_through_the_mip():
+    # A's S-shaped curve (hill, n = 3, at most 60, half at 150 over the data's two months) beats B (CPE 10) at
+    # 100 a month: per month 0.5 x 60 x 200^3 / (150^3 + 200^3) = 21.10 customers, 1.5x that in M2; splitting
+    # the money loses (80 in A and 20 in B engage 18.45 in M1). The LP alone would fill A's convex stretch out of
+    # order; the MIP fills it in order in both periods.
+    tp = table(spend=[100, 100], engaged=[10, 10], curve=["hill", "linear"], saturation=[60, np.nan],
+               half_saturation=[150, np.nan], shape=[3, np.nan], max_spend=[400, 400])
+    plan = bo.optimize(tp, Scenario(periods=Periods(horizon="2m", budgets=(100, 100), seasonality=(1.0, 1.5))))
+    assert plan.ok and plan.stats["mip_touchpoints"] == 2
+    assert spend(plan) == [100, 100, 0, 0]
+    month = 30 * 200**3 / (150**3 + 200**3)
+    assert plan.table["proposed_engaged"].tolist() == pytest.approx([month, 1.5 * month, 0, 0])
+    assert plan.objective == pytest.approx(2.5 * month, rel=1e-3)  # on the curve's chords
+
+
+def test_the_table_s_own_limits_over_the_horizon_or_in_every_period():
+    # A may get at most 100 over the data's period (the horizon's two months). Over the horizon, A's 100 all go to
+    # M2 (0.15 a unit) and B2 (0.075) takes the rest; in every period at its share, A gets at most 50 in each.
+    tp = two_linear(max_spend=[100, np.nan])
+    periods = {"horizon": "2m", "seasonality": (1.0, 1.5)}
+    auto = bo.optimize(tp, Scenario(periods=Periods(**periods)))
+    horizon = bo.optimize(tp, Scenario(periods=Periods(**periods, data_limits="horizon")))
+    each = bo.optimize(tp, Scenario(periods=Periods(**periods, data_limits="period")))
+    assert spend(auto) == spend(horizon) == [0, 100, 0, 100]
+    assert spend(each) == [50, 50, 0, 100]
+    assert "on 1 touchpoint(s) hold over the horizon" in " ".join(auto.period_notes)
+    assert "hold in every period at its share" in " ".join(each.period_notes)
+
+
 # ---- carry-over kernel ----------------------------------------------------------------------------------------
 
 

@@ -157,3 +157,16 @@ def test_a_rule_on_periods_without_a_calendar_is_refused_in_words():
     with pytest.raises(bo.ScenarioError, match="has none"):
         bo.optimize(tp, plan_scenario)
     assert Calendar.of("12m").labels[0] == "M1"
+
+
+def test_the_periods_benchmark_runs_a_small_year():
+    from budgetopt.bench_periods import measure, row_text, year_scenario, year_table
+
+    row = measure(40, 12, repeat=1)
+    assert row["status"] == "optimal" and row["columns"] == 480 and row["one_period_status"] == "optimal"
+    assert "480" in row_text(row)
+    tp = year_table(40, 13)
+    plan = bo.optimize(tp, year_scenario(tp, 13))
+    assert plan.ok and len(plan.periods) == 13
+    shares = plan.by_period["proposed_spend"] / plan.by_period["proposed_spend"].sum()
+    assert shares.between(0.06 * 12 / 13 - 1e-9, 0.11 * 12 / 13 + 1e-9).all()
