@@ -76,10 +76,13 @@ SWEEP_GAP = 1e-9
 def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None] | None = None) -> list:
     """Solve the LP once per budget (the budget row's right-hand side), each from the previous duals."""
     index = next(r for r, row in enumerate(model.rows) if row.name == "budget")
+    shares = getattr(model, "budget_shares", {})  # a plan over periods: pacing rows at a share of the budget
     out, hint = [], None
     for k, budget in enumerate(budgets):
         rows = list(model.rows)
         rows[index] = replace(rows[index], rhs=float(budget))
+        for r, share in shares.items():
+            rows[r] = replace(rows[r], rhs=share * float(budget))
         solution = solve(model, seg, rows=rows, hint=hint, gap=SWEEP_GAP)
         hint = solution.row_duals if solution.status.is_ok else hint
         out.append(solution)

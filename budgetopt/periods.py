@@ -235,6 +235,9 @@ class PeriodModel(Model):
     """The planned touchpoint table (the scenario's what-ifs applied), one row per touchpoint."""
     data_limits: tuple[str, int] = ("period", 0)
     """Where the table's own limits hold ('period' or 'horizon') and on how many touchpoints."""
+    budget_shares: dict[int, float] = field(default_factory=dict)
+    """Rows whose right-hand side is this share of the horizon's budget (pacing shares of a budget spent exactly):
+    frontier.sweep scales them with the budget row."""
     removed_names: np.ndarray | None = None
     """The names of the data's touchpoints the scenario removes (their rows follow the columns in a plan)."""
 
@@ -461,7 +464,8 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
                                   f"{money(horizon_today[i] * (1 + c), currency)} over the horizon",
                                   i_of == i, LE, horizon_today[i] * (1 + c)))
 
-    money_rows = _pacing_rows(periods, calendar, budget, mode, scenario, t_of, rows, currency)
+    budget_shares: dict[int, float] = {}
+    money_rows = _pacing_rows(periods, calendar, budget, mode, scenario, t_of, rows, currency, budget_shares)
 
     bounds = pd.concat(pieces, ignore_index=True)[["touchpoint", "side", "value", "family", "what", "rule"]]
     expanded = _expand(tp, line)
@@ -474,7 +478,7 @@ def formulate_periods(tp: pd.DataFrame, scenario: Scenario, baseline: Baseline, 
     return PeriodModel(expanded, scenario, budget, rows, bounds, weight, mode is not Mode.MIN_SPEND, period_base,
                        currency, assumed, line=line, names=names, money_rows=money_rows, carry_in=carry_in,
                        today_engaged=e_col, planned=tp, removed_names=baseline.removed[S.TOUCHPOINT].to_numpy(object),
-                       data_limits=("period" if per_period else "horizon", limited))
+                       data_limits=("period" if per_period else "horizon", limited), budget_shares=budget_shares)
 
 
 def _positions(data: pd.DataFrame, part: pd.DataFrame) -> np.ndarray:
@@ -571,10 +575,11 @@ def _step_rows(name: str, family: str, label: str, cols: np.ndarray, chosen: np.
 
 
 def _pacing_rows(periods: Periods, calendar: Calendar, budget: float, mode: Mode, scenario: Scenario,
-                 t_of: np.ndarray, rows: list[Row], currency: str | None) -> list[int]:
-    """[periods] pacing: each period's money within floors and caps (amounts, or shares of the horizon's money),
-    and its change from one period to the next. Returns the positions of the rows that price a period's money (the
-    budget rows too)."""
+                 t_of: np.ndarray, rows: list[Row], currency: str | None, shares: dict[int, float]) -> list[int]:
+    """[periods] pacing: each period's money within floors and caps (amounts, or shares of the horizon's money: of
+    the budget when it is spent exactly, else of what the plan spends), and its change from one period to the next.
+    Returns the positions of the rows that price a period's money (the budget rows too); `shares` gets the rows
+    whose right-hand side is a share of the budget (a sweep over the budget scales them)."""
     labels = calendar.labels
     start = len(rows)
     for key, sense, word in (("min_spend", GE, "at least"), ("max_spend", LE, "at most")):
@@ -584,14 +589,21 @@ def _pacing_rows(periods: Periods, calendar: Calendar, budget: float, mode: Mode
         for t in range(calendar.count):
             rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", f"pacing: {labels[t]} gets {word} "
                                   f"{money(values[t], currency)}", t_of == t, sense, float(values[t])))
+    fixed = mode is Mode.MAX_ENGAGED and periods.budgets is None and not scenario.budget.at_most
     for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
         values = periods.per_period(key)
         if values is None:
             continue
-        for t in range(calendar.count):  # X_t - s X >= 0 (<= 0): the share holds whatever the horizon's money
-            rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", f"pacing: {labels[t]} gets {word} "
-                                  f"{values[t]:.1%} of the horizon's money", (t_of == t).astype(float), sense, 0.0,
-                                  share=float(values[t])))
+        for t in range(calendar.count):
+            text = f"pacing: {labels[t]} gets {word} {values[t]:.1%} of the horizon's money"
+            if fixed:  # X_t >= s B: a row on period t's columns only (rows over every column slow the master LP)
+                amount = float(values[t] * budget)
+                shares[len(rows)] = float(values[t])
+                rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", f"{text} ({money(amount, currency)})",
+                                      t_of == t, sense, amount))
+            else:  # X_t - s X >= 0: the share of whatever the plan spends
+                rows.append(money_row(f"pace-{key}-{t + 1}", "pacing", text, (t_of == t).astype(float), sense, 0.0,
+                                      share=float(values[t])))
     if periods.max_step is not None:
         _step_rows("pace-step", "pacing", "pacing", np.ones(len(t_of), bool), np.arange(calendar.count), t_of,
                    periods.max_step, labels, rows)

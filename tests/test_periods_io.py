@@ -170,3 +170,14 @@ def test_the_periods_benchmark_runs_a_small_year():
     assert plan.ok and len(plan.periods) == 13
     shares = plan.by_period["proposed_spend"] / plan.by_period["proposed_spend"].sum()
     assert shares.between(0.06 * 12 / 13 - 1e-9, 0.11 * 12 / 13 + 1e-9).all()
+
+
+def test_the_frontier_of_a_plan_over_periods_keeps_its_pacing_at_every_budget():
+    from budgetopt.frontier import frontier
+
+    tp, plan = quarter_plan(min_share=0.2, max_share=0.3)
+    curve = frontier(tp, plan.scenario, [1500.0, 2000.0, 2500.0])
+    points = curve[curve["marker"] == ""].set_index("budget")
+    assert (points["status"] == "optimal").all()
+    assert points.loc[2000.0, "weighted_engagement"] == pytest.approx(plan.objective, rel=1e-3)
+    assert points["weighted_engagement"].is_monotonic_increasing
