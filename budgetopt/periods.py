@@ -69,8 +69,8 @@ HORIZON_LIMITS, HORIZON_COLUMNS = 200, 24_000
 """`data_limits = "auto"` holds the table's limits over the horizon (a row each) when at most HORIZON_LIMITS
 touchpoints carry one and the LP has at most HORIZON_COLUMNS columns (touchpoints x periods), else per period
 (bounds): each such row tells its touchpoint apart to the decomposition. Measured (README, Performance): 1,000 x 12
-with 200 such rows 2.9 s, with 1,000 of them 34 s; 10,000 x 12 with 60 of them 7.5 s, with 200 of them 28 s,
-against 0.6 s and 5.8 s with the limits per period."""
+with 200 such rows 1.0 s and with 1,000 of them 16.6 s, 10,000 x 12 with 200 of them 9.4 s, against 0.3 s and
+3.2 s with the limits per period."""
 PERIOD_MONEY = ("budget", "pacing")
 """Row families that price a period's money as such (every touchpoint of a period alike): the marginal value of
 money in period t is minus the sum of their duals times their coefficient on period t."""
