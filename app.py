@@ -10,7 +10,17 @@ from pathlib import Path
 import streamlit as st
 
 from budgetopt.ui import library, printing
-from budgetopt.ui.views import headline, history, periods, plan_tab, rules_tab, scenarios_tab, today_tab
+from budgetopt.ui.views import (
+    curves_tab,
+    headline,
+    history,
+    how_sure,
+    periods,
+    plan_tab,
+    rules_tab,
+    scenarios_tab,
+    today_tab,
+)
 from budgetopt.ui.views import sidebar_data as data
 from budgetopt.ui.views import sidebar_scenario as sidebar
 
@@ -39,8 +49,10 @@ plan = headline.optimise(touchpoints, scenario)
 
 # Headline: the plan against today (or today's picture and the rules that conflict).
 headline.headline(touchpoints, plan)
+how_sure.how_sure(touchpoints, scenario, plan)  # its range over draws of the curves; best on average or protected
 
-plan_view, today_view, rules_view, scenarios_view = st.tabs(["Plan", "Today", "Rules", "Scenarios"])
+plan_view, curves_view, today_view, rules_view, scenarios_view = st.tabs(
+    ["Plan", "Curves", "Today", "Rules", "Scenarios"])
 
 with plan_view:
     if plan is not None and plan.ok:
@@ -56,6 +68,10 @@ with plan_view:
         plan_tab.efficient_frontier(touchpoints, scenario)
     else:
         st.info("No plan to show: see why above.")
+
+with curves_view:  # each touchpoint's curve: the evidence, the fit's band, the range observed, the plan on it
+    if plan is not None and plan.ok:
+        curves_tab.curves_section(plan)
 
 with today_view:
     today_tab.today_section(touchpoints)

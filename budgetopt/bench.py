@@ -1,22 +1,30 @@
-"""Benchmarks: how fast optimize() is, against the solver's floor, the exact optimum and the peers' method.
+"""Benchmarks: how fast optimize() is, against the best general method on the same LP, an exact conic solver on the
+same smooth problem, and the peers' method.
 
-    python -m budgetopt.bench                            # sizes 20 ... 100,000, medians of 5 runs
-    python -m budgetopt.bench --sizes 20,1000 --repeat 3
+    python -m budgetopt.bench                            # sizes 20 ... 100,000, medians of 5 runs, then the cases
+    python -m budgetopt.bench --sizes 20,1000 --repeat 3 --case-sizes 1000
 
 Every size runs in a fresh process (so peak memory is that size's own) and prints one row:
 
 - engine: optimize() on touchpoints with power and saturating curves, a limit on change per touchpoint and
   group rules on 8 functions and 5 stages (from BATCH rows on: touchpoint x 12 months, with month rules);
-  build = total - solve (data to LP to PuLP, and the plan with its prices), solve = inside the solver calls.
-- floor: the same segment LPs (both passes) handed straight to HiGHS as CSC arrays (highspy.passModel),
-  timed from arrays to solution with HiGHS's faster method for that size: total / floor.
-- no-PuLP: the engine's own algorithm with its master LPs handed straight to HiGHS: what PuLP costs.
-- exact: a budget-only instance with smooth power curves, whose optimum bisection on the budget's multiplier
-  finds: our plan's gap to it (on the smooth curves) and the bisection's time, the floor of this special case.
+  build = total - solve (data to LP, and the plan with its prices), solve = inside the solver calls.
+- floor: the same segment LPs (both passes) handed whole to HiGHS as CSC arrays (highspy.passModel), timed from
+  arrays to solution with each of its methods (dual simplex with and without presolve, interior point, PDLP);
+  the fastest that reaches the optimum (within 1e-6) is the floor: total / floor.
+- algorithm: the engine's own algorithm (the master LPs) from the segments on, without formulating or the plan.
+- conic: cvxpy with Clarabel (optional: pip install 'budgetopt[bench]') on the same smooth problem with the same
+  rules, written apart from our model (power curves as power cones, saturating ones as exponential cones): its
+  time (compiling and solving), and our plan's gap to its optimum on the smooth curves.
 - SLSQP: scipy's SLSQP, the local gradient method Robyn, LightweightMMM and PyMC-Marketing allocate with, on
-  the same budget-only instance, from today's allocation, with exact gradients: its time / ours, and how much
-  less engagement its plan reaches than ours (negative: SLSQP did better).
-Timings are medians of --repeat runs of wall-clock time; other processes on the machine make them noisy.
+  a budget-only instance with smooth power curves, from today's allocation, with exact gradients: its time /
+  ours, and how much less engagement its plan reaches than ours (negative: SLSQP did better).
+
+Then the cases (--case-sizes), each size in a fresh process: a value per touchpoint (against the floor and the
+conic solver), 500 tag rules (time against the same instance without them, peak memory), the frontier of 21
+budgets from 0.5x to 1.5x today (14 of them without a plan), a "no plan" explained (stage engagement floors +10 %
+with the budget cut 10 %); and a 200-touchpoint S-curve MIP. Timings are medians of --repeat runs of wall-clock
+time; other processes on the machine make them noisy.
 """
 
 from __future__ import annotations
@@ -63,7 +71,10 @@ FUNCTION_COST = np.linspace(0.8, -0.6, len(FUNCTIONS))
 STAGE_COST = np.linspace(0.5, -0.4, len(S.STAGES))
 STAGE_KEEPS = -0.05
 """Every journey stage keeps at least 95 % of today's engaged customers."""
-FLOOR_METHODS = {"simplex": {"solver": "simplex"}, "ipm": {"solver": "ipm"}}
+FLOOR_METHODS = {"simplex": {"solver": "simplex", "presolve": "off"},
+                 "simplex+pre": {"solver": "simplex", "presolve": "on"},
+                 "ipm": {"solver": "ipm"}, "pdlp": {"solver": "pdlp"}}
+"""HiGHS's methods, each timed on the whole segment LPs: the fastest that reaches the optimum is the floor."""
 SIMPLEX_MAX_COLUMNS = 20_000
 """HiGHS's dual simplex spends time quadratic in the columns on these LPs (its bound-flipping ratio test
 sorts the candidates with a quadratic sort): above this many columns the floor uses interior point only."""
@@ -72,13 +83,20 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 20-variable SLSQP run from 7 ms into 700 ms (the engine itself keeps long dot products out of BLAS)."""
 FLOOR_LIMIT = 300.0
 PEER_LIMIT = 30.0
+CONIC_MAX = 20_000
+"""The conic solver runs up to this many touchpoints (cvxpy's compile alone takes minutes beyond)."""
+CASE_SIZES = (1_000, 10_000)
+TAGS = 500
+MIP_SIZE = 200
 
 
 # ---------------------------------------------------------------------------------------------- instances
 
-def touchpoints(n: int, seed: int = 0) -> pd.DataFrame:
+def touchpoints(n: int, seed: int = 0, values: bool = False, tags: int = 0) -> pd.DataFrame:
     """n rows (rounded up to whole years from BATCH on): 70 % power and 30 % saturating curves, CPE set by
-    function and stage (so group rules bind), a limit on change per touchpoint (20, 30 or 50 %)."""
+    function and stage (so group rules bind), a limit on change per touchpoint (20, 30 or 50 %); with `values`,
+    a value per touchpoint (lognormal, as customer lifetime values are); with `tags`, that many tag columns, each
+    on a random 2 % of the touchpoints."""
     months = MONTHS if n >= BATCH else 1
     base = -(-n // months)
     rng = np.random.default_rng(seed)
@@ -105,6 +123,12 @@ def touchpoints(n: int, seed: int = 0) -> pd.DataFrame:
     })
     if months > 1:
         raw["month"] = [f"m{j + 1:02d}" for j in m]
+    if values:
+        raw[S.VALUE] = np.exp(np.random.default_rng(seed + 7).normal(0.0, 0.5, base)).round(4)[t]
+    if tags:
+        pick = np.random.default_rng(seed + 9).random((len(raw), tags)) < 0.02
+        raw = pd.concat([raw, pd.DataFrame(np.where(pick, "yes", "").astype(object), index=raw.index,
+                                           columns=[f"tag{k:03d}" for k in range(tags)])], axis=1)
     return validate_touchpoints(raw)
 
 
@@ -116,6 +140,35 @@ def scenario(tp: pd.DataFrame) -> Scenario:
     rules += [Rule(group=S.STAGE, member=s, min_engaged_change=STAGE_KEEPS) for s in present[S.STAGE]]
     rules += [Rule(group="month", member=m, min_change=-0.15, max_change=0.05) for m in present.get("month", [])]
     return Scenario(name="benchmark: cut 10 % with group rules", budget=Budget(change=-0.1), rules=tuple(rules))
+
+
+def tag_scenario(tp: pd.DataFrame, tags: int = TAGS) -> Scenario:
+    """scenario() and a rule per tag: its touchpoints within -30 %..+25 % of today together."""
+    rules = scenario(tp).rules + tuple(Rule(tag=f"tag{k:03d}", min_change=-0.3, max_change=0.25) for k in range(tags))
+    return scenario(tp).model_copy(update={"name": f"benchmark: {tags} tag rules", "rules": rules})
+
+
+def no_plan_scenario(tp: pd.DataFrame) -> Scenario:
+    """Cut 10 % while every stage must engage 10 % more customers than today: no plan (functions as scenario())."""
+    base = scenario(tp)
+    rules = tuple(r for r in base.rules if r.min_engaged_change is None) + tuple(
+        Rule(group=S.STAGE, member=s, min_engaged_change=0.1) for s in sorted(set(tp[S.STAGE])))
+    return base.model_copy(update={"name": "benchmark: stage floors +10 % with 10 % less money", "rules": rules})
+
+
+def s_curves(n: int = MIP_SIZE, seed: int = 0) -> pd.DataFrame:
+    """n touchpoints with hill S-curves (shape 1.5-4: a convex start, then saturation), today on the steep part."""
+    rng = np.random.default_rng(seed + 3)
+    f = rng.integers(0, len(FUNCTIONS), n)
+    half = np.exp(rng.normal(10.5, 0.8, n))
+    shape = rng.uniform(1.5, 4.0, n)
+    saturation = np.exp(rng.normal(8.5, 0.7, n))
+    spend = (half * rng.uniform(0.5, 1.5, n)).round(2)
+    engaged = saturation * spend**shape / (half**shape + spend**shape)
+    return validate_touchpoints(pd.DataFrame({
+        S.TOUCHPOINT: [f"s{i:04d}" for i in range(n)], S.FUNCTION: np.array(FUNCTIONS)[f], S.CHANNEL: "c",
+        S.SPEND: spend, S.ENGAGED: engaged.round(3), S.CURVE: "hill", S.SATURATION: saturation.round(3),
+        S.HALF_SATURATION: half.round(2), S.SHAPE: shape.round(3), S.MAX_SPEND: (3 * spend).round(2)}))
 
 
 def smooth_touchpoints(n: int, seed: int = 0) -> pd.DataFrame:
@@ -213,6 +266,65 @@ def exact_optimum(tp: pd.DataFrame, lo: np.ndarray, hi: np.ndarray, budget: floa
     return x, float((v * e0 * np.power(x / s0, a)).sum())
 
 
+def conic(tp: pd.DataFrame, sc: Scenario, time_limit: float = FLOOR_LIMIT) -> dict:
+    """The same smooth problem, written apart from our LP, solved exactly by cvxpy with Clarabel: spend in units of
+    today's (u = x / s0), power curves as power cones (t <= u^a: PowCone3D(u, 1, t, a)), saturating ones as
+    exponential cones (exp(-x / k) <= 1 - t), linear ones as they are; the rules as rows (each scaled by its size).
+    Returns seconds (compiling and solving), the optimum's value-weighted engagement, the plan, the status."""
+    import cvxpy as cp
+
+    from .optimize import planned_model
+
+    model, curves = planned_model(tp, sc)
+    lo, hi = model.limits()
+    n = len(tp)
+    s0 = np.where(curves.spend0 > 0, curves.spend0, 1.0)
+    import scipy.sparse as sparse
+
+    u = cp.Variable(n)
+    cons = [u >= lo / s0, u <= hi / s0]
+    kind = curves.kind
+    parts = []  # engaged customers of each kind of curve, placed at their touchpoints' positions
+
+    def place(rows: np.ndarray, values) -> None:
+        parts.append(sparse.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n, len(rows)))
+                     @ values)
+
+    power, sat, lin = np.flatnonzero(kind == 1), np.flatnonzero(kind == 2), np.flatnonzero(kind == 0)
+    if len(power):
+        t = cp.Variable(len(power))
+        cons.append(cp.constraints.PowCone3D(u[power], np.ones(len(power)), t, curves.elasticity[power]))
+        place(power, cp.multiply(curves.curve_engaged[power], t))
+    if len(sat):
+        t = cp.Variable(len(sat))
+        k = curves._scale()[sat]
+        cons.append(cp.exp(cp.multiply(-s0[sat] / k, u[sat])) <= 1 - t)
+        place(sat, cp.multiply(curves.saturation[sat], t))
+    if len(lin):
+        place(lin, cp.multiply(s0[lin] / curves.unit_cost[lin], u[lin]))
+    engaged = cp.sum(parts) if len(parts) > 1 else parts[0]
+    for row in model.rows:
+        a, b = row.dense(n)
+        size = max(1.0, abs(row.rhs), float(np.abs(a) @ curves.spend0 + np.abs(b) @ curves.engaged0))
+        lhs = (a * s0 / size) @ u + ((b / size) @ engaged if b.any() else 0)
+        rhs = row.rhs / size
+        cons.append(lhs >= rhs if row.sense == ">=" else lhs <= rhs if row.sense == "<=" else lhs == rhs)
+    weight = model.weight / max(1.0, float(model.weight @ curves.engaged0))
+    objective = cp.Maximize(weight @ engaged) if model.maximise else cp.Minimize((s0 / s0.sum()) @ u)
+    problem = cp.Problem(objective, cons)
+    started = time.perf_counter()
+    try:
+        problem.solve(solver=cp.CLARABEL, time_limit=time_limit)
+    except cp.error.SolverError as exc:
+        return {"seconds": time.perf_counter() - started, "objective": math.nan, "status": f"failed ({exc})"}
+    seconds = time.perf_counter() - started
+    if problem.status not in ("optimal", "optimal_inaccurate") or u.value is None:
+        return {"seconds": seconds, "objective": math.nan, "status": str(problem.status)}
+    x = np.clip(u.value * s0, lo, hi)
+    return {"seconds": seconds, "objective": float(model.weight @ curves.engaged(x)), "spend": x,
+            "status": str(problem.status)}
+
+
 class _OutOfTime(Exception):
     pass
 
@@ -277,9 +389,14 @@ class Row:
     peak_mb: float = math.nan
     floor: float = math.nan
     floor_method: str = ""
-    no_pulp: float = math.nan
+    methods: dict = field(default_factory=dict)
+    """Seconds of each HiGHS method on the whole segment LPs (NaN: it did not reach the optimum)."""
+    algorithm: float = math.nan
     objective: float = math.nan
     floor_objective: float = math.nan
+    conic: float = math.nan
+    conic_gap: float = math.nan
+    conic_status: str = ""
     exact_gap: float = math.nan
     bisection: float = math.nan
     smooth_total: float = math.nan
@@ -302,6 +419,31 @@ def _median_of(run: Callable[[], dict], repeat: int) -> dict:
     """Run `repeat` times; the last result, with the median of the "seconds" each run reports."""
     outs = [run() for _ in range(repeat)]
     return {**outs[-1], "seconds": statistics.median(o["seconds"] for o in outs)}
+
+
+def floor(tp: pd.DataFrame, sc: Scenario, runs: int, columns: int, limit: float = FLOOR_LIMIT,
+          notes: list[str] | None = None) -> tuple[str, float, float, dict]:
+    """Each of HiGHS's methods on the whole segment LPs (optimize()'s two passes): (fastest method that reaches
+    the optimum, its seconds, its objective, seconds of every method). Dual simplex is quadratic here (its bound
+    flipping sorts with a quadratic sort): above SIMPLEX_MAX_COLUMNS it is not tried."""
+    results = {}
+    for name, options in FLOOR_METHODS.items():
+        if name.startswith("simplex") and columns > SIMPLEX_MAX_COLUMNS:
+            continue
+        out = _median_of(lambda o=options: segment_lps(
+            tp, sc, lambda lp, o=o: highs_direct(lp, o, limit), through_master=False), runs)
+        results[name] = out
+        if out["status"] != "optimal" and notes is not None:
+            notes.append(f"floor ({name}): {out['status']} after {out['seconds']:.1f} s")
+    reached = [o["objective"] for o in results.values() if o["status"] == "optimal"]
+    if not reached:
+        return "", math.nan, math.nan, {k: math.nan for k in results}
+    best = max(reached) if sc.objective.mode.value != "min_spend" else min(reached)
+    ok = {k: o for k, o in results.items() if o["status"] == "optimal"
+          and abs(o["objective"] - best) <= 1e-6 * max(1.0, abs(best))}
+    name = min(ok, key=lambda k: ok[k]["seconds"])
+    return name, ok[name]["seconds"], ok[name]["objective"], {
+        k: (o["seconds"] if k in ok else math.nan) for k, o in results.items()}
 
 
 def measure(size: int, repeat: int = 5, peers: Sequence[int] = PEER_SIZES, floor_limit: float = FLOOR_LIMIT,
@@ -330,20 +472,17 @@ def measure(size: int, repeat: int = 5, peers: Sequence[int] = PEER_SIZES, floor
     if not plan.ok:
         row.notes.append(f"engine: {plan.status} ({plan.message})")
 
-    best = None
-    for name, options in FLOOR_METHODS.items():
-        if name == "simplex" and row.lp_columns > SIMPLEX_MAX_COLUMNS:
-            continue
-        out = _median_of(lambda o=options: segment_lps(
-            tp, sc, lambda lp, o=o: highs_direct(lp, o, floor_limit), through_master=False),
-            runs if size < BATCH else 1)
-        if out["status"] != "optimal":
-            row.notes.append(f"floor ({name}): {out['status']} after {out['seconds']:.1f} s")
-        elif best is None or out["seconds"] < best[0]:
-            best = (out["seconds"], name, out["objective"])
-    if best is not None:
-        row.floor, row.floor_method, row.floor_objective = best
-    row.no_pulp = _median_of(lambda: segment_lps(tp, sc, highs_direct, through_master=True), runs)["seconds"]
+    row.floor_method, row.floor, row.floor_objective, row.methods = floor(tp, sc, runs if size < BATCH else 1,
+                                                                          row.lp_columns, floor_limit, row.notes)
+    row.algorithm = _median_of(lambda: segment_lps(tp, sc, highs_direct, through_master=True), runs)["seconds"]
+    if len(tp) <= CONIC_MAX:
+        if importlib.util.find_spec("cvxpy") is None:
+            row.conic_status = "cvxpy is not installed (pip install 'budgetopt[bench]')"
+        else:
+            exact = conic(tp, sc, floor_limit)
+            ours = float((plan.table["proposed_engaged"] * plan.table[S.VALUE]).sum())
+            row.conic, row.conic_status = exact["seconds"], exact["status"]
+            row.conic_gap = (exact["objective"] - ours) / exact["objective"]
 
     smooth = smooth_touchpoints(size)
     model = formulate(smooth, SMOOTH)
@@ -367,10 +506,99 @@ def _measure_in_child(args: tuple) -> dict:
     return asdict(measure(*args))
 
 
+# ---------------------------------------------------------------------------------------------- cases
+
+@dataclass
+class Case:
+    """One case's figures at one size (seconds)."""
+
+    name: str
+    size: int
+    engine: float = math.nan
+    cpu: float = math.nan
+    floor: float = math.nan
+    floor_method: str = ""
+    conic: float = math.nan
+    conic_gap: float = math.nan
+    versus: float = math.nan
+    """The same instance without what the case adds (500 tag rules: without them)."""
+    peak_mb: float = math.nan
+    detail: str = ""
+
+
+def _timed(run: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """Median wall and CPU seconds of `repeat` runs, and the last result."""
+    walls, cpus, out = [], [], None
+    for _ in range(repeat):
+        gc.collect()
+        started, cpu = time.perf_counter(), time.process_time()
+        out = run()
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), out
+
+
+def measure_case(name: str, size: int, repeat: int = 3, floor_limit: float = FLOOR_LIMIT) -> Case:
+    """One case at one size (run it in a fresh process: its peak memory is its own)."""
+    from .frontier import budget_range, frontier
+
+    case = Case(name, size)
+    if name == "values":
+        tp = touchpoints(size, values=True)
+        sc = scenario(tp)
+        optimize(tp, sc)
+        case.engine, case.cpu, plan = _timed(lambda: optimize(tp, sc), repeat)
+        case.floor_method, case.floor, _, _ = floor(tp, sc, 1, plan.stats.get("columns", 0), floor_limit)
+        if importlib.util.find_spec("cvxpy") is not None and size <= CONIC_MAX:
+            exact = conic(tp, sc, floor_limit)
+            ours = float((plan.table["proposed_engaged"] * plan.table[S.VALUE]).sum())
+            case.conic, case.conic_gap = exact["seconds"], (exact["objective"] - ours) / exact["objective"]
+    elif name == "tags":
+        tp = touchpoints(size, tags=TAGS)
+        sc, plain = tag_scenario(tp), scenario(tp)
+        optimize(tp, sc)
+        case.engine, case.cpu, plan = _timed(lambda: optimize(tp, sc), repeat)
+        case.versus = _timed(lambda: optimize(tp, plain), repeat)[0]
+        tag_rows = plan.rules["name"].str.match(r"(min|max)_change-\d+$") & plan.rules["rule"].str.startswith("tag")
+        case.detail = f"{TAGS} tag rules, {int((plan.rules['binding'] & tag_rows).sum())} of their rows bind"
+    elif name == "frontier":
+        tp = touchpoints(size)
+        sc = scenario(tp)
+        plan = optimize(tp, sc)
+        budgets = budget_range(tp, 0.5, 1.5, 21)
+        case.engine, case.cpu, curve = _timed(lambda: frontier(tp, sc, budgets, plan=plan), repeat)
+        statuses = curve.loc[curve["marker"] == "", "status"]
+        case.detail = f"21 budgets, {int((statuses == 'infeasible').sum())} without a plan"
+    elif name == "no plan":
+        tp = touchpoints(size)
+        sc = no_plan_scenario(tp)
+        case.engine, case.cpu, plan = _timed(lambda: optimize(tp, sc), repeat)
+        case.detail = f"{plan.status.value}: {len(plan.conflicts)} rules in the conflict, {len(plan.advice)} advice"
+    elif name == "S-curve MIP":
+        tp = s_curves(size)
+        sc = Scenario(name="benchmark: S-curves", budget=Budget(change=-0.1), rules=tuple(
+            Rule(group=S.FUNCTION, member=f, min_change=-0.3, max_change=0.3) for f in sorted(set(tp[S.FUNCTION]))))
+        case.engine, case.cpu, plan = _timed(lambda: optimize(tp, sc), repeat)
+        gap = plan.stats.get("mip_gap", math.nan)
+        case.detail = f"{plan.stats.get('mip_binaries', 0)} binaries, MIP gap {gap:.1e}, {plan.status.value}"
+    else:
+        raise ValueError(f"no case '{name}'")
+    case.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return case
+
+
+CASES = ("values", "tags", "frontier", "no plan")
+
+
+def _case_in_child(args: tuple) -> dict:
+    return asdict(measure_case(*args))
+
+
 def run(sizes: Sequence[int] = SIZES, repeat: int = 5, isolate: bool = True, peers: Sequence[int] = PEER_SIZES,
         floor_limit: float = FLOOR_LIMIT, peer_limit: float = PEER_LIMIT,
-        out: Callable[[str], None] = print) -> list[Row]:
-    """Measure every size (each in a fresh process when isolate) and print the table as rows come in."""
+        out: Callable[[str], None] = print, case_sizes: Sequence[int] = (), mip_size: int = 0) -> list[Row]:
+    """Measure every size (each in a fresh process when isolate) and print the table as rows come in; then the
+    cases at `case_sizes` and the S-curve MIP at `mip_size` (0: none)."""
     for name in BLAS_THREADS:  # read by the measuring processes' BLAS when it loads (not by this one's)
         os.environ.setdefault(name, "1")
     out(header())
@@ -386,6 +614,20 @@ def run(sizes: Sequence[int] = SIZES, repeat: int = 5, isolate: bool = True, pee
         rows.append(row)
         out(format_row(row))
     out(LEGEND)
+    jobs = [(name, size) for size in case_sizes for name in CASES] + ([("S-curve MIP", mip_size)] if mip_size else [])
+    if jobs:
+        out("")
+        out(CASE_HEAD)
+    for name, size in jobs:
+        args = (name, size, max(1, min(repeat, 3)), floor_limit)
+        if isolate:
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                case = Case(**pool.apply(_case_in_child, (args,)))
+        else:
+            case = measure_case(*args)
+        out(format_case(case))
+    if jobs:
+        out(CASE_LEGEND)
     return rows
 
 
@@ -394,7 +636,7 @@ def run(sizes: Sequence[int] = SIZES, repeat: int = 5, isolate: bool = True, pee
 def versions() -> dict[str, str]:
     """Versions of the libraries the figures depend on."""
     out = {"python": platform.python_version()}
-    for name in ("budgetopt", "numpy", "pandas", "pydantic", "pulp", "highspy", "scipy"):
+    for name in ("budgetopt", "numpy", "pandas", "pydantic", "pulp", "highspy", "scipy", "cvxpy", "clarabel"):
         try:
             out[name] = md.version(name)
         except md.PackageNotFoundError:
@@ -414,8 +656,10 @@ def header() -> str:
 
 
 TABLE_HEAD = ("      size |  LP cols  rows | master x rounds | build ms  solve ms  total ms   cpu ms |  peak MB "
-              "| floor ms (method)  / floor | no-PuLP ms | gap to exact  bisect ms |  SLSQP ms  x slower  "
+              "| floor ms (method)      / floor | algorithm ms |  conic ms  gap to it | SLSQP ms  x slower  "
               "its shortfall")
+CASE_HEAD = ("case          size |  engine ms    cpu ms |   floor ms (method)      / floor |  conic ms  gap to it "
+             "| without ms  x |  peak MB | what")
 
 
 def _ms(x: float, width: int = 8) -> str:
@@ -426,8 +670,9 @@ def format_row(r: Row) -> str:
     """One line of the table."""
     size = f"{r.touchpoints:,}" if r.touchpoints == r.size else f"{r.touchpoints:,}*"
     ratio = f"{r.total / r.floor:>6.2f}" if math.isfinite(r.floor) and r.floor > 0 else f"{'-':>6}"
-    floor = f"{_ms(r.floor)} {('(' + r.floor_method + ')'):<9}"
-    gap = f"{r.exact_gap * 100:>11.4f} %" if math.isfinite(r.exact_gap) else f"{'-':>13}"
+    floor_ = f"{_ms(r.floor)} {('(' + r.floor_method + ')'):<13}"
+    conic_ = (f"{_ms(r.conic, 9)} {r.conic_gap * 100:>+9.4f} %" if math.isfinite(r.conic_gap)
+              else f"{_ms(r.conic, 9)} {'-':>11}")
     if r.slsqp_status:
         times = r.slsqp / r.smooth_total if r.smooth_total > 0 else math.nan
         slower = f"{times:>8,.{0 if times >= 10 else 2}f}x" if math.isfinite(times) else f"{'-':>9}"
@@ -436,9 +681,24 @@ def format_row(r: Row) -> str:
     else:
         peer = f"{'-':>9} {'-':>9}  {'-':>11}"
     line = (f"{size:>10} | {r.lp_columns:>8,} {r.lp_rows:>5} | {r.master_columns:>6,} x {r.rounds:>2}     "
-            f"| {_ms(r.build)}  {_ms(r.solve)}  {_ms(r.total)} {_ms(r.cpu)} | {r.peak_mb:>8,.0f} | {floor} {ratio} "
-            f"| {_ms(r.no_pulp, 10)} | {gap}  {_ms(r.bisection, 9)} | {peer}")
-    return line + "".join(f"\n           note: {n}" for n in r.notes)
+            f"| {_ms(r.build)}  {_ms(r.solve)}  {_ms(r.total)} {_ms(r.cpu)} | {r.peak_mb:>8,.0f} | {floor_} {ratio} "
+            f"| {_ms(r.algorithm, 12)} | {conic_} | {peer}")
+    methods = ", ".join(f"{k} {_ms(v, 0).strip()} ms" for k, v in r.methods.items())
+    notes = ([f"HiGHS on the whole LP: {methods}"] if methods else []) + r.notes
+    if r.conic_status and r.conic_status not in ("optimal", "optimal_inaccurate"):
+        notes.append(f"conic: {r.conic_status}")
+    return line + "".join(f"\n           note: {n}" for n in notes)
+
+
+def format_case(c: Case) -> str:
+    """One line of the cases' table."""
+    ratio = f"{c.engine / c.floor:>6.2f}" if math.isfinite(c.floor) and c.floor > 0 else f"{'-':>6}"
+    conic_ = (f"{_ms(c.conic, 9)} {c.conic_gap * 100:>+9.4f} %" if math.isfinite(c.conic_gap)
+              else f"{_ms(c.conic, 9)} {'-':>11}")
+    versus = (f"{_ms(c.versus, 10)} {c.engine / c.versus:>4.1f}" if math.isfinite(c.versus) and c.versus > 0
+              else f"{'-':>10} {'-':>4}")
+    return (f"{c.name:<12} {c.size:>6,} | {_ms(c.engine, 10)} {_ms(c.cpu, 9)} | {_ms(c.floor, 10)} "
+            f"{('(' + c.floor_method + ')'):<13} {ratio} | {conic_} | {versus} | {c.peak_mb:>8,.0f} | {c.detail}")
 
 
 LEGEND = """\
@@ -446,11 +706,19 @@ size: touchpoints (* a year: touchpoints x 12 months, rounded up). LP cols/rows:
 master x rounds: the largest master LP the solver saw, and master LPs solved in both passes. Times: medians,
 wall clock, of optimize() (build = total - solve; cpu: its CPU time, less hurt by other processes);
 peak MB: peak resident memory of the process.
-floor: the same two segment LPs as CSC arrays straight into HiGHS (method: its faster one at that size);
-/ floor = total / floor. no-PuLP: the engine's algorithm with master LPs straight into HiGHS.
-gap to exact: budget-only instance with smooth power curves, (exact optimum - our plan) / exact optimum,
-on the smooth curves; bisect ms: the bisection's own time. SLSQP: scipy SLSQP on that instance from today's
-allocation; x slower = its time / ours on that instance; its shortfall = (ours - its engagement) / ours."""
+floor: the same two segment LPs whole, as CSC arrays straight into HiGHS, with each of its methods (note);
+the fastest that reaches the optimum within 1e-6 is the floor (simplex is not tried above 20,000 columns);
+/ floor = total / floor. algorithm: the engine's master LPs from the segments on, no formulating, no plan.
+conic: cvxpy + Clarabel on the same smooth problem with the same rules (compiling and solving); gap to it =
+(its optimum - our plan) / its optimum, on the smooth curves. SLSQP: scipy SLSQP on a budget-only instance
+with smooth power curves from today's allocation; x slower = its time / ours on that instance; its shortfall
+= (ours - its engagement) / ours."""
+CASE_LEGEND = """\
+values: a value per touchpoint (lognormal), the engine against the floor (HiGHS's methods on the whole LP) and the
+conic solver on the same smooth problem. tags: 500 tag rules (each within -30 %..+25 % of today) besides the
+function and stage rules; without: the same instance without them, x = engine / without. frontier: 21 budgets
+from 0.5x to 1.5x today. no plan: stage floors +10 % with 10 % less money, explained (conflict and ways out).
+S-curve MIP: hill curves (shape 1.5-4), function rules, 10 % less money. Each case in a fresh process."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -461,6 +729,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--peer-limit", type=float, default=PEER_LIMIT, help="seconds before SLSQP is stopped")
     p.add_argument("--floor-limit", type=float, default=FLOOR_LIMIT, help="seconds before the floor's HiGHS stops")
     p.add_argument("--no-isolate", action="store_true", help="run every size in this process (peak memory mixes)")
+    p.add_argument("--case-sizes", default=",".join(map(str, CASE_SIZES)),
+                   help="sizes of the cases (values, tags, frontier, no plan); empty for none")
+    p.add_argument("--mip-size", type=int, default=MIP_SIZE, help="touchpoints of the S-curve MIP (0: none)")
     args = p.parse_args(argv)
     try:
         sizes = [int(s.strip().replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -468,7 +739,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"--sizes takes whole numbers separated by commas, such as 20,1000; got '{args.sizes}'")
     if not sizes or min(sizes) < 1 or args.repeat < 1:
         p.error("--sizes and --repeat must be at least 1")
-    run(sizes, args.repeat, not args.no_isolate, PEER_SIZES, args.floor_limit, args.peer_limit)
+    try:
+        case_sizes = [int(c.strip().replace("_", "")) for c in args.case_sizes.split(",") if c.strip()]
+    except ValueError:
+        p.error(f"--case-sizes takes whole numbers separated by commas; got '{args.case_sizes}'")
+    run(sizes, args.repeat, not args.no_isolate, PEER_SIZES, args.floor_limit, args.peer_limit,
+        case_sizes=case_sizes, mip_size=max(0, args.mip_size))
     return 0
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from . import schema as S
 from .compare import compare, format_compare
 from .errors import BudgetOptError, InputError
-from .evidence import plan_range
+from .evidence import DRAWS, SEED, plan_range
 from .export import FORMATS
 from .frontier import budget_range, frontier, money_needed
 from .io import (
@@ -34,6 +34,7 @@ from .io import (
 from .mapping import parse_map_items
 from .optimize import optimize
 from .pricing import attach_whole_prices, price_rules
+from .robust import Robust, robust_plan
 from .scenario import Budget, Objective, Periods, Scenario, Settings
 from .schema import MAX_FACTOR
 from .seasonality import for_plan
@@ -90,6 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", help="write the plan here: .csv, .xlsx or .json (the extension picks the format)")
     o.add_argument("--format", choices=FORMATS, help="format of --out when its name has no known extension")
     o.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    _draw_options(o)
+    o.add_argument("--robust", metavar="KIND",
+                   help="plan over the draws: 'mean' (best on average), 'cvar:0.1' (protect the downside: the best "
+                        "average of the worst 10 %% of draws) or 'floor:0.1' (best on average with the worst 10 %% "
+                        "no worse than today's allocation; floor:0.1:AMOUNT for another floor)")
+
+    w = sub.add_parser("sweep", help="plan scenario files at many budgets, each with its range over draws of the "
+                                     "curves, on a Dask cluster (local by default)")
+    w.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    w.add_argument("--data", help="touchpoint file (or history) for every scenario instead of their own")
+    w.add_argument("--budgets", default="1", help="budgets as multiples of today's total: START:STOP:COUNT "
+                                                  "(0.8:1.2:9) or a list (0.9,1,1.1); default 1")
+    _draw_options(w, default=200)
+    w.add_argument("--robust", metavar="KIND", help="plan each over the draws: mean, cvar:0.1 or floor:0.1 "
+                                                    "(as in optimize)")
+    w.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $BUDGETOPT_SCHEDULER, else a "
+                        "local cluster of worker processes on this machine)")
+    w.add_argument("--workers", type=int, help="worker processes of the local cluster (default: the machine's "
+                                               "cores); 0 runs the tasks one by one in this process")
+    w.add_argument("--out", required=True, help="results: .parquet (pyarrow) or .csv, one row per scenario x budget")
+    w.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     t = sub.add_parser("fit", help="fit a response curve per touchpoint to a history (or ad export); print the "
                                    "fit table and write a touchpoint table")
@@ -155,11 +178,19 @@ def _planned(evidence, scenario: Scenario):
     return table
 
 
+def _range(plan, evidence, draws: int = DRAWS, seed: int = SEED, uncertainty: float | None = None):
+    """The plan's range over draws of its curves (evidence.plan_range); None without a plan, and for a plan over
+    periods (draws are of touchpoints, its columns of touchpoints and periods)."""
+    if not plan.ok or plan.scenario.periods is not None:
+        return None
+    return plan_range(plan, evidence, draws, seed, uncertainty=uncertainty)
+
+
 def _run(args: argparse.Namespace) -> int:
     scenario, evidence, data_path = _load(args.scenario, args.data)
     touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = plan_range(plan, evidence) if plan.ok else None
+    plan.range = _range(plan, evidence)
     if scenario.description:
         print(scenario.description)
     print(plan.summary_text())
@@ -234,7 +265,7 @@ def _report(args: argparse.Namespace) -> int:
     scenario, evidence, data_path = _load(args.scenario, args.data)
     touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = plan_range(plan, evidence) if plan.ok else None
+    plan.range = _range(plan, evidence)
     html = report_html(plan, touchpoints, source=Path(data_path).name)
     data = report_pdf(html) if kind == ".pdf" else html.encode("utf-8")
     path = write_files({args.out: data}, force=args.force)[0]
@@ -250,6 +281,17 @@ def _progress(what: str):
             print(f"{what}: {done}/{total}", file=sys.stderr, flush=True)
 
     return report
+
+
+def _draw_options(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    parser.add_argument("--draws", type=int, default=default,
+                        help="joint draws of the curves for the plan's range (fits by their covariance, tabulated "
+                             f"curves within their band; default {default or DRAWS})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the draws (default {SEED}): the same seed, "
+                                                               "the same draws")
+    parser.add_argument("--uncertainty", type=float, metavar="U",
+                        help="a stated +/- on engagement for curves without evidence of their uncertainty, e.g. 0.2 "
+                             "(an assumption: 90 %% of draws within +/-20 %%, independent across touchpoints)")
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
@@ -366,6 +408,14 @@ def _main(argv: list[str]) -> int:
         from .bench_reading import main as bench_reading
 
         return bench_reading(argv[2:])
+    if argv[:2] == ["bench", "--curves"]:  # fitting, S-curve MIPs, accuracy (budgetopt/bench_curves.py)
+        from .bench_curves import main as bench_curves
+
+        return bench_curves(argv[2:])
+    if argv[:2] == ["bench", "--risk"]:  # draws, risk, CVaR plans and sweeps on Dask (budgetopt/bench_risk.py)
+        from .bench_risk import main as bench_risk
+
+        return bench_risk(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
@@ -393,8 +443,19 @@ def _main(argv: list[str]) -> int:
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise BudgetOptError(_pydantic_words(exc)) from exc
         touchpoints = _planned(evidence, scenario)
-        plan = optimize(touchpoints, scenario)
-        plan.range = plan_range(plan, evidence) if plan.ok else None
+        draws = args.draws or DRAWS
+        if args.robust:
+            if scenario.periods is not None:
+                raise BudgetOptError("--robust plans over draws of the curves for one period; a plan over periods "
+                                     "(--periods) has no robust form yet: give one of the two")
+            plan = robust_plan(evidence, scenario, Robust.parse(args.robust), draws, args.seed, args.uncertainty)
+        else:
+            plan = optimize(touchpoints, scenario)
+            plan.range = _range(plan, evidence, draws, args.seed, args.uncertainty)
+            if plan.ok and plan.range is None and scenario.periods is None and (args.draws or
+                                                                               args.uncertainty is not None):
+                _notices(["no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
+                          "for the others, e.g. --uncertainty 0.2"])
         print(plan.summary_text())
         if not plan.ok:
             return EXIT_NO_PLAN
@@ -415,7 +476,50 @@ def _main(argv: list[str]) -> int:
         return EXIT_BAD_INPUT
 
 
-COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit, "report": _report}
+def _sweep(args: argparse.Namespace) -> int:
+    from .io import write_results
+    from .sweep import Case, budget_factors, connect, local_client, scheduler_address, sweep
+
+    factors = budget_factors(args.budgets)
+    robust = Robust.parse(args.robust) if args.robust else None
+    if Path(args.out).exists() and not args.force:
+        raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")
+    if args.workers is not None and not 0 <= args.workers <= 256:
+        raise BudgetOptError(f"--workers {args.workers}: give 0 to 256 (0: one by one in this process)")
+    cases = []
+    for path in args.scenarios:
+        scenario, evidence, _ = _load(path, args.data)
+        cases.append(Case(Path(path).stem, evidence, scenario))
+    address = scheduler_address(args.scheduler)
+    client = None
+    if address:
+        client = connect(address)
+        where = f"the Dask cluster at {address} ({len(client.scheduler_info()['workers'])} workers)"
+    elif args.workers != 0:
+        client = local_client(args.workers)
+        where = f"a local Dask cluster of {len(client.scheduler_info()['workers'])} worker processes"
+    else:
+        where = "this process, one task after another"
+    print(f"Sweeping {len(cases)} scenario(s) x {len(factors)} budget(s) x {args.draws:,} draws (seed {args.seed}) "
+          f"on {where}", file=sys.stderr)
+    try:
+        results = sweep(cases, factors, args.draws, args.seed, args.uncertainty, robust, client,
+                        progress=_progress("sweep"))
+    finally:
+        if client is not None:
+            cluster = client.cluster if not address else None
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    path = write_results(results, args.out, force=args.force)
+    bad = results[~results["status"].isin(["optimal"])]
+    print(f"{len(results):,} rows (one per scenario x budget) written to {path}"
+          + (f"; {len(bad)} without a plan (see status and message)" if len(bad) else ""))
+    return EXIT_OK if bad.empty else EXIT_NO_PLAN
+
+
+COMMANDS = {"run": _run, "compare": _compare, "frontier": _frontier, "fit": _fit, "report": _report,
+            "sweep": _sweep}
 
 
 def _pydantic_words(exc: Exception) -> str:

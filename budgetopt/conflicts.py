@@ -11,7 +11,7 @@ bisection on how far it would have to move finds the single change that makes a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,8 +28,8 @@ infeasible", so the set found stays certain (it may keep a rule that a longer se
 
 NO_SINGLE_CHANGE = ("no single change to one of these rules gives a plan: other rules conflict too (change one "
                     "of these, then look again)")
-KEEP_POINTS = 80
-"""Breakpoints per touchpoint carried from one check to the next."""
+KEEP_POINTS = 16
+"""Breakpoints per touchpoint carried from one check to the next (those the last refinement added)."""
 
 
 def minimal_subset(units: list[int], infeasible: Callable[[list[int]], bool]) -> list[int]:
@@ -56,6 +56,7 @@ class _Checker:
         self.model, self.curves = model, curves
         self.n_rows = len(model.rows)
         self.points = np.zeros((len(model.touchpoints), 0))
+        self.hints: dict[tuple, np.ndarray] = {}
 
     def box(self, rows: list[Row], bounds: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """lo, hi of each touchpoint under these bounds, with the caps the rows imply (the budget): a touchpoint
@@ -75,10 +76,14 @@ class _Checker:
         if (lo > hi + 1e-9 * np.maximum(1.0, np.where(np.isfinite(hi), hi, 1.0))).any():
             return Verdict(False, self.points, 0, rows)
         extra = self.points if points is None else np.column_stack([self.points, points])
+        key = tuple(row.name for row in rows)  # a bisection moves one row's number: the last plan's duals fit
         verdict = decide(self.model, self.curves, lo, hi, self.model.scenario.settings.segments, rows=rows,
-                         points=extra, max_rounds=rounds)
+                         points=extra, max_rounds=rounds, hint=self.hints.get(key))
+        if verdict.solution is not None:
+            self.hints[key] = verdict.solution.row_duals
         # breakpoints where chords and tangents disagreed help the next check, which differs by a few rules
-        self.points = verdict.points[:, -KEEP_POINTS:]
+        if verdict.rounds:
+            self.points = verdict.points[:, -KEEP_POINTS:]
         return verdict
 
     def verdict(self, rows: list[Row], bounds: pd.DataFrame, rounds: int = CHECK_ROUNDS) -> bool | None:
@@ -104,34 +109,102 @@ class _Checker:
         return rows, bounds
 
 
-def conflicting_units(model: Model, curves: Curves) -> tuple[list[int], list[int]]:
-    """Indices of the rows and of the bounds that together make the model infeasible (minimal set)."""
+EXPAND = 12
+"""A group of a touchpoint limits (one data column, or one rule) in a conflict with at most this many bounds is
+named bound by bound; a larger one is named as a group ("max_change of 1,204 touchpoints")."""
+
+
+@dataclass
+class Unit:
+    """What the deletion filter keeps or drops at once: one row, or the bounds one rule or one data column sets."""
+
+    rows: list[int]
+    bounds: np.ndarray
+    label: str = ""
+
+
+def _units(model: Model) -> list[Unit]:
+    """Each row alone; the bounds by the rule that set them (a scenario rule, or one column of the data)."""
+    b = model.bounds
+    units = [Unit([r], np.zeros(0, dtype=int)) for r in range(len(model.rows))]
+    rule = b["rule"].to_numpy(int)
+    key = np.where(rule >= 0, "rule " + rule.astype(str), b["family"].astype(str) + "|" + b["what"].astype(str))
+    for k in pd.unique(key):
+        members = np.flatnonzero(key == k)
+        units.append(Unit([], members, str(b["what"].iloc[members[0]])))
+    return units
+
+
+def conflicting_units(model: Model, curves: Curves) -> tuple[list[int], list[int], list[Unit]]:
+    """Rows, bounds and groups of bounds that together make the model infeasible (a minimal set): a group is
+    named as one when it has more than EXPAND bounds, else bound by bound."""
     check = _Checker(model, curves)
-    everything = list(range(check.n_rows + len(model.bounds)))
-    if check.verdict(*check.subset(everything), rounds=MAX_ROUNDS) is not False:
-        return [], []
-    # Fast: shrink on the chords alone (one LP per trial). Every subset the chords have a plan for has one on the
-    # curves, so what is left is minimal for certain; it only needs proof that it has no plan itself.
-    found = minimal_subset(everything, lambda units: not check.on_chords(*check.subset(units)))
-    if check.verdict(*check.subset(found), rounds=MAX_ROUNDS) is not False:
-        # the chords dropped a rule the curves need: shrink with certain checks (slower near the edge)
-        found = minimal_subset(everything, lambda units: check.infeasible(*check.subset(units)))
-    return [u for u in found if u < check.n_rows], [u - check.n_rows for u in found if u >= check.n_rows]
+    units = _units(model)
+
+    def subset(chosen: list[int], extra: np.ndarray | None = None) -> tuple[list[Row], pd.DataFrame]:
+        rows = sorted(r for u in chosen for r in units[u].rows)
+        parts = [units[u].bounds for u in chosen] + ([extra] if extra is not None else [])
+        bounds = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=int)
+        return [model.rows[r] for r in rows], model.bounds.iloc[bounds]
+
+    everything = list(range(len(units)))
+    if check.verdict(*subset(everything), rounds=MAX_ROUNDS) is not False:
+        return [], [], []
+    found = _shrink(check, everything, subset)
+    rows = sorted(r for u in found for r in units[u].rows)
+    kept = [u for u in found if len(units[u].bounds)]
+    small = [u for u in kept if len(units[u].bounds) <= EXPAND]
+    groups = [units[u] for u in kept if len(units[u].bounds) > EXPAND]
+    bounds: list[int] = []
+    if small:  # name the bounds of small groups one by one: shrink over them, the rest of the set kept
+        others = [u for u in found if u not in small]
+        members = np.concatenate([units[u].bounds for u in small])
+        inner = _shrink(check, list(range(len(members))), lambda pick: subset(others, members[np.asarray(pick, int)]))
+        bounds = sorted(int(members[k]) for k in inner)
+    return rows, bounds, groups
+
+
+def _shrink(check: _Checker, units: list[int], subset: Callable) -> list[int]:
+    """A minimal subset of `units` that certainly has no plan: shrink on the chords alone (one LP per trial; every
+    subset the chords have a plan for has one on the curves), then prove what is left has none; if the chords
+    dropped a rule the curves need, shrink again with certain checks (slower near the edge)."""
+    found = minimal_subset(units, lambda chosen: not check.on_chords(*subset(chosen)))
+    if check.verdict(*subset(found), rounds=MAX_ROUNDS) is not False:
+        found = minimal_subset(units, lambda chosen: check.infeasible(*subset(chosen)))
+    return found
 
 
 def explain_infeasible(model: Model, curves: Curves) -> tuple[list[str], list[str]]:
     """The conflicting rules with their numbers; and advice: what they add up to, and ways out."""
-    rows, bounds = conflicting_units(model, curves)
+    rows, bounds, groups = conflicting_units(model, curves)
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
     labels = [model.rows[r].label for r in rows]
     if bounds:
-        labels += bound_label(model.bounds.iloc[bounds], names).tolist()
+        labels += bound_label(model.bounds.iloc[bounds], names, model.currency).tolist()
+    labels += [f"{g.label}: {_count(model, g):,} touchpoints, each at its own limit" for g in groups]
     if not labels:
         return [], ["the solver found no plan, but no smaller set of rules conflicts: check the numbers for tiny gaps"]
-    ways = _ways_out(model, curves, rows, bounds)
+    ways = _ways_out(model, curves, rows, bounds) + _drop_groups(model, curves, groups)
     if not ways:
         ways = [NO_SINGLE_CHANGE]
-    return labels, _arithmetic(model, rows, bounds) + ways
+    every = sorted(set(bounds) | {int(k) for g in groups for k in g.bounds})
+    return labels, _arithmetic(model, rows, every) + ways
+
+
+def _drop_groups(model: Model, curves: Curves, groups: list[Unit]) -> list[str]:
+    """A group of limits in the conflict: dropping all of them is a way out when a plan then exists."""
+    check = _Checker(model, curves)
+    out = []
+    for g in groups:
+        rest = model.bounds.drop(index=model.bounds.index[g.bounds])
+        if check.feasible(list(model.rows), rest):
+            out.append(f"a way out: lift the limits '{g.label}' on those {_count(model, g):,} touchpoints")
+    return out
+
+
+def _count(model: Model, group: Unit) -> int:
+    """Touchpoints a group of bounds limits."""
+    return len(np.unique(model.bounds["touchpoint"].to_numpy(int)[group.bounds]))
 
 
 def _arithmetic(model: Model, rows: list[int], bounds: list[int]) -> list[str]:
@@ -258,7 +331,7 @@ def _least_move(feasible_at: Callable[[float], bool], span: float, steps: int = 
             hi = mid
         else:
             lo = mid
-        if hi - lo <= 1e-3 * max(1.0, 1e-6 * hi):
+        if hi - lo <= max(0.5, 1e-7 * abs(hi)):  # half a unit (or 1e-7): the whole numbers shown are checked
             break
     return hi
 

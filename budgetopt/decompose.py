@@ -61,8 +61,9 @@ MAX_CLASSES = 2_000
 apart), the first master's classes use only the rows that cover the most touchpoints; duals add the rest."""
 ACTIVE = 1e-12
 """A row dual this small relative to the largest is zero: the row does not split classes."""
-FEASIBLE = 1e-9
-"""Least violation (relative to each row's size) at or below which phase 1 has found a plan."""
+FEASIBLE = 1e-7
+"""Least violation (in the rows' own units, like HiGHS's primal feasibility tolerance) at or below which phase 1
+has found a plan; a weak-duality bound above it proves the segment LP has none."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ class SegmentProblem:
         return not bad.any() and bool((self.cg >= 0).all())
 
 
-def segment_problem(model: Model, seg: Segments, rows: list[Row],
-                    feasibility_only: bool = False) -> SegmentProblem | str:
-    """The segment LP's numbers, or a sentence when a row no segment touches is already broken."""
+def segment_problem(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool = False,
+                    spend: float = 0.0) -> SegmentProblem | str:
+    """The segment LP's numbers, or a sentence when a row no segment touches is already broken. spend: instead of
+    the model's objective, minimise spend x total money (1: the least money the rows allow, -1: the most)."""
     n = len(seg.lo)
     matrix = RowMatrix.from_rows(rows, n)
     sense = np.array([r.sense for r in rows], dtype=object)
@@ -125,6 +127,9 @@ def segment_problem(model: Model, seg: Segments, rows: list[Row],
         cg, c0, constant = np.zeros(n), np.ones(n), float(seg.lo.sum())
     if feasibility_only:
         cg, c0 = np.zeros(n), np.zeros(n)
+    maximise = model.maximise
+    if spend:
+        cg, c0, constant, maximise = np.zeros(n), np.full(n, float(spend)), float(spend) * float(seg.lo.sum()), False
     keep = np.flatnonzero(touched)
     matrix = matrix.take(keep)
     with np.errstate(invalid="ignore"):  # uncapped tangents: inf x 0
@@ -133,7 +138,7 @@ def segment_problem(model: Model, seg: Segments, rows: list[Row],
                             + np.abs(matrix.b) * top[matrix.col], minlength=len(keep))
     scale = np.maximum(1.0, np.maximum(np.abs(given[keep]), np.where(np.isfinite(reach), reach, 0.0)))
     today = model.touchpoints[S.SPEND].to_numpy(float)
-    return SegmentProblem(seg, matrix, sense[keep], rhs[keep], keep, today, cg, c0, model.maximise, constant, scale)
+    return SegmentProblem(seg, matrix, sense[keep], rhs[keep], keep, today, cg, c0, maximise, constant, scale)
 
 
 def classes(key: np.ndarray) -> np.ndarray:
@@ -255,25 +260,26 @@ class Decomposition:
         by_slope = self.phase == 2 and self._shared_value(cls_of_tp) and (
             y is None or bool((self._sign * p.cg - self.problem.rows.pull(y)[1] <= 0).all()))
         cached = getattr(self, "_sorted", None)
-        if by_slope and cached is not None and np.array_equal(cached[0], cls_of_tp):
-            _, order, cls_sorted, num_class, used = cached
-        else:
+        if not (by_slope and cached is not None and np.array_equal(cached["classes"], cls_of_tp)):
             used, cls = np.unique(cls_of_tp[self.t], return_inverse=True)
-            num_class = len(used)
             key = -self.g if by_slope else d
             # sort by class, then the key, in one sort: the key mapped monotonically into [0, 1) plus the class
             spread = float(np.median(np.abs(key))) or 1.0
             order = np.argsort(cls + (0.5 + np.arctan(key / spread) / np.pi) * (1 - 1e-9))
-            cls_sorted = cls[order]
-            self._sorted = (cls_of_tp, order, cls_sorted, num_class, used) if by_slope else None
-        self.class_id = used  # the touchpoint class each sorted class stands for
-        self.order, self.cls = order, cls_sorted
-        width = self.w[order]
-        self.money = np.concatenate([[0.0], np.cumsum(width)])
+            w = self.w[order]
+            cached = {"classes": cls_of_tp, "order": order, "used": used, "piece_class": cls, "cls": cls[order],
+                      "w": w, "gw": self.g[order] * w, "cw": self.c[order] * w,
+                      "money": np.concatenate([[0.0], np.cumsum(w)])}
+            self._sorted = cached if by_slope else None
+        self._arrays = cached
+        self.class_id = cached["used"]  # the touchpoint class each sorted class stands for
+        self.order, self.cls, self.money = cached["order"], cached["cls"], cached["money"]
+        num_class = len(self.class_id)
         self.start = np.searchsorted(self.cls, np.arange(num_class + 1))
         self.num_class = num_class
-        d_sorted = d[order]
-        threshold = self.start[:-1] + np.bincount(self.cls, weights=d_sorted < 0, minlength=num_class).astype(int)
+        order, width = self.order, cached["w"]
+        negative = np.bincount(cached["piece_class"], weights=d < 0, minlength=num_class).astype(int)
+        threshold = self.start[:-1] + negative
         cuts = [self.start, self._around(threshold)]
         if x_prev is not None:
             # where the last solution's fill changes along the new order: it stays a solution of the new master
@@ -309,7 +315,7 @@ class Decomposition:
         cuts = cuts[(cuts >= 0) & (cuts <= len(self.order))]
         self.cuts = np.unique(np.concatenate([[0, len(self.order)], cuts]))
         first = self.cuts[:-1]
-        self.block_width = np.add.reduceat(self.w[self.order], first) if len(first) else np.zeros(0)
+        self.block_width = np.add.reduceat(self._arrays["w"], first) if len(first) else np.zeros(0)
         self.block_of_piece = np.repeat(np.arange(len(first)), np.diff(self.cuts))
 
     @property
@@ -323,34 +329,34 @@ class Decomposition:
     # ------------------------------------------------------------------ the master LP
 
     def _elastic_columns(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """Two columns u+ (adds scale_r to >= and == rows) and u- (subtracts it from <= and == rows), with an upper
-        bound large enough for the all-empty solution: the phase-1 master always has a solution."""
+        """Two columns u+ (adds 1 to >= and == rows) and u- (subtracts 1 from <= and == rows), with an upper bound
+        large enough for the all-empty solution: the phase-1 master always has a solution. (Unit coefficients, like
+        the blocks' own: scaling them by the rows' sizes left HiGHS's simplex stopping at false optima.)"""
         p = self.problem
-        plus = np.where((p.sense == GE) | (p.sense == EQ), p.scale, 0.0)
-        minus = np.where((p.sense == LE) | (p.sense == EQ), -p.scale, 0.0)
-        need = np.where(p.sense == LE, -p.rhs, np.where(p.sense == GE, p.rhs, np.abs(p.rhs))) / p.scale
+        plus = np.where((p.sense == GE) | (p.sense == EQ), 1.0, 0.0)
+        minus = np.where((p.sense == LE) | (p.sense == EQ), -1.0, 0.0)
+        need = np.where(p.sense == LE, -p.rhs, np.where(p.sense == GE, p.rhs, np.abs(p.rhs)))
         return plus, minus, float(max(need.max(initial=0.0), 0.0) * 2 + 1.0)
 
     def master(self, phase: int | None = None) -> LinearProgram:
         """The master LP: one column per block (money in it), and in phase 1 the two elastic columns."""
         p = self.problem
         phase = self.phase if phase is None else phase
-        order, block = self.order, self.block_of_piece
-        t, g, w = self.t[order], self.g[order], self.w[order]
+        arrays, block, first = self._arrays, self.block_of_piece, self.cuts[:-1]
         nb = self.num_blocks
         if self._exact:  # every member of a block's class has its coefficients: one (block, member) pair
-            pair_block, pair_tp = np.arange(nb), self._rep[self.class_id[self.cls[self.cuts[:-1]]]]
-            money, engaged = self.block_width, np.bincount(block, weights=w * g, minlength=nb)
+            pair_block, pair_tp = np.arange(nb), self._rep[self.class_id[self.cls[first]]]
+            money, engaged = self.block_width, np.add.reduceat(arrays["gw"], first)
         else:  # (block, touchpoint) pairs: the money and engaged customers each touchpoint puts in each block
-            key = block.astype(np.int64) * (len(p.seg.lo) + 1) + t
+            key = block.astype(np.int64) * (len(p.seg.lo) + 1) + self.t[self.order]
             pairs, inverse = np.unique(key, return_inverse=True)
-            money = np.bincount(inverse, weights=w, minlength=len(pairs))
-            engaged = np.bincount(inverse, weights=w * g, minlength=len(pairs))
+            money = np.bincount(inverse, weights=arrays["w"], minlength=len(pairs))
+            engaged = np.bincount(inverse, weights=arrays["gw"], minlength=len(pairs))
             pair_block, pair_tp = pairs // (len(p.seg.lo) + 1), pairs % (len(p.seg.lo) + 1)
         width = np.maximum(self.block_width, 1e-300)
         per_money = 1.0 / width[pair_block]
         row, col, value = p.rows.columns(pair_block, pair_tp, money * per_money, engaged * per_money)
-        cost = np.bincount(block, weights=self.c[order] * w, minlength=nb) / width
+        cost = np.add.reduceat(arrays["cw"], first) / width
         upper = self.block_width.copy()
         lower_r, upper_r = row_bounds(p.sense, p.rhs)
         if phase == 1:
@@ -371,7 +377,7 @@ class Decomposition:
     def expand(self, block_values: np.ndarray) -> np.ndarray:
         """Segment values (in the segments' own order) from block values: each block spreads evenly."""
         fill = self._fill(block_values[:self.num_blocks])
-        piece = fill[self.block_of_piece] * self.w[self.order]
+        piece = np.repeat(fill, np.diff(self.cuts)) * self._arrays["w"]
         out = np.empty_like(piece)
         out[self.order] = piece
         return out
@@ -416,7 +422,7 @@ class Decomposition:
     def proves_infeasible(self, duals: np.ndarray) -> bool:
         """Phase-1 duals whose weak-duality bound on the least violation is positive: no plan at all."""
         bound, _ = self._dual_bound(duals, 1)
-        return bound > FEASIBLE * 10
+        return bound > FEASIBLE
 
     def refine(self, values: np.ndarray, duals: np.ndarray) -> None:
         """New blocks for the next master: sorted by the new duals, cut where the last solution changes fill."""

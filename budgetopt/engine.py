@@ -136,17 +136,20 @@ DIRECT_MAX_COLUMNS = 500
 """Segment LPs with at most this many columns go to the solver whole; larger ones through the master LP
 (decompose.py), whose size depends on the rules, not on the number of touchpoints."""
 def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibility_only: bool = False,
-          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP) -> Solution:
+          hint: np.ndarray | None = None, method: str = "auto", gap: float = GAP, spend: float = 0.0,
+          in_order: bool = True) -> Solution:
     """Solve the segment LP with PuLP (HiGHS by default) and return segment values and row duals.
 
     method: "direct" hands the whole segment LP to the solver; "decompose" solves it exactly through the
     master LP of decompose.py; "auto" picks the master for large LPs whose rows allow it. hint: row duals of
     a similar LP (the first pass), used to place the master's first blocks. gap: the master stops once its
-    plan is certified within this relative gap of the segment LP's optimum."""
+    plan is certified within this relative gap of the segment LP's optimum. spend: minimise spend x total money
+    instead of the model's objective (1: the least money the rows allow, -1: the most). in_order: segments with a
+    convex stretch are filled in order by a MIP (False: as an LP, e.g. once the MIP's binaries are fixed)."""
     settings = model.scenario.settings
     rows = model.rows if rows is None else rows
     started = time.perf_counter()
-    problem = segment_problem(model, seg, rows, feasibility_only)
+    problem = segment_problem(model, seg, rows, feasibility_only, spend)
     if isinstance(problem, str):
         return Solution(Status.INFEASIBLE, problem, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
                         len(seg), len(rows), time.perf_counter() - started, 0.0, settings.solver)
@@ -156,9 +159,10 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
                         problem.constant, 0, n_rows, time.perf_counter() - started, 0.0, settings.solver)
     if method not in ("auto", "direct", "decompose"):
         raise ValueError(f"method must be 'auto', 'direct' or 'decompose', not '{method}'")
-    ordered = seg.out_of_order()
+    ordered = seg.out_of_order() if in_order else np.zeros(len(seg.lo), dtype=bool)
     if ordered.any():
-        return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started)
+        return _solve_in_order(model, seg, rows, problem, ordered, feasibility_only, hint, method, gap, started,
+                               spend)
     master = method == "decompose" or (method == "auto" and len(seg) > DIRECT_MAX_COLUMNS)
     master = master and problem.prefers_engagement
     prepared = time.perf_counter() - started
@@ -179,52 +183,256 @@ def solve(model: Model, seg: Segments, rows: list[Row] | None = None, feasibilit
 MIP_GAP = 1e-6
 """Relative gap at which HiGHS stops a MIP (segments filled in order): the plan is then certified within it of
 the global optimum of the piecewise curves."""
-MIP_TIME_LIMIT = 60.0
-"""Seconds a MIP may take before the best plan found so far is used, with its certified gap in the plan."""
+MIP_TIME_LIMIT = 20.0
+"""Seconds the search for non-concave curves may take before the best plan found so far is used, with its
+certified gap in the plan (Settings.time_limit overrides it)."""
+
+
+REPAIR_GAP = 1e-3
+"""A repaired envelope plan certified within this of the best possible is kept: the MIP would spend seconds to gain
+less than 0.1 %."""
+MIP_DIRECT_BINARIES = 400
+"""A MIP with at most this many binaries is solved at once (a second or less); a larger one starts from the
+concave envelope and a repair, and the MIP runs only while it can still improve on them."""
+
+
+REPAIR_ROUNDS = 200
+"""LPs of the repair at most (each holds at least one touchpoint out of a stretch)."""
+
+
+def concave_envelope(seg: Segments, ordered: np.ndarray) -> tuple[Segments, np.ndarray]:
+    """Each `ordered` touchpoint's piecewise curve replaced by its upper concave hull: chords between the
+    breakpoints where the hull touches the curve (others unchanged). Also returns, per new segment, whether it
+    bridges a convex stretch (merges more than one old segment: the hull lies above the curve inside it)."""
+    t, w, g = seg.touchpoint, seg.width, seg.slope
+    first = np.searchsorted(t, np.arange(len(seg.lo) + 1))
+    keep_t, keep_w, keep_g, keep_b = [t[~ordered[t]]], [w[~ordered[t]]], [g[~ordered[t]]], [np.zeros(
+        int((~ordered[t]).sum()), dtype=bool)]
+    for i in np.flatnonzero(ordered):
+        a, b = first[i], first[i + 1]
+        x = seg.lo[i] + np.concatenate([[0.0], np.cumsum(w[a:b])])
+        v = np.concatenate([[0.0], np.cumsum(w[a:b] * g[a:b])])
+        hull = [0]
+        for k in range(1, len(x)):  # upper hull: drop a point that lies on or below the chord past it
+            while len(hull) >= 2:
+                p, q = hull[-2], hull[-1]
+                if (v[q] - v[p]) * (x[k] - x[p]) <= (v[k] - v[p]) * (x[q] - x[p]):
+                    hull.pop()
+                else:
+                    break
+            hull.append(k)
+        h = np.asarray(hull)
+        keep_t.append(np.full(len(h) - 1, i))
+        keep_w.append(np.diff(x[h]))
+        keep_g.append(np.diff(v[h]) / np.diff(x[h]))
+        keep_b.append(np.diff(h) > 1)
+    t2, w2, g2, b2 = map(np.concatenate, (keep_t, keep_w, keep_g, keep_b))
+    order = np.argsort(t2, kind="stable")
+    return (Segments(touchpoint=t2[order], width=w2[order], slope=g2[order], base_engaged=seg.base_engaged,
+                     lo=seg.lo, hi=seg.hi), b2[order])
+
+
+def _envelope_and_repair(model: Model, seg: Segments, rows: list[Row], ordered: np.ndarray, feasibility_only: bool,
+                         hint: np.ndarray | None, method: str, gap: float, started: float,
+                         spend: float) -> Solution | None:
+    """A MIP too large for an interactive answer: solve the LP on the concave envelope of the curves (an upper
+    bound on the MIP's optimum: the envelope lies above the piecewise curves), then repair: a touchpoint whose
+    spend lies inside a stretch where the envelope bridges a convex part is kept out of that stretch, on the side
+    nearer to its spend (the other side if no plan keeps that), and the LP is solved again, until no spend lies
+    inside one. The repaired plan is on the piecewise curves; its gap to the envelope's optimum bounds its gap to
+    the MIP's (stats: mip_gap). None when the repair finds no plan (the caller then runs the MIP)."""
+    env, bridge = concave_envelope(seg, ordered)
+    start_e = env.starts()
+    end_e = start_e + env.width
+    t = env.touchpoint
+    lo, hi = env.lo.copy(), env.hi.copy()
+    bound, sol, x = float("nan"), None, None
+
+    def attempt(lo_: np.ndarray, hi_: np.ndarray):
+        current, keep, filled = env.restrict(lo_, hi_)
+        out = solve(model, current, rows, feasibility_only, hint, method, gap, spend)
+        if not out.status.is_ok:
+            return out, None
+        values = np.where(filled, env.width, 0.0)
+        values[keep] = out.values
+        return out, env.lo + np.bincount(t, weights=values, minlength=len(env.lo))
+
+    for _ in range(REPAIR_ROUNDS):
+        sol, x = attempt(lo, hi)
+        if x is None:
+            return None
+        if not np.isfinite(bound):
+            bound = sol.objective
+        tol = 1e-9 * np.maximum(1.0, end_e)
+        inside = bridge & (x[t] > start_e + tol) & (x[t] < end_e - tol)
+        if not inside.any():
+            break
+        below = x[t] - start_e <= end_e - x[t]  # nearer the stretch's start: stay at or below it
+        # the most decided first (spend nearest an end of its stretch); half of them at a time, fewer when the
+        # rules hold no plan for that choice, the other side for the last one
+        depth = np.minimum(x[t] - start_e, end_e - x[t]) / np.maximum(env.width, 1e-300)
+        queue = np.flatnonzero(inside)[np.argsort(depth[inside], kind="stable")]
+        batch = max(1, (len(queue) + 1) // 2)
+        while True:
+            pick = np.zeros(len(t), dtype=bool)
+            pick[queue[:batch]] = True
+            tries = [below] if batch > 1 else [below, ~below]
+            done = False
+            for side in tries:
+                lo2, hi2 = lo.copy(), hi.copy()
+                down, up = pick & side, pick & ~side
+                hi2[t[down]] = np.minimum(hi2[t[down]], start_e[down])
+                lo2[t[up]] = np.maximum(lo2[t[up]], end_e[up])
+                if attempt(lo2, hi2)[1] is not None:
+                    lo, hi, done = lo2, hi2, True
+                    break
+            if done:
+                break
+            if batch == 1:
+                return None
+            batch //= 2
+    else:
+        return None
+    settings = model.scenario.settings
+    # the plan on the original segments: each touchpoint's spend fills its segments in order
+    out = np.clip(x[seg.touchpoint] - seg.starts(), 0.0, seg.width)
+    stats = {"mip_touchpoints": int(ordered.sum()), "mip_binaries": 0,
+             "mip_fallback": "concave envelope, then each touchpoint kept out of the stretches it bridges",
+             "mip_gap": abs(bound - sol.objective) / max(1.0, abs(bound)),
+             "prices_from": "the LP with each such touchpoint kept out of the stretches the envelope bridges"}
+    return Solution(sol.status, sol.message, out, sol.row_duals, sol.objective, len(seg), sol.rows,
+                    time.perf_counter() - started - sol.solve_seconds, sol.solve_seconds, settings.solver,
+                    sol.rounds, sol.lp_columns, stats)
 
 
 def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, ordered: np.ndarray,
                     feasibility_only: bool, hint: np.ndarray | None, method: str, gap: float,
-                    started: float) -> Solution:
-    """Curves with convex stretches (S-curves, some tabulated curves): a MIP whose binaries fill the segments of
-    those touchpoints in order gives the certified global optimum of the piecewise curves; then the LP with the
-    binaries fixed (each such touchpoint held to the segment its spend is in) gives the same plan and the duals
-    that price the rules. Concave touchpoints stay continuous in both."""
+                    started: float, spend: float = 0.0) -> Solution:
+    """Curves with convex stretches (S-curves, some tabulated curves): the certified global optimum of the piecewise
+    curves, then the LP with the binaries fixed (each such touchpoint held to the segment its spend is in), which
+    gives the same plan and the duals that price the rules. Concave touchpoints stay continuous throughout.
+
+    Small (at most MIP_DIRECT_BINARIES binaries): a MIP whose binaries fill those touchpoints' segments in order
+    (lp.fill_in_order). Large: the concave envelope and a repair first (_envelope_and_repair: a plan on the true
+    curves with its gap to the envelope's bound certified); when that gap is above REPAIR_GAP (or the repair finds
+    no plan), the MIP gets the time that is left (MIP_TIME_LIMIT or Settings.time_limit) and the better plan is
+    kept, with its certified gap."""
     settings = model.scenario.settings
-    lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered)
-    mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=settings.time_limit or MIP_TIME_LIMIT)
-    stats = {"mip_binaries": int(lp.num_col - len(seg)), "mip_gap": mip.mip_gap,
-             "mip_touchpoints": int(ordered.sum()), "mip_seconds": mip.solve_seconds}
-    if not mip.status.is_ok and not (mip.status is Status.TIME_LIMIT and mip.values is not None
-                                     and np.isfinite(mip.mip_gap)):
+    limit = settings.time_limit or MIP_TIME_LIMIT
+    lp = fill_in_order(problem.full_lp(), seg.touchpoint, seg.width, ordered, seg.slope)
+    binaries = int(lp.num_col - len(seg))
+    stats: dict = {"mip_binaries": binaries, "mip_touchpoints": int(ordered.sum())}
+    cost = problem.cost(seg.touchpoint, seg.slope)
+    sign = 1.0 if problem.maximise else -1.0  # larger is better once multiplied by sign
+    repaired, spent = None, 0.0
+    if binaries > MIP_DIRECT_BINARIES:
+        repaired = _envelope_and_repair(model, seg, rows, ordered, feasibility_only, hint, method, gap, started, spend)
+        if repaired is not None:
+            spent += repaired.solve_seconds
+            repaired.extra.update({"mip_binaries": binaries, "mip_method": "the concave envelope and a repair",
+                                   "mip_seconds": spent})
+            if repaired.extra["mip_gap"] <= max(gap, REPAIR_GAP) or limit - spent <= 1.0:
+                return repaired
+    mip = _solve_lp(lp, settings, mip_gap=MIP_GAP, time_limit=max(1.0, limit - spent))
+    spent += mip.solve_seconds
+    found = mip.status.is_ok or (mip.status is Status.TIME_LIMIT and np.isfinite(mip.mip_gap))
+    if repaired is not None and (not found or sign * (dot(cost, mip.values[:len(seg)]) + problem.constant)
+                                 <= sign * repaired.objective):  # the MIP did not beat the repaired plan
+        if found:  # but its bound may certify the repaired plan closer than the envelope did
+            best = dot(cost, mip.values[:len(seg)]) + problem.constant
+            bound = best + sign * mip.mip_gap * max(1.0, abs(best))
+            closer = max(0.0, sign * (bound - repaired.objective)) / max(1.0, abs(bound))
+            if closer < repaired.extra["mip_gap"]:
+                repaired.extra.update({"mip_gap": closer, "mip_method": "the concave envelope and a repair, certified "
+                                       "by a mixed-integer programme's bound"})
+        repaired.extra["mip_seconds"] = spent
+        return repaired
+    if not found:
         return Solution(mip.status, mip.message, np.zeros(len(seg)), np.zeros(len(rows)), float("nan"),
-                        len(seg), len(problem.row_id), mip.build_seconds, mip.solve_seconds, settings.solver, 1,
-                        lp.num_col, stats)
-    values = mip.values[:len(seg)]
+                        len(seg), len(problem.row_id), mip.build_seconds, spent, settings.solver, 1, lp.num_col,
+                        stats)
+    values, certified = mip.values[:len(seg)], mip.mip_gap
+    stats.update({"mip_gap": float(certified), "mip_method": "a mixed-integer programme", "mip_seconds": spent})
     x = seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+    inner, out = _fixed(model, seg, rows, feasibility_only, hint, method, gap, ordered, x, spend)
+    objective = (dot(cost, out) + problem.constant if inner.status.is_ok else float("nan"))
+    stats["prices_from"] = "the LP with the MIP's binaries fixed"
+    message = inner.message if certified <= MIP_GAP else (
+        f"the plan is within {certified:.2%} of the best possible (certified by the MIP's bound)")
+    return Solution(inner.status, message, out, inner.row_duals, objective, len(seg), len(problem.row_id),
+                    time.perf_counter() - started - spent - inner.solve_seconds, spent + inner.solve_seconds,
+                    settings.solver, inner.rounds + 1, max(lp.num_col, inner.lp_columns), stats)
+
+
+def _fixed(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool, hint, method: str, gap: float,
+           ordered: np.ndarray, x: np.ndarray, spend: float = 0.0) -> tuple[Solution, np.ndarray]:
+    """The LP with each ordered touchpoint held to the segment its spend x is in (the upper one at a breakpoint),
+    and its values over all of `seg`'s segments."""
     start = seg.starts()
     end = start + seg.width
     t = seg.touchpoint
-    # each ordered touchpoint is held to the segment its spend is in (the upper one at a breakpoint)
-    inside = ordered[t] & (start <= x[t] + 1e-9 * np.maximum(1.0, end)) & (x[t] < end - 1e-9 * np.maximum(1.0, end))
-    last = ordered[t] & np.r_[t[1:] != t[:-1], True] & (x[t] >= end - 1e-9 * np.maximum(1.0, end))
+    tol = 1e-9 * np.maximum(1.0, end)
+    inside = ordered[t] & (start <= x[t] + tol) & (x[t] < end - tol)
+    last = ordered[t] & np.r_[t[1:] != t[:-1], True] & (x[t] >= end - tol)
     pick = inside | last
     lo, hi = seg.lo.copy(), seg.hi.copy()
     lo[t[pick]], hi[t[pick]] = start[pick], end[pick]
+    return _restricted(model, seg, rows, feasibility_only, hint, method, gap, lo, hi, spend)
+
+
+def _restricted(model: Model, seg: Segments, rows: list[Row], feasibility_only: bool, hint, method: str,
+                gap: float, lo: np.ndarray, hi: np.ndarray, spend: float = 0.0) -> tuple[Solution, np.ndarray]:
+    """The LP on the segments within [lo, hi] (breakpoints), its values mapped back onto all of `seg`'s."""
     fixed, keep, filled = seg.restrict(lo, hi)
-    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap)
+    inner = solve(model, fixed, rows, feasibility_only, hint, method, gap, spend, in_order=False)
     out = np.where(filled, seg.width, 0.0)
     out[keep] = inner.values
-    objective = (dot(problem.cost(seg.touchpoint, seg.slope), out) + problem.constant
-                 if inner.status.is_ok else float("nan"))
-    stats["prices_from"] = "the LP with the MIP's binaries fixed"
-    message = inner.message if mip.status.is_ok else (
-        f"the solver stopped at its time limit; the plan is within {mip.mip_gap:.2%} of the best possible")
-    return Solution(inner.status if mip.status.is_ok or not inner.status.is_ok else Status.OPTIMAL, message, out,
-                    inner.row_duals, objective, len(seg), len(problem.row_id),
-                    time.perf_counter() - started - mip.solve_seconds - inner.solve_seconds,
-                    mip.solve_seconds + inner.solve_seconds, settings.solver, inner.rounds + 1,
-                    max(lp.num_col, inner.lp_columns), stats)
+    return inner, out
+
+
+def solve_program(lp: LinearProgram, settings, mip_gap: float | None = None,
+                  time_limit: float | None = None) -> LPResult:
+    """Solve an LP (or MIP, when lp.integer marks binaries) built elsewhere as arrays (e.g. robust.py's CVaR LP)
+    with the scenario's solver settings: values, and duals per LP row in minimisation form (zeros for a MIP).
+    A MIP for the default HiGHS goes to it from the arrays too (`_solve_highs_mip`): a CVaR MIP has millions of
+    nonzeros, which PuLP's objects would take a minute to build."""
+    integer = lp.integer is not None and bool(lp.integer.any())
+    if integer and settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
+        return _solve_highs_mip(lp, settings, MIP_GAP if mip_gap is None else mip_gap, time_limit)
+    return _solve_lp(lp, settings, mip_gap, time_limit)
+
+
+def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: float | None) -> LPResult:
+    """A MIP (lp.integer marks binaries) straight from the CSC arrays into HiGHS: values, no duals (zeros), and the
+    relative gap HiGHS certified (0 when proven optimal)."""
+    started = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    limit = time_limit if time_limit is not None else settings.time_limit
+    if limit is not None:
+        h.setOptionValue("time_limit", float(limit))
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
+    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
+    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
+    model.offset_ = -lp.constant if lp.maximise else lp.constant
+    model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                          for b in lp.integer.tolist()]
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
+    h.passModel(model)
+    build = time.perf_counter() - started
+    started = time.perf_counter()
+    h.run()
+    status, message = _highs_status(h)
+    solution = h.getSolution()
+    found = status.is_ok or (status is Status.TIME_LIMIT and solution.value_valid)
+    values = np.asarray(solution.col_value, float) if found else np.zeros(lp.num_col)
+    gap = float(h.getInfo().mip_gap) if found else float("nan")
+    gap = (max(0.0, gap) if np.isfinite(gap) else 0.0) if status.is_ok else gap
+    return LPResult(status, message, values, np.zeros(lp.num_row), build, time.perf_counter() - started, gap)
 
 
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
@@ -243,6 +451,40 @@ try:
     _HIGHS_AVAILABLE = True
 except ImportError:  # pragma: no cover - highspy is a dependency
     _HIGHS_AVAILABLE = False
+
+
+def _swallow_highs_banner() -> None:
+    """HiGHS prints its banner ("Running HiGHS ...") on stdout when a process makes its first Highs object, before
+    any option (output_flag, log_to_console) can be set on it, and never again. Make that first object here, with
+    file descriptor 1 pointed at the null device while it prints (and C's buffer flushed before it is pointed
+    back), so that every later one, ours (output_flag off), PuLP's (msg=False) or the benchmark's, is silent and
+    nothing but budgetopt's own output reaches stdout."""
+    if not _HIGHS_AVAILABLE:
+        return
+    import ctypes
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # no file descriptor 1 to protect
+        highspy.Highs().setOptionValue("output_flag", False)
+        return
+    try:
+        os.dup2(null, 1)
+        highspy.Highs().setOptionValue("output_flag", False)
+        try:
+            ctypes.CDLL(None).fflush(None)
+        except (OSError, AttributeError):  # no C library to flush through: the null device took it anyway
+            pass
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+_swallow_highs_banner()
 
 
 def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -> LPResult:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,10 +25,9 @@ from .curves.families import adstock_rows
 from .curves.tabulated import TabulatedCurves
 from .errors import InputError, Problem
 from .history import History
+from .risk import LEVEL, PlanRange
 from .touchpoints import validate_touchpoints
 
-LEVEL = 0.9
-"""The range shown beside a figure: its 5 % and 95 % quantiles over the draws."""
 DRAWS = 500
 DISAGREE = 0.1
 """A tabulated curve whose value at today's spend differs from the table's engaged customers by more than this is
@@ -71,7 +69,7 @@ def from_history(history: History, *, carryover: bool | str = "auto") -> Evidenc
     today = history.today()
     position = {name: i for i, name in enumerate(names)}
     rows = np.array([position[name] for name in today[S.TOUCHPOINT]], dtype=int)
-    fits = _take(fits, rows)
+    fits = take_fits(fits, rows)
     periods = history.window.periods
     window = spend[rows, -periods:]
     total = window.sum(axis=1)
@@ -144,7 +142,7 @@ def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves) -> Evidence:
     return Evidence(clean, tabulated=aligned, notices=notices)
 
 
-def _take(fits: CurveFits, rows: np.ndarray) -> CurveFits:
+def take_fits(fits: CurveFits, rows: np.ndarray) -> CurveFits:
     """The fits of some touchpoints, in the given order."""
     from dataclasses import fields, replace
 
@@ -159,78 +157,17 @@ def _spread_value(fits: CurveFits, shares: np.ndarray, spend: np.ndarray) -> np.
         return np.nansum(fits.engaged(spend[:, None] * shares), axis=1)
 
 
-# ---- how sure: the range of a plan's figures ----------------------------------------------------------------------
+# ---- how sure: the range of a plan's figures (draws.py draws the curves, risk.py evaluates a plan on them) ---------
 
-@dataclass(frozen=True)
-class PlanRange:
-    """A plan's and today's engaged customers over joint draws of the curves that rest on a fit or a band."""
-
-    plan: np.ndarray
-    """Engaged customers of the plan, one per draw."""
-    today: np.ndarray
-    """Engaged customers of today's allocation, on the same draws."""
-    level: float
-    touchpoints_with_range: int
-    method: str
-
-    def quantiles(self, values: np.ndarray) -> tuple[float, float, float]:
-        tail = (1 - self.level) / 2
-        low, mid, high = np.quantile(values, [tail, 0.5, 1 - tail])
-        return float(low), float(mid), float(high)
-
-    @property
-    def beats_today(self) -> float:
-        """The share of draws in which the plan engages more customers than today's allocation."""
-        return float(np.mean(self.plan > self.today))
-
-    def words(self) -> str:
-        low, _, high = self.quantiles(self.plan)
-        return (f"{self.level:.0%} range of the plan's engaged customers: {low:,.0f} to {high:,.0f}; the plan beats "
-                f"today's allocation in {self.beats_today:.0%} of draws ({self.touchpoints_with_range} touchpoints' "
-                f"curves vary, {self.method}; the others are as given)")
-
-
-def plan_range(plan, evidence: Evidence, draws: int = DRAWS, seed: int = SEED, level: float = LEVEL
-               ) -> PlanRange | None:
+def plan_range(plan, evidence: Evidence, draws: int = DRAWS, seed: int = SEED, level: float = LEVEL,
+               uncertainty: float | None = None) -> PlanRange | None:
     """Engaged customers of the plan and of today's allocation over `draws` joint draws of the curves that rest on
-    a fit (the fit's covariance) or a tabulated band (a draw is one position in the band for all touchpoints,
-    uniform between lower and upper); curves without either count as given. None when no curve varies."""
-    table = plan.table
-    if list(table[S.TOUCHPOINT]) != list(evidence.table[S.TOUCHPOINT]) or len(plan.inputs) != len(table):
-        return None  # a plan of other touchpoints (a scenario that adds or removes some)
-    x = table["proposed_spend"].to_numpy(float)
-    x0 = table["current_spend"].to_numpy(float)
-    fixed_plan = table["proposed_engaged"].to_numpy(float)
-    from .curves import Curves
+    a fit (the fit's covariance) or a tabulated band (draws.draw_curves), and, with `uncertainty`, of the others by
+    a stated +/- on engagement; curves without either count as given. None when no plan, or no curve varies."""
+    from .draws import draw_curves
+    from .risk import plan_risk
 
-    curves = Curves.from_table(plan.inputs)
-    fixed_today = curves.engaged(x0)
-    plan_total = np.tile(fixed_plan, (draws, 1))
-    today_total = np.tile(fixed_today, (draws, 1))
-    varying = np.zeros(len(x), bool)
-    methods = []
-    if evidence.fits is not None and evidence.shares is not None:
-        fitted = evidence.table[S.CURVE_SOURCE].to_numpy() == S.FITTED
-        if fitted.any():
-            sample = evidence.fits.draws(draws, seed)
-            with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                at_plan = np.nansum(sample.engaged(x[:, None] * evidence.shares), axis=-1)
-                at_today = np.nansum(sample.engaged(x0[:, None] * evidence.shares), axis=-1)
-            plan_total[:, fitted], today_total[:, fitted] = at_plan[:, fitted], at_today[:, fitted]
-            varying |= fitted
-            methods.append("fitted curves drawn from each fit's covariance")
-    tab = evidence.tabulated
-    if tab is not None:
-        banded = np.isfinite(tab.lower).any(axis=1) & np.isfinite(tab.upper).any(axis=1)
-        if banded.any():
-            u = np.random.default_rng(seed).uniform(size=(draws, 1))
-            low_p, high_p = tab.evaluate(x, "lower"), tab.evaluate(x, "upper")
-            low_t, high_t = tab.evaluate(x0, "lower"), tab.evaluate(x0, "upper")
-            plan_total[:, banded] = (low_p + u * (high_p - low_p))[:, banded]
-            today_total[:, banded] = (low_t + u * (high_t - low_t))[:, banded]
-            varying |= banded
-            methods.append("tabulated curves drawn within their band")
-    if not varying.any():
+    if not plan.ok:
         return None
-    return PlanRange(plan_total.sum(axis=1), today_total.sum(axis=1), level, int(varying.sum()), "; ".join(methods))
+    sample = draw_curves(evidence, plan.scenario, draws, seed, uncertainty)
+    return plan_risk(plan, sample, level)

@@ -32,7 +32,7 @@ from .optimize import optimize
 from .plan import BUDGET_CHANGE, Plan
 from .scenario import Scenario
 from .touchpoints import validate_touchpoints
-from .units import CUSTOMERS, WEIGHTED
+from .units import LEGEND
 
 SCHEMA = "budgetopt.plan"
 SCHEMA_VERSION = 1
@@ -269,7 +269,19 @@ def headline(plan: Plan) -> dict[str, object]:
             "mode": scenario.objective.mode.value, "currency": plan.currency, "measure": plan.measure,
             "today_is": "the data as given", **plan.summary(),
             "notes": plan.notes(), "rests_on": plan.basis.lines(plan.currency) if plan.basis is not None else [],
-            "rests_on_summary": plan.basis.headline() if plan.basis is not None else ""}
+            "rests_on_summary": plan.basis.headline() if plan.basis is not None else "",
+            "how_sure": how_sure(plan), "range": plan.range.figures() if plan.range is not None else {}}
+
+
+def how_sure(plan: Plan) -> list[str]:
+    """The plan's range over draws of the curves and what protecting its downside costs, in words (none: [])."""
+    lines = []
+    if plan.range is not None:
+        words = plan.range.words()
+        lines.append(words[:1].upper() + words[1:])
+    if plan.protection is not None:
+        lines.append(plan.protection.words())
+    return lines
 
 
 def assumptions(plan: Plan, inputs: pd.DataFrame) -> list[str]:
@@ -564,16 +576,18 @@ def _summary_sheet(ws: Worksheet, plan: Plan) -> None:
 
     cur = f" ({plan.currency})" if plan.currency else ""
     rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY),
-            line(f"Engaged customers ({CUSTOMERS}: a count)", h["current_engaged"], h["proposed_engaged"], COUNT)]
+            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT)]
     if plan.weighted:
-        rows.append(line(f"Weighted engagement ({WEIGHTED}: value x engaged customers)", h["current_weighted"],
+        rows.append(line("Weighted engagement", h["current_weighted"],
                          h["proposed_weighted"], COUNT))
     rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE))
     r += 1
     for values, formats in rows:
         r = _pairs(ws, [values], r, formats)
-    today_is = "Today is the data as given" + ("" if plan.currency else "; no currency was stated")
-    r = _pairs(ws, [(today_is,), *((note,) for note in h["notes"])], r)
+    today_is = "Today is the data as given" + ("." if plan.currency else "; no currency was stated.")
+    legend = [(LEGEND[0].upper() + LEGEND[1:] + ".",)] if plan.weighted else []
+    r = _pairs(ws, [*legend, (today_is,), *((note,) for note in h["notes"]), *((line,) for line in h["how_sure"])],
+               r)
     marginal = h["marginal_cpe"]
     one = "unit of weighted engagement" if plan.weighted else "engaged customer"
     words = (f"what one more {one} costs at the margin" if np.isfinite(marginal)
@@ -668,6 +682,8 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
         from .period_export import period_sheets
 
         period_sheets(wb, plan)
+    if plan.range is not None and plan.range.by_function is not None:  # engaged customers per function over draws
+        _table(wb.create_sheet("How sure"), plan.range.by_function, freeze="A2")
     _table(wb.create_sheet("Inputs"), inputs_table(inputs))
     _about_sheet(wb.create_sheet("About this plan"), plan, inputs, provenance)
     buffer = _bytes_io.BytesIO()

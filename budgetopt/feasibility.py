@@ -88,7 +88,51 @@ def tangent_segments(curves: Curves, lo: np.ndarray, hi: np.ndarray, points: np.
     end = np.where(last, end, np.minimum(end, hi[rows]))
     width = end - z
     keep = width > 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(end), end, z)))
-    return Segments(touchpoint=rows[keep], width=width[keep], slope=gs[keep], base_engaged=base, lo=lo, hi=hi)
+    outer = Segments(touchpoint=rows[keep], width=width[keep], slope=gs[keep], base_engaged=base, lo=lo, hi=hi)
+    bent = ~np.asarray(getattr(curves, "concave", np.ones(n, dtype=bool)), dtype=bool)
+    return _with_rays(outer, curves, bent) if bent.any() else outer
+
+
+RAY_GRID = 1024
+"""Points on which the steepest ray from lo over a curve that is not concave is looked for."""
+RAY_MARGIN = 0.01
+"""The ray's slope is raised this much above the steepest found on the grid, so it stays above the curve."""
+
+
+def _with_rays(outer: Segments, curves: Curves, bent: np.ndarray) -> Segments:
+    """Tangents lie above a concave curve only: for a curve that is not (an S-curve, tabulated points with convex
+    stretches) the outer approximation is the steepest ray from (lo, e(lo)) over the curve, M = sup (e(x) -
+    e(lo)) / (x - lo) (on a fine grid, raised by RAY_MARGIN), up to the curve's value at hi, then flat:
+    U(x) = min(e(lo) + M (x - lo), e(hi)) >= e(x) for a curve that rises."""
+    lo, hi = outer.lo, outer.hi
+    idx = np.flatnonzero(bent & np.isfinite(hi) & (hi > lo))
+    keep = ~bent[outer.touchpoint]
+    t, w, g = [outer.touchpoint[keep]], [outer.width[keep]], [outer.slope[keep]]
+    base = outer.base_engaged.copy()
+    if len(idx):
+        grid = lo[idx, None] + (hi - lo)[idx, None] * np.linspace(0.0, 1.0, RAY_GRID + 1)[None, 1:]
+        values = np.zeros((len(lo), RAY_GRID))
+        values[idx] = curves.engaged(np.zeros((len(lo), RAY_GRID)) + _spread(grid, idx, len(lo)))[idx]
+        start = curves.engaged(lo)
+        top = curves.engaged(hi)
+        ray = ((values[idx] - start[idx, None]) / (grid - lo[idx, None])).max(axis=1) * (1 + RAY_MARGIN) + 1e-12
+        reach = np.minimum((top[idx] - start[idx]) / ray, hi[idx] - lo[idx])
+        base[idx] = start[idx]
+        t += [idx, idx]
+        w += [reach, hi[idx] - lo[idx] - reach]
+        g += [ray, np.zeros(len(idx))]
+    t, w, g = np.concatenate(t), np.concatenate(w), np.concatenate(g)
+    order = np.lexsort((-g, t))
+    live = w[order] > 0
+    order = order[live]
+    return Segments(touchpoint=t[order], width=w[order], slope=g[order], base_engaged=base, lo=lo, hi=hi)
+
+
+def _spread(grid: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """The grid's rows placed at rows idx of an n-row array (zeros elsewhere)."""
+    out = np.zeros((n, grid.shape[1]))
+    out[idx] = grid
+    return out
 
 
 def _running_max(values: np.ndarray, groups: np.ndarray, passes: int = 3) -> np.ndarray:
@@ -130,9 +174,10 @@ class Verdict:
 
 def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segments: int,
            rows: list[Row] | None = None, points: np.ndarray | None = None, gap: float | None = None,
-           max_rounds: int = MAX_ROUNDS) -> Verdict:
+           max_rounds: int = MAX_ROUNDS, hint: np.ndarray | None = None) -> Verdict:
     """Decide whether the rows (default: the model's) hold together on the smooth curves within [lo, hi] (hi may
-    be inf where nothing caps a touchpoint). Chords first; when they have no plan, tangents; then refine both."""
+    be inf where nothing caps a touchpoint). Chords first; when they have no plan, tangents; then refine both.
+    hint: row duals (one per row) of a similar problem, where the master LP's first blocks go."""
     rows = model.rows if rows is None else rows
     n = len(lo)
     pts = np.zeros((n, 0)) if points is None else np.asarray(points, float).reshape(n, -1)
@@ -143,7 +188,7 @@ def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segment
     for k in range(max_rounds + 1):
         inner_hi = np.where(np.isfinite(hi), hi, np.maximum(reach, lo))
         seg = curves.segments(lo, inner_hi, segments, also=pts if pts.shape[1] else None)
-        sol = solve(model, seg, rows=rows, feasibility_only=not finite, **kwargs)
+        sol = solve(model, seg, rows=rows, feasibility_only=not finite, hint=hint, **kwargs)
         if sol.status.is_ok:
             return Verdict(True, pts, k, rows, solution=sol if finite else None, spend=_spend(seg, sol.values))
         if not engagement_rows(rows) and finite:

@@ -1,11 +1,18 @@
 """The efficient frontier: the most (value-weighted) engagement reachable at each total budget.
 
 F(B) = max { sum_i v_i e_i(x_i) : sum_i x_i = B, every rule }. With concave curves F is concave, and
-with curves that rise it does not fall. It is solved as a sweep of one LP over B (only the budget row's
-right-hand side changes) on one fixed set of segments, so the points
-are exactly those of one piecewise-linear model and the curve is concave (each point certified within
-1e-9 of its LP's optimum; each step starts the master LP from the previous step's duals). The reverse view,
-money needed for each engagement level, is the same curve read the other way.
+with curves that rise it does not fall. It is solved on one fixed set of segments, so the points are exactly
+those of one piecewise-linear model and the curve is concave:
+
+1. The budgets any plan can have form an interval. Two LPs without the budget row (the least and the most money
+   the other rules allow) find it on the chords, and two more on the tangents above the curves (see
+   feasibility.py): a budget outside the tangents' interval certainly has no plan and is not solved at all.
+2. Every other budget is one LP that differs from the last only in the budget row's right-hand side, solved
+   from the previous budget's duals (the master LP's first blocks sit where they put the thresholds) and
+   certified within SWEEP_GAP of its optimum. A budget the chords cannot plan but the tangents can is decided
+   by refining both (feasibility.decide).
+
+The reverse view, money needed for each engagement level, is the same curve read the other way.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .engine import Status, solve
+from .curves import Curves, Segments
+from .engine import Solution, Status, solve
+from .feasibility import decide, engagement_rows, tangent_segments
+from .model import Model
 from .optimize import optimize, planned_model, spend_of
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Scenario
@@ -47,9 +57,8 @@ def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[fl
     if (lo <= hi + 1e-9 * np.maximum(1.0, hi)).all():
         n = scenario.settings.segments * 2  # no refinement pass in a sweep: twice the segments instead
         seg = curves.segments(lo, hi, n)
-        for budget, sol in zip(budgets, sweep(model, seg, list(budgets), progress), strict=True):
+        for budget, (sol, x) in zip(budgets, sweep(model, seg, list(budgets), progress, curves), strict=True):
             if sol.status.is_ok:
-                x = spend_of(seg, sol.values)
                 lam = -sol.row_duals[0]
                 rows.append((budget, sol.objective, float(curves.engaged(x).sum()),
                              1.0 / lam if lam > 1e-12 else np.inf, sol.status.value, ""))
@@ -73,19 +82,56 @@ SWEEP_GAP = 1e-9
 """Each frontier point is certified this close to its LP's optimum, so the curve's concavity shows."""
 
 
-def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None] | None = None) -> list:
-    """Solve the LP once per budget (the budget row's right-hand side), each from the previous duals."""
+def budget_interval(model: Model, curves: Curves, seg: Segments) -> tuple[float, float, float, float]:
+    """(least, most) money any plan keeping the rules other than the budget can have: on the chords (a plan
+    certainly exists at every budget between them) and on the tangents (none exists outside them); NaN where the
+    rules have no plan at all."""
+    shares = getattr(model, "budget_shares", {})  # pacing at a share of the budget follows it: not a limit here
+    others = [row for k, row in enumerate(model.rows) if row.name != "budget" and k not in shares]
+    n = model.scenario.settings.segments * 2
+    tangents = tangent_segments(curves, seg.lo, seg.hi, np.column_stack([curves.breakpoints(seg.lo, seg.hi, n),
+                                                                         curves.spend0]))
+    out = []
+    for segments in (seg, tangents):
+        for sign in (1.0, -1.0):
+            sol = solve(model, segments, rows=others, spend=sign)
+            out.append(sign * sol.objective if sol.status.is_ok else np.nan)
+    return out[0], out[1], out[2], out[3]
+
+
+def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None] | None = None,
+          curves: Curves | None = None) -> list:
+    """(solution, spend per touchpoint) at each budget: budgets outside the interval the tangents allow are not
+    solved (certainly no plan); each other budget is the same LP with the budget row's right-hand side changed,
+    solved from the previous budget's duals; one the chords cannot plan is decided on the curves."""
     index = next(r for r, row in enumerate(model.rows) if row.name == "budget")
     shares = getattr(model, "budget_shares", {})  # a plan over periods: pacing rows at a share of the budget
+    low, high = -np.inf, np.inf
+    if curves is not None:
+        _, _, low, high = budget_interval(model, curves, seg)
+        low, high = (np.inf, -np.inf) if np.isnan(low) or np.isnan(high) else (low, high)
     out, hint = [], None
     for k, budget in enumerate(budgets):
         rows = list(model.rows)
         rows[index] = replace(rows[index], rhs=float(budget))
         for r, share in shares.items():
             rows[r] = replace(rows[r], rhs=share * float(budget))
-        solution = solve(model, seg, rows=rows, hint=hint, gap=SWEEP_GAP)
-        hint = solution.row_duals if solution.status.is_ok else hint
-        out.append(solution)
+        tol = 1e-9 * max(1.0, abs(budget))
+        if budget < low - tol or budget > high + tol:
+            none = Solution(Status.INFEASIBLE, "no plan at this budget (outside the budgets the rules allow)",
+                            np.zeros(len(seg)), np.zeros(len(rows)), float("nan"), len(seg), 0, 0.0, 0.0,
+                            model.scenario.settings.solver, 0)
+            out.append((none, None))
+        else:
+            solution = solve(model, seg, rows=rows, hint=hint, gap=SWEEP_GAP)
+            x = spend_of(seg, solution.values)
+            if solution.status is Status.INFEASIBLE and curves is not None and engagement_rows(rows):
+                verdict = decide(model, curves, seg.lo, seg.hi, model.scenario.settings.segments * 2, rows=rows,
+                                 gap=SWEEP_GAP)
+                if verdict.feasible and verdict.solution is not None:
+                    solution, x = verdict.solution, verdict.spend
+            hint = solution.row_duals if solution.status.is_ok else hint
+            out.append((solution, x))
         if progress:
             progress(k + 1, len(budgets))
     return out

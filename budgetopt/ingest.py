@@ -37,7 +37,7 @@ from .workbook import MAX_CELLS, MAX_UNPACKED_BYTES, Sheet, WorkbookProblem, col
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 """Largest file read (CSV or Excel)."""
-MAX_ROWS = 100_000
+MAX_ROWS = 250_000
 """Most rows read from a file, from its first to its last row with data (title rows included; empty rows
 around the table and, in a workbook, cells far from it are left out first)."""
 MAX_COLUMNS = 1_000

@@ -303,6 +303,14 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = Fals
     return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
 
 
+def write_results(table: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
+    """A results table (a sweep's): Parquet when the name ends in .parquet (pyarrow: typed and compressed;
+    pandas.read_parquet reads it back), else CSV as write_table. Atomic; an existing file is kept unless force."""
+    if Path(path).suffix.lower() == ".parquet":
+        return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False, engine="pyarrow"), force)
+    return write_table(table, path, force)
+
+
 # --- Scenario files --------------------------------------------------------------------------------------------
 
 def scenario_toml(scenario: Scenario) -> str:

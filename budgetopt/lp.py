@@ -211,27 +211,49 @@ def csc(num_col: int, row: np.ndarray, col: np.ndarray, value: np.ndarray,
     return start, row.astype(np.int32), np.asarray(value, float)
 
 
-def fill_in_order(lp: LinearProgram, touchpoint: np.ndarray, width: np.ndarray, ordered: np.ndarray) -> LinearProgram:
+def fill_in_order(lp: LinearProgram, touchpoint: np.ndarray, width: np.ndarray, ordered: np.ndarray,
+                  slope: np.ndarray | None = None) -> LinearProgram:
     """The LP made a MIP whose columns fill the segments of the `ordered` touchpoints in order. The LP's first
-    columns are segments (touchpoint, width), consecutive per touchpoint in spend order; for each pair j, j' of
-    consecutive segments of an ordered touchpoint, a binary z:
-        s_j - w_j z >= 0  (z = 1: j is full)     s_j' - w_j' z <= 0  (j' takes money only when z = 1)."""
+    columns are segments (touchpoint, width, slope), consecutive per touchpoint in spend order. For each pair j, j'
+    of consecutive segments of an ordered touchpoint up to its last convex kink (a segment steeper than the one
+    before it), a binary z:
+        s_j - w_j z >= 0  (z = 1: j is full)     s_j' - w_j' z <= 0  (j' takes money only when z = 1);
+    every later segment k (slopes only fall from there, so an LP fills them in order) takes money only once the
+    last binary is 1: s_k - w_k z_last <= 0. Without `slope`, every pair gets a binary."""
     t = np.asarray(touchpoint)
-    pair = np.flatnonzero((t[1:] == t[:-1]) & ordered[t[:-1]])
+    same = (t[1:] == t[:-1]) & ordered[t[:-1]]
+    tail = np.zeros(0, dtype=int)
+    tail_z = np.zeros(0, dtype=int)
+    if slope is not None:  # pairs after a touchpoint's last rising one share its binary
+        g = np.asarray(slope, float)
+        rises = same & (g[1:] > g[:-1] + 1e-12 * np.maximum(1.0, np.abs(g[:-1])))
+        last = np.full(len(ordered), -1)
+        np.maximum.at(last, t[:-1][rises], np.flatnonzero(rises))
+        position = np.arange(len(same))
+        tail = np.flatnonzero(same & (position > last[t[:-1]]) & (last[t[:-1]] >= 0)) + 1  # segments gated later
+        same &= position <= last[t[:-1]]
+    pair = np.flatnonzero(same)
     m = len(pair)
     if m == 0:
         return lp
     n0, r0 = lp.num_col, lp.num_row
     z = n0 + np.arange(m)
+    if len(tail):  # the binary of each gated segment's touchpoint's last rising pair
+        z_of = np.full(len(ordered), -1)
+        z_of[t[pair]] = z  # pairs are in order: the last write per touchpoint is its last pair
+        tail_z = z_of[t[tail]]
+    k = len(tail)
     full, nxt = r0 + 2 * np.arange(m), r0 + 2 * np.arange(m) + 1
-    col = np.concatenate([np.repeat(np.arange(n0), np.diff(lp.start)), pair, z, pair + 1, z])
-    row = np.concatenate([lp.index, full, full, nxt, nxt])
-    value = np.concatenate([lp.value, np.ones(m), -width[pair], np.ones(m), -width[pair + 1]])
+    gate = r0 + 2 * m + np.arange(k)
+    col = np.concatenate([np.repeat(np.arange(n0), np.diff(lp.start)), pair, z, pair + 1, z, tail, tail_z])
+    row = np.concatenate([lp.index, full, full, nxt, nxt, gate, gate])
+    value = np.concatenate([lp.value, np.ones(m), -width[pair], np.ones(m), -width[pair + 1], np.ones(k),
+                            -width[tail]])
     order = np.lexsort((row, col))
     col, row, value = col[order], row[order], value[order]
     start = np.searchsorted(col, np.arange(n0 + m + 1)).astype(np.int32)
-    link_lower = np.tile([0.0, -np.inf], m)
-    link_upper = np.tile([np.inf, 0.0], m)
+    link_lower = np.concatenate([np.tile([0.0, -np.inf], m), np.full(k, -np.inf)])
+    link_upper = np.concatenate([np.tile([np.inf, 0.0], m), np.zeros(k)])
     integer = np.concatenate([np.zeros(n0, bool) if lp.integer is None else lp.integer, np.ones(m, bool)])
     return LinearProgram(np.concatenate([lp.cost, np.zeros(m)]), np.concatenate([lp.col_upper, np.ones(m)]),
                          start, row.astype(np.int32), value, np.concatenate([lp.row_lower, link_lower]),

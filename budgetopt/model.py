@@ -194,10 +194,18 @@ def _tag_masks(tp: pd.DataFrame, rules: tuple[Rule, ...]) -> dict[str, np.ndarra
     columns = [c for c in columns if tp[c].dtype == object]
     if not columns:
         return {}
-    codes, uniques = pd.factorize(tp[columns].to_numpy(object).ravel(), use_na_sentinel=False)
-    truth = np.array([str(u).strip().casefold() in S.TRUE_WORDS for u in uniques], dtype=bool)
-    masks = truth[codes].reshape(len(tp), len(columns))
-    return {f"tag:{c}": masks[:, k] for k, c in enumerate(columns)}
+    out = {}
+    for first in range(0, len(columns), TAG_CHUNK):  # a few at once: few calls, no copy of all their cells
+        chunk = columns[first:first + TAG_CHUNK]
+        codes, uniques = pd.factorize(tp[chunk].to_numpy(object).ravel(), use_na_sentinel=False)
+        truth = np.array([str(u).strip().casefold() in S.TRUE_WORDS for u in uniques], dtype=bool)
+        masks = truth[codes].reshape(len(tp), len(chunk))
+        out.update({f"tag:{c}": masks[:, k].copy() for k, c in enumerate(chunk)})
+    return out
+
+
+TAG_CHUNK = 32
+"""Tag columns whose masks _tag_masks finds in one pass."""
 
 
 def _closest(name: str, names: pd.Series) -> list[str]:

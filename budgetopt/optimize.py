@@ -139,7 +139,10 @@ def segment_slope(seg, x: np.ndarray, curves: Curves) -> np.ndarray:
     return slope
 
 
-def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan:
+def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict,
+          reduced_cost: np.ndarray | None = None) -> Plan:
+    """The Plan of a solved segment LP. reduced_cost: per touchpoint, the LP's own reduced cost of its next unit of
+    money where the caller knows it better than the curves' slope does (robust.py; NaN: from the slope)."""
     tp = model.touchpoints
     x = spend_of(seg, sol.values)
     x = np.where(np.abs(x - curves.spend0) <= 1e-9 * np.maximum(1.0, curves.spend0), curves.spend0, x)
@@ -147,7 +150,7 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict) -> Plan
     engaged = curves.engaged(x)
     marginal = segment_slope(seg, x, curves)
     table = _table(model, x, engaged, marginal, seg.lo, seg.hi)
-    rules = _rule_prices(model, curves, seg, sol, x)
+    rules = _rule_prices(model, curves, seg, sol, x, reduced_cost)
     plan = Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
                 sol.objective, [], stats, tp, currency=model.currency, whatif=whatif(model, curves))
     plan.basis = plan_basis(plan, curves)
@@ -188,10 +191,11 @@ def _table(model: Model, x: np.ndarray, engaged: np.ndarray, marginal: np.ndarra
     table = table[PLAN_COLUMNS].reset_index(drop=True)
     source = pd.concat([tp, gone], ignore_index=True) if len(gone) else tp.reset_index(drop=True)
     extra = [c for c in tag_columns(tp) if c not in table.columns]
-    if extra:  # all at once: hundreds of tag columns one by one fragment the frame
-        tags = pd.DataFrame({c: source[c].to_numpy(object) if c in source.columns else "" for c in extra},
-                            index=table.index, dtype=object)
-        table = pd.concat([table, tags], axis=1)
+    if extra:  # all at once (hundreds of tag columns one by one fragment the frame), sharing the data's arrays
+        present = [c for c in extra if c in source.columns]
+        tags = source[present].set_axis(table.index)
+        missing = pd.DataFrame({c: "" for c in extra if c not in source.columns}, index=table.index, dtype=object)
+        table = pd.concat([table, tags, missing], axis=1)[list(table.columns) + extra]
     return table
 
 
@@ -212,7 +216,8 @@ def _gain(sense: str, dual: float) -> float:
     return dual if sense == GE else -dual if sense != EQ else abs(dual)
 
 
-def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray) -> pd.DataFrame:
+def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray,
+                 reduced_cost: np.ndarray | None = None) -> pd.DataFrame:
     """Every rule with whether it binds and its local price (dual) in plain units."""
     maximise = model.maximise
     records = []
@@ -232,6 +237,8 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     slope = np.where(np.isfinite(slope), slope, 0.0)
     c = -model.weight * slope if maximise else np.ones(len(x))
     reduced = c - ya - yb * slope  # change of the minimised objective per extra unit of money in touchpoint i
+    if reduced_cost is not None:
+        reduced = np.where(np.isnan(reduced_cost), reduced, reduced_cost)
     idx = b["touchpoint"].to_numpy(int)
     is_lo = b["side"].to_numpy() == "lo"
     value = b["value"].to_numpy(float)

@@ -57,7 +57,10 @@ class Plan:
     basis: object | None = None
     """What the plan rests on: evidence or assumptions (basis.Basis; None when there is no plan)."""
     range: object | None = None
-    """How sure its engaged customers are, where curves rest on a fit or a band (evidence.PlanRange; else None)."""
+    """How sure its engaged customers are, over joint draws of the curves (risk.PlanRange; None: none drawn)."""
+    protection: object | None = None
+    """A plan over draws of the curves (robust.py): best on average or protecting its worst tail, and what that
+    costs against the plan best on average (robust.Protection; None for an ordinary plan)."""
 
     @property
     def weighted(self) -> bool:
@@ -150,10 +153,11 @@ class Plan:
         cur = f" ({self.currency})" if self.currency else ""
         lines += [
             f"{'':28}{'today':>16}{'plan':>16}{'change':>10}",
-            _line(f"Spend{cur}", s["current_spend"], s["proposed_spend"]),
+            _line(f"Budget (spend){cur}", s["current_spend"], s["proposed_spend"]),
             _line("Engaged customers", s["current_engaged"], s["proposed_engaged"]),
             *([_line("Weighted engagement", s["current_weighted"], s["proposed_weighted"])] if self.weighted else []),
             _line(f"Average CPE{cur}", s["current_cpe"], s["proposed_cpe"], digits=2),
+            *([units.LEGEND[0].upper() + units.LEGEND[1:] + "."] if self.weighted else []),
             "Today is the data as given" + ("." if self.currency else
                                              "; money is shown without a currency (none stated: set --currency)."),
             *self.notes(),
@@ -170,6 +174,10 @@ class Plan:
             lines.append("Marginal CPE: none - more money buys nothing under these rules")
         if self.range is not None:
             lines.append(self.range.words()[0].upper() + self.range.words()[1:])
+        if self.protection is not None:
+            lines.append(self.protection.words())
+            if self.stats.get("prices_count"):
+                lines.append(f"Rule prices and the marginal CPE count {self.stats['prices_count']}.")
         if self.basis is not None:
             lines.append("What the plan rests on:")
             lines += [f"  - {line}" for line in self.basis.lines(self.currency)]

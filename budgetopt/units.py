@@ -20,6 +20,9 @@ import pandas as pd
 
 CUSTOMERS = "engaged customers"
 WEIGHTED = "weighted engagement"
+LEGEND = ("engaged customers: a count; weighted engagement: value x engaged customers, where a value column "
+          "weights customers at some touchpoints above others")
+"""The two engagement figures in one line, printed beside them in the CLI and on the workbook's Summary sheet."""
 
 CURRENCY_CODES = ("EUR", "USD", "GBP", "CHF", "JPY", "CNY", "INR", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "CAD",
                   "AUD", "NZD")

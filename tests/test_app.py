@@ -512,8 +512,8 @@ def test_compare_scenarios_side_by_side(sample):
 
 def test_frontier_on_demand_marks_today_and_the_plan(sample):
     at = start()
-    assert not any(c for c in at.get("vega_lite_chart")
-                   if "point" in str(c.proto.spec))  # nothing drawn before it is asked for
+    with pytest.raises(AssertionError):  # nothing drawn before it is asked for
+        chart_data(at, "point")
     at.button(key=Key.FRONTIER_BUTTON).click()
     rerun(at)
     frame = chart_data(at, "point")
@@ -736,3 +736,48 @@ def test_a_plan_workbook_loads_back_as_the_next_periods_today(sample, downloads)
     again = read_touchpoints_bytes(workbook, "plan-untitled.xlsx")
     assert again["spend"].to_numpy() == pytest.approx(plan.table["proposed_spend"].to_numpy(), abs=0.01)
     assert cards(at) == expected(again) and "Engaged customers" in cards(at)
+
+
+# ---- curves from evidence in the page (issue 11) ---------------------------------------------------------------
+
+def _weekly_history() -> bytes:
+    """12 touchpoints x 52 weeks from known curves, as an analyst's weekly export."""
+    from budgetopt.curves import synthetic_history
+
+    h = synthetic_history(12, 52, families=("power", "saturating", "hill"), noise=0.05, spread=0.5, seed=4)
+    weeks = pd.date_range("2024-01-01", periods=52, freq="W-MON").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"week": np.tile(weeks, 12), "touchpoint": np.repeat([f"T{i}" for i in range(12)], 52),
+                          "function": np.repeat([f"f{i % 3}" for i in range(12)], 52), "channel": "c",
+                          "spend": h.spend.ravel().round(2), "engaged": h.engaged.ravel().round(2)})
+    return frame.to_csv(index=False).encode()
+
+
+def test_a_history_upload_is_fitted_and_its_curves_are_shown():
+    at = start()
+    at.sidebar.file_uploader[0].upload("weekly.csv", _weekly_history(), "text/csv")
+    rerun(at)
+    assert not at.exception and not errors(at)
+    table = next(d.value for d in at.dataframe if "rests on" in d.value.columns)
+    assert len(table) == 12 and set(table["rests on"]) == {"fitted"}
+    assert table["fit"].iloc[0] in ("not identified", "weak", "good")  # weakest first
+    shown = at.selectbox(key=Key.CURVE_SHOWN)
+    assert shown.value == table["touchpoint"].iloc[0]
+    frame = chart_data(at, "layer")
+    assert {"band", "curve", "points", "marks"} <= set(frame["layer"])  # evidence, curve, band, today and plan
+    assert any("per week" in str(c.proto.spec) for c in at.get("vega_lite_chart"))
+    assert "This plan rests on evidence" in at.main.caption[1].value.replace("\\", "")
+
+
+def test_a_model_s_curves_upload_plans_those_touchpoints_on_them():
+    curves = Path(__file__).parent / "files" / "curves" / "meridian_long.csv"
+    at = start()
+    at.sidebar.file_uploader[1].upload("curves.csv", curves.read_bytes(), "text/csv")
+    rerun(at)
+    at.selectbox(key=Key.CURVES_MAP + "touchpoint").set_value("channel")
+    at.selectbox(key=Key.CURVES_MAP + "engaged").set_value("incremental_outcome")
+    rerun(at)
+    assert not at.exception
+    # the curves name Channel0-3, the sample names none of them: said in place, with what to do
+    assert "curves.csv** cannot be used yet" in errors(at)
+    problems = pd.concat([t.value for t in at.table], ignore_index=True)
+    assert problems["problem"].str.contains("no curve names a touchpoint of the table").any()

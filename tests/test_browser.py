@@ -258,7 +258,7 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
     upload = tmp_path / "export.csv"
     upload.write_bytes(UNUSUAL)
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(upload)
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)  # the table, not the curves
     expect(page.get_by_role("button", name="Use these columns")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("export.csv cannot be used yet")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_test_id("stMetric")).to_have_count(0)  # nothing planned with half a mapping
@@ -306,4 +306,45 @@ def test_a_plan_over_time_in_a_browser(server, browser, tmp_path):
         page.wait_for_timeout(700)
         page.screenshot(path=tmp_path / name)
         assert (tmp_path / name).stat().st_size > 30_000
+
+
+def test_how_sure_the_plan_is_and_what_protecting_the_downside_costs(server, browser, tmp_path):
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"How sure is the plan\? 3\.\d\d M engaged, 90 % between"))).to_be_visible(
+        timeout=WAIT_MS)
+    expect(page.get_by_text("of 500 draws of the curves", exact=False).first).to_be_visible()
+    chart = page.get_by_test_id("stVegaLiteChart").first  # the draws' outcomes: the plan against today's
+    expect(chart).to_be_visible()
+    settle(page, 1500)
+    shot(page, tmp_path / "how-sure.png")
+    page.get_by_text("Protect the downside", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Protecting the downside \(the best average of the worst 10% of draws\)"))
+           ).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Where protecting the downside moves money against the plan above:")
+           ).to_be_visible()
+    settle(page, 1500)
+    shot(page, tmp_path / "how-sure-protected.png")
+    page.close()
+
+
+def test_a_history_upload_shows_each_touchpoint_s_curve(server, browser, tmp_path):
+    """Issue 11 and issue 16 part 7: a weekly history is fitted in place; the Curves tab shows the evidence, the
+    fitted curve, its band, the range observed and the plan on it, weakest fits first."""
+    from test_app import _weekly_history
+
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    upload = tmp_path / "weekly.csv"
+    upload.write_bytes(_weekly_history())
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(upload)
+    expect(page.get_by_text("is a history: each touchpoint's curve is fitted to it")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"This plan rests on evidence"))).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("tab", name="Curves").click()
+    expect(page.get_by_text("Show the curve of")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(re.compile(r"curve fitted to \d+ weeks with spend"))).to_be_visible(timeout=WAIT_MS)
+    settle(page, 1500)
+    assert page.locator("[data-testid=stDataFrame] .dvn-scroller").count() > 0
+    assert not no_sideways_scroll(page, "[data-testid=stDataFrame] .dvn-scroller")  # the fit table fits
+    shot(page, tmp_path / "curves.png")
     page.close()

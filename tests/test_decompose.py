@@ -145,3 +145,42 @@ def test_certified_gap_bounds_the_true_gap():
     assert (z - z_best) / max(1.0, abs(z)) <= dec.gap(values, first.duals) + 1e-12
     lower, upper = row_bounds(problem.sense, problem.rhs)
     assert len(lower) == len(upper) == len(problem.row_id)
+
+
+@st.composite
+def valued_with_many_rules(draw):
+    """A value per touchpoint and many group rules (tags over random subsets), with stage engagement floors."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n, tags = draw(st.integers(8, 60)), draw(st.integers(5, 40))
+    s0 = rng.uniform(1e3, 1e5, n).round(2)
+    curve = rng.choice(["linear", "power", "saturating"], n)
+    e0 = (s0 / rng.uniform(1, 50, n)).round(3)
+    raw = pd.DataFrame({
+        "touchpoint": [f"t{i}" for i in range(n)], "function": rng.choice(["mkt", "sales", "service"], n),
+        "channel": "c", "stage": rng.choice(["awareness", "purchase", "retention"], n), "spend": s0, "engaged": e0,
+        "curve": curve, "elasticity": rng.uniform(0.3, 0.9, n).round(3),
+        "saturation": np.where(curve == "saturating", e0 * rng.uniform(1.3, 3, n), np.nan),
+        "max_change": rng.choice([np.nan, 0.3, 0.6], n), "value": np.exp(rng.normal(0, 0.6, n)).round(4)})
+    for k in range(tags):
+        raw[f"tag{k}"] = np.where(rng.random(n) < 0.3, "yes", "")
+    tp = bo.validate_touchpoints(raw)
+    rules = [Rule(tag=f"tag{k}", min_change=-float(rng.uniform(0.1, 0.5)), max_change=float(rng.uniform(0.05, 0.4)))
+             for k in range(tags) if (raw[f"tag{k}"] == "yes").any()]
+    rules += [Rule(group="function", member=f, min_change=-0.25, max_change=0.2) for f in sorted(set(tp["function"]))]
+    rules += [Rule(group="stage", member=s, min_engaged_change=-float(rng.uniform(0.0, 0.2)))
+              for s in sorted(set(tp["stage"]))]
+    return tp, tuple(rules)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valued_with_many_rules(), st.sampled_from(MODES[:2]), st.floats(0.8, 1.2))
+def test_distinct_values_and_many_group_rules_give_the_whole_lps_plan(inst, objective, factor):
+    tp, rules = inst
+    scenario = Scenario(budget=Budget(change=factor - 1), objective=objective, rules=rules)
+    model, seg = lp_parts(tp, scenario)
+    direct = engine.solve(model, seg, method="direct")
+    master = engine.solve(model, seg, method="decompose")
+    assert master.status is direct.status
+    if direct.status.is_ok:
+        assert master.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-6)
+        assert_keeps_rows(model, seg, master.values)

@@ -136,3 +136,44 @@ def test_floors_just_below_the_maximum_always_get_a_plan(seed, share, change):
     plan = bo.optimize(tp, scenario)
     assert plan.ok, (plan.conflicts, plan.advice)
     assert plan.table["proposed_engaged"].sum() >= share * best * (1 - 1e-9)
+
+
+def test_the_frontier_knows_its_budgets_before_solving_them():
+    """A costs 10 per engaged customer (cap 300), B costs 5 (cap 150); at least 40 engaged: B's 150 gives 30, A's
+    100 the other 10, so budgets run from 250 to 450. Outside that, no LP is solved."""
+    from conftest import table
+
+    from budgetopt.frontier import budget_interval, frontier
+    from budgetopt.optimize import planned_model
+
+    tp = table(function=["m", "s"], spend=[100, 100], engaged=[10, 20], curve=["linear", "linear"],
+               max_spend=[300, 150], everyone=["yes", "yes"])
+    scenario = Scenario(rules=(Rule(tag="everyone", min_engaged=40),))
+    model, curves = planned_model(tp, scenario)
+    lo, hi = model.limits()
+    assert budget_interval(model, curves, curves.segments(lo, hi, 24)) == pytest.approx((250, 450, 250, 450))
+    curve = frontier(tp, scenario, [200, 250, 300, 460])
+    points = curve[curve["marker"] == ""].set_index("budget")
+    assert points["status"].to_dict() == {200: "infeasible", 250: "optimal", 300: "optimal", 460: "infeasible"}
+    assert points.loc[300, "engaged_customers"] == pytest.approx(45)  # B full (30), A 150 (15)
+
+
+def test_the_outer_approximation_of_an_s_curve_lies_above_it():
+    """Tangents in an S-curve's convex start lie below it: the outer approximation of such a curve is the steepest
+    ray from its start, then flat at its top."""
+    from budgetopt import bench
+
+    tp = bench.s_curves(12, seed=3)
+    curves = Curves.from_table(tp)
+    lo, hi = np.zeros(len(tp)), tp["max_spend"].to_numpy(float)
+    outer = tangent_segments(curves, lo, hi, np.column_stack([curves.breakpoints(lo, hi, 12), curves.spend0]))
+    assert not curves.concave.any()
+    x = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, 2001)[None, :]
+    smooth = curves.engaged(x)
+    starts = outer.starts()
+    for i in range(len(tp)):
+        m = outer.touchpoint == i
+        ends = np.concatenate([[lo[i]], starts[m] + outer.width[m]])
+        values = outer.base_engaged[i] + np.concatenate([[0], np.cumsum(outer.width[m] * outer.slope[m])])
+        assert ends[-1] == pytest.approx(hi[i])
+        assert (np.interp(x[i], ends, values) >= smooth[i] - 1e-9 * smooth[i].max()).all()

@@ -79,3 +79,38 @@ def test_concave_curves_stay_a_pure_lp():
                         "saturation": [None, 100], "half_saturation": [None, 150], "shape": [None, 0.9]})
     plan = bo.optimize(bo.validate_touchpoints(raw))
     assert plan.ok and "mip_touchpoints" not in plan.stats
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.1, 10.0), min_size=3, max_size=7), st.floats(0.5, 6.0), st.floats(5.0, 60.0))
+def test_any_tabulated_shape_is_filled_in_order(slopes, line, budget):
+    """A tabulated curve of any shape (convex and concave stretches in any order), beside a straight line: the plan
+    is the best split of the budget on the piecewise curve, found by brute force."""
+    xs = np.arange(len(slopes) + 1) * 10.0
+    es = np.r_[0.0, np.cumsum(np.asarray(slopes) * 10.0)]
+    points = " ".join(f"{x:g}:{e:.10g}" for x, e in zip(xs, es, strict=True))
+    raw = pd.DataFrame({"touchpoint": ["T", "L"], "function": "f", "channel": "c", "spend": [10.0, 10.0],
+                        "engaged": [es[1], 10.0 * line], "curve": ["tabulated", "linear"],
+                        "curve_points": [points, ""], "max_spend": [xs[-1], 100.0]})
+    tp = bo.validate_touchpoints(raw)
+    plan = bo.optimize(tp, bo.Scenario(budget=bo.Budget(total=budget)))
+    assert plan.ok
+    split = np.linspace(max(0.0, budget - 100.0), min(budget, xs[-1]), 200001)
+    best = float((np.interp(split, xs, es) + line * (budget - split)).max())
+    got = float(plan.table["proposed_engaged"].sum())
+    assert got == pytest.approx(best, rel=1e-4)
+
+
+def test_a_large_mip_starts_from_the_concave_envelope_and_says_how_sure_it_is(monkeypatch):
+    """Above MIP_DIRECT_BINARIES the plan comes from the envelope and a repair (the MIP runs only if that is more than
+    0.1 % from the envelope's bound): the certified gap is in the plan, and the plan is as good as brute force."""
+    from budgetopt import engine
+
+    monkeypatch.setattr(engine, "MIP_DIRECT_BINARIES", 0)
+    for line, budget in ((5.2, 100.0), (3.0, 300.0), (6.0, 250.0)):
+        tp = s_and_line(line, cap=400.0)
+        plan = bo.optimize(tp, bo.Scenario(budget=bo.Budget(total=budget)))
+        _, best = brute_force(tp, budget)
+        assert plan.ok and plan.table["proposed_engaged"].sum() >= best * (1 - 5e-3)
+        assert plan.stats["mip_method"].startswith(("the concave envelope and a repair", "a mixed-integer programme"))
+        assert 0.0 <= plan.stats["mip_gap"] <= 1e-3

@@ -131,7 +131,7 @@ def test_the_currency_comes_from_the_data_and_shows_on_every_money_figure(tmp_pa
                     "Chat,service,chat,20000,4000\n")
     assert main(["optimize", str(path), "--budget", "90.000", "--out", str(tmp_path / "plan.xlsx")]) == 0
     out = capsys.readouterr().out
-    assert "Spend (EUR)" in out and "EUR per extra engaged customer" in out and "dollar" not in out
+    assert "Budget (spend) (EUR)" in out and "EUR per extra engaged customer" in out and "dollar" not in out
     assert "90,000" in out  # --budget as people write money
     ws = openpyxl.load_workbook(tmp_path / "plan.xlsx")["Summary"]
     labels = [c.value for c in ws["A"] if c.value]
@@ -209,3 +209,17 @@ def test_the_basis_reads_the_same_in_the_cli_the_app_and_the_workbook(sample, ca
 def test_readme_describes_the_baseline_and_the_two_figures():
     text = Path(ROOT / "README.md").read_text()
     assert "the data as given" in text and "weighted engagement" in text and "engaged customers" in text
+
+
+def test_the_cli_and_the_workbook_use_the_same_words(sample, tmp_path, capsys):
+    plan = bo.optimize(sample)
+    assert main(["optimize", str(ROOT / "data" / "sample_touchpoints.csv"), "--out", str(tmp_path / "p.xlsx")]) == 0
+    out = capsys.readouterr().out
+    ws = openpyxl.load_workbook(tmp_path / "p.xlsx")["Summary"]
+    labels = {c.value for c in ws["A"] if isinstance(c.value, str)}
+    for words in ("Budget (spend)", "Engaged customers", "Weighted engagement", "Average CPE", "Marginal CPE",
+                  "Money moved across functions"):
+        assert words in labels and words in out, words
+    legend = units.LEGEND[0].upper() + units.LEGEND[1:] + "."
+    assert legend in out and legend in labels
+    assert plan.basis.headline() in labels

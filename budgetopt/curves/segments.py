@@ -478,3 +478,4 @@ class Segments:
         keep = ~below & ~above
         return (Segments(touchpoint=t[keep], width=self.width[keep], slope=self.slope[keep], base_engaged=base,
                          lo=new_lo, hi=np.minimum(hi, self.hi)), keep, below)
+

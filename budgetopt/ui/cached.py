@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from ..errors import InputError
+from ..evidence import Evidence
 from ..explain import explain_moves
 from ..ingest import RawTable, to_touchpoints
 from ..io import check_size, read_table, read_touchpoints
@@ -106,3 +107,53 @@ def keep(kind: str, key: Hashable, value: object) -> None:
     store[key] = value
     while len(store) > KEEP_PER_KIND:
         store.pop(next(iter(store)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def is_history(data: bytes, name: str) -> bool:
+    """Whether an upload is a history (a date column and several rows per touchpoint), not a touchpoint table."""
+    from ..history import is_history as history_like
+
+    try:
+        return history_like(read_table(data, name=name))
+    except InputError:
+        return False
+
+
+@st.cache_data(show_spinner="Fitting a response curve to each touchpoint's history...", max_entries=8)
+def evidence_from_history(data: bytes, name: str, window: str | None, touchpoint: str | None
+                          ) -> tuple[Evidence | None, pd.DataFrame | None, list[str]]:
+    """(the fitted Evidence, None, notices), or (None, problems, notices) when the history cannot be used."""
+    from ..evidence import from_history
+    from ..history import history_from_table
+
+    try:
+        evidence = from_history(history_from_table(read_table(data, name=name), touchpoint=touchpoint or None,
+                                                   window=window or None))
+    except InputError as exc:
+        return None, exc.as_table(), exc.notices
+    return evidence, None, evidence.notices
+
+
+@st.cache_data(show_spinner="Reading the response curves...", max_entries=8)
+def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapping: tuple
+                         ) -> tuple[Evidence | None, pd.DataFrame | None, list[str]]:
+    """The touchpoint table with the uploaded curves attached, or (None, problems, notices)."""
+    from ..evidence import with_curves
+    from ..io import read_curves
+
+    try:
+        evidence = with_curves(touchpoints, read_curves(data, name=name, mapping=dict(mapping) or None))
+    except InputError as exc:
+        return None, exc.as_table(), exc.notices
+    return evidence, None, evidence.notices
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def plan_range(touchpoints: pd.DataFrame, scenario_json: str, _evidence: Evidence, evidence_key: str):
+    """How sure the plan's engaged customers are (evidence.plan_range), for the evidence behind the table
+    (`evidence_key` names it for the cache)."""
+    from ..evidence import plan_range as range_of
+
+    plan = plan_for(touchpoints, scenario_json)
+    return range_of(plan, _evidence) if plan.ok else None

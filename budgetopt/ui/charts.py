@@ -90,3 +90,40 @@ def compare_chart(figure: str, color: str, order: list[str]) -> dict:
             "tooltip": [{"field": "scenario"}, {"field": "value", "title": figure, "format": ",.0f"}],
         },
     }
+
+
+def curve_chart(per: str, has_band: bool) -> dict:
+    """One touchpoint's response curve: its band (shaded), the curve (line), the evidence (points) and where today
+    and the plan sit (vertical rules, labelled). Data: a long frame with a `layer` column (band, curve, points,
+    marks), built by ui.curve_view."""
+    x = {"field": "spend", "type": "quantitative", "title": f"spend per {per}", "axis": {"format": "~s"}}
+    y = {"field": "engaged", "type": "quantitative", "title": f"engaged customers per {per}",
+         "axis": {"format": "~s"}}
+    layers = []
+    if has_band:
+        layers.append({"transform": [{"filter": {"field": "layer", "equal": "band"}}],
+                       "mark": {"type": "area", "opacity": 0.2, "color": PLAN_COLOR},
+                       "encoding": {"x": x, "y": {**y, "field": "lower"}, "y2": {"field": "upper"}}})
+    layers += [
+        {"transform": [{"filter": {"field": "layer", "equal": "curve"}}],
+         "mark": {"type": "line", "color": PLAN_COLOR, "strokeWidth": 2}, "encoding": {"x": x, "y": y}},
+        {"transform": [{"filter": {"field": "layer", "equal": "points"}}],
+         "mark": {"type": "point", "filled": True, "color": TODAY_MARK, "opacity": 0.7},
+         "encoding": {"x": x, "y": y, "tooltip": [{"field": "what"}, {"field": "spend", "format": ",.0f"},
+                                                   {"field": "engaged", "format": ",.0f"}]}},
+        {"transform": [{"filter": {"field": "layer", "equal": "marks"}}],
+         "mark": {"type": "rule", "strokeDash": [4, 3]},
+         "encoding": {"x": x, "color": {"field": "what", "type": "nominal", "title": None,
+                                        "legend": {"orient": "top"}}}},
+    ]
+    return {"height": 360, "layer": layers}
+
+
+def curve_data(frames: dict) -> pd.DataFrame:
+    """The frames of ui.curve_view.curve_frames as one long frame for `curve_chart`."""
+    line = frames["line"]
+    parts = [line.assign(layer="curve"), frames["points"].assign(layer="points"),
+             frames["marks"].assign(layer="marks")]
+    if "lower" in line.columns:
+        parts.insert(0, line.assign(layer="band"))
+    return pd.concat(parts, ignore_index=True)

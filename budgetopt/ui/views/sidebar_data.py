@@ -41,10 +41,12 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     side.download_button("Download a template CSV", io.table_csv(report.template_table()),
                          file_name="touchpoints_template.csv", mime="text/csv", on_click="ignore",
                          help="every column the tool understands, with two example rows")
+    ss[Key.EVIDENCE] = None
     if upload is None:
         table = cached.touchpoints_from_file(str(sample))
         side.caption(f"Sample data: {len(table)} touchpoints of a made-up company.")
-        _data_changed(f"sample:{sample}")
+        table, curves_id = with_curves(table)
+        _data_changed(f"sample:{sample}{curves_id}")
         ss[Key.DATA_LABEL] = link.SAMPLE
         ss[Key.SOURCE], ss[Key.SAMPLE] = Provenance(sample.name, io.file_sha256(sample)), str(sample)
         return table
@@ -53,15 +55,92 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     if problems is not None:
         _problems(upload.name, problems, "Fix them and upload the file again (or remove it to go back to the sample).")
         return None
-    table, choice = column_mapping(upload.name, data, raw)
+    if cached.is_history(data, upload.name):
+        table, setting = history_source(upload.name, data)
+    else:
+        table, choice = column_mapping(upload.name, data, raw)
+        setting = repr(choice.key())
     if table is None:
         return None
     side.caption(f"{upload.name}: {len(table):,} touchpoints.")
-    mapping_id = hashlib.sha256(repr(choice.key()).encode()).hexdigest()[:12]
-    _data_changed(f"upload:{hashlib.sha256(data).hexdigest()}:{mapping_id}")
+    table, curves_id = with_curves(table)
+    if table is None:
+        return None
+    _data_changed(f"upload:{hashlib.sha256(data).hexdigest()}:{hashlib.sha256(setting.encode()).hexdigest()[:12]}"
+                  f"{curves_id}")
     ss[Key.DATA_LABEL] = link.UPLOAD + upload.name
     ss[Key.SOURCE], ss[Key.SAMPLE] = Provenance.of_bytes(upload.name, data), None
     return table
+
+
+WINDOWS = ("52w", "26w", "13w", "12m", "6m", "all")
+"""The windows offered for a history: the periods that make today."""
+
+
+def history_source(name: str, data: bytes) -> tuple[pd.DataFrame | None, str]:
+    """Sidebar: a history (a date column, rows per touchpoint and period) is fitted, one curve per touchpoint, over
+    the window chosen; the main area says what was done and how good the fits are (the Curves tab shows them)."""
+    side, ss = st.sidebar, st.session_state
+    side.markdown(f"**{md(name)}** is a history: each touchpoint's curve is fitted to it.")
+    window = side.selectbox("Today is the last ...", WINDOWS, key=Key.WINDOW,
+                            format_func=lambda w: {"all": "all of the history"}.get(w, w.replace("w", " weeks")
+                                                                                     .replace("m", " months")),
+                            help="the periods whose totals are today's spend and engagement; the plan is for a "
+                                 "period as long, each touchpoint's money spread over it as in these periods")
+    touchpoint = side.text_input("Touchpoint column (ad exports)", key=Key.HISTORY_TOUCHPOINT,
+                                 placeholder="found by its name",
+                                 help="the column whose values are touchpoints, e.g. Campaign name: rows of one "
+                                      "touchpoint and period (one per ad or ad group) are added up")
+    evidence, problems, notices = cached.evidence_from_history(data, name, window, touchpoint.strip())
+    if problems is not None:
+        _problems(name, problems, "Fix the file, or choose the touchpoint column and the window in the sidebar.")
+        return None, ""
+    ss[Key.EVIDENCE] = evidence
+    counts = evidence.report()["fit_verdict"].value_counts()
+    with st.expander(f"What was done to **{md(name)}**: {int(counts.get('good', 0))} good, "
+                     f"{int(counts.get('weak', 0))} weak and {int(counts.get('not identified', 0))} unidentified "
+                     "curves (see the Curves tab)"):
+        st.markdown("\n".join(f"- {md(n)}" for n in notices))
+    return evidence.table, f"{window}|{touchpoint.strip()}"
+
+
+def with_curves(table: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """Sidebar: response curves from a marketing-mix model (optional): the touchpoints they name plan on them.
+    Returns the table (None when the curves cannot be used) and what names the curves in the data's identity."""
+    side, ss = st.sidebar, st.session_state
+    upload = side.file_uploader("Response curves from a model (optional)", type=["csv", "xlsx"],
+                                key=Key.CURVES_UPLOAD,
+                                help="long rows touchpoint, spend, engaged (the response over the planning period "
+                                     "at each spend level), as Meridian, Robyn or PyMC-Marketing export them; an "
+                                     "optional band (lower/upper, ci_lo/ci_hi)")
+    if upload is None:
+        return table, ""
+    data = upload.getvalue()
+    raw, problems = cached.raw_table(data, upload.name, upload_limit())
+    if problems is not None:
+        _problems(upload.name, problems, "Fix the curves file and upload it again (or remove it).")
+        return None, ""
+    headers = ["", *raw.headers]
+    with side.expander("Columns of the curves file"):
+        pairs = []
+        for target in (S.TOUCHPOINT, S.SPEND, S.ENGAGED):
+            chosen = st.selectbox(target, headers, key=Key.CURVES_MAP + target,
+                                  format_func=lambda h: h or "(found by its name)")
+            if chosen:
+                pairs.append((target, chosen))
+    evidence, problems, notices = cached.evidence_with_curves(table, data, upload.name, tuple(pairs))
+    if problems is not None:
+        _problems(upload.name, problems, "Choose its columns in the sidebar, or fix the file.")
+        return None, ""
+    before = ss.get(Key.EVIDENCE)
+    if before is not None:  # a fitted history and a model's curves: the fits stay for the others' ranges
+        evidence.fits, evidence.shares, evidence.history = before.fits, before.shares, before.history
+    ss[Key.EVIDENCE] = evidence
+    side.caption(f"{upload.name}: curves for {int((evidence.table[S.CURVE_SOURCE] == S.TABULATED).sum())} "
+                 "touchpoints.")
+    if notices:
+        st.info(f"About the curves in **{md(upload.name)}**:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
+    return evidence.table, f":curves:{hashlib.sha256(data).hexdigest()[:12]}:{pairs}"
 
 
 def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame | None, columns.Choice]:

@@ -14,6 +14,12 @@ class Key:
     SOURCE = "data_source"  # Provenance of the table on the page
     SAMPLE = "data_is_sample"  # the sample's path while the page shows it, else None
     UPLOAD = "upload"
+    EVIDENCE = "evidence"  # evidence.Evidence behind the table on the page (a fitted history, curves), or None
+    WINDOW = "history_window"
+    HISTORY_TOUCHPOINT = "history_touchpoint"
+    CURVES_UPLOAD = "curves_upload"
+    CURVES_MAP = "curves_map:"  # + touchpoint or engaged: the curves file's header for it
+    CURVE_SHOWN = "curve_shown"
     MAP_FILE = "mapping_for"  # the upload (SHA-256) the column choices belong to
     MAP = "map:"  # + a touchpoint column: the header(s) chosen for it
     MAP_CONFIRMED = "mapping_confirmed"  # the column choice the plan may use (Choice.key()), or None
