@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import signal
 import sys
@@ -403,19 +404,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(sys.argv[1:] if argv is None else list(argv))
 
 
+_BENCHMARKS = {  # budgetopt bench --X: the module that measures it
+    "--reading": "bench_reading",  # reading files against pandas
+    "--curves": "bench_curves",  # fitting, S-curve MIPs, accuracy
+    "--risk": "bench_risk",  # draws, risk, CVaR plans and sweeps on Dask
+    "--periods": "bench_periods",  # plans over time: touchpoints x periods
+}
+
+
 def _main(argv: list[str]) -> int:
-    if argv[:2] == ["bench", "--reading"]:  # reading files against pandas (budgetopt/bench_reading.py)
-        from .bench_reading import main as bench_reading
-
-        return bench_reading(argv[2:])
-    if argv[:2] == ["bench", "--curves"]:  # fitting, S-curve MIPs, accuracy (budgetopt/bench_curves.py)
-        from .bench_curves import main as bench_curves
-
-        return bench_curves(argv[2:])
-    if argv[:2] == ["bench", "--risk"]:  # draws, risk, CVaR plans and sweeps on Dask (budgetopt/bench_risk.py)
-        from .bench_risk import main as bench_risk
-
-        return bench_risk(argv[2:])
+    if argv[:1] == ["bench"] and len(argv) > 1 and argv[1] in _BENCHMARKS:  # each benchmark's module, imported when run
+        module = importlib.import_module(f".{_BENCHMARKS[argv[1]]}", __package__)
+        return module.main(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
