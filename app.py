@@ -45,6 +45,7 @@ history.restore(touchpoints, SCENARIOS)
 # Sidebar: step back, a scenario file to start from (asking first over unsaved changes), the goal, the budget,
 # siloed or horizontal, protect the journey stages (+ the rules from the Rules tab).
 scenario = sidebar.scenario_controls(touchpoints, SCENARIOS)
+touchpoints = data.for_scenario(touchpoints, scenario)  # a plan over periods on a history: its seasonality
 plan = headline.optimise(touchpoints, scenario)
 
 # Headline: the plan against today (or today's picture and the rules that conflict).

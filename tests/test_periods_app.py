@@ -72,3 +72,28 @@ def test_a_year_plan_shows_its_periods_heat_map_and_transfers(sample):
     assert any("Moving" in m.value for m in at.markdown)  # the price of moving money between periods, in words
     assert "Why the money moves" in subheaders(at)
     assert any("moves money between periods too" in i.value for i in at.info)
+
+
+def test_a_year_plan_on_an_uploaded_history_uses_its_seasonality_as_the_command_line_does():
+    """The same history and scenario give the same plan in the app and on the command line: over dated months,
+    each month's curves carry the seasonality the history shows (seasonality.for_plan)."""
+    history = ROOT / "data" / "sample_history.csv"
+    at = run(AppTest.from_file(APP, default_timeout=240))
+    at.sidebar.file_uploader[0].upload("sample_history.csv", history.read_bytes(), "text/csv")
+    run(at)
+    at.selectbox(key=Key.LOAD_FILE).set_value(str(YEAR_PLAN))
+    run(at)
+    at.button(key="load_scenario_file").click()
+    run(at)
+    assert any("seasonality estimated from the history" in c.value for c in at.sidebar.caption)
+
+    scenario = bo.io.read_scenario(YEAR_PLAN)
+    evidence = bo.io.read_evidence(history, window=scenario.window)
+    from budgetopt.seasonality import for_plan
+
+    expected = bo.optimize(for_plan(evidence, scenario), scenario)
+    flat = bo.optimize(evidence.table, scenario)  # the same months without the season
+    periods = chart(at, "period", "when")
+    shown = periods[periods["when"] == "plan"].set_index("period")["spend"]
+    assert shown.to_numpy() == pytest.approx(expected.by_period["proposed_spend"].to_numpy())
+    assert shown.to_numpy() != pytest.approx(flat.by_period["proposed_spend"].to_numpy())
