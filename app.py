@@ -10,7 +10,17 @@ from pathlib import Path
 import streamlit as st
 
 from budgetopt.ui import library, printing
-from budgetopt.ui.views import curves_tab, headline, history, how_sure, plan_tab, rules_tab, scenarios_tab, today_tab
+from budgetopt.ui.views import (
+    curves_tab,
+    headline,
+    history,
+    how_sure,
+    periods,
+    plan_tab,
+    rules_tab,
+    scenarios_tab,
+    today_tab,
+)
 from budgetopt.ui.views import sidebar_data as data
 from budgetopt.ui.views import sidebar_scenario as sidebar
 
@@ -35,6 +45,7 @@ history.restore(touchpoints, SCENARIOS)
 # Sidebar: step back, a scenario file to start from (asking first over unsaved changes), the goal, the budget,
 # siloed or horizontal, protect the journey stages (+ the rules from the Rules tab).
 scenario = sidebar.scenario_controls(touchpoints, SCENARIOS)
+touchpoints = data.for_scenario(touchpoints, scenario)  # a plan over periods on a history: its seasonality
 plan = headline.optimise(touchpoints, scenario)
 
 # Headline: the plan against today (or today's picture and the rules that conflict).
@@ -48,6 +59,7 @@ with plan_view:
     if plan is not None and plan.ok:
         plan_tab.before_after(plan)
         plan_tab.money_moves(plan)
+        periods.period_views(plan)  # a plan over time: its periods, a touchpoint x period heat map, transfers
         plan_tab.why_moves(touchpoints, scenario)
         plan_tab.silo_costs(touchpoints, scenario)
         plan_tab.plan_table(plan)

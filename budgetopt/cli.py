@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import math
 import signal
 import sys
@@ -32,8 +33,9 @@ from .io import (
 )
 from .mapping import parse_map_items
 from .optimize import optimize
-from .scenario import Budget, Objective, Scenario, Settings
+from .scenario import Budget, Objective, Periods, Scenario, Settings
 from .schema import MAX_FACTOR
+from .seasonality import for_plan
 from .terminal import safe_output
 from .units import is_weighted, parse_amount
 
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "default) or engaged customers (the count); the same when the data has no value column")
     o.add_argument("--currency", help="three-letter code of the money, e.g. EUR (default: what the data's spend "
                                       "header or cells say)")
+    o.add_argument("--periods", metavar="HORIZON", type=_horizon,
+                   help="plan over time: the horizon as a count and a kind of period, e.g. 12m (months), 4q, 13p "
+                        "(four-week periods) or 26w; a history's seasonality and carry-over are taken into account")
     o.add_argument("--siloed", action="store_true", help="every function keeps its share (vertical planning)")
     o.add_argument("--protect-stages", action="store_true", help="every stage keeps today's engaged customers")
     o.add_argument("--segments", type=int, default=Settings().segments, help="segments per response curve")
@@ -121,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario file: write the plan, print the summary and rule prices")
     r.add_argument("scenario", help="scenario TOML file")
     r.add_argument("--data", help="touchpoint file to use instead of the scenario's own (may be anywhere)")
-    r.add_argument("--out", help="folder to write the plan into (plan.xlsx, plan.csv, plan.json)")
+    r.add_argument("--out", help="folder to write the plan into (plan.xlsx, plan.csv, plan.json; a plan over periods "
+                                 "adds plan_wide.csv)")
     r.add_argument("--format", default=",".join(FORMATS), help="formats to write, e.g. xlsx,csv,json (default all)")
     r.add_argument("--force", action="store_true", help="overwrite files in --out")
     r.add_argument("--no-prices", action="store_true", help="skip the whole price of each rule")
@@ -163,14 +169,31 @@ def _load(scenario_path: str, data: str | None):
     return scenario, evidence, path
 
 
+def _planned(evidence, scenario: Scenario):
+    """The table a scenario is planned on: over periods, with the seasonality its history shows (a notice says
+    so)."""
+    table = for_plan(evidence, scenario)
+    if table is not evidence.table:
+        _notices(table.attrs.get("notices", [])[len(evidence.table.attrs.get("notices", [])):])
+    return table
+
+
+def _range(plan, evidence, draws: int = DRAWS, seed: int = SEED, uncertainty: float | None = None):
+    """The plan's range over draws of its curves (evidence.plan_range); None without a plan, and for a plan over
+    periods (draws are of touchpoints, its columns of touchpoints and periods)."""
+    if not plan.ok or plan.scenario.periods is not None:
+        return None
+    return plan_range(plan, evidence, draws, seed, uncertainty=uncertainty)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .pricing import attach_whole_prices, price_rules
     from .silos import silo_cost
 
     scenario, evidence, data_path = _load(args.scenario, args.data)
-    touchpoints = evidence.table
+    touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = plan_range(plan, evidence) if plan.ok else None
+    plan.range = _range(plan, evidence)
     if scenario.description:
         print(scenario.description)
     print(plan.summary_text())
@@ -199,7 +222,7 @@ def _compare(args: argparse.Namespace) -> int:
     plans, names = [], []
     for path in args.scenarios:
         scenario, evidence, _ = _load(path, args.data)
-        touchpoints = evidence.table
+        touchpoints = _planned(evidence, scenario)
         plans.append(optimize(touchpoints, scenario))
         names.append(Path(path).stem)
     print(format_compare(compare(plans, names)).to_string())
@@ -215,7 +238,7 @@ def _frontier(args: argparse.Namespace) -> int:
     if args.steps < 2 or args.steps > 1000 or args.start < 0 or args.stop <= args.start:
         raise BudgetOptError("--steps needs 2 to 1,000 and --to must be above --from (both >= 0)")
     scenario, evidence, _ = _load(args.scenario, args.data)
-    touchpoints = evidence.table
+    touchpoints = _planned(evidence, scenario)
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
     shown = curve.assign(
@@ -247,9 +270,9 @@ def _report(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not args.force:
         raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")
     scenario, evidence, data_path = _load(args.scenario, args.data)
-    touchpoints = evidence.table
+    touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = plan_range(plan, evidence) if plan.ok else None
+    plan.range = _range(plan, evidence)
     html = report_html(plan, touchpoints, source=Path(data_path).name)
     data = report_pdf(html) if kind == ".pdf" else html.encode("utf-8")
     path = write_files({args.out: data}, force=args.force)[0]
@@ -349,6 +372,17 @@ def _notices(notices: Sequence[str]) -> None:
         print(f"note: {notice}", file=sys.stderr)
 
 
+def _horizon(text: str) -> str:
+    """A horizon typed on the command line: 12m, 4q, 13p or 26w."""
+    from .horizon import parse_horizon
+
+    try:
+        parse_horizon(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _amount(text: str) -> float:
     """An amount typed on the command line: 9000000, 9,000,000, 9.000.000 or 9 000 000."""
     try:
@@ -365,6 +399,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         objective=Objective(mode=MODES[args.mode], target=args.target, unit=args.target_unit),
         siloed=args.siloed,
         protect_stages=args.protect_stages,
+        periods=Periods(horizon=args.periods) if args.periods else None,
         settings=Settings(segments=args.segments, solver=args.solver),
     )
 
@@ -375,23 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(sys.argv[1:] if argv is None else list(argv))
 
 
+_BENCHMARKS = {  # budgetopt bench --X: the module that measures it
+    "--reading": "bench_reading",  # reading files against pandas
+    "--curves": "bench_curves",  # fitting, S-curve MIPs, accuracy
+    "--risk": "bench_risk",  # draws, risk, CVaR plans and sweeps on Dask
+    "--periods": "bench_periods",  # plans over time: touchpoints x periods
+    "--cli": "bench_cli",  # the whole optimize command against an end-to-end floor
+}
+
+
 def _main(argv: list[str]) -> int:
-    if argv[:2] == ["bench", "--reading"]:  # reading files against pandas (budgetopt/bench_reading.py)
-        from .bench_reading import main as bench_reading
-
-        return bench_reading(argv[2:])
-    if argv[:2] == ["bench", "--curves"]:  # fitting, S-curve MIPs, accuracy (budgetopt/bench_curves.py)
-        from .bench_curves import main as bench_curves
-
-        return bench_curves(argv[2:])
-    if argv[:2] == ["bench", "--risk"]:  # draws, risk, CVaR plans and sweeps on Dask (budgetopt/bench_risk.py)
-        from .bench_risk import main as bench_risk
-
-        return bench_risk(argv[2:])
-    if argv[:2] == ["bench", "--cli"]:  # the whole optimize command against an end-to-end floor (bench_cli.py)
-        from .bench_cli import main as bench_cli
-
-        return bench_cli(argv[2:])
+    if argv[:1] == ["bench"] and len(argv) > 1 and argv[1] in _BENCHMARKS:  # each benchmark's module, imported when run
+        module = importlib.import_module(f".{_BENCHMARKS[argv[1]]}", __package__)
+        return module.main(argv[2:])
     if argv[:1] == ["bench"]:  # its options are the benchmark's own (argparse would not pass them through)
         from .bench import main as bench
 
@@ -413,21 +444,25 @@ def _main(argv: list[str]) -> int:
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
         evidence = _evidence(args)
-        touchpoints = evidence.table
         _notices(evidence.notices)
         try:
             scenario = _scenario(args)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise BudgetOptError(_pydantic_words(exc)) from exc
+        touchpoints = _planned(evidence, scenario)
         draws = args.draws or DRAWS
         if args.robust:
             from .robust import Robust, robust_plan
 
+            if scenario.periods is not None:
+                raise BudgetOptError("--robust plans over draws of the curves for one period; a plan over periods "
+                                     "(--periods) has no robust form yet: give one of the two")
             plan = robust_plan(evidence, scenario, Robust.parse(args.robust), draws, args.seed, args.uncertainty)
         else:
             plan = optimize(touchpoints, scenario)
-            plan.range = plan_range(plan, evidence, draws, args.seed, uncertainty=args.uncertainty) if plan.ok else None
-            if plan.ok and plan.range is None and (args.draws or args.uncertainty is not None):
+            plan.range = _range(plan, evidence, draws, args.seed, args.uncertainty)
+            if plan.ok and plan.range is None and scenario.periods is None and (args.draws or
+                                                                               args.uncertainty is not None):
                 _notices(["no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
                           "for the others, e.g. --uncertainty 0.2"])
         print(plan.summary_text())

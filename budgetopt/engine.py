@@ -396,10 +396,23 @@ def solve_program(lp: LinearProgram, settings, mip_gap: float | None = None,
     with the scenario's solver settings: values, and duals per LP row in minimisation form (zeros for a MIP).
     A MIP for the default HiGHS goes to it from the arrays too (`_solve_highs_mip`): a CVaR MIP has millions of
     nonzeros, which PuLP's objects would take a minute to build."""
-    integer = lp.integer is not None and bool(lp.integer.any())
-    if integer and settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
-        return _solve_highs_mip(lp, settings, MIP_GAP if mip_gap is None else mip_gap, time_limit)
     return _solve_lp(lp, settings, mip_gap, time_limit)
+
+
+def _highs_model(lp: LinearProgram):
+    """The LP (or MIP: lp.integer marks binaries) as HiGHS's own model, from its CSC arrays (min form)."""
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
+    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
+    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
+    model.offset_ = -lp.constant if lp.maximise else lp.constant
+    if lp.integer is not None and lp.integer.any():
+        model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                              for b in lp.integer.tolist()]
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
+    return model
 
 
 def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: float | None) -> LPResult:
@@ -412,17 +425,7 @@ def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: fl
     limit = time_limit if time_limit is not None else settings.time_limit
     if limit is not None:
         h.setOptionValue("time_limit", float(limit))
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
-    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
-    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
-    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
-    model.offset_ = -lp.constant if lp.maximise else lp.constant
-    model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-                          for b in lp.integer.tolist()]
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
-    h.passModel(model)
+    h.passModel(_highs_model(lp))
     build = time.perf_counter() - started
     started = time.perf_counter()
     h.run()
@@ -437,10 +440,12 @@ def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: fl
 
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
     """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
-    MIP). The default HiGHS takes an LP's arrays as they are (one passModel call, no modelling objects); a MIP,
-    and any other solver, goes through PuLP (the one-call HiGHS class passes the integrality)."""
+    MIP). The default HiGHS takes the arrays as they are (one passModel call, no modelling objects); any other
+    solver goes through PuLP (the one-call HiGHS class passes the integrality)."""
     integer = lp.integer is not None and bool(lp.integer.any())
-    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE and not integer:
+    if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
+        if integer:
+            return _solve_highs_mip(lp, settings, MIP_GAP if mip_gap is None else mip_gap, time_limit)
         return _solve_highs(lp, settings, time_limit)
     return _solve_pulp(lp, settings, mip_gap, time_limit)
 
@@ -498,15 +503,7 @@ def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -
     limit = time_limit if time_limit is not None else settings.time_limit
     if limit is not None:
         h.setOptionValue("time_limit", float(limit))
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.num_col, lp.num_row
-    model.col_cost_ = -lp.cost if lp.maximise else np.asarray(lp.cost, float)
-    model.col_lower_, model.col_upper_ = np.zeros(lp.num_col), np.asarray(lp.col_upper, float)
-    model.row_lower_, model.row_upper_ = np.asarray(lp.row_lower, float), np.asarray(lp.row_upper, float)
-    model.offset_ = -lp.constant if lp.maximise else lp.constant
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = lp.start, lp.index, lp.value
-    h.passModel(model)
+    h.passModel(_highs_model(lp))
     build = time.perf_counter() - started
     started = time.perf_counter()
     h.run()

@@ -336,7 +336,12 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
 
 def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
     """plan.csv: the Plan sheet as one flat table (UTF-8 with BOM for Excel), itself a valid input. Money in cents
-    (Settings.rounding) adding up to the plan's total; change_pct in percent (-30 = 30 % less)."""
+    (Settings.rounding) adding up to the plan's total; change_pct in percent (-30 = 30 % less). A plan over periods
+    writes its long table instead (period_export.long_table: a valid history for the next plan)."""
+    if getattr(plan, "by_period", None) is not None:
+        from .period_export import long_csv_bytes
+
+        return long_csv_bytes(plan)
     table = neutralise(as_percent(plan_table(rounded(plan), inputs)))
     return csv_text(table, "%.15g").encode("utf-8-sig")
 
@@ -386,6 +391,11 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     plan = rounded(plan)
     table = as_percent(plan_table(plan, inputs))
     cuts, rises = biggest(plan)
+    periods = {}
+    if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods (period_export)
+        from .period_export import period_document
+
+        periods = {"periods": period_document(plan)}
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -400,6 +410,7 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
         "rules": _records(rules_table(plan)),
         "inputs": _records(inputs_table(inputs)),
         "about": about(plan, inputs, provenance),
+        **periods,
     }
 
 
@@ -707,6 +718,10 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     book.book.set_properties({"author": "budgetopt", "title": f"Reallocation plan: {plan.scenario.name}"[:250],
                               "created": provenance.created.replace(tzinfo=None)})
     _summary_sheet(book, book.sheet(SHEETS[0]), plan)
+    if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods, after the Summary
+        from .period_export import period_sheets
+
+        period_sheets(book, plan)
     _table(book, book.sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan))
     for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
         g = rollup(plan, column)

@@ -86,7 +86,8 @@ def budget_interval(model: Model, curves: Curves, seg: Segments) -> tuple[float,
     """(least, most) money any plan keeping the rules other than the budget can have: on the chords (a plan
     certainly exists at every budget between them) and on the tangents (none exists outside them); NaN where the
     rules have no plan at all."""
-    others = [row for row in model.rows if row.name != "budget"]
+    shares = getattr(model, "budget_shares", {})  # pacing at a share of the budget follows it: not a limit here
+    others = [row for k, row in enumerate(model.rows) if row.name != "budget" and k not in shares]
     n = model.scenario.settings.segments * 2
     tangents = tangent_segments(curves, seg.lo, seg.hi, np.column_stack([curves.breakpoints(seg.lo, seg.hi, n),
                                                                          curves.spend0]))
@@ -104,6 +105,7 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
     solved (certainly no plan); each other budget is the same LP with the budget row's right-hand side changed,
     solved from the previous budget's duals; one the chords cannot plan is decided on the curves."""
     index = next(r for r, row in enumerate(model.rows) if row.name == "budget")
+    shares = getattr(model, "budget_shares", {})  # a plan over periods: pacing rows at a share of the budget
     low, high = -np.inf, np.inf
     if curves is not None:
         _, _, low, high = budget_interval(model, curves, seg)
@@ -112,6 +114,8 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
     for k, budget in enumerate(budgets):
         rows = list(model.rows)
         rows[index] = replace(rows[index], rhs=float(budget))
+        for r, share in shares.items():
+            rows[r] = replace(rows[r], rhs=share * float(budget))
         tol = 1e-9 * max(1.0, abs(budget))
         if budget < low - tol or budget > high + tol:
             none = Solution(Status.INFEASIBLE, "no plan at this budget (outside the budgets the rules allow)",

@@ -271,8 +271,13 @@ def export_plan(plan: Plan, out_dir: str | os.PathLike, formats: Iterable[str] |
     Inputs sheet shows it and `replay` re-optimises it); `source` is the input file, or a Provenance."""
     inputs = plan.inputs if inputs is None else inputs
     provenance = _provenance(source)
+    wanted = check_formats(formats)
     files = {Path(out_dir) / f"{stem}.{fmt}": plan_bytes(plan, fmt, inputs=inputs, provenance=provenance)
-             for fmt in check_formats(formats)}
+             for fmt in wanted}
+    if "csv" in wanted and getattr(plan, "by_period", None) is not None:  # a plan over time: its wide table too
+        from .period_export import extra_files
+
+        files.update({Path(out_dir) / name: data for name, data in extra_files(plan, stem).items()})
     return write_files(files, force)
 
 

@@ -12,7 +12,7 @@ from . import units
 from .baseline import Baseline, WhatIf
 from .basis import plan_basis
 from .conflicts import explain_infeasible, lowest_average_cpe
-from .curves import Curves
+from .curves import Curves, Segments
 from .engine import GAP, Solution, Status, solve
 from .feasibility import decide, engagement_rows
 from .lp import RowMatrix
@@ -33,11 +33,23 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
     Today is the data as given: the scenario's what-ifs (overrides, added touchpoints) change the curves the plan
     is made on, and their effect on today's allocation is reported apart (Plan.whatif)."""
     scenario = scenario or Scenario()
+    if scenario.periods is not None:  # a plan over time: touchpoints x periods (periods.py)
+        from .period_plan import optimize_periods
+
+        return optimize_periods(touchpoints, scenario)
     model, curves = planned_model(touchpoints, scenario)
+    return solve_planned(model, curves)[0]
+
+
+def solve_planned(model: Model, curves: Curves) -> tuple[Plan, Solution | None, Segments | None]:
+    """segment -> solve -> if ok, plan and prices: the Plan of a model and its curves, and the solution and segments
+    it rests on (None when a floor is above a cap before any solve)."""
+    scenario = model.scenario
     lo, hi = model.limits()
     crossed = lo > hi + 1e-9 * np.maximum(1.0, hi)
     if crossed.any():
-        return _no_plan(model, curves, Status.INFEASIBLE, "a floor is above a cap on the same touchpoint", {})
+        words = "a floor is above a cap on the same touchpoint"
+        return _no_plan(model, curves, Status.INFEASIBLE, words, {}), None, None
     segments = scenario.settings.segments
     seg = curves.segments(lo, hi, segments)
     refine = scenario.settings.refine
@@ -69,19 +81,24 @@ def optimize(touchpoints: pd.DataFrame, scenario: Scenario | None = None) -> Pla
         stats["floors_met_within"] = verdict.shortfall
         stats["floors_lowered"] = verdict.lowered
     if sol.status is Status.INFEASIBLE:
-        return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats)
+        return _no_plan(model, curves, sol.status, "no plan satisfies every rule", stats), sol, seg
     if not sol.status.is_ok:
-        return _no_plan(model, curves, sol.status, sol.message, stats, explain=False)
+        return _no_plan(model, curves, sol.status, sol.message, stats, explain=False), sol, seg
     plan = _plan(model, curves, seg, sol, stats)
     if verdict is not None and verdict.feasible is None:
         plan.message = (f"optimal, with {', '.join(repr(label) for label in verdict.lowered)} met within "
                         f"{verdict.shortfall:.4%}: no plan was found to meet them exactly, and none was proven "
                         "impossible (they are at the edge of what any plan can reach)")
-    return plan
+    return plan, sol, seg
 
 
 def planned_model(touchpoints: pd.DataFrame, scenario: Scenario) -> tuple[Model, Curves]:
-    """The model and curves a scenario is planned on: its what-ifs applied, today from the data as given."""
+    """The model and curves a scenario is planned on: its what-ifs applied, today from the data as given (over
+    touchpoints x periods when the scenario has [periods])."""
+    if scenario.periods is not None:
+        from .periods import period_model
+
+        return period_model(touchpoints, scenario)
     currency = scenario.currency or touchpoints.attrs.get("currency")
     planned = apply_overrides(touchpoints, scenario)
     model = formulate(planned, scenario, Baseline.of(touchpoints, planned), currency)

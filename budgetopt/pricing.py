@@ -64,6 +64,8 @@ def rule_units(model: Model) -> list[RuleUnit]:
         [k for k, row in enumerate(model.rows) if row.family == "silo"], none)
     add("every stage keeps today's engaged customers", "stages",
         [k for k, row in enumerate(model.rows) if row.name.startswith("stage-")], none)
+    add("pacing over the periods ([periods] floors, caps and steps on each period's money)", "pacing",
+        [k for k, row in enumerate(model.rows) if row.family == "pacing"], none)
     data = b[(b["rule"] == -1) & b["family"].isin(["floor", "cap", "change", "lock"])]
     for (tp, what), group in data.groupby(["touchpoint", "what"], sort=True):
         mask = none.copy()

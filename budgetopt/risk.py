@@ -111,6 +111,11 @@ def plan_risk(plan: Plan, draws: Draws, level: float = LEVEL, tail: float = TAIL
     """The plan and today's allocation over the draws (module docstring); None when no plan, or no curve varies.
 
     The draws must be of the plan's touchpoints (draw_curves with the plan's scenario)."""
+    if getattr(plan, "by_period", None) is not None:  # columns (touchpoint, period): draws are of touchpoints
+        from .errors import BudgetOptError
+
+        raise BudgetOptError("how sure a plan over periods is (its range over draws of the curves) is not computed "
+                             "yet: ranges and robust plans are for plans of one period")
     if not plan.ok or not draws.varying.any():
         return None
     table = plan.table

@@ -370,6 +370,9 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
     infeasible: the plan says why. `sample`: draws made before (draw_curves with this scenario)."""
     scenario = scenario or Scenario()
     robust = robust or Robust()
+    if scenario.periods is not None:
+        raise BudgetOptError("a robust plan over periods is not computed yet: ranges and robust plans are for plans "
+                             "of one period (drop [periods], or plan the periods without --robust)")
     table = evidence.table if isinstance(evidence, Evidence) else evidence
     sample = sample if sample is not None else draw_curves(evidence, scenario, draws, seed, uncertainty)
     if not sample.varying.any():

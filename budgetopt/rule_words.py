@@ -115,6 +115,8 @@ def _row_words(model: Model, row: Row) -> tuple[str, str]:
     """(who set it, the sentence) for a row of the model."""
     cur = model.currency
     scenario = model.scenario
+    if row.family == "budget" and row.name != "budget":  # one period's budget (a plan over periods): its label
+        return YOURS, row.label[:1].upper() + row.label[1:]
     if row.family == "budget":
         word = "at most" if row.sense == LE else "exactly"
         return YOURS, f"The plan spends {word} the budget of {units.money(row.rhs, cur)}"

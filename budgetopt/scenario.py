@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .curves import DEFAULT_SEGMENTS
+from .horizon import Calendar, parse_horizon, span_years
 from .schema import MAX_AMOUNT, MAX_CPE, MAX_FACTOR, MIN_CPE
 from .units import check_currency
 
@@ -67,7 +69,7 @@ class Objective(BaseModel):
 
 
 LIMITS = ("min_spend", "max_spend", "min_share", "max_share", "min_change", "max_change",
-          "lock", "min_engaged", "min_engaged_change", "max_extrapolation")
+          "lock", "min_engaged", "min_engaged_change", "max_extrapolation", "max_step")
 
 
 class Target(BaseModel):
@@ -121,6 +123,14 @@ class Rule(Target):
     max_extrapolation: float | None = Field(default=None, ge=1, le=MAX_FACTOR)
     """Widen (or narrow) the extrapolation guard for these touchpoints: at most this many times the largest spend
     observed (Settings.max_extrapolation by default)."""
+    periods: int | tuple[int, int] | str | None = None
+    """A plan over periods only: the periods the rule holds for (12, [10, 12], "Q4", "Dec", "1, 4, 7"; see
+    budgetopt.horizon); its limits hold for their sum. Default: the whole horizon."""
+    per_period: bool = False
+    """A plan over periods only: the limits hold in each of the rule's periods on its own, not for their sum."""
+    max_step: float | None = Field(default=None, ge=0, le=MAX_FACTOR)
+    """A plan over periods only: the money changes at most this fraction from one of the rule's periods to the
+    next (0.25: +/- 25 %)."""
 
     @model_validator(mode="after")
     def _limits(self) -> Rule:
@@ -208,6 +218,120 @@ class Settings(BaseModel):
     still adds up exactly to its total (largest remainder)."""
 
 
+class SeasonalIndex(Target):
+    """A seasonality index for some touchpoints (addressed like a rule): one number per period of the horizon,
+    how many customers the same money engages there against the touchpoint's curve (1.2: 20 % more)."""
+
+    index: tuple[float, ...] = Field(min_length=1)
+
+    @field_validator("index")
+    @classmethod
+    def _positive(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not (1 / MAX_FACTOR <= v <= MAX_FACTOR) for v in value):
+            raise ValueError(f"every index lies between {1 / MAX_FACTOR:g} and {MAX_FACTOR:g} (1 = no season)")
+        return value
+
+
+PerPeriod = float | tuple[float, ...] | None
+"""One number for every period, or one per period."""
+
+
+class Periods(BaseModel):
+    """A plan over time (`[periods]`): the horizon and its periods, the money per period and the pacing rules.
+
+    Money: the scenario's [budget] is the horizon's (today's: today's spend at its rate over the horizon), or
+    `budgets` gives each period's (exactly, or at most with budget.at_most). Pacing: each period's share of the
+    horizon's money (`min_share`, `max_share`) or its money (`min_spend`, `max_spend`), one number for every
+    period or one per period, and `max_step`, the most the total may change from one period to the next.
+    Curves: each period's curve is the touchpoint's scaled to the period's length and by its seasonality index
+    (`seasonality`: 'data', the data's `seasonality` column (estimated from a history), 'none', or one index per
+    period for every touchpoint;
+    `seasonal` sets it for some touchpoints). Carry-over: spend engages customers in its period and the ones after
+    at the curve's carry-over rate; `tail` says whether what lands after the horizon counts ('counted', the
+    default) or not ('cut')."""
+
+    model_config = _STRICT
+    horizon: str = "12m"
+    start: date | None = None
+    """The first day of the horizon (default: after a history's last period; a table's periods are numbered)."""
+    data_period: str | None = None
+    """How long the period of the data's spend is (e.g. 12m, 52w, 1y); default: a history's window, or a table's
+    spend is for a period as long as the horizon."""
+    budgets: tuple[float, ...] | None = None
+    min_share: PerPeriod = None
+    max_share: PerPeriod = None
+    min_spend: PerPeriod = None
+    max_spend: PerPeriod = None
+    max_step: float | None = Field(default=None, ge=0, le=MAX_FACTOR)
+    tail: Literal["counted", "cut"] = "counted"
+    data_limits: Literal["auto", "period", "horizon"] = "auto"
+    """Where the data's own limits (min_spend, max_spend, max_change of the touchpoint table) hold: 'horizon', on
+    each touchpoint's total over the horizon (a row per limit: its money may move between periods within it);
+    'period', in every period at its share of the data's period (bounds: fast at any size); 'auto' (the default),
+    over the horizon unless more than periods.HORIZON_LIMITS touchpoints carry one or the plan has more than
+    periods.HORIZON_COLUMNS touchpoint-periods, then per period (the plan says which)."""
+    seasonality: Literal["data", "none"] | tuple[float, ...] = "data"
+    seasonal: tuple[SeasonalIndex, ...] = ()
+    carryover_period: str | None = None
+    """The period a table's `carryover` column is per (e.g. 1w); default: a history's periods, else one period of
+    the horizon."""
+    shrinkage: float = Field(default=1.0, ge=0, le=100)
+    """Years of evidence an estimated seasonality index is pulled toward the index of all touchpoints with."""
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, value: str) -> str:
+        parse_horizon(value)
+        return value
+
+    @field_validator("data_period", "carryover_period")
+    @classmethod
+    def _span(cls, value: str | None) -> str | None:
+        if value is not None:
+            span_years(value)
+        return value
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Periods:
+        count = self.calendar.count
+        for key, low, high in (("budgets", 0, MAX_AMOUNT), ("min_share", 0, 1), ("max_share", 0, 1),
+                               ("min_spend", 0, MAX_AMOUNT), ("max_spend", 0, MAX_AMOUNT),
+                               ("seasonality", 1 / MAX_FACTOR, MAX_FACTOR)):
+            value = getattr(self, key)
+            if value is None or isinstance(value, str):
+                continue
+            values = value if isinstance(value, tuple) else (value,)
+            if isinstance(value, tuple) and len(value) != count:
+                raise ValueError(f"'{key}' has {len(value)} numbers for a horizon of {count} periods: give one per "
+                                 "period" + ("" if key in ("budgets", "seasonality") else ", or one for all"))
+            if any(not (low <= v <= high) for v in values):
+                raise ValueError(f"'{key}': every number lies between {low:g} and {high:g}")
+        for low, high in (("min_share", "max_share"), ("min_spend", "max_spend")):
+            a, b = self.per_period(low), self.per_period(high)
+            if a is not None and b is not None and (a > b + 1e-12).any():
+                t = int((a > b).argmax())
+                raise ValueError(f"period {t + 1}: {low} ({a[t]:g}) is above {high} ({b[t]:g})")
+        for k, entry in enumerate(self.seasonal):
+            if len(entry.index) != count:
+                raise ValueError(f"seasonal entry {k + 1} ({entry.target}) has {len(entry.index)} indices for a "
+                                 f"horizon of {count} periods: give one per period")
+        return self
+
+    @property
+    def calendar(self) -> Calendar:
+        """The periods of the horizon (numbered, or dated from `start`)."""
+        return Calendar.of(self.horizon, self.start)
+
+    def per_period(self, key: str):
+        """A pacing number of every period as an array (None when not set)."""
+        import numpy as np
+
+        value = getattr(self, key)
+        if value is None or isinstance(value, str):
+            return None
+        return np.broadcast_to(np.asarray(value, float), (self.calendar.count,)).copy()
+
+
 class Scenario(BaseModel):
     """Budget + objective + rules + settings: everything the engine needs besides the data."""
 
@@ -234,9 +358,28 @@ class Scenario(BaseModel):
     """Every journey stage keeps at least today's engaged customers."""
     overrides: tuple[Override, ...] = ()
     add_touchpoints: tuple[NewTouchpoint, ...] = ()
+    periods: Periods | None = None
+    """A plan over time: the horizon, its periods, the money per period and pacing (None: one period)."""
     settings: Settings = Settings()
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str | None) -> str | None:
         return check_currency(value)
+
+    @model_validator(mode="after")
+    def _over_time(self) -> Scenario:
+        for r, rule in enumerate(self.rules):
+            keys = [k for k in ("periods", "per_period", "max_step") if getattr(rule, k) not in (None, False)]
+            if keys and self.periods is None:
+                raise ValueError(f"rule {r + 1} ({rule.label}): '{keys[0]}' needs a plan over periods; add a "
+                                 "[periods] section (e.g. horizon = \"12m\")")
+            if rule.periods is not None and self.periods is not None and (
+                    self.periods.start is not None or not isinstance(rule.periods, str)):
+                self.periods.calendar.select(rule.periods, f"rule {r + 1} ({rule.label}): periods")
+        if self.periods is not None and self.periods.budgets is not None and (
+                self.budget.total is not None or self.budget.change is not None):
+            raise ValueError("give the money per period ([periods] budgets) or for the horizon ([budget]), not both")
+        if self.periods is not None and self.periods.budgets is not None and self.objective.mode is Mode.MIN_SPEND:
+            raise ValueError("[periods] budgets set the money, and min_spend finds the least money: drop one")
+        return self

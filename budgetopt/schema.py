@@ -27,6 +27,10 @@ CARRYOVER = "carryover"
 SPREAD = "spread"
 """How the planning period's money is spread over its weeks (or months): weights with mean 1, as text
 ('1.2 0.8 0 1.0 ...'); empty: evenly. The curve of the period is then mean_t E(S w_t) (E: the curve's columns)."""
+SEASONALITY = "seasonality"
+"""A plan over periods: the touchpoint's seasonality index in each period of the horizon, as text ('1.2 0.9 ...'):
+how many customers the same money engages there against its curve (1: no season). Estimated from a history, or
+given; empty: 1 in every period."""
 CURVE_POINTS = "curve_points"
 """A tabulated curve as text: 'spend:engaged spend:engaged ...' (the response over the planning period at each
 spend level); `curve` is then 'tabulated'."""
@@ -139,6 +143,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(CURVE_ENGAGED, "number", False, "customers the curve engages at today's spend (default: engaged)", 0.0),
     Column(CARRYOVER, "number", False, "carry-over from one period to the next, in [0, 0.9)", 0.0),
     Column(SPREAD, "text", False, "how the period's money is spread over its weeks: weights, mean 1 (default: evenly)"),
+    Column(SEASONALITY, "text", False, "plan over periods: seasonality index per period, e.g. '1.2 0.9' (default 1)"),
     Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),

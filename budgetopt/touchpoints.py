@@ -413,6 +413,13 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
                        "a tabulated curve is the period's response already",
                        "leave spread empty for a tabulated curve")
         clean[S.SPREAD] = curve_text.weights_text(weights)
+    if S.SEASONALITY in raw.columns:  # one index per period of a plan's horizon: its count is checked when planning
+        index = curve_text.read_numbers(raw[S.SEASONALITY])
+        bad = (~np.isnan(index) & ~(np.nan_to_num(index, nan=1.0, posinf=0.0) > 0)).any(axis=1) | (
+            index == curve_text.BAD).any(axis=1) if index.shape[1] else np.zeros(n, bool)
+        out.rows_where(bad, S.SEASONALITY, raw[S.SEASONALITY], "is not a list of seasonality indices",
+                       "write one number above 0 per period separated by spaces, e.g. '1.2 0.9 1.0' (1: no season)")
+        clean[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
     value = np.full(n, np.nan)
     tabulated = curve.eq("tabulated").to_numpy()
     if S.CURVE_POINTS in raw.columns or tabulated.any():

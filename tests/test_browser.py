@@ -274,6 +274,40 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     page.close()
 
 
+def test_a_plan_over_time_in_a_browser(server, browser, tmp_path):
+    """A scenario with [periods] loaded: its periods chart, the touchpoint x period heat map, each period's marginal
+    CPE and the transfers between periods are drawn; a screenshot of the section is saved (periods.png)."""
+    page = open_page(browser, server)
+    expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)
+    page.get_by_test_id("stSelectbox").filter(has_text="Start from a scenario file").click()
+    page.get_by_role("option", name="Next year by month (year-plan.toml)").click()
+    page.get_by_role("button", name="Load it").click()
+    expect(page.get_by_text("Loaded Next year by month")).to_be_visible(timeout=WAIT_MS)
+    expect(card(page, "Budget EUR")).to_have_text("14.75 M", timeout=WAIT_MS)  # 5 % more over the year, in EUR
+    heading = page.get_by_role("heading", name="The plan over time")
+    expect(heading).to_be_visible(timeout=WAIT_MS)
+    settle(page, 1500)
+    heading.scroll_into_view_if_needed()
+    expect(page.get_by_text("Touchpoint by period", exact=True)).to_be_visible()
+    expect(page.get_by_text("Transfers between periods", exact=False).first).to_be_visible()
+    periods = page.locator("xpath=//*[normalize-space()='Spend and engaged customers by period']"
+                           "/following::*[@data-testid='stVegaLiteChart'][1]")
+    heat = page.locator("xpath=//*[normalize-space()='Touchpoint by period']"
+                        "/following::*[@data-testid='stVegaLiteChart'][1]")
+    expect(periods).to_be_visible(timeout=WAIT_MS)
+    heat.scroll_into_view_if_needed()
+    box = heat.bounding_box()
+    assert box is not None and box["height"] > 400 and box["width"] > 600  # 40 rows of touchpoints, 12 months
+    assert no_sideways_scroll(page, "[data-testid=stTable]") == []
+    table = page.get_by_text("Each period: money, engagement and the marginal CPE", exact=True)
+    page.mouse.move(WIDTH - 40, HEIGHT - 40)  # no tooltip over the view
+    for name, part in (("periods.png", heading), ("periods-heat-map.png", heat), ("periods-table.png", table)):
+        part.scroll_into_view_if_needed()  # as a person scrolls to them
+        page.wait_for_timeout(700)
+        page.screenshot(path=tmp_path / name)
+        assert (tmp_path / name).stat().st_size > 30_000
+
+
 def test_how_sure_the_plan_is_and_what_protecting_the_downside_costs(server, browser, tmp_path):
     page = open_page(browser, server)
     expect(card(page, "Budget")).to_have_text("14.05 M", timeout=WAIT_MS)

@@ -14,9 +14,17 @@ from hypothesis import strategies as st
 import budgetopt as bo
 from budgetopt.cli import main
 from budgetopt.frontier import budget_range, frontier, money_needed
-from budgetopt.io import parse_scenario, read_scenario, scenario_data_path, scenario_toml, write_scenario
+from budgetopt.io import (
+    parse_scenario,
+    read_evidence,
+    read_scenario,
+    scenario_data_path,
+    scenario_toml,
+    write_scenario,
+)
 from budgetopt.pricing import price_rules
 from budgetopt.scenario import NewTouchpoint, Override
+from budgetopt.seasonality import for_plan
 from budgetopt.silos import silo_cost, value_engaged
 
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -25,7 +33,8 @@ NAMES = {p.stem for p in SHIPPED}
 
 def load(path: Path):
     scenario = read_scenario(path)
-    return scenario, bo.read_touchpoints(scenario_data_path(scenario, path))
+    evidence = read_evidence(scenario_data_path(scenario, path), window=scenario.window)
+    return scenario, for_plan(evidence, scenario)  # a history is fitted; a plan over periods gets its seasonality
 
 
 def test_every_issue_scenario_ships():

@@ -255,7 +255,7 @@ def test_widgets_from_a_file_give_the_file_back(sample, file):
     built = controls.build_scenario(budget=controls.budget_from(today["spend"], w.budget_total, w.at_most),
                                     objective=controls.objective_from(w.mode, keep, target),
                                     siloed=w.planning == controls.SILOED, protect_stages=w.protect_stages,
-                                    rules=w.rules)
+                                    rules=w.rules, periods=scenario.periods)  # the page plans over the file's periods
     merged = controls.with_loaded(built, scenario, today["spend"], today["value"])
     assert merged == scenario.model_copy(update={"data": None})
 

@@ -66,6 +66,11 @@ def read_points(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return spend, engaged
 
 
+def read_numbers(texts: pd.Series) -> np.ndarray:
+    """Numbers per row as written (N x K, NaN-padded; `BAD` where an item is not a finite number)."""
+    return _numbers(_lists(texts))
+
+
 def weights_text(w: np.ndarray) -> list[str]:
     """Weights (N x T, NaN-padded) as the `spread` column's text, 4 decimals."""
     return [" ".join(f"{v:.4g}" for v in row[np.isfinite(row)]) for row in np.asarray(w, float)]

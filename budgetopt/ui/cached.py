@@ -164,3 +164,12 @@ def plan_range(touchpoints: pd.DataFrame, scenario_json: str, _evidence: Evidenc
 
     plan = plan_for(touchpoints, scenario_json)
     return range_of(plan, _evidence) if plan.ok else None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def seasonal_table(_evidence: Evidence, evidence_key: str, scenario_json: str) -> pd.DataFrame:
+    """The fitted history's table with the seasonality its history shows over the scenario's periods
+    (seasonality.for_plan, as the command line plans it); `evidence_key` names the evidence for the cache."""
+    from ..seasonality import for_plan
+
+    return for_plan(_evidence, Scenario.model_validate_json(scenario_json))

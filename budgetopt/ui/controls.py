@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from .. import schema as S
 from ..errors import ScenarioError
 from ..io import number_words
-from ..scenario import Budget, Mode, Objective, Rule, Scenario
+from ..scenario import Budget, Mode, Objective, Periods, Rule, Scenario
 from ..touchpoints import tag_columns
 from . import format as fmt
 
@@ -105,10 +105,22 @@ def objective_from(mode: Mode, keep_engaged_pct: float | None = None, target_cpe
 
 
 def build_scenario(*, budget: Budget, objective: Objective, siloed: bool, protect_stages: bool,
-                   rules: tuple[Rule, ...] = (), name: str = "From the app") -> Scenario:
-    """Everything the sidebar and the rules tab hold, as one Scenario."""
+                   rules: tuple[Rule, ...] = (), name: str = "From the app",
+                   periods: Periods | None = None) -> Scenario:
+    """Everything the sidebar and the rules tab hold, as one Scenario (over `periods` when a loaded scenario file
+    plans over time; rules about periods need them: without, ScenarioError names the first)."""
+    if periods is None:
+        timed = next((r for r in rules if over_time(r)), None)
+        if timed is not None:
+            raise ScenarioError(f"the rule '{describe(timed)}' is about periods, and the plan has none (load a "
+                                "scenario file with [periods] to plan over time)")
     return Scenario(name=name, budget=budget, objective=objective, rules=tuple(rules), siloed=siloed,
-                    protect_stages=protect_stages)
+                    protect_stages=protect_stages, periods=periods)
+
+
+def over_time(rule: Rule) -> bool:
+    """True for a rule about periods (periods, per_period or max_step): it needs a plan over periods."""
+    return rule.periods is not None or rule.per_period or rule.max_step is not None
 
 
 def group_columns(touchpoints: pd.DataFrame) -> list[str]:
@@ -167,7 +179,17 @@ def describe(rule: Rule) -> str:
         parts.append(f"engages at least {fmt.percent(rule.min_engaged_change, signed=True)} against today")
     if rule.max_extrapolation is not None:
         parts.append(f"gets at most {rule.max_extrapolation:g}x the largest spend observed")
-    return f"{rule.label} " + " and ".join(parts)
+    if rule.max_step is not None:
+        parts.append(f"changes by at most {fmt.percent(rule.max_step)} from one period to the next")
+    when = ""
+    if rule.periods is not None:
+        spec = rule.periods
+        shown = (f"periods {spec[0]} to {spec[1]}" if isinstance(spec, tuple) else
+                 f"period {spec}" if isinstance(spec, int) else str(spec))
+        when = f" in {'each of ' if rule.per_period else ''}{shown}"
+    elif rule.per_period:
+        when = " in every period"
+    return f"{rule.label} " + " and ".join(parts) + when
 
 
 # ---- a scenario file -> the widgets, and back ------------------------------------------------------------------
@@ -215,7 +237,8 @@ def with_loaded(built: Scenario, loaded: Scenario, today_spend: float, today_val
     stays a change, not an amount); what has no widget (overrides, added touchpoints, settings) comes from
     the file. The name is the file's, marked '(changed)' once a widget says something else."""
     update: dict[str, object] = {"overrides": loaded.overrides, "add_touchpoints": loaded.add_touchpoints,
-                                 "settings": loaded.settings, "description": loaded.description}
+                                 "settings": loaded.settings, "description": loaded.description,
+                                 "periods": loaded.periods, "currency": loaded.currency}
     if (abs(built.budget.amount(today_spend) - loaded.budget.amount(today_spend)) <= 0.5
             and built.budget.at_most == loaded.budget.at_most):
         update["budget"] = loaded.budget

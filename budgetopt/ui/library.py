@@ -149,7 +149,28 @@ def toml_bytes(scenario: Scenario) -> bytes:
 def without_widgets(scenario: Scenario) -> list[str]:
     """What a scenario changes that the page has no widget for, one line each."""
     lines = describe_whatifs(scenario)
+    if scenario.periods is not None:
+        lines.append(f"a plan over time: {periods_words(scenario.periods)}")
     if scenario.settings != type(scenario.settings)():
         changed = scenario.settings.model_dump(exclude_defaults=True)
         lines.append("solver settings: " + ", ".join(f"{k} = {v}" for k, v in changed.items()))
     return lines
+
+
+def periods_words(periods) -> str:
+    """[periods] in a few words: '12 months from the data's next; pacing 5 % to 12 % a period; ...'."""
+    calendar = periods.calendar
+    kind = calendar.kind + ("s" if calendar.count != 1 else "")
+    parts = [f"{calendar.count} {kind}" + (f" from {calendar.labels[0]}" if calendar.start is not None else "")]
+    for key, word in (("budgets", "a budget per period"), ("min_share", "a floor per period"),
+                      ("max_share", "a cap per period"), ("min_spend", "a floor per period"),
+                      ("max_spend", "a cap per period")):
+        if getattr(periods, key) is not None and word not in parts:
+            parts.append(word)
+    if periods.max_step is not None:
+        parts.append(f"the total changes at most {periods.max_step:.0%} from one period to the next")
+    if isinstance(periods.seasonality, tuple) or periods.seasonal:
+        parts.append("seasonality set in the file")
+    if periods.tail == "cut":
+        parts.append("what lands after the horizon not counted")
+    return "; ".join(parts)

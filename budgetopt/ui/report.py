@@ -219,6 +219,8 @@ def plan_table(plan: Plan) -> pd.DataFrame:
 
     Values stay numbers (so the table sorts); a marginal CPE with no next customer (at a cap) is empty."""
     t = plan.table[list(PLAN_TABLE)].rename(columns=PLAN_TABLE)
+    if "period" in plan.table.columns:  # a plan over time: one row per touchpoint and period
+        t["touchpoint"] = t["touchpoint"].astype(str) + " (" + plan.table["period"].astype(str) + ")"
     t[list(MONEY_COLUMNS)] = t[list(MONEY_COLUMNS)].round(0)
     t[list(CPE_COLUMNS)] = t[list(CPE_COLUMNS)].replace([np.inf, -np.inf], np.nan).round(2)
     t["change %"] = (100 * t["change %"]).round(1)

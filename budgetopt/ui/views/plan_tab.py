@@ -58,6 +58,10 @@ def why_moves(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     """The largest moves, each in a sentence: what the next unit of money buys where it leaves and where it goes,
     and where the move stops; with the curves it rests on."""
     st.subheader("Why the money moves")
+    if scenario.periods is not None:  # the reasons are told touchpoint by touchpoint for one period
+        st.info("A plan over time moves money between periods too: see **The plan over time** below for each "
+                "period's money, its marginal CPE and what moving money between periods would gain.")
+        return
     moves = cached.moves(touchpoints, scenario.model_dump_json())
     if moves.empty:
         st.info("No touchpoint moves more than half a percent of today's budget.")

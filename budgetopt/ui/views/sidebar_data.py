@@ -73,6 +73,19 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     return table
 
 
+def for_scenario(touchpoints: pd.DataFrame, scenario) -> pd.DataFrame:
+    """A plan over dated periods on a fitted history plans on the seasonality the history shows, as on the command
+    line (seasonality.for_plan); the sidebar says so. Any other table and scenario: the table as it is."""
+    evidence = st.session_state.get(Key.EVIDENCE)
+    if (scenario.periods is None or evidence is None or evidence.table is not touchpoints
+            or S.SEASONALITY in touchpoints.columns):
+        return touchpoints
+    table = cached.seasonal_table(evidence, str(st.session_state.get(Key.DATA, "")), scenario.model_dump_json())
+    if table is not touchpoints and S.SEASONALITY in table.columns:
+        st.sidebar.caption(md(table.attrs.get("notices", ["seasonality estimated from the history"])[-1]))
+    return table
+
+
 WINDOWS = ("52w", "26w", "13w", "12m", "6m", "all")
 """The windows offered for a history: the periods that make today."""
 

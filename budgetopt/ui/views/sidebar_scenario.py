@@ -10,7 +10,7 @@ import streamlit as st
 
 from ... import io, units
 from ... import schema as S
-from ...errors import BudgetOptError
+from ...errors import BudgetOptError, ScenarioError
 from ...scenario import Mode, Scenario
 from .. import controls, library, report
 from .. import format as fmt
@@ -51,11 +51,16 @@ def scenario_controls(touchpoints: pd.DataFrame, folder: Path) -> Scenario:
                           help="siloed: every function keeps its share of the budget, as in vertical planning")
     protect = side.toggle("Protect every stage of the journey", key=Key.PROTECT,
                           help="every stage (awareness ... advocacy) keeps at least today's engaged customers")
-    scenario = controls.build_scenario(
-        budget=controls.budget_from(today["spend"], total, at_most),
-        objective=controls.objective_from(mode, keep, target),
-        siloed=planning == SILOED, protect_stages=protect, rules=tuple(ss.get(Key.RULES, ())))
     loaded = ss.get(Key.LOADED)
+    settings = dict(budget=controls.budget_from(today["spend"], total, at_most),
+                    objective=controls.objective_from(mode, keep, target), siloed=planning == SILOED,
+                    protect_stages=protect)
+    rules = tuple(ss.get(Key.RULES, ()))
+    try:
+        scenario = controls.build_scenario(**settings, rules=rules, periods=loaded.periods if loaded else None)
+    except ScenarioError as exc:  # rules about periods without a plan over periods: planned without them
+        side.error(f"Left out: {md(str(exc))}.")
+        scenario = controls.build_scenario(**settings, rules=tuple(r for r in rules if not controls.over_time(r)))
     return scenario if loaded is None else controls.with_loaded(scenario, loaded, today["spend"], today["value"])
 
 
@@ -93,7 +98,7 @@ def _scenario_file(folder: Path, today: dict[str, float]) -> None:
         text += f" It was made for {md(loaded.data)}; here it plans the data on this page."
     extra = library.without_widgets(loaded)
     if extra:
-        text += " It also changes the data, which has no widget here:\n\n" + "\n".join(f"- {md(x)}" for x in extra)
+        text += " It also sets what has no widget here:\n\n" + "\n".join(f"- {md(x)}" for x in extra)
     side.info(text)
     if extra:
         side.button("Drop these changes", on_click=_forget_file, key="forget_scenario_file",

@@ -1,0 +1,178 @@
+"""A plan over time for budget sheets: long (one row per touchpoint and period) and wide (one column per period)
+tables, in CSV and as sheets of the workbook, and its periods in the JSON.
+
+The long table is a valid history for the next plan (the loop closes): its `period` is each period's first day,
+`spend` the plan's money and `engaged` the customers engaged in the period (carry-over and spend before the
+horizon included, as a history would have recorded them). Months and weeks read back as they are; quarters and
+four-week periods have no history frequency of their own, so `history_table` splits each over its months or
+weeks, evenly (plan_history.csv).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .horizon import FOUR_WEEKS, QUARTER
+
+LONG_COLUMNS = [S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, "period", S.SPEND, S.ENGAGED, "engaged_by_its_spend",
+                "current_spend", "current_engaged", "change", "season_index", S.MARGINAL_CPE, S.VALUE]
+"""plan.csv of a plan over periods: the plan's money (`spend`) and the customers engaged in the period
+(`engaged`), the customers its own spend engages over every period they land in (`engaged_by_its_spend`), today's
+steady allocation and its customers, the period's seasonality index (`season_index`: a number per row, not the
+touchpoint table's `seasonality` text) and the marginal CPE there; then tag columns."""
+SPLIT = {QUARTER: (3, "MS"), FOUR_WEEKS: (4, "7D")}
+"""Periods with no history frequency of their own: split into this many months or weeks."""
+
+
+def long_table(plan) -> pd.DataFrame:
+    """One row per touchpoint and period (LONG_COLUMNS, then tags), touchpoints of the plan only; money rounded
+    to the scenario's step adding up to the plan's total, customers to 2 decimals."""
+    from .export import round_to_total
+
+    t = plan.table
+    t = t[t[S.WHAT_IF] != S.REMOVED] if S.WHAT_IF in t.columns else t
+    step = plan.scenario.settings.rounding
+    calendar = plan.calendar
+    starts = calendar.starts
+    when = (dict(zip(calendar.labels, starts.strftime("%Y-%m-%d"), strict=True)) if starts is not None
+            else {label: label for label in calendar.labels})
+    out = pd.DataFrame({
+        S.TOUCHPOINT: t[S.TOUCHPOINT].to_numpy(object), S.FUNCTION: t[S.FUNCTION].to_numpy(object),
+        S.CHANNEL: t[S.CHANNEL].to_numpy(object), S.STAGE: t[S.STAGE].to_numpy(object),
+        "period": t["period"].map(when).to_numpy(object),
+        S.SPEND: round_to_total(t["proposed_spend"].to_numpy(float), step),
+        S.ENGAGED: t["engaged_in_period"].round(2).to_numpy(float),
+        "engaged_by_its_spend": t["proposed_engaged"].round(2).to_numpy(float),
+        "current_spend": round_to_total(t["current_spend"].to_numpy(float), step),
+        "current_engaged": t["current_engaged"].round(2).to_numpy(float),
+        "change": None, "season_index": t["seasonality"].round(4).to_numpy(float),
+        S.MARGINAL_CPE: t[S.MARGINAL_CPE].round(4).to_numpy(float), S.VALUE: t[S.VALUE].to_numpy(float),
+    })
+    out["change"] = np.round(out[S.SPEND] - out["current_spend"], 10)
+    known = set(LONG_COLUMNS) | set(S.PLAN_ONLY) | {"period", "seasonality", "engaged_in_period",
+                                                   "current_engaged_in_period", "engaged_after_horizon"}
+    tags = [c for c in t.columns if c not in known and c not in S.KNOWN and t[c].dtype == object]
+    for column in tags:
+        out[column] = t[column].to_numpy(object)
+    return out[LONG_COLUMNS + tags].reset_index(drop=True)
+
+
+def history_table(plan) -> pd.DataFrame:
+    """The long table at a history's frequency: as it is for months and weeks; a quarter split evenly over its
+    three months and a four-week period over its four weeks (money and customers divided, the rest repeated).
+    Needs a dated horizon."""
+    long = long_table(plan)
+    calendar = plan.calendar
+    if calendar.kind not in SPLIT:
+        return long
+    if calendar.starts is None:
+        raise ValueError("a horizon without dates has no history frequency: give [periods] a start")
+    parts, freq = SPLIT[calendar.kind]
+    out = long.loc[long.index.repeat(parts)].reset_index(drop=True)
+    offset = np.tile(np.arange(parts), len(long))
+    first = pd.to_datetime(out["period"])
+    if freq == "MS":
+        dates = [d + pd.DateOffset(months=int(k)) for d, k in zip(first, offset, strict=True)]
+    else:
+        dates = first + pd.to_timedelta(7 * offset, unit="D")
+    out["period"] = pd.DatetimeIndex(dates).strftime("%Y-%m-%d")
+    for column in (S.SPEND, S.ENGAGED, "engaged_by_its_spend", "current_spend", "current_engaged", "change"):
+        out[column] = out[column] / parts
+    return out
+
+
+def wide_table(plan, column: str = "proposed_spend") -> pd.DataFrame:
+    """One row per touchpoint of the plan, a column per period and the total: the plan's money as the long table
+    rounds it (the cells add up to the plan's total), or another column of the plan's table to 2 decimals."""
+    if column != "proposed_spend":
+        return plan.wide(column).round(2)
+    long = long_table(plan)
+    labels = dict(zip(long["period"].unique(), plan.periods, strict=True))
+    frame = long.pivot_table(index=S.TOUCHPOINT, columns="period", values=S.SPEND, aggfunc="sum", sort=False)
+    frame = frame.rename(columns=labels).reindex(columns=plan.periods)
+    frame["total"] = frame.sum(axis=1).round(2)
+    head = long.drop_duplicates(S.TOUCHPOINT).set_index(S.TOUCHPOINT)[[S.FUNCTION, S.CHANNEL, S.STAGE]]
+    return head.join(frame).reset_index()
+
+
+def by_period_table(plan) -> pd.DataFrame:
+    """The periods: money, engagement and marginal CPE of each (PeriodPlan.by_period), rounded for reading."""
+    b = plan.by_period.copy()
+    for column in ("current_spend", "proposed_spend", "change"):
+        b[column] = b[column].round(2)
+    for column in ("current_engaged", "proposed_engaged", "engaged_in_period", "current_engaged_in_period"):
+        b[column] = b[column].round(2)
+    return b
+
+
+def period_document(plan) -> dict[str, object]:
+    """The periods of a plan for the JSON: the calendar, each period's figures, the transfers between periods and
+    the price of moving money between them."""
+    from .export import _records
+
+    calendar = plan.calendar
+    starts = calendar.starts
+    return {"horizon": f"{calendar.count} {calendar.kind}(s)", "labels": calendar.labels,
+            "starts": None if starts is None else list(starts.strftime("%Y-%m-%d")), "tail": plan.tail,
+            "notes": plan.period_notes, "by_period": _records(by_period_table(plan)),
+            "transfers": _records(plan.period_transfers), "move_prices": _records(plan.move_prices())}
+
+
+def long_csv_bytes(plan) -> bytes:
+    """plan.csv of a plan over periods: `long_table` (UTF-8 with BOM, formula-safe)."""
+    from .export import neutralise
+
+    return neutralise(long_table(plan)).to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
+
+
+def extra_files(plan, stem: str = "plan") -> dict[str, bytes]:
+    """The CSVs a plan over periods adds to plan.csv: {stem}_wide.csv (money per touchpoint and period) and, for
+    quarters and four-week periods, {stem}_history.csv (the plan at a history's frequency)."""
+    from .export import neutralise
+
+    files = {f"{stem}_wide.csv": neutralise(wide_table(plan)).to_csv(index=False, float_format="%.15g")
+             .encode("utf-8-sig")}
+    if plan.calendar.kind in SPLIT and plan.calendar.starts is not None:
+        files[f"{stem}_history.csv"] = neutralise(history_table(plan)).to_csv(index=False, float_format="%.15g") \
+            .encode("utf-8-sig")
+    return files
+
+
+def period_sheets(book, plan) -> None:
+    """Add the workbook's sheets of a plan over periods, after its Summary (export._Book, written row by row): By
+    period (with the transfers between periods and the price of moving money), Plan by period (long), Spend by
+    period and Engaged by period (wide)."""
+    from .export import _put, _table
+
+    ws = book.sheet("By period")
+    b = by_period_table(plan)
+    _table(book, ws, b, freeze="B2", filters=False)
+    r = len(b) + 3
+    for title, frame in (("Transfers between periods (money moved against today's allocation)",
+                          plan.period_transfers.assign(amount=lambda m: m["amount"].round(2))),
+                         ("Moving money between periods: gained per 1,000 moved (negative: lost), at the margin",
+                          plan.move_prices().round({"gain_per_1000": 2}))):
+        _put(ws, r - 1, 0, title)
+        _write(book, ws, frame, r + 1)
+        r += len(frame) + 4
+    for note in plan.period_notes:
+        _put(ws, r - 1, 0, note)
+        r += 1
+    _table(book, book.sheet("Plan by period"), long_table(plan))
+    _table(book, book.sheet("Spend by period"), wide_table(plan))
+    _table(book, book.sheet("Engaged by period"), wide_table(plan, "engaged_in_period"))
+
+
+def _write(book, ws, frame: pd.DataFrame, top: int) -> None:
+    """A small table below another on the same sheet (`top`: its header's row, 1-based): a header row, then the
+    values."""
+    from .export import _cells, _label, _put, _safe
+
+    bold = book.format(bold=True)
+    for j, column in enumerate(frame.columns):
+        _put(ws, top - 1, j, _safe(_label(column)), bold)
+    for i, row in enumerate(_cells(frame), start=top):
+        for j, value in enumerate(row):
+            _put(ws, i, j, value)
