@@ -25,7 +25,6 @@ from .io import (
     read_mapping,
     read_scenario,
     read_table,
-    read_touchpoints,
     scenario_data_path,
     write_files,
     write_plan,
@@ -57,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="budgetopt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="check a touchpoint file (CSV or Excel) and list every problem")
-    v.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    v = sub.add_parser("validate", help="check a touchpoint file or a history (CSV or Excel) and list every problem")
+    v.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history (a date column, rows per period)")
     _input_options(v)
+    _history_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
     o.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history: then its curves are fitted first")
@@ -324,6 +324,42 @@ def _evidence(args: argparse.Namespace):
                          curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None)
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """Check a touchpoint table, or a history as `optimize` and `fit` read it (today = its window), and say so."""
+    from .history import history_from_table, is_history
+
+    raw = read_table(args.data, sheet=args.sheet)
+    mapping = _mapping(args)
+    if is_history(raw, mapping, args.touchpoint):
+        history = history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window)
+        today = history.today()
+        notices = today.attrs.get("notices", [])
+        _notices(notices)
+        unit = "week" if history.frequency == "weekly" else "month"
+
+        def count(n: int, what: str) -> str:
+            return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+        print(f"{args.data}: a history of {count(len(history.names), 'touchpoint')} over "
+              f"{count(len(history.periods), unit)} ({history.periods[0].date()} to {history.periods[-1].date()}, "
+              f"{history.input_frequency} rows); today: {count(len(today), 'touchpoint')} with spend and engaged "
+              f"customers in the last {count(history.window.periods, unit)}; no problems found"
+              + (f" ({len(notices)} note(s) above on how it was read)" if notices else "")
+              + f". Fit its curves: budgetopt fit {args.data}")
+        return EXIT_OK
+    if args.touchpoint or args.window:
+        raise BudgetOptError(f"{args.data} is not a history (no date or period column beside several rows per "
+                             "touchpoint): --touchpoint and --window apply to histories only")
+    from .ingest import to_touchpoints
+
+    touchpoints = to_touchpoints(raw, mapping)
+    notices = touchpoints.attrs.get("notices", [])
+    _notices(notices)
+    print(f"{args.data}: {len(touchpoints):,} touchpoints, no problems found"
+          + (f" ({len(notices)} note(s) above on how it was read)" if notices else ""))
+    return EXIT_OK
+
+
 def _fit(args: argparse.Namespace) -> int:
     from .export import inputs_table
     from .history import history_from_table, is_history
@@ -439,10 +475,7 @@ def _main(argv: list[str]) -> int:
         if getattr(args, "out", None):
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
         if args.command == "validate":
-            touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
-            _notices(touchpoints.attrs.get("notices", []))
-            print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
-            return EXIT_OK
+            return _validate(args)
         evidence = _evidence(args)
         _notices(evidence.notices)
         try:

@@ -14,6 +14,31 @@ PLAN_COLUMNS = {"touchpoint", "function", "channel", "stage", "current_spend", "
                 "current_engaged", "proposed_engaged"}
 
 
+def test_validate_reads_a_history_as_optimize_does(capsys, tmp_path):
+    assert main(["validate", str(ROOT / "data" / "sample_history.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "a history of 8 touchpoints over 104 weeks (2024-01-01 to 2025-12-22, weekly rows)" in out
+    assert "today: 8 touchpoints with spend and engaged customers in the last 52 weeks; no problems found" in out
+    assert "note: today = the last 52 weeks" in err
+    ads = tmp_path / "ads.csv"
+    ads.write_text("date,Campaign name,platform,spend,conversions\n2025-07-07,Brand,meta,10,2\n"
+                   "2025-07-07,Brand,meta,5,1\n2025-07-08,Search,google,20,4\n")
+    assert main(["validate", str(ads), "--touchpoint", "Campaign name", "--window", "all"]) == 0
+    assert "a history of 2 touchpoints over 1 week" in capsys.readouterr().out
+    assert main(["validate", str(SAMPLE), "--window", "26w"]) == 2
+    assert "--touchpoint and --window apply to histories only" in capsys.readouterr().err
+
+
+def test_validate_says_when_it_left_something_out(capsys, tmp_path):
+    data = tmp_path / "zero.csv"
+    data.write_text("touchpoint,function,channel,spend,engaged\nA,marketing,tv,100,10\nB,Marketing ,tv,0,5\n"
+                    "C,sales,web,50,20\n")
+    assert main(["validate", str(data)]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("2 touchpoints, no problems found (2 note(s) above on how it was read)")
+    assert "left out 1 row with engaged customers but no spend (row 3" in err
+
+
 def test_validate_sample(capsys):
     assert main(["validate", str(SAMPLE)]) == 0
     assert "51 touchpoints" in capsys.readouterr().out
