@@ -230,7 +230,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from .frontier import budget_range, frontier, money_needed
+    from .frontier import budget_range, frontier, money_needed, plan_note
 
     if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
         raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
@@ -250,6 +250,8 @@ def _frontier(args: argparse.Namespace) -> int:
     if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
         shown = shown.drop(columns="weighted_engagement")
     print(shown.to_string(index=False))
+    if note := plan_note(curve, scenario.settings.segments):
+        print(note)
     reverse = money_needed(curve)
     print("\nThe reverse view, money needed for each engagement level:")
     print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
