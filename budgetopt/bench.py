@@ -723,7 +723,15 @@ S-curve MIP: hill curves (shape 1.5-4), function rules, 10 % less money. Each ca
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of the benchmark (also `budgetopt bench`)."""
-    p = argparse.ArgumentParser(prog="budgetopt bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="budgetopt bench", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The other benchmarks (cli._BENCHMARKS), each with its own options (budgetopt bench --reading --help):\n"
+               "  --reading   reading touchpoint files against pandas\n"
+               "  --curves    fitting histories, S-curve MIPs, accuracy against the true optimum\n"
+               "  --risk      draws, the risk of a plan, CVaR plans and sweeps on Dask\n"
+               "  --periods   plans over touchpoints x periods\n"
+               "  --cli       the whole optimize command against an end-to-end floor")
     p.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated touchpoint counts")
     p.add_argument("--repeat", type=int, default=5, help="runs per figure (the median is printed)")
     p.add_argument("--peer-limit", type=float, default=PEER_LIMIT, help="seconds before SLSQP is stopped")

@@ -375,16 +375,44 @@ def _fit(args: argparse.Namespace) -> int:
 
     evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
     _notices(evidence.notices)
-    print(_fit_text(evidence.report()))
+    print(_fit_text(evidence.report(), evidence.table))
     if args.out:
         path = write_table(inputs_table(evidence.table), args.out, force=args.force)
         print(f"Fitted touchpoint table written to {path} (plan on it with: budgetopt optimize {path})")
     return EXIT_OK
 
 
-def _fit_text(report) -> str:
-    """The fit table for a terminal: weakest fits first, quality as percentages."""
+def _fit_words(table) -> list[str]:
+    """Each fitted curve's parameters per period in a few words: 'elasticity 0.75', 'at most 290,518 engaged, half
+    at 443,908 spend', with 'carry-over 0.57' where a share of a period's spend works in the next periods."""
+    words = []
+    for row in table.itertuples(index=False):
+        curve, parts = getattr(row, S.CURVE, ""), []
+        engaged, spend = getattr(row, "curve_engaged", math.nan), getattr(row, S.SPEND, math.nan)
+        if curve == "linear" and spend > 0 and math.isfinite(engaged):
+            parts.append(f"{1000 * engaged / spend:,.1f} engaged per 1,000 spend")
+        elif curve == "power":
+            parts.append(f"elasticity {row.elasticity:.2f}")
+        elif curve in ("saturating", "hill") and math.isfinite(getattr(row, "saturation", math.nan)):
+            parts.append(f"at most {row.saturation:,.0f} engaged, half at {row.half_saturation:,.0f} spend")
+            if curve == "hill" and math.isfinite(getattr(row, "shape", math.nan)):
+                parts.append(f"shape {row.shape:.2f}")
+        carry = getattr(row, "carryover", math.nan)
+        if isinstance(carry, float) and math.isfinite(carry) and carry > 0.005:
+            parts.append(f"carry-over {carry:.2f}")
+        words.append(", ".join(parts))
+    return words
+
+
+def _fit_text(report, table=None) -> str:
+    """The fit table for a terminal: weakest fits first, quality as percentages, the curves' parameters."""
     shown = report.copy()
+    if table is not None and S.CURVE in shown:
+        words = dict(zip(table[S.TOUCHPOINT], _fit_words(table), strict=True))
+        shown.insert(shown.columns.get_loc(S.CURVE) + 1, "parameters (per period)",
+                     shown[S.TOUCHPOINT].map(words).fillna(""))
+    if "periods_with_spend" in shown:
+        shown["periods_with_spend"] = shown["periods_with_spend"].map(lambda v: "" if v != v else f"{v:,.0f}")
     for column in ("fit_r2_holdout",):
         if column in shown:
             shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.2f}")

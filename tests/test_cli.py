@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 from conftest import ROOT, SAMPLE
 
 from budgetopt.cli import main
@@ -106,3 +107,26 @@ def test_sample_has_what_the_data_readme_promises(sample):
     assert set(sample["stage"]) == {"awareness", "consideration", "purchase", "retention", "advocacy"}
     names = " ".join(sample["touchpoint"]).lower()
     assert "social" in names and "advisory panel" in names
+
+
+def test_the_fit_table_names_each_curves_parameters():
+    from budgetopt.cli import _fit_words
+
+    table = pd.DataFrame({"touchpoint": ["a", "b", "c", "d"], "curve": ["linear", "power", "saturating", "hill"],
+                          "spend": [2000.0, 1.0, 1.0, 1.0], "curve_engaged": [300.0, 1.0, 1.0, 1.0],
+                          "elasticity": [0.6, 0.754, 0.6, 0.6], "saturation": [None, None, 1234.4, 5000.0],
+                          "half_saturation": [None, None, 99.5, 700.0], "shape": [None, None, None, 2.345],
+                          "carryover": [0.5, 0.0, 0.001, 0.25]})
+    assert _fit_words(table) == ["150.0 engaged per 1,000 spend, carry-over 0.50", "elasticity 0.75",
+                                 "at most 1,234 engaged, half at 100 spend",
+                                 "at most 5,000 engaged, half at 700 spend, shape 2.35, carry-over 0.25"]
+
+
+def test_bench_help_lists_every_benchmark(capsys):
+    from budgetopt.cli import _BENCHMARKS
+
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert all(f"  {flag}  " in out for flag in _BENCHMARKS)
