@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--curves-map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="which header of --curves holds a column, e.g. --curves-map touchpoint=channel "
                         "--curves-map engaged=incremental_outcome; repeatable")
+    o.add_argument("--curves-beyond", type=_factor, default=1.0, metavar="FACTOR",
+                   help="let the plan take a --curves curve up to FACTOR x its last point, continued at its last "
+                        "slope (an assumption; default 1: never beyond the last point the model gave)")
     o.add_argument("--budget", type=_amount, help="total budget, e.g. 9000000 or 9,000,000 (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -164,7 +167,8 @@ def _load(scenario_path: str, data: str | None):
     scenario = read_scenario(scenario_path)
     path = data if data else scenario_data_path(scenario, scenario_path)
     curves = scenario_data_path(scenario, scenario_path, "curves") if scenario.curves else None
-    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None)
+    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None,
+                             curves_beyond=scenario.curves_beyond)
     _notices(evidence.notices)
     return scenario, evidence, path
 
@@ -321,9 +325,12 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
 
 def _evidence(args: argparse.Namespace):
     """The touchpoint table of the data file: read as it is, or fitted when it is a history; then with --curves."""
+    if getattr(args, "curves_beyond", 1.0) > 1.0 and not getattr(args, "curves", None):
+        raise BudgetOptError("--curves-beyond says how far a --curves curve may be taken; give --curves FILE too")
     return read_evidence(args.data, mapping=_mapping(args), sheet=args.sheet, touchpoint=args.touchpoint,
                          window=args.window, curves=getattr(args, "curves", None),
-                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None)
+                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None,
+                         curves_beyond=getattr(args, "curves_beyond", 1.0))
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -447,6 +454,17 @@ def _horizon(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _factor(text: str) -> float:
+    """A multiple typed on the command line, from 1 to MAX_FACTOR."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 1.0 <= value <= MAX_FACTOR):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a multiple from 1 to {MAX_FACTOR:,.0f} (e.g. 1.5)")
+    return value
 
 
 def _amount(text: str) -> float:
