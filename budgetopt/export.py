@@ -30,8 +30,9 @@ from .touchpoints import validate_touchpoints
 from .units import LEGEND
 
 SCHEMA = "budgetopt.plan"
-SCHEMA_VERSION = 1
-"""Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it)."""
+SCHEMA_VERSION = 2
+"""Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it). 2: every *_pct
+is a percentage (1 had fractions outside plan[]), money rounded to Settings.rounding."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
 INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
                                   S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
@@ -70,7 +71,7 @@ LABEL = {
     S.ENGAGED: "Engaged", S.CPE: "CPE", "share_current": "Share today", "share_proposed": "Share planned",
     "from_function": "From function", "to_function": "To function", "amount": "Amount",
     "name": "Name", "family": "Family", "rule": "Rule", "binding": "Binds", "price": "Price (dual)",
-    "unit": "Price unit", "price_text": "What it costs",
+    "unit": "Limit in", "price_text": "What it costs",
 }
 MEANING = {
     "current_spend": "money spent today (the input's spend)",
@@ -213,12 +214,52 @@ def inputs_table(inputs: pd.DataFrame) -> pd.DataFrame:
     return table[known + [c for c in table.columns if c not in known]]
 
 
+PERCENT_SUFFIX = "_pct"
+"""Every figure whose name ends in _pct is a percentage in the CSV and the JSON (-30.0 = 30 % less); the workbook
+holds the fraction under a percent format (-30.0 %), as Excel expects."""
+MONEY_FIGURES = frozenset({"budget", "current_spend", "proposed_spend", "change", "lower_limit", "upper_limit",
+                           "amount", "money_moved_across_functions", "money_saved"})
+"""Money figures of the plan: rounded to Settings.rounding (cents) in every export."""
+COUNT_FIGURES = frozenset({"current_engaged", "proposed_engaged", "current_weighted", "proposed_weighted",
+                           "engaged_in_period", "current_engaged_in_period", "engaged_after_horizon",
+                           "curves_today_engaged", "curves_today_weighted", "whatif_engaged", "whatif_weighted"})
+"""Engaged customers and weighted engagement: rounded to 2 decimals in every export."""
+
+
 def as_percent(table: pd.DataFrame) -> pd.DataFrame:
-    """change_pct as a percentage (-30.0 = 30 % less), rounded to 2 decimals, for CSV and JSON, which carry no
-    number format (the workbook keeps the fraction under a percent format)."""
-    if "change_pct" not in table.columns:
-        return table
-    return table.assign(change_pct=(100 * table["change_pct"]).round(2))
+    """Every *_pct column as a percentage (-30.0 = 30 % less), rounded to 2 decimals, for CSV and JSON, which carry
+    no number format (the workbook keeps the fraction under a percent format)."""
+    pct = [c for c in table.columns if str(c).endswith(PERCENT_SUFFIX)]
+    return table.assign(**{c: (100 * table[c].astype(float)).round(2) for c in pct}) if pct else table
+
+
+def for_programs(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), money (MONEY_FIGURES) rounded to
+    `decimals` (a sum of rounded amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2
+    decimals, CPEs to 4."""
+    out = as_percent(table)
+    rounding = {c: decimals for c in out.columns if c in MONEY_FIGURES}
+    rounding.update({c: 2 for c in out.columns if c in COUNT_FIGURES})
+    rounding.update({c: 4 for c in out.columns if c in CPE_COLUMNS})
+    numeric = {c: d for c, d in rounding.items() if pd.api.types.is_float_dtype(out[c])}
+    return out.round(numeric) if numeric else out
+
+
+def figures_for_programs(figures: Mapping[str, object], decimals: int = 2) -> dict[str, object]:
+    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key."""
+    out = dict(figures)
+    for key, value in figures.items():
+        if not isinstance(value, float | np.floating) or not np.isfinite(value):
+            continue
+        if key.endswith(PERCENT_SUFFIX):
+            out[key] = round(100 * float(value), 2)
+        elif key in MONEY_FIGURES:
+            out[key] = round(float(value), decimals)
+        elif key in COUNT_FIGURES:
+            out[key] = round(float(value), 2)
+        elif key in CPE_COLUMNS:
+            out[key] = round(float(value), 4)
+    return out
 
 
 def rollup(plan: Plan, column: str) -> pd.DataFrame:
@@ -342,7 +383,8 @@ def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
         from .period_export import long_csv_bytes
 
         return long_csv_bytes(plan)
-    table = neutralise(as_percent(plan_table(rounded(plan), inputs)))
+    plan = rounded(plan)
+    table = neutralise(for_programs(plan_table(plan, inputs), _decimals(plan)))
     return csv_text(table, "%.15g").encode("utf-8-sig")
 
 
@@ -389,7 +431,8 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     """Everything the workbook shows, as one JSON-ready dict with a schema version."""
     provenance = (provenance or Provenance()).stamped()
     plan = rounded(plan)
-    table = as_percent(plan_table(plan, inputs))
+    decimals = _decimals(plan)
+    table = for_programs(plan_table(plan, inputs), decimals)
     cuts, rises = biggest(plan)
     periods = {}
     if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods (period_export)
@@ -399,14 +442,14 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "summary": {k: _plain(v) for k, v in headline(plan).items()},
-        "biggest_cuts": _records(cuts),
-        "biggest_increases": _records(rises),
+        "summary": {k: _plain(v) for k, v in figures_for_programs(headline(plan), decimals).items()},
+        "biggest_cuts": _records(for_programs(cuts, decimals)),
+        "biggest_increases": _records(for_programs(rises, decimals)),
         "plan": _records(table),
-        "by_function": _records(rollup(plan, S.FUNCTION)),
-        "by_channel": _records(rollup(plan, S.CHANNEL)),
-        "by_stage": _records(rollup(plan, S.STAGE)),
-        "transfers": _records(plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))),
+        "by_function": _records(for_programs(rollup(plan, S.FUNCTION), decimals)),
+        "by_channel": _records(for_programs(rollup(plan, S.CHANNEL), decimals)),
+        "by_stage": _records(for_programs(rollup(plan, S.STAGE), decimals)),
+        "transfers": _records(for_programs(plan.transfers, decimals)),
         "rules": _records(rules_table(plan)),
         "inputs": _records(inputs_table(inputs)),
         "about": about(plan, inputs, provenance),

@@ -110,14 +110,16 @@ def by_period_table(plan) -> pd.DataFrame:
 def period_document(plan) -> dict[str, object]:
     """The periods of a plan for the JSON: the calendar, each period's figures, the transfers between periods and
     the price of moving money between them."""
-    from .export import _records
+    from .export import _decimals, _records, for_programs
 
     calendar = plan.calendar
     starts = calendar.starts
+    decimals = _decimals(plan)
     return {"horizon": f"{calendar.count} {calendar.kind}(s)", "labels": calendar.labels,
             "starts": None if starts is None else list(starts.strftime("%Y-%m-%d")), "tail": plan.tail,
-            "notes": plan.period_notes, "by_period": _records(by_period_table(plan)),
-            "transfers": _records(plan.period_transfers), "move_prices": _records(plan.move_prices())}
+            "notes": plan.period_notes, "by_period": _records(for_programs(by_period_table(plan), decimals)),
+            "transfers": _records(for_programs(plan.period_transfers, decimals)),
+            "move_prices": _records(plan.move_prices())}
 
 
 def long_csv_bytes(plan) -> bytes:
