@@ -55,18 +55,23 @@ def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
 def today_line(touchpoints: pd.DataFrame | None, plan: Plan | None = None) -> str:
     """Today in one sentence (the data as given), for the line under the plan's cards; from a plan's own today
     when it is given (a scenario may remove or add touchpoints)."""
+    periods = ""
     if plan is not None:
         s = plan.summary()
         t = plan.table
         spend, engaged, cpe = s["current_spend"], s["current_engaged"], s["current_cpe"]
-        count = int((t[S.WHAT_IF] != S.ADDED).sum())
-        functions = int(t.loc[t[S.WHAT_IF] != S.ADDED, S.FUNCTION].nunique())
+        today = t[t[S.WHAT_IF] != S.ADDED]
+        count = int(today[S.TOUCHPOINT].nunique())  # over periods: each touchpoint once, not once per period
+        functions = int(today[S.FUNCTION].nunique())
         currency = plan.currency
+        calendar = getattr(plan, "calendar", None)
+        if calendar is not None and calendar.count > 1:
+            periods = f" over {calendar.count} periods ({calendar.labels[0]} to {calendar.labels[-1]})"
     else:
         t = today_figures(touchpoints)
         spend, engaged, cpe, count, functions = t["spend"], t["engaged"], t["cpe"], t["touchpoints"], t["functions"]
         currency = touchpoints.attrs.get("currency")
-    return (f"Today (the data as given): {units.money(spend, currency)} spent on {count:,} touchpoints of "
+    return (f"Today (the data as given): {units.money(spend, currency)} spent{periods} on {count:,} touchpoints of "
             f"{functions} functions, {fmt.count(engaged)} engaged customers, average CPE "
             f"{units.money(cpe, currency, digits=2)}.")
 

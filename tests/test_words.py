@@ -1,0 +1,60 @@
+"""One meaning per figure in words (review of issues 10/14/15/16): touchpoints counted as touchpoints over
+periods, min-spend prices in the target's unit, the price of protection in money, period plans rounded within
+their rules."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import ROOT, table
+
+import budgetopt as bo
+from budgetopt.basis import counted
+from budgetopt.cli import main
+from budgetopt.horizon import Calendar
+from budgetopt.scenario import Periods, Scenario
+from budgetopt.ui import report
+
+HISTORY = ROOT / "data" / "sample_history.csv"
+YEAR_PLAN = ROOT / "scenarios" / "year-plan.toml"
+
+
+# ---- item 4: touchpoints over periods are counted once each, with their periods ---------------------------------
+
+
+def test_counted_counts_touchpoints_once_and_names_their_periods():
+    months = Calendar.of("12m")
+    assert counted(np.arange(7)) == "7 touchpoints"
+    assert counted(np.array([3])) == "1 touchpoint"
+    every = np.repeat(np.arange(8), 12), np.tile(np.arange(12), 8)  # 96 cells: 8 touchpoints x 12 periods
+    assert counted(*every, months) == "8 touchpoints in 12 periods (every period)"
+    assert counted(np.array([0, 0, 1]), np.array([9, 10, 11]), months) == "2 touchpoints in 3 periods (M10 to M12)"
+    assert counted(np.array([4, 5]), np.array([2, 2]), months) == "2 touchpoints in M3"
+
+
+def growth_bound_over_three_months() -> bo.Plan:
+    """A (10 per customer) and B (20): A's growth cap (3x today, in each period) binds in all three months."""
+    tp = table(spend=[100, 100], engaged=[10, 5], curve=["linear", "linear"])
+    return bo.optimize(tp, Scenario(budget=bo.Budget(change=1.0), periods=Periods(horizon="3m")))
+
+
+def test_a_binding_assumption_over_periods_holds_back_touchpoints_not_touchpoint_periods():
+    plan = growth_bound_over_three_months()
+    assert plan.ok
+    [line] = [x for x in plan.basis.lines() if x.startswith("assumption that binds")]
+    assert "holds back 1 touchpoint in 3 periods (every period)" in line  # was "holds back 3 touchpoints"
+
+
+def test_today_over_periods_counts_each_touchpoint_once():
+    plan = growth_bound_over_three_months()
+    line = report.today_line(None, plan)
+    assert "on 2 touchpoints" in line and "over 3 periods (M1 to M3)" in line  # was "on 6 touchpoints"
+
+
+def test_a_no_plan_over_periods_names_the_periods_of_a_group_of_limits(tmp_path, capsys):
+    text = YEAR_PLAN.read_text(encoding="utf-8").replace("min_spend = 1_000_000", "min_spend = 3_000_000")
+    scenario = tmp_path / "year.toml"
+    scenario.write_text(text, encoding="utf-8")
+    assert main(["run", str(scenario), "--data", str(HISTORY), "--no-prices"]) == 1
+    out = capsys.readouterr().out
+    assert "8 touchpoints in 12 periods (every period), each at its own limit" in out, out
+    assert "96 touchpoints" not in out
