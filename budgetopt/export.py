@@ -689,14 +689,15 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
     r = _pairs(book, ws, [*legend, (today_is,), *((note,) for note in h["notes"]),
                           *((line,) for line in h["how_sure"])], r)
     marginal = h["marginal_cpe"]
-    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
-    words = (f"what one more {one} costs at the margin" if np.isfinite(marginal)
+    words = (f"what one more {plan.one} costs at the margin" if np.isfinite(marginal)
              else "none: more money buys nothing under these rules")
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
+    saved, amount = plan.money_line()
     r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),
                           (f"Money moved across functions{cur}", h["money_moved_across_functions"],
                            "money taken from one function and given to another (see Transfers)"),
-                          (f"Money saved{cur}", h["money_saved"], "today's total - the plan's total"),
+                          (f"{saved}{cur}", amount, "today's total - the plan's total" if saved == "Money saved"
+                           else "the plan's total - today's total: it spends more than today"),
                           (f"Budget set by the scenario{cur}", h["budget"], budget), ()], r, {1: MONEY})
     if h["rests_on"]:
         r = _pairs(book, ws, [(HEADING, "What the plan rests on: evidence or assumptions"), (h["rests_on_summary"],),

@@ -69,8 +69,24 @@ class Plan:
 
     @property
     def measure(self) -> str:
-        """What the plan maximises (and its marginal CPE prices): 'weighted engagement' or 'engaged customers'."""
+        """What the plan's marginal CPE prices: 'weighted engagement' or 'engaged customers'. The figure the plan
+        maximises; in min-spend mode the unit of its target (`--target-unit customers`: engaged customers, whatever
+        the values), whose dual the marginal CPE inverts."""
+        objective = self.scenario.objective
+        if objective.mode is Mode.MIN_SPEND and objective.unit == "customers":
+            return units.CUSTOMERS
         return units.measure(self.weighted)
+
+    @property
+    def one(self) -> str:
+        """One unit of the measure, for 'per extra ...': 'unit of weighted engagement' or 'engaged customer'."""
+        return "unit of weighted engagement" if self.measure == units.WEIGHTED else "engaged customer"
+
+    def money_line(self) -> tuple[str, float]:
+        """The plan's money against today's as a label and a positive amount: ('Money saved', 1,840,336) when it
+        spends less, ('Money added', 498,000) when it spends more (never 'saved: -498,000')."""
+        saved = float(self.table["current_spend"].sum() - self.table["proposed_spend"].sum())
+        return ("Money added", -saved) if saved < -0.005 else ("Money saved", max(saved, 0.0))
 
     def money(self, x: float, digits: int = 0) -> str:
         """An amount in the plan's currency: '14,045,000 EUR'."""
@@ -165,10 +181,12 @@ class Plan:
         ]
         mode = self.scenario.objective.mode
         if mode is Mode.MIN_SPEND:
-            lines.append(f"Money saved: {self.money(s['money_saved'])}")
+            label, amount = self.money_line()
+            lines.append(f"{label}: {self.money(amount)}"
+                         + (" (the plan spends more than today to reach its target)" if label == "Money added"
+                            else ""))
         if np.isfinite(self.marginal_cpe):
-            lines.append(f"Marginal CPE: {self.money(self.marginal_cpe, 2)} per extra "
-                         f"{'unit of ' if self.weighted else ''}{self.measure.removesuffix('s')} "
+            lines.append(f"Marginal CPE: {self.money(self.marginal_cpe, 2)} per extra {self.one} "
                          "(what the next one costs at the margin)")
         else:
             lines.append("Marginal CPE: none - more money buys nothing under these rules")
@@ -216,9 +234,18 @@ class Plan:
         objective = self.scenario.objective
         if objective.mode is Mode.MIN_SPEND and self.weighted and objective.unit == "weighted":
             change = s["engaged_change_pct"]
-            if abs(change) >= 0.0005:
-                out.append(f"The plan keeps {units.WEIGHTED} at its target; the count of {units.CUSTOMERS} moves "
+            today = s["current_weighted"]
+            goal = (objective.target if objective.target is not None
+                    else today * (1 + (objective.target_change or 0.0)))
+            target = goal / today - 1 if today > 0 else float("nan")
+            if abs(target) < 0.0005 and abs(change) >= 0.0005:  # today's weighted engagement kept
+                out.append(f"The plan keeps {units.WEIGHTED} at today's; the count of {units.CUSTOMERS} moves "
                            f"{change:+.1%} because values weight customers at some touchpoints above others.")
+            elif np.isfinite(target) and abs(change - target) >= 0.0005:  # a target above or below today's
+                out.append(f"The plan reaches its target of {units.money(goal)} {units.WEIGHTED} ({target:+.1%} "
+                           f"against today's {units.money(today)}); the count of {units.CUSTOMERS} moves "
+                           f"{change:+.1%}, not the same, because values weight customers at some touchpoints above "
+                           "others.")
         return out
 
 

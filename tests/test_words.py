@@ -4,7 +4,10 @@ their rules."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 from conftest import ROOT, table
 
 import budgetopt as bo
@@ -58,3 +61,40 @@ def test_a_no_plan_over_periods_names_the_periods_of_a_group_of_limits(tmp_path,
     out = capsys.readouterr().out
     assert "8 touchpoints in 12 periods (every period), each at its own limit" in out, out
     assert "96 touchpoints" not in out
+
+
+# ---- item 5 and 13: min-spend words in the target's unit; money added; a target above today -----------------------
+
+
+def min_spend(sample, target: float, unit: str = "weighted") -> bo.Plan:
+    objective = bo.Objective(mode="min_spend", target=target, unit=unit)
+    return bo.optimize(sample, Scenario(objective=objective))
+
+
+def test_a_customers_target_prices_the_margin_per_engaged_customer(sample):
+    plan = min_spend(sample, 3_500_000, "customers")
+    assert plan.ok and plan.weighted  # the sample's values differ: weighted engagement is not the count
+    assert plan.measure == "engaged customers"  # the target's unit, not 'weighted engagement'
+    text = plan.summary_text()
+    assert "per extra engaged customer" in text and "unit of weighted engagement" not in text
+    assert "each engaged customer less in the target would save" in text  # the rule line says the same
+    document = json.loads(bo.plan_json_bytes(plan, inputs=sample))
+    assert document["summary"]["measure"] == "engaged customers"
+    assert min_spend(sample, 3_500_000).measure == "weighted engagement"  # the default unit keeps its word
+
+
+def test_a_min_spend_plan_that_spends_more_says_money_added(sample):
+    plan = min_spend(sample, 3_900_000)
+    label, amount = plan.money_line()
+    s = plan.summary()
+    assert label == "Money added" and amount == pytest.approx(s["proposed_spend"] - s["current_spend"]) and amount > 0
+    text = plan.summary_text()
+    assert f"Money added: {amount:,.0f}" in text and "Money saved: -" not in text
+    cards = {c.label: c for c in report.plan_cards(plan)}
+    assert "Money added" in cards and "Money saved" not in cards and not cards["Money added"].value.startswith("-")
+
+
+def test_a_weighted_target_above_today_is_not_called_keeping_today(sample):
+    text = " ".join(min_spend(sample, 3_500_000).notes())
+    assert "reaches its target of 3,500,000 weighted engagement (+18.2% against today's 2,962,000)" in text
+    assert "keeps" not in text

@@ -117,9 +117,10 @@ def plan_cards(plan: Plan) -> list[Card]:
                            f"{fmt.cpe(s['current_cpe'])}"))
     unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
     if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
-        cards.append(Card(f"Money saved{cur}", fmt.short(s["money_saved"]),
-                          fmt.percent(s["money_saved"] / today) + " of today's", "off",
-                          help=f"{plan.money(s['money_saved'])}: the plan spends {plan.money(s['proposed_spend'])}, "
+        label, amount = plan.money_line()  # 'Money added' when the plan spends more than today
+        cards.append(Card(f"{label}{cur}", fmt.short(amount),
+                          fmt.percent(amount / today) + " of today's", "off",
+                          help=f"{plan.money(amount)}: the plan spends {plan.money(s['proposed_spend'])}, "
                                f"today {plan.money(today)}"))
     else:
         cards.append(Card(f"Budget{cur}", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True),
@@ -128,9 +129,8 @@ def plan_cards(plan: Plan) -> list[Card]:
     cards.append(Card(f"Money moved{cur}", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
                       help=f"{plan.money(moved)} taken from one function and given to another"))
     marginal = s["marginal_cpe"]
-    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
     cards.append(Card(f"Marginal CPE{cur}", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
-                      help=f"what one more {one} costs at the margin of this plan"
+                      help=f"what one more {plan.one} costs at the margin of this plan"
                       if np.isfinite(marginal) else "more money buys nothing under these rules"))
     return cards
 
