@@ -690,7 +690,7 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
                           *((line,) for line in h["how_sure"])], r)
     marginal = h["marginal_cpe"]
     words = (f"what one more {plan.one} costs at the margin" if np.isfinite(marginal)
-             else "none: more money buys nothing under these rules")
+             else plan.marginal_words().replace("none - ", "none: ", 1))
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
     saved, amount = plan.money_line()
     r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),

@@ -185,11 +185,7 @@ class Plan:
             lines.append(f"{label}: {self.money(amount)}"
                          + (" (the plan spends more than today to reach its target)" if label == "Money added"
                             else ""))
-        if np.isfinite(self.marginal_cpe):
-            lines.append(f"Marginal CPE: {self.money(self.marginal_cpe, 2)} per extra {self.one} "
-                         "(what the next one costs at the margin)")
-        else:
-            lines.append("Marginal CPE: none - more money buys nothing under these rules")
+        lines.append(f"Marginal CPE: {self.marginal_words()}")
         if self.range is not None:
             lines.append(self.range.words()[0].upper() + self.range.words()[1:])
         if self.protection is not None:
@@ -207,6 +203,15 @@ class Plan:
         lines.append("Rules that bind:" if len(binding) else "Rules that bind: none")
         lines += [f"  - {r.rule}: {r.price_text}" for r in binding.itertuples()]
         return "\n".join(lines)
+
+    def marginal_words(self) -> str:
+        """The marginal CPE in words: '7.22 per extra engaged customer (...)', or why there is none."""
+        if self.stats.get("marginal_words"):  # a plan that sets its own (robust.py: a floor, not the target, binds)
+            return str(self.stats["marginal_words"])
+        if np.isfinite(self.marginal_cpe):
+            return (f"{self.money(self.marginal_cpe, 2)} per extra {self.one} (what the next one costs at the "
+                    "margin)")
+        return "none - more money buys nothing under these rules"
 
     def notes(self) -> list[str]:
         """Sentences a reader needs next to the figures: the what-ifs' effect on today, and why the count of

@@ -98,3 +98,32 @@ def test_a_weighted_target_above_today_is_not_called_keeping_today(sample):
     text = " ".join(min_spend(sample, 3_500_000).notes())
     assert "reaches its target of 3,500,000 weighted engagement (+18.2% against today's 2,962,000)" in text
     assert "keeps" not in text
+
+
+# ---- item 6: in min-spend mode protection is paid in money; a floor that holds the plan has no target margin ------
+
+
+def test_min_spend_protection_is_priced_in_money_by_hand():
+    from test_robust import DRAWS, by_hand, two_touchpoints
+
+    from budgetopt.robust import CVAR, FLOOR, Robust, robust_plan
+
+    tp = two_touchpoints()
+    draws = by_hand(tp, DRAWS)
+    scenario = Scenario(objective=bo.Objective(mode="min_spend"))  # keep today's 100 engaged customers
+    # the plan best on average spends 100 (all in A); the worse draw reaching 100 needs B = 100, A = 25: 125
+    cvar = robust_plan(tp, scenario, Robust(CVAR, 0.1), sample=draws)
+    p = cvar.protection
+    assert (p.spend, p.best_spend, p.money_cost) == pytest.approx((125.0, 100.0, 25.0))
+    words = p.words()
+    assert "spends 25 more than the cheapest plan keeping the target on average (125 against 100)" in words
+    assert "costs 0 engaged customers" not in words and "engaged customers on average" not in words
+    # a floor of 110 on the worse draw: B = 110, A = 27.5 (2A + 55 >= 110), spend 137.5 = 1.25 x the floor; the
+    # mean 27.5 + 0.75 x 110 = 110 is above the target: the target does not bind, the floor does (price 1.25)
+    floor = robust_plan(tp, scenario, Robust(FLOOR, 0.1, 110.0), sample=draws)
+    assert floor.table["proposed_spend"].tolist() == [pytest.approx(27.5), pytest.approx(110.0)]
+    assert floor.protection.money_cost == pytest.approx(37.5)
+    assert not np.isfinite(floor.marginal_cpe)  # was 0.00: the target's dual, zero as the target is slack
+    text = floor.summary_text()
+    assert "Marginal CPE: 0.00" not in text
+    assert "Marginal CPE: none at the target" in text and "costs 1.25 (the floor's price)" in text

@@ -131,7 +131,7 @@ def plan_cards(plan: Plan) -> list[Card]:
     marginal = s["marginal_cpe"]
     cards.append(Card(f"Marginal CPE{cur}", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
                       help=f"what one more {plan.one} costs at the margin of this plan"
-                      if np.isfinite(marginal) else "more money buys nothing under these rules"))
+                      if np.isfinite(marginal) else plan.marginal_words().removeprefix("none - ")))
     return cards
 
 
