@@ -29,9 +29,9 @@ SPLIT = {QUARTER: (3, "MS"), FOUR_WEEKS: (4, "7D")}
 def long_table(plan) -> pd.DataFrame:
     """One row per touchpoint and period (LONG_COLUMNS, then tags), touchpoints of the plan only; money rounded
     to the scenario's step adding up to the plan's total, customers to 2 decimals."""
-    from .export import round_to_total
+    from .export import round_plan_money, round_to_total
 
-    t = plan.table
+    t = plan.table.assign(proposed_spend=round_plan_money(plan))  # keeping every rule as displayed
     t = t[t[S.WHAT_IF] != S.REMOVED] if S.WHAT_IF in t.columns else t
     step = plan.scenario.settings.rounding
     calendar = plan.calendar
@@ -42,7 +42,7 @@ def long_table(plan) -> pd.DataFrame:
         S.TOUCHPOINT: t[S.TOUCHPOINT].to_numpy(object), S.FUNCTION: t[S.FUNCTION].to_numpy(object),
         S.CHANNEL: t[S.CHANNEL].to_numpy(object), S.STAGE: t[S.STAGE].to_numpy(object),
         "period": t["period"].map(when).to_numpy(object),
-        S.SPEND: round_to_total(t["proposed_spend"].to_numpy(float), step),
+        S.SPEND: t["proposed_spend"].to_numpy(float),
         S.ENGAGED: t["engaged_in_period"].round(2).to_numpy(float),
         "engaged_by_its_spend": t["proposed_engaged"].round(2).to_numpy(float),
         "current_spend": round_to_total(t["current_spend"].to_numpy(float), step),

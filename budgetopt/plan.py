@@ -30,6 +30,17 @@ CURVES_DIFFER = 0.005
 curve), the summary says so, with the plan's gain on the same curves."""
 
 
+@dataclass(frozen=True)
+class MoneyRule:
+    """A rule that is a plain sum of money over some rows of plan.table: sum of proposed_spend over `index`
+    (sense) rhs. Exports round the plan so that every such rule still holds (export.round_plan_money)."""
+
+    index: np.ndarray
+    sense: str
+    """'>=', '<=' or '=='."""
+    rhs: float
+
+
 @dataclass
 class Plan:
     """The result of one optimisation. `status` says whether `table` holds a usable plan."""
@@ -61,6 +72,9 @@ class Plan:
     protection: object | None = None
     """A plan over draws of the curves (robust.py): best on average or protecting its worst tail, and what that
     costs against the plan best on average (robust.Protection; None for an ordinary plan)."""
+    money_rules: list[MoneyRule] = field(default_factory=list)
+    """The LP's rows that are plain sums of money over the plan's rows (budget, group floors and caps, a rule over
+    some periods, a touchpoint's limit over the horizon): kept by the exports' rounding."""
 
     @property
     def weighted(self) -> bool:

@@ -7,13 +7,18 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import ROOT, table
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import budgetopt as bo
+from budgetopt import export
 from budgetopt.basis import counted
 from budgetopt.cli import main
 from budgetopt.horizon import Calendar
+from budgetopt.plan import MoneyRule
 from budgetopt.scenario import Periods, Scenario
 from budgetopt.ui import report
 
@@ -127,3 +132,82 @@ def test_min_spend_protection_is_priced_in_money_by_hand():
     text = floor.summary_text()
     assert "Marginal CPE: 0.00" not in text
     assert "Marginal CPE: none at the target" in text and "costs 1.25 (the floor's price)" in text
+
+
+# ---- item 8: exported money rounded to cents keeps the rules as displayed -----------------------------------------
+
+
+def test_rounding_keeps_a_floor_over_several_cells_by_hand():
+    # in whole units: three cells that the rule "at least 1 over cells 0-2" holds at exactly 1, and a fourth.
+    # Rounding to the total alone (10.4 -> 10: floors 0, 0, 0, 9, the one unit left to the largest remainder,
+    # 0.4 of cell 3) gives the rule's cells 0: the floor broken. Kept: the rule's cells add up to 1.
+    values = np.array([0.34, 0.33, 0.33, 9.4])
+    assert export.round_to_total(values, 1.0).tolist() == [0, 0, 0, 10]
+    floor = MoneyRule(np.array([0, 1, 2]), ">=", 1.0)
+    assert export.round_keeping_rules(values, 1.0, [floor]).tolist() == [1, 0, 0, 9]
+    cap = MoneyRule(np.array([0, 1, 2]), "<=", 1.0)  # a cap at the same sum: the same, on the cap's side
+    assert export.round_keeping_rules(values, 1.0, [cap]).tolist() == [1, 0, 0, 9]
+    crossing = MoneyRule(np.array([2, 3]), "<=", 9.73)  # crosses the floor: left out, the floor is kept
+    assert export.round_keeping_rules(values, 1.0, [floor, crossing]).tolist() == [1, 0, 0, 9]
+
+
+@st.composite
+def nested_rules(draw):
+    """Money amounts with any fractions, and rules over runs of them (nesting or crossing) that each binds within a
+    cent: a floor at its sum rounded down to cents, a cap at its sum rounded up."""
+    n = draw(st.integers(2, 12))
+    values = np.array(draw(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=n, max_size=n)))
+    rules = []
+    for _ in range(draw(st.integers(0, 5))):
+        lo = draw(st.integers(0, n - 1))
+        hi = draw(st.integers(lo + 1, n))
+        exact = float(values[lo:hi].sum())
+        if draw(st.booleans()):
+            rules.append(MoneyRule(np.arange(lo, hi), ">=", np.floor(exact * 100 + 1e-6) / 100))
+        else:
+            rules.append(MoneyRule(np.arange(lo, hi), "<=", np.ceil(exact * 100 - 1e-6) / 100))
+    return values, rules
+
+
+@given(nested_rules())
+@settings(max_examples=200, deadline=None)
+def test_rounded_money_keeps_every_rule_that_nests_and_the_total(case):
+    values, rules = case
+    out = export.round_keeping_rules(values, 0.01, rules)
+    assert np.all(np.abs(out - values) < 0.01 + 1e-6)  # each amount moves by less than a cent
+    assert round(out.sum(), 2) == round(values.sum(), 2)
+    kept = []  # the rules round_keeping_rules takes: smallest first, each nested in or apart from those taken
+    for rule in sorted(rules, key=lambda r: len(r.index)):
+        cells = set(rule.index.tolist())
+        if all(cells >= k or not (cells & k) for k in kept):
+            kept.append(cells)
+            total = round(float(out[rule.index].sum()), 2)
+            if rule.sense in (">=", "=="):
+                assert total >= rule.rhs - 1e-9, (rule, total)
+            if rule.sense in ("<=", "=="):
+                assert total <= rule.rhs + 1e-9, (rule, total)
+
+
+def test_the_year_plan_s_exported_q4_tv_keeps_its_million(tmp_path):
+    assert main(["run", str(YEAR_PLAN), "--out", str(tmp_path), "--no-prices", "--format", "csv"]) == 0
+    wide = pd.read_csv(tmp_path / "plan_wide.csv", encoding="utf-8-sig").set_index("touchpoint")
+    q4 = wide.loc["TV prime time", ["2026-10", "2026-11", "2026-12"]]
+    assert round(q4.sum(), 2) >= 1_000_000  # was 999,999.99
+    assert wide.loc["TV prime time", "total"] >= 1_000_000
+    long = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig")
+    assert (long["spend"] * 100).round(6).mod(1).eq(0).all()  # cents
+
+
+def test_every_money_rule_of_the_year_plan_holds_on_the_exported_cents():
+    from budgetopt.cli import for_plan
+    from budgetopt.io import read_evidence, read_scenario, scenario_data_path
+
+    scenario = read_scenario(YEAR_PLAN)
+    plan = bo.optimize(for_plan(read_evidence(scenario_data_path(scenario, YEAR_PLAN)), scenario), scenario)
+    cents = export.round_plan_money(plan)
+    assert len(plan.money_rules) > 20  # the budget, TV in Q4, marketing's cap, each month's pacing floor and cap
+    for rule in plan.money_rules:  # some cross others (TV in Q4 and each month's pacing): repaired
+        total, rhs = round(float(cents[rule.index].sum()), 2), round(rule.rhs, 2)
+        assert {">=": total >= rhs, "<=": total <= rhs, "==": total == rhs}[rule.sense], (rule, total)
+    t = plan.table
+    assert (cents >= t["lower_limit"].round(2) - 0.011).all() and (cents <= t["upper_limit"].round(2) + 0.011).all()
