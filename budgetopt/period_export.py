@@ -145,7 +145,8 @@ def extra_files(plan, stem: str = "plan") -> dict[str, bytes]:
 def period_sheets(book, plan) -> None:
     """Add the workbook's sheets of a plan over periods, after its Summary (export._Book, written row by row): By
     period (with the transfers between periods and the price of moving money), Plan by period (long), Spend by
-    period and Engaged by period (wide)."""
+    period and Engaged by period (wide), and for quarters and four-week periods Plan as history (history_table).
+    Read back without --sheet, the workbook is the next plan's history (Plan as history, else Plan by period)."""
     from .export import _put, _table
 
     ws = book.sheet("By period")
@@ -165,6 +166,8 @@ def period_sheets(book, plan) -> None:
     _table(book, book.sheet("Plan by period"), long_table(plan))
     _table(book, book.sheet("Spend by period"), wide_table(plan))
     _table(book, book.sheet("Engaged by period"), wide_table(plan, "engaged_in_period"))
+    if plan.calendar.kind in SPLIT and plan.calendar.starts is not None:  # quarters: the history's months or weeks
+        _table(book, book.sheet("Plan as history"), history_table(plan))
 
 
 def _write(book, ws, frame: pd.DataFrame, top: int) -> None:

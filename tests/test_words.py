@@ -211,3 +211,27 @@ def test_every_money_rule_of_the_year_plan_holds_on_the_exported_cents():
         assert {">=": total >= rhs, "<=": total <= rhs, "==": total == rhs}[rule.sense], (rule, total)
     t = plan.table
     assert (cents >= t["lower_limit"].round(2) - 0.011).all() and (cents <= t["upper_limit"].round(2) + 0.011).all()
+
+
+# ---- item 10: a plan over periods' workbook reads back as the next horizon's history ------------------------------
+
+
+def plan_over(horizon: str) -> bo.Plan:
+    tp = table(function=["m", "s", "p"], spend=[1000, 600, 400], engaged=[100, 80, 20],
+               curve=["power", "power", "linear"], elasticity=[0.5, 0.7, 1.0])
+    return bo.optimize(tp, Scenario(periods=Periods(horizon=horizon, start="2026-01-01")))
+
+
+@pytest.mark.parametrize("horizon, sheet", [("12m", "Plan by period"), ("4q", "Plan as history")])
+def test_a_plan_over_periods_workbook_reads_back_as_a_history(tmp_path, capsys, horizon, sheet):
+    from budgetopt.io import read_history, write_plan
+
+    plan = plan_over(horizon)
+    path = tmp_path / "plan.xlsx"
+    write_plan(plan, path)
+    history = read_history(path)  # was refused: the Plan sheet has no spend or engaged column for a history
+    assert history.frequency == "monthly" and len(history.periods) == 12  # quarters through their months
+    assert history.long["spend"].sum() == pytest.approx(plan.budget, abs=0.01)
+    assert main(["optimize", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"read sheet '{sheet}' of a plan over periods budgetopt exported" in err
