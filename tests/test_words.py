@@ -235,3 +235,21 @@ def test_a_plan_over_periods_workbook_reads_back_as_a_history(tmp_path, capsys, 
     assert main(["optimize", str(path)]) == 0
     err = capsys.readouterr().err
     assert f"read sheet '{sheet}' of a plan over periods budgetopt exported" in err
+
+
+# ---- item 13: the app's No plan box says its rules in the page's words ---------------------------------------------
+
+
+def test_a_no_plan_names_its_rules_in_plain_words(sample):
+    from budgetopt.rule_words import conflict_words
+
+    rules = (bo.Rule(group="function", member="marketing", min_spend=4_100_000),
+             bo.Rule(group="function", member="sales", min_spend=3_900_000))
+    plan = bo.optimize(sample, Scenario(budget=bo.Budget(total=9_000_000), rules=rules))
+    assert not plan.ok and "function 'marketing': at least 4,100,000" in plan.conflicts  # the engine's label
+    conflicts, advice = conflict_words(plan, sample)
+    assert "Function marketing must get at least 4,100,000 (your rule 1)" in conflicts
+    assert "The plan spends exactly the budget of 9,000,000" in conflicts
+    assert "Field technicians is kept at today's 400,000" in conflicts  # the data's lock, not "lock of '...'"
+    assert not any("min_spend of" in c or "lock of" in c for c in conflicts)
+    assert not any("(now min_spend of" in a or "(now lock of" in a for a in advice)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ...errors import BudgetOptError, ScenarioError
 from ...plan import Plan
+from ...rule_words import conflict_words
 from ...scenario import Scenario
 from .. import cached, report
 from .shared import cards, md
@@ -37,15 +38,18 @@ def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
                 st.markdown("\n".join(f"- {md(line)}" for line in plan.basis.lines(plan.currency)))
     else:
         if plan is not None:
-            no_plan(plan)
+            no_plan(plan, touchpoints)
         st.caption(md(report.today_line(touchpoints)))
 
 
-def no_plan(plan: Plan) -> None:
-    """Why no plan exists: the rules that cannot hold together, with their numbers."""
-    lines = [f"- {md(c)}" for c in plan.conflicts]
-    lead = "These rules cannot all hold together:" if plan.conflicts else ""
-    advice = [f"- {md(a[:1].upper() + a[1:])}" for a in plan.advice]
+def no_plan(plan: Plan, touchpoints: pd.DataFrame | None = None) -> None:
+    """Why no plan exists: the rules that cannot hold together, with their numbers, in the words of the Rules tab
+    (rule_words.conflict_words)."""
+    conflicts, advice = (conflict_words(plan, touchpoints) if touchpoints is not None
+                         else (plan.conflicts, plan.advice))
+    lines = [f"- {md(c)}" for c in conflicts]
+    lead = "These rules cannot all hold together:" if conflicts else ""
+    advice = [f"- {md(a[:1].upper() + a[1:])}" for a in advice]
     st.error(f"**No plan: {md(plan.message)}.** {lead}\n\n" + "\n".join(lines)
              + ("\n\n" + "\n".join(advice) if advice else "")
              + "\n\nLoosen or remove one of them: the budget and the goal are in the sidebar, the rules in the "
