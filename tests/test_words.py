@@ -253,3 +253,27 @@ def test_a_no_plan_names_its_rules_in_plain_words(sample):
     assert "Field technicians is kept at today's 400,000" in conflicts  # the data's lock, not "lock of '...'"
     assert not any("min_spend of" in c or "lock of" in c for c in conflicts)
     assert not any("(now min_spend of" in a or "(now lock of" in a for a in advice)
+
+
+def test_protect_the_downside_makes_the_headline_cards_follow_the_protected_plan():
+    from streamlit.testing.v1 import AppTest
+
+    from budgetopt.robust import CVAR, Robust, robust_plan
+    from budgetopt.ui.views.how_sure import DRAWS, GOAL_KEY, PROTECT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+
+    def shown() -> dict[str, str]:
+        return {m.label: m.value for m in at.main.metric if not m.label.endswith("today") and m.label != "Touchpoints"}
+
+    tp = bo.read_touchpoints(ROOT / "data" / "sample_touchpoints.csv")
+    best = {c.label: c.value for c in report.plan_cards(bo.optimize(tp))}
+    assert shown() == best
+    at.radio(key=GOAL_KEY).set_value(PROTECT).run()
+    assert not at.exception, at.exception
+    protected = robust_plan(tp, bo.Scenario(), Robust(CVAR, 0.1), DRAWS, 0, 0.2)
+    cards = {c.label: c.value for c in report.plan_cards(protected)}
+    assert shown() == cards and cards != best  # the cards follow the plan chosen, not the plan best on average
+    assert any("The cards show the plan protecting the downside" in i.value for i in at.main.info)
