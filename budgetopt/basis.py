@@ -114,15 +114,42 @@ def plan_basis(plan, curves: Curves) -> Basis:
                  s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan))
 
 
+def counted(touchpoints: np.ndarray, periods: np.ndarray | None = None, calendar=None) -> str:
+    """Touchpoints in words, counted once each however many periods they are limited in: '7 touchpoints' in a
+    one-period plan; '8 touchpoints in 12 periods (every period)', '3 touchpoints in M10 to M12' over periods.
+
+    `touchpoints` and `periods` are per limited cell (a touchpoint's id and its period's position); `calendar`
+    (horizon.Calendar) names the periods."""
+    n = len(np.unique(np.asarray(touchpoints)))
+    words = f"{n:,} touchpoint{'s' if n != 1 else ''}"
+    if periods is None or calendar is None or calendar.count <= 1:
+        return words
+    at = np.unique(np.asarray(periods, int))
+    if len(at) == 1:
+        return f"{words} in {calendar.labels[at[0]]}"
+    return f"{words} in {len(at)} periods ({calendar.describe(at)})"
+
+
 def _binding_assumptions(plan) -> list[str]:
+    """Each assumption that binds: how many touchpoints it holds back (over periods: in which periods) and its
+    dearest bound."""
     rules = plan.rules
+    groups = getattr(plan, "rule_groups", None)
+    calendar = getattr(plan, "calendar", None)
+    over_periods = (groups is not None and calendar is not None and "period" in rules.columns
+                    and len(groups) == len(rules))
     out = []
     for family, words in ASSUMPTION_FAMILIES.items():
-        hit = rules[rules["family"].eq(family) & rules["binding"].astype(bool)]
+        mask = (rules["family"].eq(family) & rules["binding"].astype(bool)).to_numpy()
+        hit = rules[mask]
         if len(hit):
             dearest = hit.sort_values("price", ascending=False).iloc[0]
             text = words.format(growth=plan.scenario.settings.max_growth,
                                 factor=plan.scenario.settings.max_extrapolation)
-            out.append(f"{text} holds back {len(hit)} touchpoint{'s' if len(hit) != 1 else ''}; the dearest: "
-                       f"{dearest['rule']}, {dearest['price_text']}")
+            if over_periods:  # one group per limit and touchpoint; its bounds are that touchpoint's periods
+                position = {label: k for k, label in enumerate(calendar.labels)}
+                held = counted(groups[mask], hit["period"].map(position).to_numpy(int), calendar)
+            else:
+                held = counted(np.arange(len(hit)))
+            out.append(f"{text} holds back {held}; the dearest: {dearest['rule']}, {dearest['price_text']}")
     return out

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .basis import counted
 from .curves import Curves
 from .feasibility import MAX_ROUNDS, Verdict, decide
 from .model import EQ, GE, LE, MONEY, Model, Row, bound_label, implied_caps, money
@@ -181,7 +182,7 @@ def explain_infeasible(model: Model, curves: Curves) -> tuple[list[str], list[st
     labels = [model.rows[r].label for r in rows]
     if bounds:
         labels += bound_label(model.bounds.iloc[bounds], names, model.currency).tolist()
-    labels += [f"{g.label}: {_count(model, g):,} touchpoints, each at its own limit" for g in groups]
+    labels += [f"{g.label}: {_count(model, g)}, each at its own limit" for g in groups]
     if not labels:
         return [], ["the solver found no plan, but no smaller set of rules conflicts: check the numbers for tiny gaps"]
     ways = _ways_out(model, curves, rows, bounds) + _drop_groups(model, curves, groups)
@@ -198,13 +199,18 @@ def _drop_groups(model: Model, curves: Curves, groups: list[Unit]) -> list[str]:
     for g in groups:
         rest = model.bounds.drop(index=model.bounds.index[g.bounds])
         if check.feasible(list(model.rows), rest):
-            out.append(f"a way out: lift the limits '{g.label}' on those {_count(model, g):,} touchpoints")
+            out.append(f"a way out: lift the limits '{g.label}' on those {_count(model, g)}")
     return out
 
 
-def _count(model: Model, group: Unit) -> int:
-    """Touchpoints a group of bounds limits."""
-    return len(np.unique(model.bounds["touchpoint"].to_numpy(int)[group.bounds]))
+def _count(model: Model, group: Unit) -> str:
+    """Touchpoints a group of bounds limits, in words: counted once each, with the periods a plan over periods
+    limits them in ('8 touchpoints in 12 periods (every period)'; columns are touchpoint x periods + period)."""
+    columns = model.bounds["touchpoint"].to_numpy(int)[group.bounds]
+    line = getattr(model, "line", None)
+    if line is None:
+        return counted(columns)
+    return counted(columns // line.count, columns % line.count, line.calendar)
 
 
 def _arithmetic(model: Model, rows: list[int], bounds: list[int]) -> list[str]:

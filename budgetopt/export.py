@@ -24,14 +24,15 @@ from . import schema as S
 from .engine import solver_versions
 from .errors import BudgetOptError
 from .optimize import optimize
-from .plan import BUDGET_CHANGE, Plan
+from .plan import BUDGET_CHANGE, MoneyRule, Plan
 from .scenario import Scenario
 from .touchpoints import validate_touchpoints
 from .units import LEGEND
 
 SCHEMA = "budgetopt.plan"
-SCHEMA_VERSION = 1
-"""Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it)."""
+SCHEMA_VERSION = 2
+"""Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it). 2: every *_pct
+is a percentage (1 had fractions outside plan[]), money rounded to Settings.rounding."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
 INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
                                   S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
@@ -70,7 +71,7 @@ LABEL = {
     S.ENGAGED: "Engaged", S.CPE: "CPE", "share_current": "Share today", "share_proposed": "Share planned",
     "from_function": "From function", "to_function": "To function", "amount": "Amount",
     "name": "Name", "family": "Family", "rule": "Rule", "binding": "Binds", "price": "Price (dual)",
-    "unit": "Price unit", "price_text": "What it costs",
+    "unit": "Limit in", "price_text": "What it costs",
 }
 MEANING = {
     "current_spend": "money spent today (the input's spend)",
@@ -148,6 +149,166 @@ def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
     return np.round(down * step, _step_decimals(step))
 
 
+SNAP = 1e-6
+"""An amount within this many steps of a multiple of the step is that multiple (the LP's rounding noise)."""
+REPAIRED, MOVES_TRIED = 5_000_000, 50
+"""Rules that cross others are repaired after rounding (round_keeping_rules) while rules x cells is at most
+REPAIRED, each broken rule trying at most MOVES_TRIED cells to move a step from."""
+
+
+def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[MoneyRule] = ()) -> np.ndarray:
+    """Amounts rounded to multiples of `step` so that the rounded plan keeps its rules as displayed.
+
+    round_to_total alone keeps the grand total but a sum over a few cells may lose a cent (three months of TV at
+    least 1,000,000 in Q4: 999,999.99). Here every amount, and every rule's sum, is rounded down or up (never
+    further), a rule that binds on the side that keeps it (a floor's sum at or above its floor, a cap's at or
+    below its cap, a cell at its own limit likewise), and the parts of each rule add up to its rounded sum:
+    largest remainder, top-down from the total through the rules to the cells. Rules are taken smallest first
+    while they nest (each inside or apart from every rule taken); one that crosses a rule already taken (TV in Q4
+    and each month's marketing) is repaired afterwards where a step can move from a cell inside it to one outside
+    that the same rules hold (_repair); where none can, its sum may miss by a step. An amount within SNAP of a
+    multiple is that multiple."""
+    v = np.nan_to_num(np.asarray(values, dtype=float)) / step
+    n = len(v)
+    nearest = np.round(v)
+    v = np.where(np.abs(v - nearest) <= SNAP * np.maximum(1.0, 1e-6 * np.abs(v)), nearest, v)
+    low, high = _choices(v)  # each cell: its floor, and its ceiling where it has a fraction
+    wider: list[tuple[np.ndarray, MoneyRule]] = []
+    for rule in rules:
+        index = np.unique(np.asarray(rule.index, np.int64))
+        index = index[(index >= 0) & (index < n)]
+        if len(index) == 1:  # a cell's own limit: the side it may round to
+            i = int(index[0])
+            low[i], high[i] = _favour(float(v[i]), rule, step, float(low[i]), float(high[i]))
+        elif len(index):
+            wider.append((index, rule))
+    owner = np.full(n, -1)  # the smallest rule holding each cell
+    top = np.full(n, -1)  # the largest rule holding each cell
+    region: list[int] = []  # cells of each rule taken (whose largest rule it is, while it is the largest)
+    parent: list[int] = []
+    sums: list[float] = []
+    bounds: list[tuple[float, float]] = []
+    seen: dict[bytes, int] = {}
+    crossing: list[tuple[np.ndarray, MoneyRule]] = []
+    members: list[np.ndarray] = []  # the cells of each rule taken
+    for index, rule in sorted(wider, key=lambda pair: len(pair[0])):
+        key = index.tobytes()
+        if key in seen:  # another rule on the same cells (a floor and a cap): both keep their side
+            k = seen[key]
+            bounds[k] = _favour(sums[k], rule, step, *bounds[k])
+            continue
+        inside = top[index]
+        held, count = np.unique(inside[inside >= 0], return_counts=True)
+        if len(held) and (count != np.asarray(region)[held]).any():
+            crossing.append((index, rule))  # crosses a rule already taken (holds some of its cells, not all)
+            continue
+        k = len(parent)
+        seen[key] = k
+        members.append(index)
+        parent.append(-1)
+        region.append(len(index))
+        for h in held:
+            parent[h] = k
+        total = float(v[index].sum())
+        sums.append(total)
+        lo, hi = _choices(np.array([total]))
+        bounds.append(_favour(total, rule, step, float(lo[0]), float(hi[0])))
+        owner[index[owner[index] < 0]] = k
+        top[index] = k
+    cells = np.argsort(owner, kind="stable")
+    split = np.searchsorted(owner[cells], np.arange(-1, len(parent) + 1))
+    children: dict[int, list[int]] = {}
+    for k, p in enumerate(parent):
+        children.setdefault(p, []).append(k)
+    out = low.copy()
+    target = np.zeros(len(parent))
+    for k in [-1, *range(len(parent) - 1, -1, -1)]:  # a rule is taken after the rules inside it: parents first
+        kids = np.asarray(children.get(k, []), np.int64)
+        mine = cells[split[k + 1]:split[k + 2]]
+        exact = np.concatenate([np.asarray(sums, float)[kids] if len(kids) else [], v[mine]])
+        lo = np.concatenate([[bounds[c][0] for c in kids], low[mine]])
+        hi = np.concatenate([[bounds[c][1] for c in kids], high[mine]])
+        goal = round(float(v.sum())) if k < 0 else target[k]
+        shared = _largest_remainder(exact, lo, hi, goal)
+        target[kids] = shared[:len(kids)]
+        out[mine] = shared[len(kids):]
+    if crossing and (len(crossing) + len(parent)) * n <= REPAIRED:
+        taken = [(index, lo, hi) for index, (lo, hi) in zip(members, bounds, strict=True)]
+        limits = taken + [(index, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
+                          for index, rule in crossing]
+        out = _repair(out, low, high, limits, len(taken))
+    return np.round(out * step, _step_decimals(step))
+
+
+def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple[np.ndarray, float, float]],
+            first: int) -> np.ndarray:
+    """The rules left out for crossing others (limits[first:]), kept where a step can be moved for them: from a
+    cell inside a broken rule to one outside it, each cell staying at its floor or ceiling (low, high) and every
+    rule's sum within its limits (the rules taken: their rounded sums; the others: their side where they bind)."""
+    member = np.zeros((len(limits), len(out)))
+    for r, (index, _, _) in enumerate(limits):
+        member[r, index] = 1.0
+    least = np.array([lo for _, lo, _ in limits])
+    most = np.array([hi for _, _, hi in limits])
+    out = out.copy()
+    for _ in range(4 * (len(limits) - first)):
+        sums = member @ out
+        broken = first + np.flatnonzero((sums[first:] > most[first:] + 0.5) | (sums[first:] < least[first:] - 0.5))
+        if not len(broken):
+            break
+        r = int(broken[0])
+        sign = -1.0 if sums[r] > most[r] + 0.5 else 1.0  # a step out of the rule (a cap) or into it (a floor)
+        inside = member[r] > 0
+        givers = np.flatnonzero(inside & ((out - 1 >= low) if sign < 0 else (out + 1 <= high)))[:MOVES_TRIED]
+        takers = np.flatnonzero(~inside & ((out + 1 <= high) if sign < 0 else (out - 1 >= low)))
+        moved = False
+        for i in givers:
+            after = sums[:, None] + sign * (member[:, [i]] - member[:, takers])
+            fine = (((after <= most[:, None] + 0.5) | (after <= sums[:, None]))
+                    & ((after >= least[:, None] - 0.5) | (after >= sums[:, None])))
+            ok = np.flatnonzero(fine.all(axis=0))
+            if len(ok):
+                out[i] += sign
+                out[takers[ok[0]]] -= sign
+                moved = True
+                break
+        if not moved:
+            break  # no step can move for this rule: it may miss by a step
+    return out
+
+
+def _choices(scaled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two whole numbers an amount (in steps) may round to: its floor, and its ceiling (the floor again
+    when it is whole)."""
+    down = np.floor(scaled + SNAP)
+    return down, np.where(scaled - down > SNAP, down + 1, down)
+
+
+def _favour(total: float, rule: MoneyRule, step: float, lo: float, hi: float) -> tuple[float, float]:
+    """The rounded sums a rule allows, of `lo`..`hi`: where it binds (within half a step), only those on its side.
+    A rule that cannot keep both sides (a lock between two multiples) takes the nearest."""
+    rhs = rule.rhs / step
+    if rule.sense in (">=", "==") and total >= rhs - 0.5:
+        lo = max(lo, float(np.ceil(rhs - SNAP)))
+    if rule.sense in ("<=", "==") and total <= rhs + 0.5:
+        hi = min(hi, float(np.floor(rhs + SNAP)))
+    if lo > hi:
+        lo = hi = float(round(total))
+    return lo, hi
+
+
+def _largest_remainder(exact: np.ndarray, lo: np.ndarray, hi: np.ndarray, goal: float) -> np.ndarray:
+    """Whole numbers between lo and hi (which differ by at most one) adding up to `goal`: all at lo, then those
+    with the largest remainders up (when the goal is out of reach, as close as lo and hi allow)."""
+    out = np.asarray(lo, float).copy()
+    room = np.flatnonzero(np.asarray(hi) > out)
+    up = int(min(max(round(goal - out.sum()), 0), len(room)))
+    if up:
+        remainder = exact[room] - np.floor(exact[room] + SNAP)
+        out[room[np.argsort(-remainder, kind="stable")[:up]]] += 1
+    return out
+
+
 def _step_decimals(step: float) -> int:
     """Decimals a multiple of `step` needs: 2 for 0.01, 0 for 1 or 1000."""
     return max(0, int(-np.floor(np.log10(step) + 1e-9)))
@@ -167,7 +328,12 @@ def rounded(plan: Plan) -> Plan:
     step = plan.scenario.settings.rounding
     t = plan.table.copy()
     for column in MONEY_COLUMNS:
-        t[column] = round_to_total(t[column].to_numpy(float), step)
+        t[column] = (round_plan_money(plan) if column == "proposed_spend"
+                     else round_to_total(t[column].to_numpy(float), step))
+    exact = plan.table["proposed_spend"].to_numpy(float)
+    for column in ("lower_limit", "upper_limit"):  # a row at its own limit shows the limit it is rounded to
+        at = np.abs(exact - plan.table[column].to_numpy(float)) <= SNAP * step * np.maximum(1.0, 1e-6 * exact / step)
+        t.loc[at, column] = t.loc[at, "proposed_spend"]
     t["change"] = np.round(t["proposed_spend"] - t["current_spend"], 10)
     with np.errstate(divide="ignore", invalid="ignore"):
         t["change_pct"] = np.where(t["current_spend"] > 0, t["change"] / t["current_spend"], np.nan)
@@ -176,6 +342,22 @@ def rounded(plan: Plan) -> Plan:
     for column in CPE_COLUMNS:
         t[column] = t[column].round(4)
     return replace(plan, table=t, budget=float(round_to_total(np.array([plan.budget]), step)[0]))
+
+
+def round_plan_money(plan: Plan) -> np.ndarray:
+    """The plan's money per row of plan.table, rounded to Settings.rounding so that it adds up to its total and
+    keeps the rules as displayed (round_keeping_rules): the plan's money rules, and each row's own floor and cap
+    (lower_limit, upper_limit)."""
+    t = plan.table
+    rules = list(getattr(plan, "money_rules", None) or [])
+    x = t["proposed_spend"].to_numpy(float)
+    step = plan.scenario.settings.rounding
+    for column, sense in (("lower_limit", ">="), ("upper_limit", "<=")):
+        if column in t.columns:
+            bound = t[column].to_numpy(float)
+            near = np.isfinite(bound) & (np.abs(x - bound) < step)  # a row at its own limit keeps it
+            rules += [MoneyRule(np.array([i]), sense, float(bound[i])) for i in np.flatnonzero(near)]
+    return round_keeping_rules(x, step, rules)
 
 
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
@@ -213,12 +395,52 @@ def inputs_table(inputs: pd.DataFrame) -> pd.DataFrame:
     return table[known + [c for c in table.columns if c not in known]]
 
 
+PERCENT_SUFFIX = "_pct"
+"""Every figure whose name ends in _pct is a percentage in the CSV and the JSON (-30.0 = 30 % less); the workbook
+holds the fraction under a percent format (-30.0 %), as Excel expects."""
+MONEY_FIGURES = frozenset({"budget", "current_spend", "proposed_spend", "change", "lower_limit", "upper_limit",
+                           "amount", "money_moved_across_functions", "money_saved"})
+"""Money figures of the plan: rounded to Settings.rounding (cents) in every export."""
+COUNT_FIGURES = frozenset({"current_engaged", "proposed_engaged", "current_weighted", "proposed_weighted",
+                           "engaged_in_period", "current_engaged_in_period", "engaged_after_horizon",
+                           "curves_today_engaged", "curves_today_weighted", "whatif_engaged", "whatif_weighted"})
+"""Engaged customers and weighted engagement: rounded to 2 decimals in every export."""
+
+
 def as_percent(table: pd.DataFrame) -> pd.DataFrame:
-    """change_pct as a percentage (-30.0 = 30 % less), rounded to 2 decimals, for CSV and JSON, which carry no
-    number format (the workbook keeps the fraction under a percent format)."""
-    if "change_pct" not in table.columns:
-        return table
-    return table.assign(change_pct=(100 * table["change_pct"]).round(2))
+    """Every *_pct column as a percentage (-30.0 = 30 % less), rounded to 2 decimals, for CSV and JSON, which carry
+    no number format (the workbook keeps the fraction under a percent format)."""
+    pct = [c for c in table.columns if str(c).endswith(PERCENT_SUFFIX)]
+    return table.assign(**{c: (100 * table[c].astype(float)).round(2) for c in pct}) if pct else table
+
+
+def for_programs(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), money (MONEY_FIGURES) rounded to
+    `decimals` (a sum of rounded amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2
+    decimals, CPEs to 4."""
+    out = as_percent(table)
+    rounding = {c: decimals for c in out.columns if c in MONEY_FIGURES}
+    rounding.update({c: 2 for c in out.columns if c in COUNT_FIGURES})
+    rounding.update({c: 4 for c in out.columns if c in CPE_COLUMNS})
+    numeric = {c: d for c, d in rounding.items() if pd.api.types.is_float_dtype(out[c])}
+    return out.round(numeric) if numeric else out
+
+
+def figures_for_programs(figures: Mapping[str, object], decimals: int = 2) -> dict[str, object]:
+    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key."""
+    out = dict(figures)
+    for key, value in figures.items():
+        if not isinstance(value, float | np.floating) or not np.isfinite(value):
+            continue
+        if key.endswith(PERCENT_SUFFIX):
+            out[key] = round(100 * float(value), 2)
+        elif key in MONEY_FIGURES:
+            out[key] = round(float(value), decimals)
+        elif key in COUNT_FIGURES:
+            out[key] = round(float(value), 2)
+        elif key in CPE_COLUMNS:
+            out[key] = round(float(value), 4)
+    return out
 
 
 def rollup(plan: Plan, column: str) -> pd.DataFrame:
@@ -318,7 +540,8 @@ def about(plan: Plan, inputs: pd.DataFrame, provenance: Provenance) -> dict[str,
         "budgetopt_version": __version__,
         "input_file": _file_name(provenance.source),
         "input_sha256": provenance.source_sha256,
-        "touchpoints": len(plan.table),
+        "touchpoints": int(plan.table[S.TOUCHPOINT].nunique()),  # over periods: each once, not once per period
+        **({"periods": plan.calendar.count} if getattr(plan, "calendar", None) is not None else {}),
         "solver": stats.get("solver", plan.scenario.settings.solver),
         "solver_versions": solver_versions(),
         "segments_per_curve": plan.scenario.settings.segments,
@@ -342,7 +565,8 @@ def plan_csv_bytes(plan: Plan, *, inputs: pd.DataFrame) -> bytes:
         from .period_export import long_csv_bytes
 
         return long_csv_bytes(plan)
-    table = neutralise(as_percent(plan_table(rounded(plan), inputs)))
+    plan = rounded(plan)
+    table = neutralise(for_programs(plan_table(plan, inputs), _decimals(plan)))
     return csv_text(table, "%.15g").encode("utf-8-sig")
 
 
@@ -389,7 +613,8 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     """Everything the workbook shows, as one JSON-ready dict with a schema version."""
     provenance = (provenance or Provenance()).stamped()
     plan = rounded(plan)
-    table = as_percent(plan_table(plan, inputs))
+    decimals = _decimals(plan)
+    table = for_programs(plan_table(plan, inputs), decimals)
     cuts, rises = biggest(plan)
     periods = {}
     if getattr(plan, "by_period", None) is not None:  # a plan over time: its periods (period_export)
@@ -399,14 +624,14 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "summary": {k: _plain(v) for k, v in headline(plan).items()},
-        "biggest_cuts": _records(cuts),
-        "biggest_increases": _records(rises),
+        "summary": {k: _plain(v) for k, v in figures_for_programs(headline(plan), decimals).items()},
+        "biggest_cuts": _records(for_programs(cuts, decimals)),
+        "biggest_increases": _records(for_programs(rises, decimals)),
         "plan": _records(table),
-        "by_function": _records(rollup(plan, S.FUNCTION)),
-        "by_channel": _records(rollup(plan, S.CHANNEL)),
-        "by_stage": _records(rollup(plan, S.STAGE)),
-        "transfers": _records(plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))),
+        "by_function": _records(for_programs(rollup(plan, S.FUNCTION), decimals)),
+        "by_channel": _records(for_programs(rollup(plan, S.CHANNEL), decimals)),
+        "by_stage": _records(for_programs(rollup(plan, S.STAGE), decimals)),
+        "transfers": _records(for_programs(plan.transfers, decimals)),
         "rules": _records(rules_table(plan)),
         "inputs": _records(inputs_table(inputs)),
         "about": about(plan, inputs, provenance),
@@ -645,14 +870,15 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
     r = _pairs(book, ws, [*legend, (today_is,), *((note,) for note in h["notes"]),
                           *((line,) for line in h["how_sure"])], r)
     marginal = h["marginal_cpe"]
-    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
-    words = (f"what one more {one} costs at the margin" if np.isfinite(marginal)
-             else "none: more money buys nothing under these rules")
+    words = (f"what one more {plan.one} costs at the margin" if np.isfinite(marginal)
+             else plan.marginal_words().replace("none - ", "none: ", 1))
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
+    saved, amount = plan.money_line()
     r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),
                           (f"Money moved across functions{cur}", h["money_moved_across_functions"],
                            "money taken from one function and given to another (see Transfers)"),
-                          (f"Money saved{cur}", h["money_saved"], "today's total - the plan's total"),
+                          (f"{saved}{cur}", amount, "today's total - the plan's total" if saved == "Money saved"
+                           else "the plan's total - today's total: it spends more than today"),
                           (f"Budget set by the scenario{cur}", h["budget"], budget), ()], r, {1: MONEY})
     if h["rests_on"]:
         r = _pairs(book, ws, [(HEADING, "What the plan rests on: evidence or assumptions"), (h["rests_on_summary"],),
@@ -680,7 +906,8 @@ def _about_sheet(book: _Book, ws, plan: Plan, inputs: pd.DataFrame, provenance: 
         ("Created", info["created"]), ("budgetopt version", info["budgetopt_version"]),
         ("Input file", info["input_file"] or "(not a file)"),
         ("Input file SHA-256", info["input_sha256"] or "(not computed)"),
-        ("Touchpoints", info["touchpoints"]), ("Solver", info["solver"]),
+        ("Touchpoints", info["touchpoints"]), *((("Periods", info["periods"]),) if "periods" in info else ()),
+        ("Solver", info["solver"]),
         *((f"{name} version", version) for name, version in info["solver_versions"].items()),
         ("Segments per curve", info["segments_per_curve"]), ("Solver passes", info["solver_passes"]),
         ("LP columns x rows", f"{info['lp_columns']} x {info['lp_rows']}"),

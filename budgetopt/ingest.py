@@ -148,6 +148,10 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
 
 
 PLAN_SHEET = "Plan"
+PLAN_HISTORY_SHEETS = ("Plan as history", "Plan by period")
+"""The sheets of a plan over periods that read back as a history (period_export.period_sheets), first found first:
+months and weeks on 'Plan by period', quarters and four-week periods split into months or weeks on 'Plan as
+history'."""
 """The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
 
 
@@ -187,6 +191,14 @@ def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str 
         return grid, rows, decimal, hits[0].name, notices
     shown = [s for s in sheets if not hidden(s)] or sheets
     names_shown = [s.name for s in shown]
+    over_periods = [name for name in PLAN_HISTORY_SHEETS if name in names_shown]
+    if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown) and over_periods:  # a plan over periods budgetopt wrote
+        plan = shown[names_shown.index(over_periods[0])]
+        grid, rows, decimal, notices = cells(plan)
+        return grid, rows, decimal, plan.name, [
+            f"read sheet '{plan.name}' of a plan over periods budgetopt exported: one row per touchpoint and period, "
+            "a history whose planned spend and engagement are the next horizon's today (the plan per touchpoint and "
+            "the data it was made from are on sheets 'Plan' and 'Inputs': pick one with --sheet)", *notices]
     if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown):  # a plan workbook budgetopt exported (export.SHEETS)
         plan = shown[names_shown.index(PLAN_SHEET)]
         grid, rows, decimal, notices = cells(plan)

@@ -18,7 +18,7 @@ from .feasibility import decide, engagement_rows
 from .lp import RowMatrix
 from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides, describe_whatifs, whatif_labels
-from .plan import PLAN_COLUMNS, RULE_COLUMNS, Plan
+from .plan import PLAN_COLUMNS, RULE_COLUMNS, MoneyRule, Plan
 from .scenario import Mode, Scenario
 from .touchpoints import tag_columns
 
@@ -154,7 +154,21 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict,
     plan = Plan(sol.status, "optimal", model.scenario, table, rules, model.budget, _marginal_cpe(model, sol),
                 sol.objective, [], stats, tp, currency=model.currency, whatif=whatif(model, curves))
     plan.basis = plan_basis(plan, curves)
+    plan.money_rules = money_rules(model)
     return plan
+
+
+def money_rules(model: Model) -> list[MoneyRule]:
+    """The model's rows that are plain sums of money, sum_{i in index} c x_i (sense) rhs with one c > 0 for all
+    (pacing shares and engagement rows are not), as MoneyRule(index, sense, rhs / c) over the plan's rows."""
+    out = []
+    for row in model.rows:
+        a = np.asarray(row.a, float)
+        if row.unit != MONEY or not len(a) or np.any(np.asarray(row.b, float) != 0):
+            continue
+        if a[0] > 0 and np.allclose(a, a[0], rtol=1e-12, atol=0.0):
+            out.append(MoneyRule(np.asarray(row.index, np.int64), row.sense, float(row.rhs) / float(a[0])))
+    return out
 
 
 def _table(model: Model, x: np.ndarray, engaged: np.ndarray, marginal: np.ndarray, lo: np.ndarray,

@@ -29,9 +29,9 @@ SPLIT = {QUARTER: (3, "MS"), FOUR_WEEKS: (4, "7D")}
 def long_table(plan) -> pd.DataFrame:
     """One row per touchpoint and period (LONG_COLUMNS, then tags), touchpoints of the plan only; money rounded
     to the scenario's step adding up to the plan's total, customers to 2 decimals."""
-    from .export import round_to_total
+    from .export import round_plan_money, round_to_total
 
-    t = plan.table
+    t = plan.table.assign(proposed_spend=round_plan_money(plan))  # keeping every rule as displayed
     t = t[t[S.WHAT_IF] != S.REMOVED] if S.WHAT_IF in t.columns else t
     step = plan.scenario.settings.rounding
     calendar = plan.calendar
@@ -42,7 +42,7 @@ def long_table(plan) -> pd.DataFrame:
         S.TOUCHPOINT: t[S.TOUCHPOINT].to_numpy(object), S.FUNCTION: t[S.FUNCTION].to_numpy(object),
         S.CHANNEL: t[S.CHANNEL].to_numpy(object), S.STAGE: t[S.STAGE].to_numpy(object),
         "period": t["period"].map(when).to_numpy(object),
-        S.SPEND: round_to_total(t["proposed_spend"].to_numpy(float), step),
+        S.SPEND: t["proposed_spend"].to_numpy(float),
         S.ENGAGED: t["engaged_in_period"].round(2).to_numpy(float),
         "engaged_by_its_spend": t["proposed_engaged"].round(2).to_numpy(float),
         "current_spend": round_to_total(t["current_spend"].to_numpy(float), step),
@@ -110,14 +110,16 @@ def by_period_table(plan) -> pd.DataFrame:
 def period_document(plan) -> dict[str, object]:
     """The periods of a plan for the JSON: the calendar, each period's figures, the transfers between periods and
     the price of moving money between them."""
-    from .export import _records
+    from .export import _decimals, _records, for_programs
 
     calendar = plan.calendar
     starts = calendar.starts
+    decimals = _decimals(plan)
     return {"horizon": f"{calendar.count} {calendar.kind}(s)", "labels": calendar.labels,
             "starts": None if starts is None else list(starts.strftime("%Y-%m-%d")), "tail": plan.tail,
-            "notes": plan.period_notes, "by_period": _records(by_period_table(plan)),
-            "transfers": _records(plan.period_transfers), "move_prices": _records(plan.move_prices())}
+            "notes": plan.period_notes, "by_period": _records(for_programs(by_period_table(plan), decimals)),
+            "transfers": _records(for_programs(plan.period_transfers, decimals)),
+            "move_prices": _records(plan.move_prices())}
 
 
 def long_csv_bytes(plan) -> bytes:
@@ -143,7 +145,8 @@ def extra_files(plan, stem: str = "plan") -> dict[str, bytes]:
 def period_sheets(book, plan) -> None:
     """Add the workbook's sheets of a plan over periods, after its Summary (export._Book, written row by row): By
     period (with the transfers between periods and the price of moving money), Plan by period (long), Spend by
-    period and Engaged by period (wide)."""
+    period and Engaged by period (wide), and for quarters and four-week periods Plan as history (history_table).
+    Read back without --sheet, the workbook is the next plan's history (Plan as history, else Plan by period)."""
     from .export import _put, _table
 
     ws = book.sheet("By period")
@@ -163,6 +166,8 @@ def period_sheets(book, plan) -> None:
     _table(book, book.sheet("Plan by period"), long_table(plan))
     _table(book, book.sheet("Spend by period"), wide_table(plan))
     _table(book, book.sheet("Engaged by period"), wide_table(plan, "engaged_in_period"))
+    if plan.calendar.kind in SPLIT and plan.calendar.starts is not None:  # quarters: the history's months or weeks
+        _table(book, book.sheet("Plan as history"), history_table(plan))
 
 
 def _write(book, ws, frame: pd.DataFrame, top: int) -> None:

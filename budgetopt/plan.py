@@ -30,6 +30,17 @@ CURVES_DIFFER = 0.005
 curve), the summary says so, with the plan's gain on the same curves."""
 
 
+@dataclass(frozen=True)
+class MoneyRule:
+    """A rule that is a plain sum of money over some rows of plan.table: sum of proposed_spend over `index`
+    (sense) rhs. Exports round the plan so that every such rule still holds (export.round_plan_money)."""
+
+    index: np.ndarray
+    sense: str
+    """'>=', '<=' or '=='."""
+    rhs: float
+
+
 @dataclass
 class Plan:
     """The result of one optimisation. `status` says whether `table` holds a usable plan."""
@@ -61,6 +72,9 @@ class Plan:
     protection: object | None = None
     """A plan over draws of the curves (robust.py): best on average or protecting its worst tail, and what that
     costs against the plan best on average (robust.Protection; None for an ordinary plan)."""
+    money_rules: list[MoneyRule] = field(default_factory=list)
+    """The LP's rows that are plain sums of money over the plan's rows (budget, group floors and caps, a rule over
+    some periods, a touchpoint's limit over the horizon): kept by the exports' rounding."""
 
     @property
     def weighted(self) -> bool:
@@ -69,8 +83,24 @@ class Plan:
 
     @property
     def measure(self) -> str:
-        """What the plan maximises (and its marginal CPE prices): 'weighted engagement' or 'engaged customers'."""
+        """What the plan's marginal CPE prices: 'weighted engagement' or 'engaged customers'. The figure the plan
+        maximises; in min-spend mode the unit of its target (`--target-unit customers`: engaged customers, whatever
+        the values), whose dual the marginal CPE inverts."""
+        objective = self.scenario.objective
+        if objective.mode is Mode.MIN_SPEND and objective.unit == "customers":
+            return units.CUSTOMERS
         return units.measure(self.weighted)
+
+    @property
+    def one(self) -> str:
+        """One unit of the measure, for 'per extra ...': 'unit of weighted engagement' or 'engaged customer'."""
+        return "unit of weighted engagement" if self.measure == units.WEIGHTED else "engaged customer"
+
+    def money_line(self) -> tuple[str, float]:
+        """The plan's money against today's as a label and a positive amount: ('Money saved', 1,840,336) when it
+        spends less, ('Money added', 498,000) when it spends more (never 'saved: -498,000')."""
+        saved = float(self.table["current_spend"].sum() - self.table["proposed_spend"].sum())
+        return ("Money added", -saved) if saved < -0.005 else ("Money saved", max(saved, 0.0))
 
     def money(self, x: float, digits: int = 0) -> str:
         """An amount in the plan's currency: '14,045,000 EUR'."""
@@ -165,13 +195,11 @@ class Plan:
         ]
         mode = self.scenario.objective.mode
         if mode is Mode.MIN_SPEND:
-            lines.append(f"Money saved: {self.money(s['money_saved'])}")
-        if np.isfinite(self.marginal_cpe):
-            lines.append(f"Marginal CPE: {self.money(self.marginal_cpe, 2)} per extra "
-                         f"{'unit of ' if self.weighted else ''}{self.measure.removesuffix('s')} "
-                         "(what the next one costs at the margin)")
-        else:
-            lines.append("Marginal CPE: none - more money buys nothing under these rules")
+            label, amount = self.money_line()
+            lines.append(f"{label}: {self.money(amount)}"
+                         + (" (the plan spends more than today to reach its target)" if label == "Money added"
+                            else ""))
+        lines.append(f"Marginal CPE: {self.marginal_words()}")
         if self.range is not None:
             lines.append(self.range.words()[0].upper() + self.range.words()[1:])
         if self.protection is not None:
@@ -189,6 +217,15 @@ class Plan:
         lines.append("Rules that bind:" if len(binding) else "Rules that bind: none")
         lines += [f"  - {r.rule}: {r.price_text}" for r in binding.itertuples()]
         return "\n".join(lines)
+
+    def marginal_words(self) -> str:
+        """The marginal CPE in words: '7.22 per extra engaged customer (...)', or why there is none."""
+        if self.stats.get("marginal_words"):  # a plan that sets its own (robust.py: a floor, not the target, binds)
+            return str(self.stats["marginal_words"])
+        if np.isfinite(self.marginal_cpe):
+            return (f"{self.money(self.marginal_cpe, 2)} per extra {self.one} (what the next one costs at the "
+                    "margin)")
+        return "none - more money buys nothing under these rules"
 
     def notes(self) -> list[str]:
         """Sentences a reader needs next to the figures: the what-ifs' effect on today, and why the count of
@@ -216,9 +253,18 @@ class Plan:
         objective = self.scenario.objective
         if objective.mode is Mode.MIN_SPEND and self.weighted and objective.unit == "weighted":
             change = s["engaged_change_pct"]
-            if abs(change) >= 0.0005:
-                out.append(f"The plan keeps {units.WEIGHTED} at its target; the count of {units.CUSTOMERS} moves "
+            today = s["current_weighted"]
+            goal = (objective.target if objective.target is not None
+                    else today * (1 + (objective.target_change or 0.0)))
+            target = goal / today - 1 if today > 0 else float("nan")
+            if abs(target) < 0.0005 and abs(change) >= 0.0005:  # today's weighted engagement kept
+                out.append(f"The plan keeps {units.WEIGHTED} at today's; the count of {units.CUSTOMERS} moves "
                            f"{change:+.1%} because values weight customers at some touchpoints above others.")
+            elif np.isfinite(target) and abs(change - target) >= 0.0005:  # a target above or below today's
+                out.append(f"The plan reaches its target of {units.money(goal)} {units.WEIGHTED} ({target:+.1%} "
+                           f"against today's {units.money(today)}); the count of {units.CUSTOMERS} moves "
+                           f"{change:+.1%}, not the same, because values weight customers at some touchpoints above "
+                           "others.")
         return out
 
 

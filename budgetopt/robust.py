@@ -119,11 +119,24 @@ class Protection:
     """The mean plan's worst-tail average."""
     floor: float | None = None
     """The floor the plan keeps (FLOOR), in the measure."""
+    spend: float | None = None
+    """Min-spend mode: this plan's money (None when the plan maximises the measure on a budget)."""
+    best_spend: float | None = None
+    """Min-spend mode: the money of the plan best on average."""
+    currency: str | None = None
 
     @property
     def cost(self) -> float:
         """Expected outcome given up against the mean plan (>= 0 up to the solver's tolerance)."""
         return self.best_mean - self.mean
+
+    @property
+    def money_cost(self) -> float:
+        """Min-spend mode: the money protection costs, this plan's spend - the plan best on average's (NaN when the
+        plan maximises the measure on a budget: its price is in the measure, `cost`)."""
+        if self.spend is None or self.best_spend is None:
+            return float("nan")
+        return self.spend - self.best_spend
 
     @property
     def gain(self) -> float:
@@ -136,12 +149,31 @@ class Protection:
             return (f"Best on average over the draws: expected {self.measure} {self.mean:,.0f}; the {tail} of draws "
                     f"average {self.tail_value:,.0f}.")
         share = self.cost / self.best_mean if self.best_mean else float("nan")
+        if self.spend is not None and self.best_spend is not None:  # min-spend: protection is paid in money
+            return self._money_words(tail)
         what = ("Protecting the downside (the best average of the " + tail + " of draws)" if self.robust.kind == CVAR
                 else f"Best on average with the {tail} of draws averaging at least {self.floor:,.0f}")
         return (f"{what}: the {tail} of draws average {self.tail_value:,.0f} {self.measure}, "
                 f"{self.gain:+,.0f} against the plan best on average; the protection costs "
                 f"{max(self.cost, 0.0):,.0f} {self.measure} on average ({max(share, 0.0):.2%} of its "
                 f"{self.best_mean:,.0f}).")
+
+
+    def _money_words(self, tail: str) -> str:
+        """Min-spend: the cheapest plan keeping its target in the worst tail (CVAR) or on average with a floor on
+        the tail (FLOOR), and the money that costs against the cheapest plan keeping the target on average."""
+        what = (f"Protecting the downside: the cheapest plan whose {tail} of draws average at least "
+                f"{self.floor:,.0f} {self.measure} (the target)" if self.robust.kind == CVAR
+                else f"The cheapest plan keeping the target on average with the {tail} of draws averaging at least "
+                     f"{self.floor:,.0f} {self.measure}")
+        extra = self.money_cost
+        paid = (f"spends {units.money(extra, self.currency)} more than the cheapest plan keeping the target on "
+                f"average ({units.money(self.spend, self.currency)} against "
+                f"{units.money(self.best_spend, self.currency)}): the price of protection"
+                if extra > 0.5 else f"spends no more than the cheapest plan keeping the target on average "
+                                    f"({units.money(self.spend, self.currency)}): protection costs nothing here")
+        return (f"{what} {paid}; its {tail} of draws average {self.tail_value:,.0f} {self.measure}, "
+                f"{self.gain:+,.0f} against that plan's.")
 
 
 @dataclass
@@ -479,8 +511,12 @@ def _finish(model: Model, curves, result: _Result, sample: Draws, robust: Robust
         best_outcome = sample.totals(best_x, u)
     measure = units.measure(units.is_weighted(u))
     plan.range = span
+    money = {} if model.maximise else {"spend": float(x.sum()), "best_spend": float(best_x.sum())}
     plan.protection = Protection(robust, measure, float(outcome.mean()), tail_mean(outcome, robust.tail),
-                                 float(best_outcome.mean()), tail_mean(best_outcome, robust.tail), floor)
+                                 float(best_outcome.mean()), tail_mean(best_outcome, robust.tail), floor,
+                                 currency=model.currency, **money)
+    if robust.kind == FLOOR and not model.maximise:
+        _floor_margin(plan, model, robust, floor, result.floor_dual, measure)
     if robust.kind == FLOOR:
         plan.rules = pd.concat([plan.rules, _floor_rule(model, robust, floor, result.floor_dual, measure)],
                                ignore_index=True)
@@ -490,6 +526,24 @@ def _finish(model: Model, curves, result: _Result, sample: Draws, robust: Robust
         plan.rules["price_unit"] = plan.rules["price_unit"].str.replace(measure, tail, regex=False)
         plan.stats["prices_count"] = f"the worst-{robust.tail:.0%} average of {measure}"
     return plan
+
+
+def _floor_margin(plan: Plan, model: Model, robust: Robust, floor: float, floor_dual: float, measure: str) -> None:
+    """Min-spend with a floor on the worst tail: when the floor, not the target, holds the plan, the target's dual
+    is 0 and '0.00 per extra engaged customer' would be false: one more in the target costs nothing because the
+    plan already engages more on average. Its marginal CPE is then none at the target, and the words say what the
+    next unit of the protected tail costs (the floor's dual)."""
+    target = next((row for row in model.rows if row.name == "target"), None)
+    if target is None or plan.marginal_cpe > 1e-12:
+        return
+    one = "unit of weighted engagement" if measure == units.WEIGHTED else "engaged customer"
+    plan.marginal_cpe = float("nan")
+    price = max(float(floor_dual), 0.0)
+    plan.stats["marginal_words"] = (
+        f"none at the target - the target ({target.rhs:,.0f} {measure}) does not bind: to keep the worst "
+        f"{robust.tail:.0%} of draws averaging at least {floor:,.0f}, the plan engages more on average. Each extra "
+        f"{one} in the worst-{robust.tail:.0%} average costs {units.money(price, model.currency, 2)} (the floor's "
+        "price)")
 
 
 def _floor_rule(model: Model, robust: Robust, floor: float, dual: float, measure: str) -> pd.DataFrame:

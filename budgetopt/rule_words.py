@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import schema as S
 from . import units
-from .model import GE, LE, Model, Row, bound_names
+from .model import GE, LE, Model, Row, bound_label, bound_names
 from .optimize import planned_model
 from .plan import Plan
 from .scenario import Mode, Rule
@@ -205,3 +205,30 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
     out = out.assign(_order=order).sort_values(["_order", "price", "name"], ascending=[True, False, True],
                                                kind="stable")
     return out.drop(columns="_order").reset_index(drop=True)
+
+
+def conflict_words(plan: Plan, touchpoints: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """A plan's conflicts and advice (no plan) in the page's words: each conflicting rule or limit as the sentence
+    plain_rules gives it ("Function marketing must get at least 4,100,000 (your rule 1)", not "function
+    'marketing': at least 4,100,000"), and the advice's "(now ...)" likewise. A conflict the words do not know (a
+    group of limits) keeps the engine's label.
+
+    `touchpoints` is the table the plan was made from (before the scenario's what-ifs)."""
+    conflicts, advice = list(plan.conflicts), list(plan.advice)
+    if not conflicts:
+        return conflicts, advice
+    try:
+        model, _ = planned_model(touchpoints, plan.scenario)
+    except Exception:  # noqa: BLE001 - words only: the engine's labels are still right
+        return conflicts, advice
+    words = {row.label: _row_words(model, row)[1] for row in model.rows}
+    if len(model.bounds):
+        names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
+        bounds = _Bounds(model)
+        labels = bound_label(model.bounds, names, model.currency).tolist()
+        words.update({label: bounds.words(k)[1] for k, label in enumerate(labels) if label in set(conflicts)
+                      or any(label in a for a in advice)})
+    shown = [words.get(c, c) for c in conflicts]
+    for label, sentence in words.items():
+        advice = [a.replace(f"(now {label})", f"(now: {sentence})") for a in advice]
+    return shown, advice

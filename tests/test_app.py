@@ -215,8 +215,11 @@ def test_infeasible_rules_are_named_not_raised():
     add_rule(at, "function: service", "Spend at least (money)", 14_000_000)
     text = errors(at)
     assert "No plan" in text and "These rules cannot all hold together" in text
-    assert "function 'service': at least 14,000,000" in text
-    assert "budget: exactly 14,045,000" in text
+    # in the words of the Rules tab, not the engine's field names (min_spend of '...', function 'service': ...)
+    assert "Function service must get at least 14,000,000" in text
+    assert "Crisis and reputation monitoring must get at least 50,000" in text  # was "min_spend of 'Crisis...'"
+    assert "The plan spends exactly the budget of 14,045,000" in text
+    assert "min_spend of" not in text and "function 'service':" not in text
     assert "Engaged customers" not in cards(at)
     assert any("No plan to show" in i.value for i in at.info)
     assert sorted(d.label for d in at.download_button) == ["Download a template CSV", "Download as TOML"]

@@ -249,7 +249,7 @@ def test_json_has_everything_and_replays_to_the_cent(tmp_path, sample, cut):
     pct = {row["touchpoint"]: row["change_pct"] for row in document["plan"]}
     tv = cut.table.set_index("touchpoint").loc["TV prime time"]
     assert pct["TV prime time"] == pytest.approx(100 * tv["change"] / tv["current_spend"], abs=0.01)  # percent
-    assert document["summary"]["marginal_cpe"] == pytest.approx(cut.marginal_cpe)
+    assert document["summary"]["marginal_cpe"] == pytest.approx(cut.marginal_cpe, abs=5e-5)  # to 4 decimals
     assert len(document["biggest_cuts"]) == 3 and document["biggest_cuts"][0]["change"] < 0
 
     again = bo.replay(path)
@@ -257,6 +257,40 @@ def test_json_has_everything_and_replays_to_the_cent(tmp_path, sample, cut):
     for column in ("proposed_spend", "proposed_engaged"):
         assert (again.table[column].round(2) == cut.table[column].round(2)).all(), column
     assert again.marginal_cpe == pytest.approx(cut.marginal_cpe, rel=1e-9)
+
+
+def test_every_pct_in_the_json_is_a_percentage_and_money_is_in_cents(sample):
+    """One meaning per figure: every *_pct is a percentage (-30.0 = 30 % less) in every part of the JSON, and
+    every money figure is a whole number of cents, sums of rounded parts included (no 707689.1399999999)."""
+    plan = bo.optimize(sample, bo.Scenario(name="odd budget", budget=bo.Budget(total=12_640_500.55)))
+    document = json.loads(bo.plan_json_bytes(plan, inputs=sample))
+    summary = document["summary"]
+    assert summary["engaged_change_pct"] == round(100 * (plan.summary()["proposed_engaged"]
+                                                         / plan.summary()["current_engaged"] - 1), 2)
+    assert abs(summary["engaged_change_pct"]) > 1  # a percentage, not a fraction (the plan engages ~23 % more)
+    for key in ("by_function", "by_channel", "by_stage", "biggest_cuts", "biggest_increases", "plan"):
+        for row in document[key]:
+            if row["change_pct"] is not None and "current_spend" in row:
+                assert row["change_pct"] == pytest.approx(100 * row["change"] / row["current_spend"], abs=0.006)
+    cut = document["biggest_cuts"][0]
+    row = next(r for r in document["plan"] if r["touchpoint"] == cut["touchpoint"])
+    assert cut["change_pct"] == row["change_pct"]  # the same figure, the same number, wherever it is
+
+    def cents(value):
+        return value is None or round(value, 2) == value
+
+    assert summary["proposed_spend"] == 12_640_500.55 and summary["budget"] == 12_640_500.55
+    assert all(cents(summary[k]) for k in ("current_spend", "money_saved", "money_moved_across_functions"))
+    for key in ("by_function", "by_channel", "by_stage", "transfers"):
+        for row in document[key]:
+            assert all(cents(row[k]) for k in ("current_spend", "proposed_spend", "change", "amount") if k in row)
+
+
+def test_the_rules_sheet_names_each_column_once(book):
+    _, wb = book
+    head = [c.value for c in wb["Rules"][1]]
+    assert len(head) == len(set(head)), head
+    assert "Price unit" in head and "Limit in" in head
 
 
 def test_replay_refuses_what_is_not_a_plan_export(tmp_path):

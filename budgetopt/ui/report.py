@@ -55,18 +55,23 @@ def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
 def today_line(touchpoints: pd.DataFrame | None, plan: Plan | None = None) -> str:
     """Today in one sentence (the data as given), for the line under the plan's cards; from a plan's own today
     when it is given (a scenario may remove or add touchpoints)."""
+    periods = ""
     if plan is not None:
         s = plan.summary()
         t = plan.table
         spend, engaged, cpe = s["current_spend"], s["current_engaged"], s["current_cpe"]
-        count = int((t[S.WHAT_IF] != S.ADDED).sum())
-        functions = int(t.loc[t[S.WHAT_IF] != S.ADDED, S.FUNCTION].nunique())
+        today = t[t[S.WHAT_IF] != S.ADDED]
+        count = int(today[S.TOUCHPOINT].nunique())  # over periods: each touchpoint once, not once per period
+        functions = int(today[S.FUNCTION].nunique())
         currency = plan.currency
+        calendar = getattr(plan, "calendar", None)
+        if calendar is not None and calendar.count > 1:
+            periods = f" over {calendar.count} periods ({calendar.labels[0]} to {calendar.labels[-1]})"
     else:
         t = today_figures(touchpoints)
         spend, engaged, cpe, count, functions = t["spend"], t["engaged"], t["cpe"], t["touchpoints"], t["functions"]
         currency = touchpoints.attrs.get("currency")
-    return (f"Today (the data as given): {units.money(spend, currency)} spent on {count:,} touchpoints of "
+    return (f"Today (the data as given): {units.money(spend, currency)} spent{periods} on {count:,} touchpoints of "
             f"{functions} functions, {fmt.count(engaged)} engaged customers, average CPE "
             f"{units.money(cpe, currency, digits=2)}.")
 
@@ -112,9 +117,10 @@ def plan_cards(plan: Plan) -> list[Card]:
                            f"{fmt.cpe(s['current_cpe'])}"))
     unspent = plan.budget - s["proposed_spend"]  # below the budget: the plan chose to spend less
     if plan.scenario.objective.mode is Mode.MIN_SPEND or unspent > 0.5:
-        cards.append(Card(f"Money saved{cur}", fmt.short(s["money_saved"]),
-                          fmt.percent(s["money_saved"] / today) + " of today's", "off",
-                          help=f"{plan.money(s['money_saved'])}: the plan spends {plan.money(s['proposed_spend'])}, "
+        label, amount = plan.money_line()  # 'Money added' when the plan spends more than today
+        cards.append(Card(f"{label}{cur}", fmt.short(amount),
+                          fmt.percent(amount / today) + " of today's", "off",
+                          help=f"{plan.money(amount)}: the plan spends {plan.money(s['proposed_spend'])}, "
                                f"today {plan.money(today)}"))
     else:
         cards.append(Card(f"Budget{cur}", fmt.short(s["proposed_spend"]), fmt.percent(budget_change, signed=True),
@@ -123,10 +129,9 @@ def plan_cards(plan: Plan) -> list[Card]:
     cards.append(Card(f"Money moved{cur}", fmt.short(moved), fmt.percent(moved / today) + " of today's", "off",
                       help=f"{plan.money(moved)} taken from one function and given to another"))
     marginal = s["marginal_cpe"]
-    one = "unit of weighted engagement" if plan.weighted else "engaged customer"
     cards.append(Card(f"Marginal CPE{cur}", fmt.cpe(marginal) if np.isfinite(marginal) else "none",
-                      help=f"what one more {one} costs at the margin of this plan"
-                      if np.isfinite(marginal) else "more money buys nothing under these rules"))
+                      help=f"what one more {plan.one} costs at the margin of this plan"
+                      if np.isfinite(marginal) else plan.marginal_words().removeprefix("none - ")))
     return cards
 
 

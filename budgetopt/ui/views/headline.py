@@ -6,11 +6,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ... import schema as S
 from ...errors import BudgetOptError, ScenarioError
+from ...evidence import Evidence
 from ...plan import Plan
+from ...risk import TAIL
+from ...robust import CVAR, Robust, robust_plan
+from ...rule_words import conflict_words
 from ...scenario import Scenario
 from .. import cached, report
+from .how_sure import BEST, DRAWS, GOAL_KEY, PROTECT, SEED, UNCERTAINTY, UNCERTAINTY_KEY
 from .shared import cards, md
+from .state import Key
 
 
 def optimise(touchpoints: pd.DataFrame, scenario: Scenario) -> Plan | None:
@@ -26,9 +33,46 @@ def optimise(touchpoints: pd.DataFrame, scenario: Scenario) -> Plan | None:
     return None
 
 
+@st.cache_data(show_spinner="Planning to protect the downside over draws of the curves...", max_entries=16)
+def protected_plan(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float,
+                   _evidence: Evidence | None = None, evidence_key: str = "") -> Plan:
+    """The plan protecting the worst 10 % of draws of the curves, as the 'how sure' section draws it (how_sure's
+    draws, seed and uncertainty; the fitted history or curves behind the table when there are, named by
+    `evidence_key` for the cache)."""
+    evidence = _evidence if _evidence is not None else touchpoints
+    return robust_plan(evidence, Scenario.model_validate_json(scenario_json), Robust(CVAR, TAIL), DRAWS, SEED,
+                       uncertainty)
+
+
+def shown_plan(touchpoints: pd.DataFrame, plan: Plan) -> tuple[Plan, str]:
+    """The plan the page shows: the plan best on average, or, where 'Plan for' is set to protect the downside,
+    the protected plan (the headline cards follow it, as the 'how sure' section does); and a line saying which."""
+    ss = st.session_state
+    if ss.get(GOAL_KEY) != PROTECT or getattr(plan, "by_period", None) is not None:
+        return plan, ""
+    evidence = ss.get(Key.EVIDENCE)
+    same = evidence is not None and list(evidence.table[S.TOUCHPOINT]) == list(touchpoints[S.TOUCHPOINT])
+    behind = (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
+    try:
+        protected = protected_plan(touchpoints, plan.scenario.model_dump_json(),
+                                   ss.get(UNCERTAINTY_KEY, UNCERTAINTY) / 100, *behind)
+    except BudgetOptError:
+        protected = None
+    if protected is None or not protected.ok:
+        return plan, ("The cards show the plan best on average: no plan protecting the downside exists here (see "
+                      "How sure below).")
+    return protected, (f"The cards show the plan protecting the downside (the best average of the worst "
+                       f"{TAIL:.0%} of {DRAWS:,} draws of the curves), as chosen under 'Plan for' below; switch to "
+                       f"'{BEST}' for the plan best on average.")
+
+
 def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
-    """Cards: the plan against today; today's picture alone (and why) when there is no plan."""
+    """Cards: the plan against today (the protected plan when 'Plan for' says so); today's picture alone (and why)
+    when there is no plan."""
     if plan is not None and plan.ok:
+        plan, which = shown_plan(touchpoints, plan)
+        if which:
+            st.info(md(which))
         cards(report.plan_cards(plan))
         notes = report.plan_notes(plan)
         st.caption("  \n".join(md(n) for n in notes))
@@ -37,15 +81,18 @@ def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
                 st.markdown("\n".join(f"- {md(line)}" for line in plan.basis.lines(plan.currency)))
     else:
         if plan is not None:
-            no_plan(plan)
+            no_plan(plan, touchpoints)
         st.caption(md(report.today_line(touchpoints)))
 
 
-def no_plan(plan: Plan) -> None:
-    """Why no plan exists: the rules that cannot hold together, with their numbers."""
-    lines = [f"- {md(c)}" for c in plan.conflicts]
-    lead = "These rules cannot all hold together:" if plan.conflicts else ""
-    advice = [f"- {md(a[:1].upper() + a[1:])}" for a in plan.advice]
+def no_plan(plan: Plan, touchpoints: pd.DataFrame | None = None) -> None:
+    """Why no plan exists: the rules that cannot hold together, with their numbers, in the words of the Rules tab
+    (rule_words.conflict_words)."""
+    conflicts, advice = (conflict_words(plan, touchpoints) if touchpoints is not None
+                         else (plan.conflicts, plan.advice))
+    lines = [f"- {md(c)}" for c in conflicts]
+    lead = "These rules cannot all hold together:" if conflicts else ""
+    advice = [f"- {md(a[:1].upper() + a[1:])}" for a in advice]
     st.error(f"**No plan: {md(plan.message)}.** {lead}\n\n" + "\n".join(lines)
              + ("\n\n" + "\n".join(advice) if advice else "")
              + "\n\nLoosen or remove one of them: the budget and the goal are in the sidebar, the rules in the "
