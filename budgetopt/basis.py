@@ -47,6 +47,8 @@ class Basis:
     gain_beyond: float
     """Engaged customers the plan expects from its money beyond the largest spend observed."""
     binding_assumptions: list[str]
+    at_curve_end: int = 0
+    """Touchpoints planned at the last point of a tabulated curve that may not go beyond it."""
 
     @property
     def evidence_share(self) -> float:
@@ -70,6 +72,12 @@ class Basis:
         else:
             out.append("no touchpoint is planned beyond the largest spend observed on it")
         out += [f"assumption that binds: {a}" for a in self.binding_assumptions]
+        if self.at_curve_end:
+            n = self.at_curve_end
+            who = f"{n} touchpoints are planned at the last point of their" if n != 1 else \
+                "1 touchpoint is planned at the last point of its"
+            out.append(f"{who} tabulated curve: the model says nothing beyond it, so the plan goes no further "
+                       "(--curves-beyond lets it, at the curve's last slope, as an assumption)")
         return out
 
     def headline(self) -> str:
@@ -111,7 +119,21 @@ def plan_basis(plan, curves: Curves) -> Basis:
     gain_beyond = float((curves.engaged(x) - curves.engaged(np.minimum(x, observed)))[beyond].sum())
     s = plan.summary()
     return Basis(sources, float((x - observed)[beyond].sum()), int(beyond.sum()),
-                 s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan))
+                 s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan),
+                 _at_curve_end(tp, x))
+
+
+def _at_curve_end(tp: pd.DataFrame, x: np.ndarray) -> int:
+    """How many touchpoints the plan holds at the last point of their tabulated curve (not let go beyond it)."""
+    if S.CURVE_POINTS not in tp.columns or not (tp[S.CURVE] == "tabulated").any():
+        return 0
+    from .curves.text import read_points
+
+    xs, _ = read_points(tp[S.CURVE_POINTS])
+    last = np.nanmax(np.where(np.isfinite(xs), xs, np.nan), axis=1, initial=0.0) if xs.shape[1] else np.zeros(len(x))
+    beyond = tp[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in tp.columns else np.full(len(x), np.nan)
+    held = (tp[S.CURVE] == "tabulated").to_numpy() & ~(np.nan_to_num(beyond, nan=1.0) > 1.0)
+    return int((held & (last > 0) & (x >= last * (1 - 1e-6))).sum())
 
 
 def counted(touchpoints: np.ndarray, periods: np.ndarray | None = None, calendar=None) -> str:

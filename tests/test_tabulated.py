@@ -276,6 +276,8 @@ def test_a_plan_stops_at_the_last_point_unless_the_user_lets_it_go_on(tmp_path, 
     at_most = bo.Scenario(budget=bo.Budget(total=500.0, at_most=True))
     held = bo.optimize(with_curves(table, given).table, at_most)
     assert held.table["proposed_spend"].tolist() == pytest.approx([200.0, 200.0])  # both at their last points
+    assert any(line.startswith("2 touchpoints are planned at the last point of their tabulated curve")
+               for line in held.basis.lines())
     evidence = with_curves(table, given, beyond=1.5)
     assert "continued beyond their last point up to 1.5x" in evidence.notices[-1]
     plan = bo.optimize(evidence.table, bo.Scenario(budget=bo.Budget(total=500.0)))
