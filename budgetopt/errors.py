@@ -30,7 +30,8 @@ class Problem:
         if self.column:
             where.append(f"column '{self.column}'")
         place = ", ".join(where) or "input"
-        shown = "" if self.value is None or self.value == "" else f" (value: {self.value!r})"
+        value = self.value.item() if hasattr(self.value, "item") else self.value  # numpy's scalars as Python's
+        shown = "" if value is None or value == "" else f" (value: {value!r})"
         return f"{place}: {self.message}{shown}. Fix: {self.fix}"
 
 

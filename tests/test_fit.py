@@ -280,3 +280,17 @@ def test_bench_reports_its_figures():
     assert result["touchpoints"] == 12 and result["periods"] == 40 and result["seconds"] > 0
     assert sum(result["verdicts"].values()) == 12
     assert 0.0 <= result["family_as_generated"] <= 1.0
+
+
+def test_a_fit_that_runs_away_gives_way_to_a_simpler_family():
+    """Quarterly money written as months (three equal months each): an S-curve 'fits' by running its saturation
+    to 1e14, numbers no table can hold; the simpler family takes its place."""
+    from budgetopt.curves.fit import RUNAWAY
+
+    levels = np.array([259784.74, 343437.54, 275853.90, 422846.67])
+    outcome = np.array([46091.46, 61170.81, 49751.68, 82589.22])
+    spend, engaged = np.repeat(levels, 3)[None], np.repeat(outcome, 3)[None]
+    fits = fit_curves(spend, engaged, np.ones_like(spend, bool))
+    assert fits.family[0] in ("linear", "power")
+    assert not np.isfinite(fits.half_saturation[0]) or fits.half_saturation[0] < RUNAWAY * levels.mean()
+    assert np.isfinite(fits.scale[0]) and fits.scale[0] < 1.0

@@ -50,6 +50,10 @@ WEAK_R2 = 0.5
 """Held-out R2 below this: `weak`."""
 WEAK_MAPE = 0.30
 """Held-out MAPE above this (a fraction; 0.30 = 30 %): `weak`."""
+RUNAWAY = 1e6
+"""A saturating or hill fit whose saturation or half-saturation is over a million times the history's mean period
+(engaged customers, spend) has run away: in the data's range it is a straight line, and a simpler family takes its
+place (it would otherwise reach the table with numbers no plan can use)."""
 HALF_SATURATION_BEYOND = 2.0
 """A half-saturation above this multiple of the largest observed period spend: `weak` (saturation is
 extrapolated, not observed)."""
@@ -379,18 +383,31 @@ def _fit(variants: list[Variant], xs: np.ndarray, ys: np.ndarray, w: np.ndarray,
         theta, sse = _refine(variant, theta, xs[target], ys[target], w[target])
         thetas[target, v] = theta
         score[target, v] = _aicc(sse, n[target], variant.k)
-    best = score.min(axis=1, keepdims=True)
-    tied = np.isfinite(score) & (score <= best + AICC_TIE)
-    chosen = np.where(tied.any(axis=1), np.argmax(tied, axis=1), -1)  # variants are ordered simplest first
-    theta = thetas[np.arange(rows), np.maximum(chosen, 0)]
+    chosen = np.full(rows, -1)
+    theta = np.full((rows, 5), np.nan)
+    todo = np.arange(rows)
+    for _ in range(len(variants)):  # a chosen fit that runs away (saturation far beyond any data) gives way
+        best = score[todo].min(axis=1, keepdims=True)
+        tied = np.isfinite(score[todo]) & (score[todo] <= best + AICC_TIE)
+        chosen[todo] = np.where(tied.any(axis=1), np.argmax(tied, axis=1), -1)  # variants simplest first
+        theta[todo] = thetas[todo, np.maximum(chosen[todo], 0)]
+        for v, variant in enumerate(variants):
+            at = todo[chosen[todo] == v]
+            if polish and len(at):
+                theta[at] = [_polish(variant, theta[i], xs[i], ys[i], w[i]) for i in at]
+        amp, _, k, _, _ = _natural(np.nan_to_num(theta[todo]))
+        saturates = np.array([HALF in variants[v].slots if v >= 0 else False for v in chosen[todo]], dtype=bool)
+        runaway = saturates & ~((amp <= RUNAWAY) & (k <= RUNAWAY))
+        if not runaway.any():
+            break
+        score[todo[runaway], chosen[todo[runaway]]] = np.inf
+        todo = todo[runaway]
     cov = np.zeros((rows, 5, 5))
     sse = np.full(rows, np.inf)
     for v, variant in enumerate(variants):
         at = np.flatnonzero(chosen == v)
         if len(at) == 0:
             continue
-        if polish:
-            theta[at] = [_polish(variant, theta[i], xs[i], ys[i], w[i]) for i in at]
         r, jac, sse[at] = _residuals(variant, theta[at], xs[at], ys[at], np.sqrt(w[at]))
         slots = list(variant.slots)
         dof = np.maximum(n[at] - len(slots), 1)
