@@ -20,7 +20,7 @@ evaluated on any spend, vectorised: spend (N,) gives (K, N), spend (N, M) gives 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,6 +139,14 @@ class Draws:
                     values = F.response(family, a[rows][None], *params)
                     out[k, rows] = np.nansum(values.reshape(values.shape[0], len(rows), m, weeks), axis=-1)
         return out
+
+    def evenly(self) -> Draws:
+        """The same draws with each touchpoint's money spread evenly over the data period's weeks, as a plan over
+        periods of another length than the data's spreads it (periods.period_curves): the curves' `spread`
+        dropped, and a fit's draw k sum_t f_k(S / T) over its T weeks (shares 1 / T)."""
+        curves = replace(self.curves, spread=np.full((len(self), 0), np.nan))
+        shares = None if self.shares is None else np.full(self.shares.shape, 1.0 / max(1, self.shares.shape[1]))
+        return replace(self, curves=curves, shares=shares)
 
     def totals(self, spend: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """sum_i w_i e_ki(s_i) per draw (K,): engaged customers (w = 1) or weighted engagement (w = value)."""
