@@ -179,9 +179,9 @@ def _planned(evidence, scenario: Scenario):
 
 
 def _range(plan, evidence, draws: int = DRAWS, seed: int = SEED, uncertainty: float | None = None):
-    """The plan's range over draws of its curves (evidence.plan_range); None without a plan, and for a plan over
-    periods (draws are of touchpoints, its columns of touchpoints and periods)."""
-    if not plan.ok or plan.scenario.periods is not None:
+    """The plan's range over draws of its curves (evidence.plan_range; a plan over periods too); None without a
+    plan."""
+    if not plan.ok:
         return None
     return plan_range(plan, evidence, draws, seed, uncertainty=uncertainty)
 
@@ -299,6 +299,14 @@ def _draw_options(parser: argparse.ArgumentParser, default: int | None = None) -
     parser.add_argument("--uncertainty", type=float, metavar="U",
                         help="a stated +/- on engagement for curves without evidence of their uncertainty, e.g. 0.2 "
                              "(an assumption: 90 %% of draws within +/-20 %%, independent across touchpoints)")
+
+
+def _check_draws(args: argparse.Namespace) -> None:
+    """Refuse --draws outside 1 to MAX_DRAWS, a negative --seed or an --uncertainty outside 0 to 1 before any work
+    (BudgetOptError: exit 2)."""
+    from .draws import check_draw_settings
+
+    check_draw_settings(DRAWS if args.draws is None else args.draws, args.uncertainty, args.seed)
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
@@ -443,6 +451,7 @@ def _main(argv: list[str]) -> int:
             _notices(touchpoints.attrs.get("notices", []))
             print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
             return EXIT_OK
+        _check_draws(args)  # optimize: before the work
         evidence = _evidence(args)
         _notices(evidence.notices)
         try:
@@ -461,8 +470,7 @@ def _main(argv: list[str]) -> int:
         else:
             plan = optimize(touchpoints, scenario)
             plan.range = _range(plan, evidence, draws, args.seed, args.uncertainty)
-            if plan.ok and plan.range is None and scenario.periods is None and (args.draws or
-                                                                               args.uncertainty is not None):
+            if plan.ok and plan.range is None and (args.draws or args.uncertainty is not None):
                 _notices(["no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
                           "for the others, e.g. --uncertainty 0.2"])
         print(plan.summary_text())
@@ -491,6 +499,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from .sweep import Case, budget_factors, connect, local_client, scheduler_address, sweep
 
     factors = budget_factors(args.budgets)
+    _check_draws(args)
     robust = Robust.parse(args.robust) if args.robust else None
     if Path(args.out).exists() and not args.force:
         raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")

@@ -201,10 +201,13 @@ def planned_rows(table: pd.DataFrame, scenario: Scenario | None) -> tuple[pd.Dat
     return apply_overrides(table, scenario), np.where(added, -1, origin).astype(int), factor
 
 
-def check_draw_settings(count: int, uncertainty: float | None) -> None:
-    """Raise BudgetOptError for a number of draws outside 1 to MAX_DRAWS or an uncertainty outside 0 to 1."""
+def check_draw_settings(count: int, uncertainty: float | None, seed: int = 0) -> None:
+    """Raise BudgetOptError for a number of draws outside 1 to MAX_DRAWS, an uncertainty outside 0 to 1 or a
+    negative seed."""
     if not 1 <= count <= MAX_DRAWS:
         raise BudgetOptError(f"draws: {count} is outside 1 to {MAX_DRAWS:,}; use e.g. 500")
+    if not 0 <= seed < 2**63:
+        raise BudgetOptError(f"seed: {seed} is outside 0 to 2**63 - 1; use e.g. 0 or 42")
     if uncertainty is not None and not 0 <= uncertainty <= 1:
         raise BudgetOptError(f"uncertainty: {uncertainty:g} is outside 0 to 1; write e.g. 0.2 for +/-20 %")
 
@@ -215,7 +218,7 @@ def draw_curves(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
 
     evidence: what the table rests on (evidence.Evidence; a plain touchpoint table has no fits or bands);
     uncertainty: the stated +/- on engagement of curves with no evidence of their uncertainty (None: as given)."""
-    check_draw_settings(count, uncertainty)
+    check_draw_settings(count, uncertainty, seed)
     if isinstance(evidence, pd.DataFrame):
         evidence = Evidence(evidence)
     table = evidence.table

@@ -68,6 +68,9 @@ class PlanRange:
     by_function: pd.DataFrame | None = None
     """Per function: mean, 5 % and 95 % of its engaged customers in the plan and today, and P(plan beats today)."""
     tail: float = TAIL
+    over: str = ""
+    """What the engaged customers are counted over, in words ('' for one period; a plan over periods: ' over the
+    horizon (2026-01 to 2026-12)')."""
 
     def quantiles(self, values: np.ndarray) -> tuple[float, float, float]:
         """The (1 - level) / 2, 50 % and (1 + level) / 2 quantiles of values over the draws."""
@@ -108,7 +111,7 @@ class PlanRange:
 
     def words(self) -> str:
         low, _, high = self.quantiles(self.plan)
-        return (f"{self.level:.0%} range of the plan's engaged customers: {low:,.0f} to {high:,.0f} (mean "
+        return (f"{self.level:.0%} range of the plan's engaged customers{self.over}: {low:,.0f} to {high:,.0f} (mean "
                 f"{np.mean(self.plan):,.0f}; the worst {self.tail:.0%} of draws average "
                 f"{tail_mean(self.plan, self.tail):,.0f}); the plan beats today's allocation in {self.beats_today:.0%} "
                 f"of {self.draws:,} draws of the curves ({self.method})")
@@ -135,13 +138,16 @@ def plan_risk(plan: Plan, draws: Draws, level: float = LEVEL, tail: float = TAIL
         x0 = table["current_spend"].to_numpy(float)[:width].reshape(n, count)
         at_plan, at_today = horizon_engaged(draws, x, line), horizon_engaged(draws, x0, line)
         rows, removed = table.iloc[:width:count], table.iloc[width:]
+        labels = line.calendar.labels
+        over = f" over the horizon ({labels[0]} to {labels[-1]})" if count > 1 else ""
     else:
         if list(table[S.TOUCHPOINT].iloc[:n]) != list(draws.names):
             raise ValueError("the draws are of other touchpoints than the plan's: draw them with the plan's scenario")
         at_plan = draws.engaged(table["proposed_spend"].to_numpy(float)[:n])  # K x N
         at_today = draws.engaged(table["current_spend"].to_numpy(float)[:n])
         rows, removed = table.iloc[:n], table.iloc[n:]
-    return _range(at_plan, at_today, rows, removed, draws, level, tail)
+        over = ""
+    return _range(at_plan, at_today, rows, removed, draws, level, tail, over)
 
 
 def period_engaged(draws: Draws, spend: np.ndarray, line: Timeline, periods: slice = slice(None)) -> np.ndarray:
@@ -170,7 +176,7 @@ def horizon_engaged(draws: Draws, spend: np.ndarray, line: Timeline) -> np.ndarr
 
 
 def _range(at_plan: np.ndarray, at_today: np.ndarray, rows: pd.DataFrame, removed: pd.DataFrame, draws: Draws,
-           level: float, tail: float) -> PlanRange:
+           level: float, tail: float, over: str = "") -> PlanRange:
     """The PlanRange of engaged customers per draw and touchpoint (K x N) of the plan and today; `rows` the plan's
     touchpoints (function, value), `removed` the rows of touchpoints the scenario removes (today only)."""
     value = rows[S.VALUE].to_numpy(float)
@@ -195,4 +201,4 @@ def _range(at_plan: np.ndarray, at_today: np.ndarray, rows: pd.DataFrame, remove
         "beats_today": (plan_f > today_f).mean(axis=0),
     }).sort_values(S.FUNCTION, kind="stable").reset_index(drop=True)
     return PlanRange(plan_f.sum(axis=1), today_f.sum(axis=1), level, int(draws.varying.sum()), draws.describe(),
-                     plan_w, today_w, by_function, tail)
+                     plan_w, today_w, by_function, tail, over)

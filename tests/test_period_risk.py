@@ -4,12 +4,15 @@ of each touchpoint's curve as the period LP evaluates them."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
 import budgetopt as bo
+from budgetopt.cli import main
 from budgetopt.curves import Curves
 from budgetopt.draws import FIT, STATED, Draws, draw_curves
 from budgetopt.evidence import plan_range
@@ -116,3 +119,52 @@ def test_the_year_plan_has_a_range_over_the_fits_draws(year_plan):
     assert a["plan_mean"] == pytest.approx(plan.summary()["proposed_engaged"], rel=0.05)
     assert set(span.by_function["function"]) == set(plan.table["function"])
     assert span.by_function["plan_mean"].sum() == pytest.approx(a["plan_mean"])
+
+
+# ---- the command line ----------------------------------------------------------------------------------------------
+
+HISTORY = "data/sample_history.csv"
+
+
+def test_optimize_over_periods_prints_and_writes_its_range(tmp_path, capsys):
+    out = tmp_path / "py.json"
+    assert main(["optimize", HISTORY, "--periods", "12m", "--draws", "200", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "90% range of the plan's engaged customers over the horizon (2026-01 to 2026-12):" in printed
+    assert "of 200 draws of the curves (fitted curves drawn from each fit's covariance (8))" in printed
+    document = json.loads(out.read_text())
+    figures = document["summary"]["range"]
+    assert figures["draws"] == 200 and figures["plan_low"] < figures["plan_mean"] < figures["plan_high"]
+    assert figures["plan_mean"] == pytest.approx(document["summary"]["proposed_engaged"], rel=0.05)
+    book = tmp_path / "py.xlsx"
+    assert main(["optimize", HISTORY, "--periods", "4q", "--draws", "50", "--out", str(book)]) == 0
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert "How sure" in sheets and "By period" in sheets
+
+
+def test_a_plan_over_periods_without_varying_curves_says_so(capsys):
+    assert main(["optimize", "data/sample_touchpoints.csv", "--periods", "4q", "--draws", "100"]) == 0
+    captured = capsys.readouterr()
+    assert "no curve varies over the draws" in captured.err + captured.out
+    assert "range of the plan's engaged customers" not in captured.out
+    assert main(["optimize", "data/sample_touchpoints.csv", "--periods", "4q", "--draws", "100",
+                 "--uncertainty", "0.2"]) == 0
+    assert "range of the plan's engaged customers over the horizon (Q1 to Q4)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, words", [(["--draws", "0"], "draws: 0 is outside 1 to 100,000"),
+                                          (["--draws", "-3"], "draws: -3 is outside"),
+                                          (["--seed", "-1"], "seed: -1 is outside 0 to"),
+                                          (["--uncertainty", "1.5"], "uncertainty: 1.5 is outside 0 to 1")])
+def test_bad_draw_settings_are_refused_before_the_work(flags, words, tmp_path, capsys):
+    assert main(["optimize", HISTORY, *flags]) == 2
+    assert words in capsys.readouterr().err
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", "scenarios/baseline.toml", "--workers", "0", "--out", str(out), *flags]) == 2
+    printed = capsys.readouterr()
+    assert words in printed.err and "Sweeping" not in printed.err and not out.exists()
+
+
+def test_robust_over_periods_is_still_refused_in_words(capsys):
+    assert main(["optimize", HISTORY, "--periods", "12m", "--robust", "cvar:0.1"]) == 2
+    assert "a plan over periods (--periods) has no robust form yet" in capsys.readouterr().err
