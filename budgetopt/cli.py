@@ -496,7 +496,17 @@ def _main(argv: list[str]) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from .io import write_results
     from .robust import Robust
-    from .sweep import Case, budget_factors, connect, local_client, scheduler_address, sweep
+    from .sweep import (
+        NO_RANGE,
+        Case,
+        budget_factors,
+        check_robust,
+        connect,
+        local_client,
+        own_money,
+        scheduler_address,
+        sweep,
+    )
 
     factors = budget_factors(args.budgets)
     _check_draws(args)
@@ -509,6 +519,12 @@ def _sweep(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         scenario, evidence, _ = _load(path, args.data)
         cases.append(Case(Path(path).stem, evidence, scenario))
+    check_robust(cases, robust, args.seed, args.uncertainty)  # before a cluster starts
+    once = [c.name for c in cases if own_money(c.scenario)]
+    if once:
+        _notices([f"{', '.join(once)}: planned once, at the money the scenario sets itself (a min-spend scenario "
+                  "finds its own budget; [periods] budgets fix each period's money): one row, budget_factor = its "
+                  "plan's spend / today's; the budgets were not swept for it"])
     address = scheduler_address(args.scheduler)
     client = None
     if address:
@@ -531,6 +547,9 @@ def _sweep(args: argparse.Namespace) -> int:
             if cluster is not None:
                 cluster.close()
     path = write_results(results, args.out, force=args.force)
+    empty = sorted(set(results.loc[results["message"].str.contains(NO_RANGE, regex=False), "scenario"]))
+    if empty:
+        _notices([f"{', '.join(empty)}: {NO_RANGE} (each row's message says so)"])
     bad = results[~results["status"].isin(["optimal"])]
     print(f"{len(results):,} rows (one per scenario x budget) written to {path}"
           + (f"; {len(bad)} without a plan (see status and message)" if len(bad) else ""))
