@@ -158,3 +158,15 @@ def test_robust_sweeps_refuse_up_front_what_they_cannot_plan(tmp_path, capsys):
         sweep(cases(), [1.0], draws=0)
     with pytest.raises(BudgetOptError, match="seed: -1 is outside"):
         sweep(cases(), [1.0], seed=-1)
+
+
+def test_a_scenario_with_a_budget_per_period_is_planned_once_at_it():
+    from budgetopt.scenario import Periods, Scenario
+
+    paced = Scenario(name="paced", periods=Periods(horizon="2q", budgets=(6_000_000.0, 7_000_000.0)))
+    rows = sweep([Case("paced", read_evidence(DATA), paced)], [0.8, 1.2], draws=20, seed=0, uncertainty=0.2)
+    assert len(rows) == 1 and rows["status"][0] == "optimal" and rows["horizon"][0] == "2q"
+    assert rows["proposed_spend"][0] == pytest.approx(13_000_000.0)
+    assert rows["budget_factor"][0] == pytest.approx(13_000_000.0 / 14_045_000)
+    assert "[periods] budgets set each period's money" in rows["message"][0]
+    assert rows["plan_low"][0] < rows["plan_mean"][0] < rows["plan_high"][0]
