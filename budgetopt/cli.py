@@ -183,9 +183,9 @@ def _planned(evidence, scenario: Scenario):
 
 
 def _range(plan, evidence, draws: int = DRAWS, seed: int = SEED, uncertainty: float | None = None):
-    """The plan's range over draws of its curves (evidence.plan_range); None without a plan, and for a plan over
-    periods (draws are of touchpoints, its columns of touchpoints and periods)."""
-    if not plan.ok or plan.scenario.periods is not None:
+    """The plan's range over draws of its curves (evidence.plan_range; a plan over periods too); None without a
+    plan."""
+    if not plan.ok:
         return None
     return plan_range(plan, evidence, draws, seed, uncertainty=uncertainty)
 
@@ -305,6 +305,14 @@ def _draw_options(parser: argparse.ArgumentParser, default: int | None = None) -
     parser.add_argument("--uncertainty", type=float, metavar="U",
                         help="a stated +/- on engagement for curves without evidence of their uncertainty, e.g. 0.2 "
                              "(an assumption: 90 %% of draws within +/-20 %%, independent across touchpoints)")
+
+
+def _check_draws(args: argparse.Namespace) -> None:
+    """Refuse --draws outside 1 to MAX_DRAWS, a negative --seed or an --uncertainty outside 0 to 1 before any work
+    (BudgetOptError: exit 2)."""
+    from .draws import check_draw_settings
+
+    check_draw_settings(DRAWS if args.draws is None else args.draws, args.uncertainty, args.seed)
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
@@ -524,6 +532,7 @@ def _main(argv: list[str]) -> int:
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
         if args.command == "validate":
             return _validate(args)
+        _check_draws(args)  # optimize: before the work
         evidence = _evidence(args)
         _notices(evidence.notices)
         try:
@@ -542,8 +551,7 @@ def _main(argv: list[str]) -> int:
         else:
             plan = optimize(touchpoints, scenario)
             plan.range = _range(plan, evidence, draws, args.seed, args.uncertainty)
-            if plan.ok and plan.range is None and scenario.periods is None and (args.draws or
-                                                                               args.uncertainty is not None):
+            if plan.ok and plan.range is None and (args.draws or args.uncertainty is not None):
                 _notices(["no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
                           "for the others, e.g. --uncertainty 0.2"])
         print(plan.summary_text())
@@ -569,9 +577,20 @@ def _main(argv: list[str]) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from .io import write_results
     from .robust import Robust
-    from .sweep import Case, budget_factors, connect, local_client, scheduler_address, sweep
+    from .sweep import (
+        NO_RANGE,
+        Case,
+        budget_factors,
+        check_robust,
+        connect,
+        local_client,
+        own_money,
+        scheduler_address,
+        sweep,
+    )
 
     factors = budget_factors(args.budgets)
+    _check_draws(args)
     robust = Robust.parse(args.robust) if args.robust else None
     if Path(args.out).exists() and not args.force:
         raise BudgetOptError(f"{args.out} already exists; pass --force to overwrite it")
@@ -581,6 +600,12 @@ def _sweep(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         scenario, evidence, _ = _load(path, args.data)
         cases.append(Case(Path(path).stem, evidence, scenario))
+    check_robust(cases, robust, args.seed, args.uncertainty)  # before a cluster starts
+    once = [c.name for c in cases if own_money(c.scenario)]
+    if once:
+        _notices([f"{', '.join(once)}: planned once, at the money the scenario sets itself (a min-spend scenario "
+                  "finds its own budget; [periods] budgets fix each period's money): one row, budget_factor = its "
+                  "plan's spend / today's; the budgets were not swept for it"])
     address = scheduler_address(args.scheduler)
     client = None
     if address:
@@ -603,6 +628,9 @@ def _sweep(args: argparse.Namespace) -> int:
             if cluster is not None:
                 cluster.close()
     path = write_results(results, args.out, force=args.force)
+    empty = sorted(set(results.loc[results["message"].str.contains(NO_RANGE, regex=False), "scenario"]))
+    if empty:
+        _notices([f"{', '.join(empty)}: {NO_RANGE} (each row's message says so)"])
     bad = results[~results["status"].isin(["optimal"])]
     print(f"{len(results):,} rows (one per scenario x budget) written to {path}"
           + (f"; {len(bad)} without a plan (see status and message)" if len(bad) else ""))

@@ -20,7 +20,7 @@ evaluated on any spend, vectorised: spend (N,) gives (K, N), spend (N, M) gives 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -140,6 +140,14 @@ class Draws:
                     out[k, rows] = np.nansum(values.reshape(values.shape[0], len(rows), m, weeks), axis=-1)
         return out
 
+    def evenly(self) -> Draws:
+        """The same draws with each touchpoint's money spread evenly over the data period's weeks, as a plan over
+        periods of another length than the data's spreads it (periods.period_curves): the curves' `spread`
+        dropped, and a fit's draw k sum_t f_k(S / T) over its T weeks (shares 1 / T)."""
+        curves = replace(self.curves, spread=np.full((len(self), 0), np.nan))
+        shares = None if self.shares is None else np.full(self.shares.shape, 1.0 / max(1, self.shares.shape[1]))
+        return replace(self, curves=curves, shares=shares)
+
     def totals(self, spend: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
         """sum_i w_i e_ki(s_i) per draw (K,): engaged customers (w = 1) or weighted engagement (w = value)."""
         values = self.engaged(np.asarray(spend, float))
@@ -193,10 +201,13 @@ def planned_rows(table: pd.DataFrame, scenario: Scenario | None) -> tuple[pd.Dat
     return apply_overrides(table, scenario), np.where(added, -1, origin).astype(int), factor
 
 
-def check_draw_settings(count: int, uncertainty: float | None) -> None:
-    """Raise BudgetOptError for a number of draws outside 1 to MAX_DRAWS or an uncertainty outside 0 to 1."""
+def check_draw_settings(count: int, uncertainty: float | None, seed: int = 0) -> None:
+    """Raise BudgetOptError for a number of draws outside 1 to MAX_DRAWS, an uncertainty outside 0 to 1 or a
+    negative seed."""
     if not 1 <= count <= MAX_DRAWS:
         raise BudgetOptError(f"draws: {count} is outside 1 to {MAX_DRAWS:,}; use e.g. 500")
+    if not 0 <= seed < 2**63:
+        raise BudgetOptError(f"seed: {seed} is outside 0 to 2**63 - 1; use e.g. 0 or 42")
     if uncertainty is not None and not 0 <= uncertainty <= 1:
         raise BudgetOptError(f"uncertainty: {uncertainty:g} is outside 0 to 1; write e.g. 0.2 for +/-20 %")
 
@@ -207,7 +218,7 @@ def draw_curves(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
 
     evidence: what the table rests on (evidence.Evidence; a plain touchpoint table has no fits or bands);
     uncertainty: the stated +/- on engagement of curves with no evidence of their uncertainty (None: as given)."""
-    check_draw_settings(count, uncertainty)
+    check_draw_settings(count, uncertainty, seed)
     if isinstance(evidence, pd.DataFrame):
         evidence = Evidence(evidence)
     table = evidence.table

@@ -185,7 +185,7 @@ def plan_range(plan, evidence: Evidence, draws: int = DRAWS, seed: int = SEED, l
     if isinstance(evidence, pd.DataFrame):  # a plain touchpoint table rests on no fit or band
         evidence = Evidence(evidence)
     if evidence.fits is None and evidence.tabulated is None and not uncertainty:  # no curve varies: no draws
-        check_draw_settings(draws, uncertainty)
+        check_draw_settings(draws, uncertainty, seed)
         return None
     sample = draw_curves(evidence, plan.scenario, draws, seed, uncertainty)
     return plan_risk(plan, sample, level)

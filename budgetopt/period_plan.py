@@ -29,7 +29,7 @@ from .curves import Curves
 from .engine import Solution
 from .horizon import Calendar
 from .optimize import solve_planned
-from .periods import HORIZON_COLUMNS, HORIZON_LIMITS, PeriodModel, period_model
+from .periods import HORIZON_COLUMNS, HORIZON_LIMITS, PeriodModel, Timeline, period_model
 from .plan import Plan, transfers
 from .scenario import Budget, Mode, Scenario
 
@@ -62,6 +62,9 @@ class PeriodPlan(Plan):
     """Per row of `rules`, the limit it belongs to: the bounds one limit sets on a touchpoint in several periods
     share a group (their words in `group_words`), every row is its own."""
     group_words: dict[str, str] = field(default_factory=dict)
+    line: Timeline | None = None
+    """The periods' seasonality, length and carry-over per touchpoint, as the LP planned them (risk.plan_risk
+    evaluates the plan over draws of the curves with them)."""
 
     @property
     def binding_rules(self) -> pd.DataFrame:
@@ -204,7 +207,7 @@ def period_plan(plan: Plan, model: PeriodModel, curves: Curves, sol: Solution | 
     rules, groups, words = _rule_periods(plan.rules, model)
     values.update(table=table, inputs=model.planned, rules=rules)
     out = PeriodPlan(**values, calendar=line.calendar, by_period=by_period, period_value=mu, tail=line.tail,
-                     rule_groups=groups, group_words=words)
+                     rule_groups=groups, group_words=words, line=line)
     if plan.ok:
         if not np.isfinite(out.marginal_cpe) and np.isfinite(mu).any() and model.maximise:
             best = float(np.nanmax(mu))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import ROOT, SAMPLE
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 import budgetopt as bo
@@ -45,3 +47,32 @@ def test_the_plan_with_its_range_and_the_switch_to_protect_the_downside():
     at.number_input(key=UNCERTAINTY_KEY).set_value(0).run()  # no stated uncertainty, no evidence: nothing varies
     assert not at.exception, at.exception
     assert any("How sure" in t and "uncertainty" in t for t in texts(at))
+
+
+def test_a_plan_over_periods_shows_its_range_over_the_horizon_without_the_switch():
+    """Loading the year plan (12 months): the section shows the plan's range over the horizon, the API's figures
+    (risk.plan_risk over the periods), and in place of the switch a caption saying why it is left out."""
+    from budgetopt.ui.views.state import Key
+
+    year_plan = ROOT / "scenarios" / "year-plan.toml"
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.selectbox(key=Key.LOAD_FILE).set_value(str(year_plan))
+    at.run()
+    at.button(key="load_scenario_file").click()
+    at.run()
+    assert not at.exception, at.exception
+    tp = bo.read_touchpoints(SAMPLE)
+    plan = bo.optimize(tp, bo.io.read_scenario(year_plan))
+    f = plan_range(plan, tp, DRAWS, 0, uncertainty=0.2).figures()
+    line = (f"**How sure is the plan?** {fmt.short(f['plan_mean'])} engaged over the horizon, 90 % between "
+            f"{fmt.short(f['plan_low'])} and {fmt.short(f['plan_high'])}; it beats today's allocation in "
+            f"**{fmt.percent(f['beats_today'], 0)}** of {DRAWS:,} draws of the curves.")
+    assert line in texts(at)
+    assert any(t.startswith("Protect the downside is for plans of one period") for t in texts(at))
+    assert not [r for r in at.main.radio if r.key == GOAL_KEY]
+    shown = [dataframe_util.convert_arrow_bytes_to_pandas_df(c.proto.data.data) for c in at.get("vega_lite_chart")]
+    draws = next(d for d in shown if "allocation" in d.columns)  # the distribution of the plan's draws
+    plan_draws = draws.loc[draws["allocation"] == "the plan", "engaged customers"]
+    assert len(plan_draws) == DRAWS and plan_draws.mean() == pytest.approx(f["plan_mean"])
+    assert f["plan_low"] < f["plan_mean"] < f["plan_high"]

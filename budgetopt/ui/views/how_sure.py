@@ -2,7 +2,9 @@
 between 3.55 M and 3.86 M"), the chance it beats today's allocation, the distribution of its outcome against
 today's, and a switch between the plan best on average and the one that protects the downside, with what the
 protection costs. The curves of a table without evidence vary by a stated +/- on engagement (an assumption, set
-here); the figures come from robust.robust_plan and risk.PlanRange."""
+here); the figures come from robust.robust_plan and risk.PlanRange. A plan over periods shows its range over the
+horizon (each period's curves as the plan has them); it has no protected form yet, so the switch is left out and a
+caption says why."""
 
 from __future__ import annotations
 
@@ -58,12 +60,19 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
     """The section under the headline cards (see the module docstring); nothing when there is no plan."""
     if plan is None or not plan.ok:
         return
+    over_time = scenario.periods is not None
     with st.container(border=True):
         left, right = st.columns([3, 2])
-        goal = right.radio("Plan for", [BEST, PROTECT], horizontal=True, key=GOAL_KEY,
-                           help="Best on average: the plan above, on the curves as given. Protect the downside: the "
-                                "plan with the best average over the worst 10 % of the draws (CVaR), which usually "
-                                "costs a little on average against the plan best on average over the draws.")
+        if over_time:  # no robust form over periods yet (robust.robust_plan): the plan best on average only
+            goal = BEST
+            right.caption(f"{PROTECT} is for plans of one period: a plan over periods has no protected form yet, "
+                          "so this is the plan above, best on average, with its range over the horizon.")
+        else:
+            goal = right.radio("Plan for", [BEST, PROTECT], horizontal=True, key=GOAL_KEY,
+                               help="Best on average: the plan above, on the curves as given. Protect the downside: "
+                                    "the plan with the best average over the worst 10 % of the draws (CVaR), which "
+                                    "usually costs a little on average against the plan best on average over the "
+                                    "draws.")
         stated = right.number_input("Uncertainty of curves without evidence (+/- % on engagement)", 0, 100,
                                     UNCERTAINTY, 5, key=UNCERTAINTY_KEY,
                                     help="An assumption, for curves that rest neither on a fit nor on a band: each "
@@ -86,7 +95,8 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
             return
         f = shown["figures"]
         which = "the plan protecting the downside" if goal == PROTECT else "the plan"
-        left.markdown(f"**How sure is {which}?** {fmt.short(f['plan_mean'])} engaged, 90 % between "
+        over = " over the horizon" if over_time else ""
+        left.markdown(f"**How sure is {which}?** {fmt.short(f['plan_mean'])} engaged{over}, 90 % between "
                       f"{fmt.short(f['plan_low'])} and {fmt.short(f['plan_high'])}; it beats today's allocation in "
                       f"**{fmt.percent(f['beats_today'], 0)}** of {DRAWS:,} draws of the curves.")
         left.caption(f"The worst 10 % of draws average {fmt.short(f['plan_tail'])} engaged customers (today's "
