@@ -53,7 +53,7 @@ FIGURES = ("plan_mean", "plan_low", "plan_median", "plan_high", "plan_tail", "to
            "protected_today_mean", "protected_today_tail", "beats_today")
 COLUMNS = ("scenario", "budget_factor", "budget", "status", "message", "mode", "horizon", "robust", "draws", "seed",
            "proposed_spend", "proposed_engaged", "proposed_weighted", "current_spend", "current_engaged",
-           "marginal_cpe", *FIGURES, "protection_cost", "seconds")
+           "marginal_cpe", *FIGURES, "protection_cost", "protection_money", "seconds")
 """One row per scenario x budget: the plan's figures, then the draw summary (risk.PlanRange.figures)."""
 NO_RANGE = ("no curve varies over the draws (none rests on a fit or a band), so the range is empty: state an "
             "uncertainty for curves without evidence of it, e.g. --uncertainty 0.2")
@@ -141,7 +141,8 @@ def run_case(case: Case, factor: float | None, draws: int, seed: int, uncertaint
     figures = span.figures() if span is not None else {}
     row.update({name: figures.get(name, np.nan) for name in FIGURES})
     protection = getattr(plan, "protection", None)
-    row["protection_cost"] = protection.cost if protection is not None else np.nan
+    row["protection_cost"] = protection.cost if protection is not None else np.nan  # in the protected measure
+    row["protection_money"] = protection.money_cost if protection is not None else np.nan  # min-spend: extra money
     row["seconds"] = time.perf_counter() - started
     return row
 

@@ -73,6 +73,12 @@ def test_robust_sweeps_do_not_depend_on_the_number_of_workers(cluster):
     assert (two["robust"] == "cvar:0.1").all() and (two["protection_cost"] >= -1e-6).all()
 
 
+def test_a_robust_min_spend_sweep_prices_protection_in_money():
+    less = Case("less", read_evidence(DATA), read_scenario(ROOT / "scenarios" / "same-engagement-for-less.toml"))
+    [row] = sweep([less], [1.0], draws=40, seed=2, uncertainty=0.3, robust=Robust("cvar", 0.1)).to_dict("records")
+    assert row["status"] == "optimal" and row["protection_money"] > 0  # the target kept in the worst 10 % costs money
+
+
 def test_a_failing_task_is_reported_and_the_others_kept(cluster):
     broken = Case("broken", Evidence(None), read_scenario(SCENARIOS[0]))  # no table: every try raises
     rows = sweep([cases()[0], broken], [1.0], draws=20, seed=0, uncertainty=0.2, client=cluster)
