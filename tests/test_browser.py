@@ -321,7 +321,7 @@ def test_how_sure_the_plan_is_and_what_protecting_the_downside_costs(server, bro
     page.get_by_text("Protect the downside", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Protecting the downside \(the best average of the worst 10% of draws\)"))
            ).to_be_visible(timeout=WAIT_MS)
-    expect(page.get_by_text("Where protecting the downside moves money against the plan above:")
+    expect(page.get_by_text("Where protecting the downside moves money against the plan best on average:")
            ).to_be_visible()
     settle(page, 1500)
     shot(page, tmp_path / "how-sure-protected.png")

@@ -69,7 +69,8 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
                           "so this is the plan above, best on average, with its range over the horizon.")
         else:
             goal = right.radio("Plan for", [BEST, PROTECT], horizontal=True, key=GOAL_KEY,
-                               help="Best on average: the plan above, on the curves as given. Protect the downside: "
+                               help="Best on average: the plan on the curves as given (the Plan tab shows it). "
+                                    "Protect the downside: "
                                     "the plan with the best average over the worst 10 % of the draws (CVaR), which "
                                     "usually costs a little on average against the plan best on average over the "
                                     "draws.")
@@ -107,10 +108,10 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
         if goal == PROTECT:
             moves = protected_moves(best["table"], shown["table"])
             if len(moves):
-                st.caption("Where protecting the downside moves money against the plan above:")
+                st.caption("Where protecting the downside moves money against the plan best on average:")
                 st.dataframe(moves, hide_index=True, width="stretch",
                              column_config={c: st.column_config.NumberColumn(format="%,.0f")
-                                            for c in ("the plan above", "protecting the downside", "difference")})
+                                            for c in ("best on average", "protecting the downside", "difference")})
 
 
 def outcomes(plan: np.ndarray, today: np.ndarray) -> pd.DataFrame:
@@ -135,11 +136,11 @@ def distribution_spec() -> dict:
 
 
 def protected_moves(best: pd.DataFrame, protected: pd.DataFrame) -> pd.DataFrame:
-    """The touchpoints whose money differs most between the plan above and the protected one (at most SHOWN_MOVES;
-    none under 1)."""
+    """The touchpoints whose money differs most between the plan best on average and the protected one (at most
+    SHOWN_MOVES; none under 1)."""
     frame = pd.DataFrame({"touchpoint": best[S.TOUCHPOINT], "function": best[S.FUNCTION],
-                          "the plan above": best["proposed_spend"],
+                          "best on average": best["proposed_spend"],
                           "protecting the downside": protected["proposed_spend"].to_numpy()})
-    frame["difference"] = frame["protecting the downside"] - frame["the plan above"]
+    frame["difference"] = frame["protecting the downside"] - frame["best on average"]
     frame = frame[frame["difference"].abs() >= 1]
     return frame.reindex(frame["difference"].abs().sort_values(ascending=False).index).head(SHOWN_MOVES)
