@@ -233,19 +233,22 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
         values = parse_numbers(distinct, decimal, percent, overflow).to_numpy(float)
         return pd.Series(values[codes], index=series.index)
     lanes = _lanes(series)
-    plain = lanes.plain
+    plain = lanes.plain | lanes.either  # `1.234`: 1.234 with a decimal point, 1234 (its point dropped) with a comma
     number = np.full(len(series), np.nan)
     if plain.any():
         cells = lanes.text[plain]
         cut = lanes.percent[plain]
         if cut.any():
             cells = cells.str.rstrip("%")
+        if decimal == "," and lanes.either.any():
+            grouped = lanes.either[plain]
+            cells = cells.where(~grouped, cells.str.replace(".", "", regex=False))
         with np.errstate(over="ignore"):
             values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
         if cut.any():
             values[cut] = values[cut] / 100 if percent else np.nan
         number[plain] = values
-    rest = lanes.rest | (lanes.either & ~plain)
+    rest = lanes.rest
     if rest.any():
         number[rest] = _parse_shapes(series[rest], decimal, percent).to_numpy(float)
     out = pd.Series(number, index=series.index)
