@@ -222,8 +222,11 @@ def validate_touchpoints(
     out.rows_where(odd & given.to_numpy(), S.CPE, raw.get(S.CPE),
                    f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check its unit: money per single customer")
-    shown = (spend.astype(str) + " / " + engaged.astype(str)).where(odd & ~given.to_numpy())
-    out.rows_where(odd & ~given.to_numpy(), S.ENGAGED if has_engaged else S.SPEND, shown,
+    from_ratio = odd & ~given.to_numpy()  # the few rows shown as "spend / engaged", formatted alone
+    shown = pd.Series(np.nan, index=clean.index, dtype=object)
+    if from_ratio.any():
+        shown[from_ratio] = spend[from_ratio].astype(str) + " / " + engaged[from_ratio].astype(str)
+    out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
                    "gives a cost per engaged customer (spend / engaged) outside the supported range, "
                    f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check that spend and engaged are in the same units (money in currency units, customers one by "
