@@ -7,8 +7,7 @@ shadow the function once any module imported `budgetopt.optimize`."""
 
 from __future__ import annotations
 
-import importlib
-
+from .lazy import lazy_names
 from .optimize import optimize
 
 __version__ = "0.1.0"
@@ -41,20 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A public name, imported from its module on first use (then kept in this module); or a submodule."""
-    module = _LAZY.get(name)
-    if module is None:  # a submodule not imported yet (budgetopt.io, ...), as before the names were lazy
-        try:
-            return importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), __all__)

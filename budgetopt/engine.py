@@ -415,17 +415,24 @@ def _highs_model(lp: LinearProgram):
     return model
 
 
-def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: float | None) -> LPResult:
-    """A MIP (lp.integer marks binaries) straight from the CSC arrays into HiGHS: values, no duals (zeros), and the
-    relative gap HiGHS certified (0 when proven optimal)."""
-    started = time.perf_counter()
+def _highs(lp: LinearProgram, settings, time_limit: float | None, options: dict) -> highspy.Highs:
+    """A silent HiGHS holding the LP (or MIP), with these options and the time limit (the settings' if None)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    for key, value in options.items():
+        h.setOptionValue(key, value)
     limit = time_limit if time_limit is not None else settings.time_limit
     if limit is not None:
         h.setOptionValue("time_limit", float(limit))
     h.passModel(_highs_model(lp))
+    return h
+
+
+def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: float | None) -> LPResult:
+    """A MIP (lp.integer marks binaries) straight from the CSC arrays into HiGHS: values, no duals (zeros), and the
+    relative gap HiGHS certified (0 when proven optimal)."""
+    started = time.perf_counter()
+    h = _highs(lp, settings, time_limit, {"mip_rel_gap": float(mip_gap)})
     build = time.perf_counter() - started
     started = time.perf_counter()
     h.run()
@@ -496,14 +503,7 @@ def _solve_highs(lp: LinearProgram, settings, time_limit: float | None = None) -
     """HiGHS straight from the CSC arrays (presolve off, see HIGHS_OPTIONS), once more at a relaxed primal
     tolerance when it calls the LP infeasible (RELAXED_TOLERANCE)."""
     started = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    for key, value in HIGHS_OPTIONS.items():
-        h.setOptionValue(key, value)
-    limit = time_limit if time_limit is not None else settings.time_limit
-    if limit is not None:
-        h.setOptionValue("time_limit", float(limit))
-    h.passModel(_highs_model(lp))
+    h = _highs(lp, settings, time_limit, HIGHS_OPTIONS)
     build = time.perf_counter() - started
     started = time.perf_counter()
     h.run()

@@ -7,8 +7,7 @@ The fitting names (fit_curves, CurveFits, synthetic_history, fitted_table, ...) 
 
 from __future__ import annotations
 
-import importlib
-
+from ..lazy import lazy_names
 from . import families
 from .families import CARRYOVER_MAX, FAMILIES, SHAPE_MAX, SHAPE_MIN, adstock, adstock_rows, evaluate
 from .segments import (
@@ -39,20 +38,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """A fitting name, imported from its module on first use (then kept in this module); or a submodule."""
-    module = _LAZY.get(name)
-    if module is None:  # a submodule not imported yet (budgetopt.io, ...), as before the names were lazy
-        try:
-            return importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), __all__)
