@@ -243,8 +243,7 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
         if decimal == "," and lanes.either.any():
             grouped = lanes.either[plain]
             cells = cells.where(~grouped, cells.str.replace(".", "", regex=False))
-        with np.errstate(over="ignore"):
-            values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        values = _plain_floats(cells)
         if cut.any():
             values[cut] = values[cut] / 100 if percent else np.nan
         number[plain] = values
@@ -253,6 +252,15 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
         number[rest] = _parse_shapes(series[rest], decimal, percent).to_numpy(float)
     out = pd.Series(number, index=series.index)
     return out if overflow else out.where(np.isfinite(out))
+
+
+def _plain_floats(cells: pd.Series) -> np.ndarray:
+    """Cells of digits with a sign and a point at most (`-3.75`, `1234`, `.5`) as the nearest float, as Python's
+    `float` reads them (+/-inf past the largest float), by one Arrow cast (pandas' `to_numeric` goes cell by cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(pa.array(cells.array), pa.float64()).to_numpy(zero_copy_only=False).copy()
 
 
 def _parse_shapes(series: pd.Series, decimal: str, percent: bool) -> pd.Series:
