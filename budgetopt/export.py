@@ -353,11 +353,25 @@ def csv_text(frame: pd.DataFrame, float_format: str) -> str:
     out = frame.copy(deep=False)
     for i, dtype in enumerate(frame.dtypes):
         if dtype == np.float64:
-            values = frame.iloc[:, i].to_numpy()
-            text = np.array([float_format % v for v in values.tolist()], dtype=object)
-            text[np.isnan(values)] = ""
-            out.isetitem(i, text)
+            out.isetitem(i, _float_texts(frame.iloc[:, i].to_numpy(), float_format))
     return out.to_csv(index=False, float_format=float_format)
+
+
+def _float_texts(values: np.ndarray, float_format: str) -> np.ndarray:
+    """`float_format % value` for each float, '' for NaN; a column that repeats its values (an elasticity, a
+    limit, a column left empty) formats each distinct value once (bit for bit: -0.0 is not 0.0)."""
+    text = np.full(len(values), "", dtype=object)
+    filled = ~np.isnan(values)
+    if not filled.any():
+        return text
+    numbers = values[filled]
+    codes, distinct = pd.factorize(numbers.view(np.int64))
+    if len(distinct) <= len(numbers) // 2:
+        words = np.array([float_format % v for v in distinct.view(np.float64).tolist()], dtype=object)
+        text[filled] = words[codes]
+    else:
+        text[filled] = [float_format % v for v in numbers.tolist()]
+    return text
 
 
 # ---------------------------------------------------------------- JSON
