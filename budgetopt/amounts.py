@@ -67,6 +67,9 @@ def _shape(core: pd.Series) -> pd.Series:
 
 
 _PLAIN_NUMBER = r"-?(?:[0-9]{1,300}|[0-9]{0,300}\.[0-9]{1,300})%?"
+_PLAIN_UNBOUNDED = r"-?(?:[0-9]+|[0-9]*\.[0-9]+)%?"
+"""_PLAIN_NUMBER without its bounds, three times faster for Arrow's RE2; the same on cells of at most 300 characters
+(`_plain` checks the longer ones with the bounds)."""
 _PLAIN_EITHER = EITHER_WAY.pattern + "%?"
 """Most cells of a real file are plain numbers (`1200`, `-3.75`, `30%`): these patterns pick them out with
 one vectorised match per column (plain ASCII classes: Python's `re` and Arrow's RE2 read them alike), so the
@@ -120,9 +123,19 @@ def _mask(flags: pd.Series) -> np.ndarray:
     return flags.to_numpy(dtype=bool, na_value=False)
 
 
+def _plain(text: pd.Series) -> np.ndarray:
+    """Where stripped cells match _PLAIN_NUMBER."""
+    plain = _mask(text.str.fullmatch(_PLAIN_UNBOUNDED))
+    long = plain & _mask(text.str.len().gt(300))
+    if long.any():
+        plain = plain.copy()  # Arrow's masks are read-only
+        plain[long] = _mask(text[long].str.fullmatch(_PLAIN_NUMBER))
+    return plain
+
+
 def _lanes(series: pd.Series) -> _Lanes:
     text = _text(series).str.strip()
-    plain = _mask(text.str.fullmatch(_PLAIN_NUMBER))
+    plain = _plain(text)
     point = plain & _mask(text.str.contains(".", regex=False))
     either = point & _mask(text.str.fullmatch(_PLAIN_EITHER)) if point.any() else point
     percent = plain & _mask(text.str.endswith("%"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from budgetopt.amounts import ambiguous, decimal_separator, parse_numbers, plain_text
@@ -80,3 +81,25 @@ def test_the_vectorised_lanes_read_every_cell_as_the_full_shapes_do(cells, decim
     fast = parse_numbers(column.astype("str") if arrow else column, decimal, percent=percent)
     full = _parse_shapes(column, decimal, percent)
     pd.testing.assert_series_equal(fast, full.where(full.abs() < math.inf), check_names=False)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.from_regex(r"-?[0-9]{0,330}(\.[0-9]{0,330})?", fullmatch=True), min_size=1, max_size=20),
+       st.booleans())
+@example(["1" * 301, "1" * 300, "." + "1" * 301, "-" + "9" * 300 + "." + "9" * 300, "1" * 300 + "%"], True)
+@example(["1" * 301, "-" + "1" * 300, "0" * 299 + "." + "5", "9" * 310 + ".5"], False)
+def test_plain_cells_read_as_pythons_float_and_match_the_bounded_pattern(cells, arrow):
+    """Digits, a sign and a point, however long: the bounded plain pattern decides which are plain (at most 300
+    digits on a side), and a plain cell reads as Python's float (correctly rounded)."""
+    import re
+
+    from budgetopt.amounts import _PLAIN_NUMBER, _plain
+
+    column = pd.Series(cells, dtype="str" if arrow else object)
+    text = column.astype("str" if arrow else "string[python]").str.strip()
+    expected = np.array([re.fullmatch(_PLAIN_NUMBER, c) is not None for c in cells])
+    assert (_plain(text) == expected).all()
+    plain = [c for c, p in zip(cells, expected, strict=True) if p and not c.endswith("%")]
+    if plain:
+        read = parse_numbers(pd.Series(plain, dtype=object), ".", overflow=True).to_numpy()
+        assert read.tolist() == [float(c) for c in plain]
