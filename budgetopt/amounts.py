@@ -85,11 +85,15 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _maybe_number(text: pd.Series) -> np.ndarray:
-    """False where a cell cannot be a number in any shape: blank, no digit 0-9, or an ASCII letter other than
-    e/E that is not part of a currency code (names such as `Touchpoint 12`). Vectorised, so that a column of
-    names never reaches the per-cell shapes."""
+    """False where a cell cannot be a number in any shape: blank, no digit 0-9, four ASCII letters in a row (no
+    currency code nor exponent has them: `Touchpoint 12`), or an ASCII letter other than e/E that is not part of a
+    currency code. Vectorised, so that a column of names never reaches the per-cell shapes."""
     digit = _mask(text.str.contains("[0-9]", regex=True))
     letter = digit & _mask(text.str.contains("[A-DF-Za-df-z]", regex=True))
+    if letter.any():
+        word = _mask(text.str.contains("[A-Za-z]{4}", regex=True))
+        digit = digit & ~word
+        letter = letter & ~word
     if letter.any():
         code = _mask(text[letter].str.contains(_CODES, case=False, regex=True))
         letter[np.flatnonzero(letter)[code]] = False
@@ -139,7 +143,12 @@ def _lanes(series: pd.Series) -> _Lanes:
     point = plain & _mask(text.str.contains(".", regex=False))
     either = point & _mask(text.str.fullmatch(_PLAIN_EITHER)) if point.any() else point
     percent = plain & _mask(text.str.endswith("%"))
-    return _Lanes(text, plain & ~point, point, either, percent, ~plain & _maybe_number(text))
+    rest = ~plain
+    if plain.any() and rest.any():  # the others only: most cells of a number column are plain
+        rest[rest] = _maybe_number(text[rest])
+    elif rest.any():
+        rest = _maybe_number(text)
+    return _Lanes(text, plain & ~point, point, either, percent, rest)
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
@@ -147,6 +156,8 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
     (`Department`, `Stage`, `30%`), else (None, the column)."""
     if len(series) < 64:
         return None, series
+    if len(series) >= 8192 and pd.Series(series.iloc[:2048]).nunique(dropna=False) > 1024:
+        return None, series  # its first cells hardly repeat: names, amounts (not worth factorising it all)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if len(uniques) > len(series) // 4:
         return None, series

@@ -103,3 +103,10 @@ def test_plain_cells_read_as_pythons_float_and_match_the_bounded_pattern(cells, 
     if plain:
         read = parse_numbers(pd.Series(plain, dtype=object), ".", overflow=True).to_numpy()
         assert read.tolist() == [float(c) for c in plain]
+
+
+def test_words_of_four_letters_are_no_numbers_but_currency_codes_are_read():
+    cells = pd.Series(["EURO 12", "12 EUR", "Touchpoint 12", "1e5", "USD 1,200.50", "eur 7", "EURUSD 3", "Fr. 40"])
+    read = parse_numbers(cells, ".")
+    assert read.isna().tolist() == [True, False, True, False, False, False, True, False]
+    assert read.dropna().tolist() == [12.0, 1e5, 1200.5, 7.0, 40.0]
