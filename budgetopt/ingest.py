@@ -625,14 +625,17 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
               if data.shape[1] else np.zeros((n, 0), dtype=bool))
     width = filled.sum(axis=1) + wide
     label = np.zeros(n, dtype=bool)
-    first = np.full(n, "", dtype=object)  # each row's first filled cell, taken column by column (no fill)
+    first: dict[int, str] = {}  # the first filled cell of each row that may be a totals row
     if data.shape[1]:
         at = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
-        for j in np.unique(at[at >= 0]):
-            first[at == j] = data.iloc[:, j].to_numpy(dtype=object)[at == j]
-        candidate = pd.Series(first, dtype=str).str.contains("tot|sum|gesamt", case=False, regex=True)
-        for i in np.flatnonzero(candidate.to_numpy(dtype=bool, na_value=False)):  # few rows: Python's re
-            label[i] = _TOTALS.fullmatch(first[i]) is not None
+        for j in np.unique(at[at >= 0]):  # rows by the column of their first filled cell: no fill, no objects
+            where = np.flatnonzero(at == j)
+            column = data.iloc[:, j]
+            cells = (column if len(where) == n else column.iloc[where]).astype(str)
+            hit = cells.str.contains("tot|sum|gesamt", case=False, regex=True).to_numpy(dtype=bool, na_value=False)
+            for i in where[hit]:  # few rows: Python's re
+                first[i] = column.iat[i]
+                label[i] = _TOTALS.fullmatch(first[i]) is not None
     if label.any():  # a totals row has its label and numbers, nothing else
         rows_ = data.loc[label]
         text = rows_.apply(lambda column: parse_numbers(column, percent=True).isna() & column.ne(""))
