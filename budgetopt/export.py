@@ -116,13 +116,15 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
-        if isinstance(column.dtype, pd.CategoricalDtype):
+        categorical = isinstance(column.dtype, pd.CategoricalDtype)
+        if categorical:
             column = column.astype(object)
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "string":
             text = column.astype("string")
             risky = text.str.contains(S.GUARDED, regex=True).fillna(False).astype(bool)
-            out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
+            if risky.any() or categorical:  # else the column stays as it is (its dtype too)
+                out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
         elif kind.startswith("mixed"):  # text among other values: only the text is guarded
             out.isetitem(i, column.map(_guard).astype(object))
     out.columns = [_guard(c) for c in out.columns]
