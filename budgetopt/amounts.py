@@ -9,10 +9,16 @@ Whole columns are parsed at once with pandas string methods (Python's `re`, line
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
 
 TEXT = "string[python]"
 """String dtype for parsing: Python's `re` semantics whatever string storage pandas defaults to."""
@@ -137,7 +143,46 @@ def _plain(text: pd.Series) -> np.ndarray:
     return plain
 
 
+_MEMO: ContextVar[dict | None] = ContextVar("budgetopt_amounts_memo", default=None)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Within it, a column's lanes and distinct cells are worked out once however often they are asked for (the
+    conventions of a table, then its numbers): remembered by the identity of the column's Arrow array, which is
+    immutable, so a changed column is a new array and is read anew. Forgotten on leaving."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _remember(kind: str, series: pd.Series, make: Callable[[], T]) -> T:
+    """make(), or what it gave for the same Arrow array (and dtype) inside `remembered`."""
+    memo = _MEMO.get()
+    cells = getattr(series.array, "_pa_array", None)
+    if memo is None or cells is None:
+        return make()
+    key = (kind, id(cells), series.dtype)
+    held = memo.get(key)
+    if held is not None and held[0] is cells:
+        return held[1]
+    value = make()
+    memo[key] = (cells, value)  # the array is held: its id cannot be reused meanwhile
+    return value
+
+
+def _frozen(flags: np.ndarray) -> np.ndarray:
+    flags.setflags(write=False)
+    return flags
+
+
 def _lanes(series: pd.Series) -> _Lanes:
+    return _remember("lanes", series, lambda: _read_lanes(series))
+
+
+def _read_lanes(series: pd.Series) -> _Lanes:
     text = _text(series).str.strip()
     plain = _plain(text)
     point = plain & _mask(text.str.contains(".", regex=False))
@@ -148,20 +193,25 @@ def _lanes(series: pd.Series) -> _Lanes:
         rest[rest] = _maybe_number(text[rest])
     elif rest.any():
         rest = _maybe_number(text)
-    return _Lanes(text, plain & ~point, point, either, percent, rest)
+    return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)))
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
     """(codes, distinct cells) when a column repeats its cells enough to read each distinct cell once
     (`Department`, `Stage`, `30%`), else (None, the column)."""
+    codes, distinct = _remember("distinct", series, lambda: _read_distinct(series))
+    return codes, (series if codes is None else distinct)
+
+
+def _read_distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series | None]:
     if len(series) < 64:
-        return None, series
+        return None, None
     if len(series) >= 8192 and pd.Series(series.iloc[:2048]).nunique(dropna=False) > 1024:
-        return None, series  # its first cells hardly repeat: names, amounts (not worth factorising it all)
+        return None, None  # its first cells hardly repeat: names, amounts (not worth factorising it all)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if len(uniques) > len(series) // 4:
-        return None, series
-    return codes, pd.Series(uniques, dtype=series.dtype)
+        return None, None
+    return _frozen(codes), pd.Series(uniques, dtype=series.dtype)
 
 
 def _shapes(series: pd.Series) -> np.ndarray:

@@ -19,6 +19,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from .amounts import remembered
 from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
@@ -85,7 +86,8 @@ def read_touchpoints(
     "Chats"]}`); the rest are recognised by name. What was done to the file on the way (rows skipped,
     totals dropped) is in the result's `.attrs["notices"]`.
     """
-    return to_touchpoints(read_table(source, name=name, sheet=sheet), mapping)
+    with remembered():  # each column's number conventions read once, for the table and for its checks
+        return to_touchpoints(read_table(source, name=name, sheet=sheet), mapping)
 
 
 def read_mapping(path: str | os.PathLike) -> dict[str, str | list[str]]:
@@ -559,10 +561,16 @@ def read_evidence(source: Source, *, mapping: Mapping[str, str | Sequence[str]] 
     """The touchpoint table of a data file, as evidence.Evidence: a touchpoint table as it is, or a history
     (a date column, several rows per touchpoint) fitted per touchpoint; then, with `curves`, the touchpoints those
     response curves name planned on them. `touchpoint` and `window` apply to histories only."""
+    with remembered():  # each column's number conventions read once, for the table and for its checks
+        return _evidence(read_table(source, name=name, sheet=sheet), mapping, touchpoint, window, curves,
+                         curves_mapping)
+
+
+def _evidence(raw: RawTable, mapping: Mapping[str, str | Sequence[str]] | None, touchpoint: str | None,
+              window: str | None, curves: Source | None, curves_mapping: Mapping[str, str | Sequence[str]] | None):
     from .evidence import Evidence, from_history, with_curves
     from .history import is_history
 
-    raw = read_table(source, name=name, sheet=sheet)
     if is_history(raw, mapping, touchpoint):
         evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
     else:

@@ -110,3 +110,28 @@ def test_words_of_four_letters_are_no_numbers_but_currency_codes_are_read():
     read = parse_numbers(cells, ".")
     assert read.isna().tolist() == [True, False, True, False, False, False, True, False]
     assert read.dropna().tolist() == [12.0, 1e5, 1200.5, 7.0, 40.0]
+
+
+def test_remembered_reads_each_column_once_and_a_changed_column_anew(monkeypatch):
+    """Inside `remembered`, the conventions and the numbers of a column come from one reading of its cells; a
+    column changed meanwhile (a new Arrow array) is read again; outside it, every call reads."""
+    from budgetopt import amounts
+    from budgetopt.amounts import read_conventions, remembered
+
+    readings = []
+    read = amounts._read_lanes
+    monkeypatch.setattr(amounts, "_read_lanes", lambda series: readings.append(len(series)) or read(series))
+    frame = pd.DataFrame({"spend": [f"{i}.234" for i in range(50)], "name": [f"tp {i}" for i in range(50)]},
+                         dtype="str")
+    with remembered():
+        decimal, either = read_conventions(frame)
+        spend = parse_numbers(frame["spend"], decimal)
+        assert len(readings) == 2  # one reading per column
+        changed = frame["spend"].copy()
+        changed.iloc[0] = "7,5"
+        assert parse_numbers(changed, ",").iloc[0] == 7.5 and len(readings) == 3
+    assert decimal == "." and either[1:, 0].all() and not either[0, 0] and not either[:, 1].any()  # 0.234 proves "."
+    assert spend.tolist() == [i + 0.234 for i in range(50)]
+    parse_numbers(frame["spend"], decimal)
+    parse_numbers(frame["spend"], decimal)
+    assert len(readings) == 5
