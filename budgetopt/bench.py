@@ -37,6 +37,7 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import resource
 import statistics
 import sys
@@ -723,7 +724,15 @@ S-curve MIP: hill curves (shape 1.5-4), function rules, 10 % less money. Each ca
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of the benchmark (also `budgetopt bench`)."""
-    p = argparse.ArgumentParser(prog="budgetopt bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="budgetopt bench", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="The other benchmarks (cli._BENCHMARKS), each with its own options (budgetopt bench --reading --help):\n"
+               "  --reading   reading touchpoint files against pandas\n"
+               "  --curves    fitting histories, S-curve MIPs, accuracy against the true optimum\n"
+               "  --risk      draws, the risk of a plan, CVaR plans and sweeps on Dask\n"
+               "  --periods   plans over touchpoints x periods\n"
+               "  --cli       the whole optimize command against an end-to-end floor")
     p.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated touchpoint counts")
     p.add_argument("--repeat", type=int, default=5, help="runs per figure (the median is printed)")
     p.add_argument("--peer-limit", type=float, default=PEER_LIMIT, help="seconds before SLSQP is stopped")
@@ -732,6 +741,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--case-sizes", default=",".join(map(str, CASE_SIZES)),
                    help="sizes of the cases (values, tags, frontier, no plan); empty for none")
     p.add_argument("--mip-size", type=int, default=MIP_SIZE, help="touchpoints of the S-curve MIP (0: none)")
+    p.add_argument("--fit", default="1000x104",
+                   help="touchpoints x weeks of histories fitted, then planned on (as bench --curves; 0: none)")
     args = p.parse_args(argv)
     try:
         sizes = [int(s.strip().replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -743,8 +754,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         case_sizes = [int(c.strip().replace("_", "")) for c in args.case_sizes.split(",") if c.strip()]
     except ValueError:
         p.error(f"--case-sizes takes whole numbers separated by commas; got '{args.case_sizes}'")
+    if args.fit != "0" and not re.fullmatch(r"\d+x\d+", args.fit):
+        p.error(f"--fit takes touchpoints x weeks such as 1000x104 (0: none); got '{args.fit}'")
     run(sizes, args.repeat, not args.no_isolate, PEER_SIZES, args.floor_limit, args.peer_limit,
         case_sizes=case_sizes, mip_size=max(0, args.mip_size))
+    if args.fit != "0":  # curves from evidence: fitting and planning on the fits (bench --curves has the rest)
+        from .bench_curves import fitting, plan_on_fit
+
+        n, weeks = (int(v) for v in args.fit.split("x"))
+        f = fitting(n, weeks, 1)
+        print(f"\nfit {f['touchpoints']:,} touchpoints x {f['periods']} weeks: {f['fit_seconds']:.2f} s; family "
+              f"found as generated {f['family_found']:.0%}")
+        q = plan_on_fit(n, weeks)
+        print(f"history file of {q['rows']:,} rows -> plan: read {q['read_seconds']:.2f} s, fit and table "
+              f"{q['fit_seconds']:.2f} s, plan {q['plan_seconds']:.2f} s ({q['status']})")
     return 0
 
 

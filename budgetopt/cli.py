@@ -25,7 +25,6 @@ from .io import (
     read_mapping,
     read_scenario,
     read_table,
-    read_touchpoints,
     scenario_data_path,
     write_files,
     write_plan,
@@ -57,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="budgetopt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="check a touchpoint file (CSV or Excel) and list every problem")
-    v.add_argument("data", help="touchpoint file (CSV or .xlsx)")
+    v = sub.add_parser("validate", help="check a touchpoint file or a history (CSV or Excel) and list every problem")
+    v.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history (a date column, rows per period)")
     _input_options(v)
+    _history_options(v)
 
     o = sub.add_parser("optimize", help="reallocate the budget and print the summary")
     o.add_argument("data", help="touchpoint file (CSV or .xlsx), or a history: then its curves are fitted first")
@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--curves-map", action="append", default=[], metavar="COLUMN=HEADER",
                    help="which header of --curves holds a column, e.g. --curves-map touchpoint=channel "
                         "--curves-map engaged=incremental_outcome; repeatable")
+    o.add_argument("--curves-beyond", type=_factor, default=1.0, metavar="FACTOR",
+                   help="let the plan take a --curves curve up to FACTOR x its last point, continued at its last "
+                        "slope (an assumption; default 1: never beyond the last point the model gave)")
     o.add_argument("--budget", type=_amount, help="total budget, e.g. 9000000 or 9,000,000 (default: today's total)")
     o.add_argument("--at-most", action="store_true", help="spend at most the budget instead of exactly")
     o.add_argument("--mode", choices=sorted(MODES), default="max-engaged")
@@ -164,7 +167,8 @@ def _load(scenario_path: str, data: str | None):
     scenario = read_scenario(scenario_path)
     path = data if data else scenario_data_path(scenario, scenario_path)
     curves = scenario_data_path(scenario, scenario_path, "curves") if scenario.curves else None
-    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None)
+    evidence = read_evidence(path, window=scenario.window, curves=curves, curves_mapping=scenario.curves_map or None,
+                             curves_beyond=scenario.curves_beyond)
     _notices(evidence.notices)
     return scenario, evidence, path
 
@@ -230,7 +234,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _frontier(args: argparse.Namespace) -> int:
-    from .frontier import budget_range, frontier, money_needed
+    from .frontier import budget_range, frontier, money_needed, plan_note
 
     if not (math.isfinite(args.start) and math.isfinite(args.stop)) or args.stop > MAX_FACTOR:
         raise BudgetOptError(f"--from {args.start:g} --to {args.stop:g}: give finite numbers, at most "
@@ -250,6 +254,8 @@ def _frontier(args: argparse.Namespace) -> int:
     if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
         shown = shown.drop(columns="weighted_engagement")
     print(shown.to_string(index=False))
+    if note := plan_note(curve, scenario.settings.segments):
+        print(note)
     reverse = money_needed(curve)
     print("\nThe reverse view, money needed for each engagement level:")
     print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
@@ -319,9 +325,48 @@ def _history_options(parser: argparse.ArgumentParser) -> None:
 
 def _evidence(args: argparse.Namespace):
     """The touchpoint table of the data file: read as it is, or fitted when it is a history; then with --curves."""
+    if getattr(args, "curves_beyond", 1.0) > 1.0 and not getattr(args, "curves", None):
+        raise BudgetOptError("--curves-beyond says how far a --curves curve may be taken; give --curves FILE too")
     return read_evidence(args.data, mapping=_mapping(args), sheet=args.sheet, touchpoint=args.touchpoint,
                          window=args.window, curves=getattr(args, "curves", None),
-                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None)
+                         curves_mapping=parse_map_items(getattr(args, "curves_map", []), "--curves-map") or None,
+                         curves_beyond=getattr(args, "curves_beyond", 1.0))
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Check a touchpoint table, or a history as `optimize` and `fit` read it (today = its window), and say so."""
+    from .history import history_from_table, is_history
+
+    raw = read_table(args.data, sheet=args.sheet)
+    mapping = _mapping(args)
+    if is_history(raw, mapping, args.touchpoint):
+        history = history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window)
+        today = history.today()
+        notices = today.attrs.get("notices", [])
+        _notices(notices)
+        unit = "week" if history.frequency == "weekly" else "month"
+
+        def count(n: int, what: str) -> str:
+            return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+        print(f"{args.data}: a history of {count(len(history.names), 'touchpoint')} over "
+              f"{count(len(history.periods), unit)} ({history.periods[0].date()} to {history.periods[-1].date()}, "
+              f"{history.input_frequency} rows); today: {count(len(today), 'touchpoint')} with spend and engaged "
+              f"customers in the last {count(history.window.periods, unit)}; no problems found"
+              + (f" ({len(notices)} note(s) above on how it was read)" if notices else "")
+              + f". Fit its curves: budgetopt fit {args.data}")
+        return EXIT_OK
+    if args.touchpoint or args.window:
+        raise BudgetOptError(f"{args.data} is not a history (no date or period column beside several rows per "
+                             "touchpoint): --touchpoint and --window apply to histories only")
+    from .ingest import to_touchpoints
+
+    touchpoints = to_touchpoints(raw, mapping)
+    notices = touchpoints.attrs.get("notices", [])
+    _notices(notices)
+    print(f"{args.data}: {len(touchpoints):,} touchpoints, no problems found"
+          + (f" ({len(notices)} note(s) above on how it was read)" if notices else ""))
+    return EXIT_OK
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -337,16 +382,44 @@ def _fit(args: argparse.Namespace) -> int:
 
     evidence = from_history(history_from_table(raw, mapping, touchpoint=args.touchpoint, window=args.window))
     _notices(evidence.notices)
-    print(_fit_text(evidence.report()))
+    print(_fit_text(evidence.report(), evidence.table))
     if args.out:
         path = write_table(inputs_table(evidence.table), args.out, force=args.force)
         print(f"Fitted touchpoint table written to {path} (plan on it with: budgetopt optimize {path})")
     return EXIT_OK
 
 
-def _fit_text(report) -> str:
-    """The fit table for a terminal: weakest fits first, quality as percentages."""
+def _fit_words(table) -> list[str]:
+    """Each fitted curve's parameters per period in a few words: 'elasticity 0.75', 'at most 290,518 engaged, half
+    at 443,908 spend', with 'carry-over 0.57' where a share of a period's spend works in the next periods."""
+    words = []
+    for row in table.itertuples(index=False):
+        curve, parts = getattr(row, S.CURVE, ""), []
+        engaged, spend = getattr(row, "curve_engaged", math.nan), getattr(row, S.SPEND, math.nan)
+        if curve == "linear" and spend > 0 and math.isfinite(engaged):
+            parts.append(f"{1000 * engaged / spend:,.1f} engaged per 1,000 spend")
+        elif curve == "power":
+            parts.append(f"elasticity {row.elasticity:.2f}")
+        elif curve in ("saturating", "hill") and math.isfinite(getattr(row, "saturation", math.nan)):
+            parts.append(f"at most {row.saturation:,.0f} engaged, half at {row.half_saturation:,.0f} spend")
+            if curve == "hill" and math.isfinite(getattr(row, "shape", math.nan)):
+                parts.append(f"shape {row.shape:.2f}")
+        carry = getattr(row, "carryover", math.nan)
+        if isinstance(carry, float) and math.isfinite(carry) and carry > 0.005:
+            parts.append(f"carry-over {carry:.2f}")
+        words.append(", ".join(parts))
+    return words
+
+
+def _fit_text(report, table=None) -> str:
+    """The fit table for a terminal: weakest fits first, quality as percentages, the curves' parameters."""
     shown = report.copy()
+    if table is not None and S.CURVE in shown:
+        words = dict(zip(table[S.TOUCHPOINT], _fit_words(table), strict=True))
+        shown.insert(shown.columns.get_loc(S.CURVE) + 1, "parameters (per period)",
+                     shown[S.TOUCHPOINT].map(words).fillna(""))
+    if "periods_with_spend" in shown:
+        shown["periods_with_spend"] = shown["periods_with_spend"].map(lambda v: "" if v != v else f"{v:,.0f}")
     for column in ("fit_r2_holdout",):
         if column in shown:
             shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.2f}")
@@ -381,6 +454,17 @@ def _horizon(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _factor(text: str) -> float:
+    """A multiple typed on the command line, from 1 to MAX_FACTOR."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 1.0 <= value <= MAX_FACTOR):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a multiple from 1 to {MAX_FACTOR:,.0f} (e.g. 1.5)")
+    return value
 
 
 def _amount(text: str) -> float:
@@ -439,10 +523,7 @@ def _main(argv: list[str]) -> int:
         if getattr(args, "out", None):
             format_of(args.out, args.format)  # a name budgetopt cannot write fails before the work
         if args.command == "validate":
-            touchpoints = read_touchpoints(args.data, mapping=_mapping(args), sheet=args.sheet)
-            _notices(touchpoints.attrs.get("notices", []))
-            print(f"{args.data}: {len(touchpoints)} touchpoints, no problems found")
-            return EXIT_OK
+            return _validate(args)
         evidence = _evidence(args)
         _notices(evidence.notices)
         try:

@@ -33,6 +33,8 @@ DAY, WEEK, MONTH = "day", "week", "month"
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 """Excel's day 0 (serial numbers count days from here, which absorbs Excel's 1900 leap-year bug after March 1900)."""
+YEARS = (1900, 2200)
+"""The years a date may name (pandas' dates end in 2262; a history older than 1900 is a typing error)."""
 EXCEL_SERIALS = (20_000, 80_000)
 """Numbers read as Excel serial days: 1954-10-04 to 2119-01-11. Smaller numbers (years, counts) are not dates."""
 
@@ -86,7 +88,8 @@ def _number(text: pd.Series) -> pd.Series:
 def _days(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
     """Dates from numbers; NaT where a number is missing or the date does not exist (2024-02-30)."""
     frame = pd.DataFrame({"year": _number(year), "month": _number(month), "day": _number(day)})
-    ok = frame.notna().all(axis=1) & frame["month"].between(1, 12) & frame["day"].between(1, 31)
+    ok = (frame.notna().all(axis=1) & frame["year"].between(*YEARS) & frame["month"].between(1, 12)
+          & frame["day"].between(1, 31))
     out = pd.Series(pd.NaT, index=year.index, dtype="datetime64[ns]")
     if ok.any():
         out[ok] = pd.to_datetime(frame[ok].astype(int), errors="coerce")
@@ -180,7 +183,8 @@ def _parse_distinct(text: pd.Series) -> ParsedDates:
     has_week = week["y"].notna()
     if has_week.any():
         iso_text = week["y"] + "-W" + week["w"].str.zfill(2) + "-1"  # the week's Monday, whatever day is named
-        monday = pd.to_datetime(iso_text.where(has_week), format="%G-W%V-%u", errors="coerce")
+        readable = has_week & _number(week["y"]).between(*YEARS)
+        monday = pd.to_datetime(iso_text.where(readable), format="%G-W%V-%u", errors="coerce")
         take(has_week, monday.astype("datetime64[ns]"), WEEK)
 
     for pattern in (_YEAR_MONTH, _MONTH_YEAR):
@@ -196,7 +200,11 @@ def _parse_distinct(text: pd.Series) -> ParsedDates:
     days = _number(serial["n"])
     in_range = days.between(*EXCEL_SERIALS)
     take(in_range, EXCEL_EPOCH + pd.to_timedelta(days.where(in_range), unit="D"), DAY)
-    return _finish(dates, kind, todo, notices, invalid)
+    parsed = _finish(dates, kind, todo, notices, invalid)
+    year = cells.str.extract(r"(?<!\d)(\d{4})(?!\d)")[0]
+    far = parsed.kind.isna() & parsed.invalid.notna() & ~_number(year).between(*YEARS) & year.notna()
+    parsed.invalid[far] = "names the year " + year[far] + f": dates from {YEARS[0]} to {YEARS[1]} are read"
+    return parsed
 
 
 def _finish(dates: pd.Series, kind: pd.Series, todo: pd.Series, notices: list[str],

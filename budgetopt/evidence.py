@@ -111,9 +111,11 @@ def from_history(history: History, *, carryover: bool | str = "auto") -> Evidenc
     return Evidence(clean, fits, shares, None, history, notices)
 
 
-def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves) -> Evidence:
+def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves, beyond: float = 1.0) -> Evidence:
     """The touchpoint table with each named touchpoint's curve tabulated (curve_source 'tabulated'); the others
-    keep theirs. Touchpoints of the table without a curve, and curves of no touchpoint, are named in notices."""
+    keep theirs. Touchpoints of the table without a curve, and curves of no touchpoint, are named in notices.
+    `beyond` > 1 lets the plan take each curve up to that multiple of its last point, continued at its last slope
+    (the `curve_beyond` column; an assumption the plan names where it binds)."""
     match = curves.match(touchpoints)
     have = match.index >= 0
     if not have.any():
@@ -133,6 +135,8 @@ def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves) -> Evidence:
             table[column] = np.where(have, np.nan, table[column].to_numpy(float))
     if S.SPREAD in table.columns:
         table[S.SPREAD] = np.where(have, "", table[S.SPREAD].to_numpy(object))
+    if beyond > 1.0:
+        table[S.CURVE_BEYOND] = np.where(have, float(beyond), np.nan)
     clean = validate_touchpoints(table, source=touchpoints.attrs.get("source"))
     notices = list(touchpoints.attrs.get("notices", [])) + list(match.notices)
     on_curve, data = clean[S.CURVE_ENGAGED].to_numpy(float), clean[S.ENGAGED].to_numpy(float)
@@ -144,8 +148,11 @@ def with_curves(touchpoints: pd.DataFrame, curves: TabulatedCurves) -> Evidence:
         notices.append(f"{int(apart.sum())} curve(s) disagree with the table's engaged customers at today's spend by "
                        f"more than {DISAGREE:.0%}: {shown}{' ...' if apart.sum() > 3 else ''}. Do both count the same "
                        "thing (a model's incremental outcome against all customers engaged)? The plan uses the curves")
+    if beyond > 1.0:
+        notices.append(f"tabulated curves continued beyond their last point up to {beyond:g}x its spend, at their "
+                       "last slope (an assumption you chose; the plan names it where it binds)")
     clean.attrs = {**touchpoints.attrs, "notices": notices}
-    return Evidence(clean, tabulated=aligned, notices=notices)
+    return Evidence(clean, tabulated=aligned.extended(beyond), notices=notices)
 
 
 def take_fits(fits: CurveFits, rows: np.ndarray) -> CurveFits:

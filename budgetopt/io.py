@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -29,6 +30,7 @@ from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
 from .plan import Plan
 from .scenario import Scenario
 from .schema import FORMULA_STARTS as FORMULA_STARTS
+from .schema import MAX_FACTOR
 
 MAX_MAPPING_BYTES = 1024 * 1024
 
@@ -557,30 +559,28 @@ def read_curves(
 def read_evidence(source: Source, *, mapping: Mapping[str, str | Sequence[str]] | None = None,
                   sheet: str | None = None, touchpoint: str | None = None, window: str | None = None,
                   curves: Source | None = None, curves_mapping: Mapping[str, str | Sequence[str]] | None = None,
-                  name: str | None = None):
+                  name: str | None = None, curves_beyond: float = 1.0):
     """The touchpoint table of a data file, as evidence.Evidence: a touchpoint table as it is, or a history
     (a date column, several rows per touchpoint) fitted per touchpoint; then, with `curves`, the touchpoints those
-    response curves name planned on them. `touchpoint` and `window` apply to histories only."""
-    with remembered():  # each column's number conventions read once, for the table and for its checks
-        return _evidence(read_table(source, name=name, sheet=sheet), mapping, touchpoint, window, curves,
-                         curves_mapping)
-
-
-def _evidence(raw: RawTable, mapping: Mapping[str, str | Sequence[str]] | None, touchpoint: str | None,
-              window: str | None, curves: Source | None, curves_mapping: Mapping[str, str | Sequence[str]] | None):
+    response curves name planned on them (up to `curves_beyond` x each curve's last point, continued at its last
+    slope; 1: not beyond). `touchpoint` and `window` apply to histories only."""
     from .evidence import Evidence, from_history, with_curves
     from .history import is_history
 
-    if is_history(raw, mapping, touchpoint):
-        evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
-    else:
-        if touchpoint or window:
-            raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows per "
-                                 "touchpoint): --touchpoint and --window apply to histories only")
-        table = to_touchpoints(raw, mapping)
-        evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
+    if not (math.isfinite(curves_beyond) and 1.0 <= curves_beyond <= MAX_FACTOR):
+        raise BudgetOptError(f"curves_beyond {curves_beyond:g}: give a multiple from 1 to {MAX_FACTOR:,.0f}")
+    with remembered():  # each column's number conventions read once, for the table and for its checks
+        raw = read_table(source, name=name, sheet=sheet)
+        if is_history(raw, mapping, touchpoint):
+            evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
+        else:
+            if touchpoint or window:
+                raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows "
+                                     "per touchpoint): --touchpoint and --window apply to histories only")
+            table = to_touchpoints(raw, mapping)
+            evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
     if curves is not None:
-        tabulated = with_curves(evidence.table, read_curves(curves, mapping=curves_mapping))
+        tabulated = with_curves(evidence.table, read_curves(curves, mapping=curves_mapping), curves_beyond)
         tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history
         evidence = tabulated
     return evidence

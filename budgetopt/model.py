@@ -256,11 +256,14 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
         if rule.max_extrapolation is not None:
             factor[select(tp, rule, f"rule {r + 1} ({rule.label})", folded)] = rule.max_extrapolation
     tabulated = (tp[S.CURVE] == "tabulated").to_numpy()
+    continued = np.zeros(n, dtype=bool)  # tabulated curves the user lets go on beyond their last point
     if tabulated.any() and S.CURVE_POINTS in tp.columns:  # no extrapolation beyond a tabulated curve's last point
         xs, _ = read_points(tp[S.CURVE_POINTS])
         last = np.nanmax(np.where(np.isfinite(xs), xs, np.nan), axis=1, initial=0.0) if xs.shape[1] else 0.0
+        beyond = tp[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in tp.columns else np.full(n, np.nan)
+        continued = tabulated & (np.nan_to_num(beyond, nan=1.0) > 1.0)  # the user lets it go on, at its last slope
+        factor = np.where(continued, beyond, np.where(tabulated, 1.0, factor))
         observed = np.where(tabulated, last, observed)
-        factor = np.where(tabulated, 1.0, factor)
         evidence = ~np.isnan(observed)
     growth = scenario.settings.max_growth
     assumed_cap = np.where(evidence, factor * np.nan_to_num(observed), growth * s0)
@@ -271,8 +274,12 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
     for f in np.unique(factor[open_row & fitted]):
         bound(open_row & fitted & (factor == f), "hi", assumed_cap, "extrapolation",
               f"extrapolation guard (assumption: at most {f:g}x the largest spend observed)")
-    bound(open_row & tabulated, "hi", assumed_cap, "extrapolation", "the last point of its tabulated curve (no "
-          "extrapolation)")
+    bound(open_row & tabulated & ~continued, "hi", assumed_cap, "extrapolation", "the last point of its tabulated "
+          "curve (no extrapolation)")
+    for f in np.unique(factor[open_row & continued]):
+        bound(open_row & continued & (factor == f), "hi", assumed_cap, "extrapolation",
+              f"extrapolation guard (assumption: at most {f:g}x the last point of its tabulated curve, continued "
+              "at its last slope)")
     change = tp[S.MAX_CHANGE].to_numpy(float)
     has_change = ~np.isnan(change)
     bound(has_change, "lo", s0 * (1 - np.nan_to_num(change)).clip(0), "change", "max_change")

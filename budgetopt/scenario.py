@@ -349,6 +349,9 @@ class Scenario(BaseModel):
     are planned on them."""
     curves_map: dict[str, str] = Field(default_factory=dict)
     """Which header of the curves file holds a column, e.g. { touchpoint = "channel", engaged = "mean" }."""
+    curves_beyond: float = Field(default=1.0, ge=1, le=MAX_FACTOR)
+    """How far the plan may take a curve of `curves` beyond its last point: up to this multiple of it, continued at
+    its last slope (an assumption; 1, the default: not beyond the last point the model gave)."""
     budget: Budget = Budget()
     objective: Objective = Objective()
     rules: tuple[Rule, ...] = ()

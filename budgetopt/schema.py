@@ -37,6 +37,7 @@ spend level); `curve` is then 'tabulated'."""
 VALUE = "value"
 CURVE_SOURCE = "curve_source"
 OBSERVED_MAX = "observed_max_spend"
+CURVE_BEYOND = "curve_beyond"
 FIT_NUMBERS: tuple[str, ...] = ("fit_r2", "fit_r2_holdout", "fit_mape_holdout", "periods_with_spend",
                                 "observed_spend_min", "observed_spend_max")
 """A fitted table's diagnostics that are numbers (fit_verdict and fit_reason stay text tags: rules may address
@@ -145,6 +146,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(SPREAD, "text", False, "how the period's money is spread over its weeks: weights, mean 1 (default: evenly)"),
     Column(SEASONALITY, "text", False, "plan over periods: seasonality index per period, e.g. '1.2 0.9' (default 1)"),
     Column(CURVE_POINTS, "text", False, "a tabulated curve: 'spend:engaged spend:engaged ...' (curve 'tabulated')"),
+    Column(CURVE_BEYOND, "number", False, "a tabulated curve may be planned up to this multiple of its last point, "
+           "continued there at its last slope (an assumption; default 1: not beyond its last point)", 0.0),
     Column(VALUE, "number", False, "weight of one engaged customer here (default 1)", 0.0),
     Column(CURVE_SOURCE, "text", False, "where the curve comes from: " + ", ".join(CURVE_SOURCES)),
     Column("fit_r2", "number", False, "fitted curve: R2 on the history", -float("inf")),

@@ -295,6 +295,15 @@ def validate_touchpoints(
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
     clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
     clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    if S.CURVE_BEYOND in raw.columns:  # how far a tabulated curve goes on beyond its last point
+        beyond = numbers[S.CURVE_BEYOND]
+        out.rows_where(beyond < 1, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
+                       "write 1 (not beyond the curve's last point) or more, e.g. 1.5")
+        out.rows_where((beyond > 1) & curve.ne("tabulated"), S.CURVE_BEYOND, raw[S.CURVE_BEYOND],
+                       "applies to tabulated curves only",
+                       "leave it empty: other curves go beyond their evidence by the extrapolation guard "
+                       "(a rule's max_extrapolation)")
+        clean[S.CURVE_BEYOND] = beyond.where(beyond >= 1)
     for name in S.FIT_NUMBERS:
         if name in raw.columns:
             clean[name] = numbers[name]
@@ -440,12 +449,17 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
         out.rows_where(tabulated & none & ~bad, S.CURVE_POINTS, None, "a tabulated curve needs its points",
                        "write points as spend:engaged, e.g. '0:0 1000:120 2000:200'")
         xs, es = np.where(bad[:, None], np.nan, xs), np.where(bad[:, None], np.nan, es)
+        beyond = (clean[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in clean.columns
+                  else np.full(n, np.nan))
         order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
         xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
         for i in np.flatnonzero(tabulated & ~none & ~bad):
             x, e = xs[i][np.isfinite(xs[i])], es[i][np.isfinite(xs[i])]
             if x[0] > 0:
                 x, e = np.r_[0.0, x], np.r_[0.0, e]
+            if beyond[i] > 1 and len(x) >= 2:  # continued beyond its last point at its last slope
+                x, e = np.r_[x, beyond[i] * x[-1]], np.r_[e, e[-1] + (beyond[i] - 1) * x[-1] * (e[-1] - e[-2]) /
+                                                         (x[-1] - x[-2])]
             value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
         clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
     return weights, value
@@ -507,10 +521,11 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
 
 _NEEDS = {S.TOUCHPOINT: "a name", S.FUNCTION: "a function (the team that owns and pays for it)",
           S.CHANNEL: "a channel (its medium: tv, search, chat, ...)"}
-_HIGHEST = {S.MAX_CHANGE: S.MAX_FACTOR, S.VALUE: S.MAX_FACTOR, S.CPE: S.MAX_CPE}
+_HIGHEST = {S.MAX_CHANGE: S.MAX_FACTOR, S.VALUE: S.MAX_FACTOR, S.CPE: S.MAX_CPE, S.CURVE_BEYOND: S.MAX_FACTOR}
 """Largest value of each number column (default: schema.MAX_AMOUNT; elasticity has its own check of at most 1)."""
 _WHY = {S.MAX_CHANGE: " (a fraction: 0.3 = 30 %)", S.VALUE: " (a weight: 1 = an ordinary engaged customer)",
-        S.CPE: " (money per engaged customer)", S.ELASTICITY: ""}
+        S.CPE: " (money per engaged customer)", S.ELASTICITY: "",
+        S.CURVE_BEYOND: " (a multiple of the tabulated curve's last point)"}
 
 
 def tag_columns(touchpoints: pd.DataFrame) -> list[str]:

@@ -545,6 +545,7 @@ def test_frontier_on_demand_marks_today_and_the_plan(sample):
     weighted = float((sample["engaged"] * sample["value"]).sum())
     assert today["engagement"].iloc[0] == pytest.approx(weighted)
     assert plan["engagement"].iloc[0] > today["engagement"].iloc[0]
+    assert any("the plan refines its own around its spend" in c.value for c in at.caption)
     assert {d.label for d in at.download_button} >= {"Download the frontier (CSV)"}
     at.toggle(key=Key.PROTECT).set_value(True)  # another scenario: the button again, not a stale chart
     rerun(at)

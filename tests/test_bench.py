@@ -70,3 +70,10 @@ def test_every_case_runs_and_the_floor_takes_the_fastest_method_that_reaches_the
     name, seconds, objective, methods = bench.floor(tp, bench.scenario(tp), 1, 600)
     assert name in bench.FLOOR_METHODS and seconds == min(v for v in methods.values() if v == v)
     assert objective == pytest.approx(bo.optimize(tp, bench.scenario(tp)).objective, rel=1e-5)
+
+
+def test_the_benchmark_prints_fitting_with_the_rest(capsys):
+    assert bench.main(["--sizes", "20", "--repeat", "1", "--no-isolate", "--case-sizes", "", "--mip-size", "0",
+                       "--fit", "12x30", "--peer-limit", "2", "--floor-limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "fit 12 touchpoints x 30 weeks:" in out and "history file of 360 rows -> plan:" in out

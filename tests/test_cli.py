@@ -6,12 +6,38 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 from conftest import ROOT, SAMPLE
 
 from budgetopt.cli import main
 
 PLAN_COLUMNS = {"touchpoint", "function", "channel", "stage", "current_spend", "proposed_spend", "change",
                 "current_engaged", "proposed_engaged"}
+
+
+def test_validate_reads_a_history_as_optimize_does(capsys, tmp_path):
+    assert main(["validate", str(ROOT / "data" / "sample_history.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "a history of 8 touchpoints over 104 weeks (2024-01-01 to 2025-12-22, weekly rows)" in out
+    assert "today: 8 touchpoints with spend and engaged customers in the last 52 weeks; no problems found" in out
+    assert "note: today = the last 52 weeks" in err
+    ads = tmp_path / "ads.csv"
+    ads.write_text("date,Campaign name,platform,spend,conversions\n2025-07-07,Brand,meta,10,2\n"
+                   "2025-07-07,Brand,meta,5,1\n2025-07-08,Search,google,20,4\n")
+    assert main(["validate", str(ads), "--touchpoint", "Campaign name", "--window", "all"]) == 0
+    assert "a history of 2 touchpoints over 1 week" in capsys.readouterr().out
+    assert main(["validate", str(SAMPLE), "--window", "26w"]) == 2
+    assert "--touchpoint and --window apply to histories only" in capsys.readouterr().err
+
+
+def test_validate_says_when_it_left_something_out(capsys, tmp_path):
+    data = tmp_path / "zero.csv"
+    data.write_text("touchpoint,function,channel,spend,engaged\nA,marketing,tv,100,10\nB,Marketing ,tv,0,5\n"
+                    "C,sales,web,50,20\n")
+    assert main(["validate", str(data)]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("2 touchpoints, no problems found (2 note(s) above on how it was read)")
+    assert "left out 1 row with engaged customers but no spend (row 3" in err
 
 
 def test_validate_sample(capsys):
@@ -81,3 +107,26 @@ def test_sample_has_what_the_data_readme_promises(sample):
     assert set(sample["stage"]) == {"awareness", "consideration", "purchase", "retention", "advocacy"}
     names = " ".join(sample["touchpoint"]).lower()
     assert "social" in names and "advisory panel" in names
+
+
+def test_the_fit_table_names_each_curves_parameters():
+    from budgetopt.cli import _fit_words
+
+    table = pd.DataFrame({"touchpoint": ["a", "b", "c", "d"], "curve": ["linear", "power", "saturating", "hill"],
+                          "spend": [2000.0, 1.0, 1.0, 1.0], "curve_engaged": [300.0, 1.0, 1.0, 1.0],
+                          "elasticity": [0.6, 0.754, 0.6, 0.6], "saturation": [None, None, 1234.4, 5000.0],
+                          "half_saturation": [None, None, 99.5, 700.0], "shape": [None, None, None, 2.345],
+                          "carryover": [0.5, 0.0, 0.001, 0.25]})
+    assert _fit_words(table) == ["150.0 engaged per 1,000 spend, carry-over 0.50", "elasticity 0.75",
+                                 "at most 1,234 engaged, half at 100 spend",
+                                 "at most 5,000 engaged, half at 700 spend, shape 2.35, carry-over 0.25"]
+
+
+def test_bench_help_lists_every_benchmark(capsys):
+    from budgetopt.cli import _BENCHMARKS
+
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert all(f"  {flag}  " in out for flag in _BENCHMARKS)

@@ -206,6 +206,14 @@ def test_bad_dates_are_refused_with_row_column_value_and_fix():
     assert "2024-W05" in error.problems[0].fix
 
 
+@pytest.mark.parametrize("cell", ["9999-12-31", "2300-01-01", "0001-01-01", "9999-W05", "Jan 9999", "31.12.2300"])
+def test_dates_beyond_the_years_read_are_refused_not_a_traceback(cell):
+    error = refused(f"date,touchpoint,function,channel,spend,engaged\n2025-01-06,A,f,c,1,1\n{cell},A,f,c,1,1\n")
+    [problem] = error.problems
+    assert (problem.row, problem.value) == (3, cell)
+    assert problem.message.startswith(f"names the year {cell[-4:] if cell[0] in 'J3' else cell[:4]}: dates from 1900 ")
+
+
 def test_days_and_months_mixed_are_refused():
     error = refused("date,touchpoint,function,channel,spend,engaged\n2024-01-01,A,f,c,1,1\n2024-01-08,A,f,c,1,1\n"
                     "2024-02,A,f,c,1,1\n")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import budgetopt as bo
 from budgetopt.cli import main
-from budgetopt.frontier import budget_range, frontier, money_needed
+from budgetopt.frontier import budget_range, frontier, money_needed, plan_note
 from budgetopt.io import (
     parse_scenario,
     read_evidence,
@@ -136,6 +136,20 @@ def test_frontier_rises_is_concave_and_passes_today(sample):
     assert set(curve["marker"]) == {"", "today", "plan"}
     reverse = money_needed(curve)
     assert (np.diff(reverse["money_needed"]) > 0).all()
+
+
+def test_the_plan_off_the_frontier_says_why(sample):
+    curve = frontier(sample, bo.Scenario(), budget_range(sample, 0.5, 1.5, 21))
+    points, plan = curve[curve["marker"] == ""], curve[curve["marker"] == "plan"].iloc[0]
+    drawn = float(np.interp(plan["budget"], points["budget"], points["weighted_engagement"]))
+    gap = plan["weighted_engagement"] - drawn
+    assert 1 <= gap <= 1e-3 * drawn  # the refined plan a hair above the shared segments' curve
+    note = plan_note(curve, 12)
+    assert "share one set of 24 segments per response curve" in note
+    assert f"it reaches {gap:,.0f} more ({100 * gap / drawn:.3f} %) than the curve drawn" in note
+    far = curve.assign(weighted_engagement=np.where(curve["marker"] == "plan", drawn + 0.4,
+                                                    curve["weighted_engagement"]))
+    assert plan_note(far, 12) is None  # within one unit: nothing to explain
 
 
 def test_frontier_reports_infeasible_budgets(sample):

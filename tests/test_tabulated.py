@@ -247,3 +247,58 @@ def test_any_table_reads_or_is_refused(headers, rows):
     assert (np.diff(np.where(given_, read.spend, np.inf), axis=1)[given_[:, 1:]] > 0).all()  # strictly rising
     assert (np.diff(read.engaged, axis=1)[given_[:, 1:]] >= -1e-9).all()
     assert read.match(read.names).missing == []
+
+
+# --- beyond the last point, when the user allows it ---------------------------------------------------------------
+
+def test_points_continued_at_their_last_slope():
+    from budgetopt.curves.text import continue_points
+
+    nan = np.nan
+    spend = np.array([[0.0, 100.0, 200.0], [0.0, 50.0, nan], [40.0, nan, nan]])
+    engaged = np.array([[0.0, 60.0, 100.0], [0.0, 30.0, nan], [10.0, nan, nan]])
+    xs, es = continue_points(spend, engaged, np.array([1.5, 1.0, 2.0]))
+    assert xs[0, 3] == 300.0 and es[0, 3] == 140.0  # slope 40/100 on past 200
+    assert np.isnan(xs[1, 2:]).all()  # factor 1: as it was
+    assert (xs[2, 1], es[2, 1]) == (80.0, 20.0)  # one point: the piece from (0, 0) to it, continued
+
+
+CURVES = ("touchpoint,spend,engaged\nA,0,0\nA,100,60\nA,200,100\nB,0,0\nB,100,50\nB,200,70\n")
+TABLE = "touchpoint,function,channel,spend,engaged\nA,marketing,tv,100,60\nB,marketing,search,100,50\n"
+
+
+def test_a_plan_stops_at_the_last_point_unless_the_user_lets_it_go_on(tmp_path, capsys):
+    from budgetopt.cli import main
+    from budgetopt.evidence import with_curves
+
+    table = bo.read_touchpoints(TABLE.encode(), name="t.csv")
+    given = curves(CURVES)
+    at_most = bo.Scenario(budget=bo.Budget(total=500.0, at_most=True))
+    held = bo.optimize(with_curves(table, given).table, at_most)
+    assert held.table["proposed_spend"].tolist() == pytest.approx([200.0, 200.0])  # both at their last points
+    evidence = with_curves(table, given, beyond=1.5)
+    assert "continued beyond their last point up to 1.5x" in evidence.notices[-1]
+    plan = bo.optimize(evidence.table, bo.Scenario(budget=bo.Budget(total=500.0)))
+    # A's last slope (0.4) beats B's (0.2): the extra 100 goes to A, up to 1.5 x 200 = 300 at most
+    assert plan.table["proposed_spend"].tolist() == pytest.approx([300.0, 200.0], abs=1e-6)
+    assert plan.table["proposed_engaged"].tolist() == pytest.approx([140.0, 70.0], abs=1e-6)
+    guard = plan.binding_rules[plan.binding_rules["rule"].str.contains("1.5x the last point of its tabulated")]
+    assert len(guard) == 1 and "'A'" in guard["rule"].iloc[0]
+    (tmp_path / "t.csv").write_text(TABLE)
+    (tmp_path / "c.csv").write_text(CURVES)
+    assert main(["optimize", str(tmp_path / "t.csv"), "--curves", str(tmp_path / "c.csv"), "--budget", "500",
+                 "--curves-beyond", "1.5"]) == 0
+    assert "at most 1.5x the last point of its tabulated curve, continued at its last slope) of 'A'" in \
+        capsys.readouterr().out
+    assert main(["optimize", str(tmp_path / "t.csv"), "--curves-beyond", "1.5"]) == 2
+    assert main(["optimize", str(tmp_path / "t.csv"), "--curves", str(tmp_path / "c.csv"),
+                 "--curves-beyond", "0.5"]) == 2
+
+
+def test_curve_beyond_in_a_table_is_checked():
+    text = TABLE.replace("engaged\n", "engaged,curve_beyond\n").replace("60\n", "60,0.5\n").replace("50\n", "50,2\n")
+    with pytest.raises(bo.InputError) as caught:
+        bo.read_touchpoints(text.encode(), name="t.csv")
+    found = [(p.row, p.column, p.message) for p in caught.value.problems]
+    assert (2, "curve_beyond", "is below 1") in found
+    assert (3, "curve_beyond", "applies to tabulated curves only") in found

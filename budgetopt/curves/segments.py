@@ -28,7 +28,7 @@ import pandas as pd
 from .. import schema as S
 from ..errors import InputError, Problem
 from . import families as F
-from .text import read_points, read_weights
+from .text import continue_points, read_points, read_weights
 
 LINEAR, POWER, SATURATING, HILL, TABULATED = 0, 1, 2, 3, 4
 _KIND = {"linear": LINEAR, "power": POWER, "saturating": SATURATING, "hill": HILL, "tabulated": TABULATED}
@@ -166,6 +166,10 @@ class Curves:
         if points is None and S.CURVE_POINTS in tp.columns and (tp[S.CURVE] == "tabulated").any():
             tab = (tp[S.CURVE] == "tabulated").to_numpy()
             xs, es = read_points(tp.loc[tab, S.CURVE_POINTS])
+            if S.CURVE_BEYOND in tp.columns:  # continued beyond the last point where the user allows it, and
+                beyond = tp.loc[tab, S.CURVE_BEYOND].to_numpy(float)  # on past the plan's cap there (so that
+                xs, es = continue_points(xs, es, beyond)  # the cap's price is the slope it holds back)
+                xs, es = continue_points(xs, es, np.where(np.nan_to_num(beyond) > 1, 2.0, np.nan))
             rows = np.repeat(tp.loc[tab, S.TOUCHPOINT].to_numpy(object), xs.shape[1])
             ok = np.isfinite(xs.ravel())
             points = pd.DataFrame({S.TOUCHPOINT: rows[ok], S.SPEND: xs.ravel()[ok], S.ENGAGED: es.ravel()[ok]})

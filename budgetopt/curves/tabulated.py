@@ -61,7 +61,7 @@ gives `(sample, x, channel)` per period with x in the model's scaled units: mult
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,7 @@ from ..errors import InputError, Problem
 from ..history import numbers_once
 from ..ingest import RawTable
 from ..mapping import SYNONYMS, column_label, find_columns
+from .text import continue_points
 
 LOWER, UPPER, METRIC, DRAW = "lower", "upper", "metric", "draw"
 CURVE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -131,6 +132,21 @@ class TabulatedCurves:
     def points(self) -> np.ndarray:
         """Number of points per touchpoint."""
         return np.isfinite(self.spend).sum(axis=1)
+
+    def extended(self, factor: float) -> TabulatedCurves:
+        """The curves (and their bands) continued beyond their last point up to `factor` x its spend at their
+        last piece's slope (`continue_points`); factor 1 returns the curves as they are."""
+        if factor <= 1.0:
+            return self
+        factors = np.full(len(self.names), float(factor))
+        spend, engaged = continue_points(self.spend, self.engaged, factors)
+        _, lower = continue_points(self.spend, self.lower, factors)
+        _, upper = continue_points(self.spend, self.upper, factors)
+        return replace(self, spend=spend, engaged=engaged, lower=lower, upper=upper)
+
+    def last_spend(self) -> np.ndarray:
+        """The spend of each curve's last point."""
+        return self.spend[np.arange(len(self.names)), np.maximum(self.points - 1, 0)]
 
     @property
     def has_band(self) -> np.ndarray:

@@ -80,3 +80,29 @@ def points_text(spend: np.ndarray, engaged: np.ndarray) -> list[str]:
     """Points (N x P, NaN-padded) as the `curve_points` column's text."""
     return [" ".join(f"{s:.10g}:{e:.10g}" for s, e in zip(rs, re, strict=True) if np.isfinite(s) and np.isfinite(e))
             for rs, re in zip(np.asarray(spend, float), np.asarray(engaged, float), strict=True)]
+
+
+def continue_points(spend: np.ndarray, values: np.ndarray, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points (N x P, NaN-padded, sorted) with one more point on the rows whose factor is above 1: at factor x
+    the last spend s_L, the last piece's slope continued, e(f s_L) = e_L + (f - 1) s_L (e_L - e_L-1) / (s_L - s_L-1).
+    A row with one point continues the piece from (0, 0). Rows with factor <= 1 (or NaN) are as they were."""
+    n = len(spend)
+    rows, count = np.arange(n), np.isfinite(spend).sum(axis=1)
+    last, before = np.maximum(count - 1, 0), np.maximum(count - 2, 0)
+    alone = count == 1  # one point: the piece from (0, 0) to it
+    s_last = spend[rows, last]
+    s_before, v_before = np.where(alone, 0.0, spend[rows, before]), np.where(alone, 0.0, values[rows, before])
+    grow = (np.nan_to_num(np.asarray(factor, float), nan=1.0) > 1.0) & (count >= 1) & (s_last > s_before)
+    if not grow.any():
+        return spend, values
+    s_new = np.nan_to_num(factor, nan=1.0) * s_last
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (values[rows, last] - v_before) / (s_last - s_before)
+    new_values = values[rows, last] + slope * (s_new - s_last)
+
+    def put(array: np.ndarray, new: np.ndarray) -> np.ndarray:
+        out = np.concatenate([array, np.full((n, 1), np.nan)], axis=1)
+        out[rows[grow], count[grow]] = new[grow]
+        return out
+
+    return put(spend, s_new), put(values, new_values)

@@ -143,14 +143,15 @@ def evidence_from_history(data: bytes, name: str, window: str | None, touchpoint
 
 
 @st.cache_data(show_spinner="Reading the response curves...", max_entries=8)
-def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapping: tuple
+def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapping: tuple, beyond: float = 1.0
                          ) -> tuple[Evidence | None, pd.DataFrame | None, list[str]]:
-    """The touchpoint table with the uploaded curves attached, or (None, problems, notices)."""
+    """The touchpoint table with the uploaded curves attached (taken up to `beyond` x their last points), or
+    (None, problems, notices)."""
     from ..curves.tabulated import curves_from_table
     from ..evidence import with_curves
 
     try:  # the file as raw_table parsed it (io.read_curves reads the same way)
-        evidence = with_curves(touchpoints, curves_from_table(parsed(data, name), dict(mapping) or None))
+        evidence = with_curves(touchpoints, curves_from_table(parsed(data, name), dict(mapping) or None), beyond)
     except InputError as exc:
         return None, exc.as_table(), exc.notices
     return evidence, None, evidence.notices

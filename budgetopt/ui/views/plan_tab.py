@@ -14,7 +14,7 @@ import streamlit as st
 from ... import io, rule_words, units
 from ... import schema as S
 from ...export import Provenance, plan_xlsx_bytes
-from ...frontier import budget_range, frontier
+from ...frontier import budget_range, frontier, plan_note
 from ...plan import Plan
 from ...pricing import attach_whole_prices, price_rules
 from ...scenario import Scenario
@@ -237,5 +237,7 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     frame = report.frontier_frame(curve)
     st.vega_lite_chart(frame, charts.frontier_chart(report.frontier_measure(curve)), width="stretch")
     st.caption(md(report.frontier_words(curve, touchpoints.attrs.get("currency") or scenario.currency)))
+    if note := plan_note(curve, scenario.settings.segments):
+        st.caption(md(note))
     st.download_button("Download the frontier (CSV)", io.table_csv(curve), file_name="frontier.csv", mime="text/csv",
                        on_click="ignore", key="download_frontier_csv")

@@ -141,7 +141,12 @@ def with_curves(table: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
                                   format_func=lambda h: h or "(found by its name)")
             if chosen:
                 pairs.append((target, chosen))
-    evidence, problems, notices = cached.evidence_with_curves(table, data, upload.name, tuple(pairs))
+    beyond = side.number_input("Plan beyond a curve's last point up to (x its spend)", min_value=1.0,
+                               max_value=10.0, value=1.0, step=0.25, key=Key.CURVES_BEYOND,
+                               help="1: never beyond the last point the model gave (the default). Above 1: each "
+                                    "curve goes on at its last slope up to that multiple, an assumption the plan "
+                                    "names where it binds")
+    evidence, problems, notices = cached.evidence_with_curves(table, data, upload.name, tuple(pairs), float(beyond))
     if problems is not None:
         _problems(upload.name, problems, "Choose its columns in the sidebar, or fix the file.")
         return None, ""
@@ -153,7 +158,7 @@ def with_curves(table: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
                  "touchpoints.")
     if notices:
         st.info(f"About the curves in **{md(upload.name)}**:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
-    return evidence.table, f":curves:{hashlib.sha256(data).hexdigest()[:12]}:{pairs}"
+    return evidence.table, f":curves:{hashlib.sha256(data).hexdigest()[:12]}:{pairs}:{beyond:g}"
 
 
 def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame | None, columns.Choice]:

@@ -19,6 +19,7 @@ class Key:
     HISTORY_TOUCHPOINT = "history_touchpoint"
     CURVES_UPLOAD = "curves_upload"
     CURVES_MAP = "curves_map:"  # + touchpoint or engaged: the curves file's header for it
+    CURVES_BEYOND = "curves_beyond"  # how far past its last point a model's curve may be taken (1: not at all)
     CURVE_SHOWN = "curve_shown"
     MAP_FILE = "mapping_for"  # the upload (SHA-256) the column choices belong to
     MAP = "map:"  # + a touchpoint column: the header(s) chosen for it
