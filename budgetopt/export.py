@@ -9,9 +9,11 @@ inputs and the scenario, so `replay_document` re-runs the plan.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io as _bytes_io
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -117,13 +119,15 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
-        if isinstance(column.dtype, pd.CategoricalDtype):
+        categorical = isinstance(column.dtype, pd.CategoricalDtype)
+        if categorical:
             column = column.astype(object)
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "string":
             text = column.astype("string")
             risky = text.str.contains(S.GUARDED, regex=True).fillna(False).astype(bool)
-            out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
+            if risky.any() or categorical:  # else the column stays as it is (its dtype too)
+                out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
         elif kind.startswith("mixed"):  # text among other values: only the text is guarded
             out.isetitem(i, column.map(_guard).astype(object))
     out.columns = [_guard(c) for c in out.columns]
@@ -574,14 +578,54 @@ def csv_text(frame: pd.DataFrame, float_format: str) -> str:
     """`frame.to_csv(index=False, float_format=float_format)`, the same text, faster: each float column is
     formatted by one list comprehension (NaN as an empty cell) where pandas makes several calls per cell
     (10,000 plan rows: 0.3 s -> 0.05 s)."""
-    out = frame.copy(deep=False)
-    for i, dtype in enumerate(frame.dtypes):
-        if dtype == np.float64:
-            values = frame.iloc[:, i].to_numpy()
-            text = np.array([float_format % v for v in values.tolist()], dtype=object)
-            text[np.isnan(values)] = ""
-            out.isetitem(i, text)
-    return out.to_csv(index=False, float_format=float_format)
+    columns = [_csv_cells(frame.iloc[:, i], float_format) for i in range(frame.shape[1])]
+    if not columns or any(cells is None for cells in columns) or not isinstance(frame.columns, pd.Index) or \
+            isinstance(frame.columns, pd.MultiIndex):
+        out = frame.copy(deep=False)
+        for i, dtype in enumerate(frame.dtypes):
+            if dtype == np.float64:
+                out.isetitem(i, _float_texts(frame.iloc[:, i].to_numpy(), float_format))
+        return out.to_csv(index=False, float_format=float_format)
+    buffer = _bytes_io.StringIO()  # pandas' own writer and dialect: csv.writer, QUOTE_MINIMAL, os.linesep
+    writer = csv.writer(buffer, lineterminator=os.linesep)
+    writer.writerow(frame.columns.tolist())
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue()
+
+
+def _csv_cells(column: pd.Series, float_format: str) -> list | None:
+    """A column's cells as csv.writer writes them as pandas would: floats formatted, missing text as None (an
+    empty cell), whole numbers and booleans as they are; None for a column of other values (pandas writes it)."""
+    if column.dtype == np.float64:
+        return _float_texts(column.to_numpy(), float_format).tolist()
+    if column.dtype == np.int64 or column.dtype == np.bool_:
+        return column.to_numpy().tolist()
+    if (column.dtype == object or pd.api.types.is_string_dtype(column)) and \
+            pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        cells = column.to_numpy(dtype=object)
+        missing = pd.isna(cells)
+        if missing.any():
+            cells = cells.copy()
+            cells[missing] = None
+        return cells.tolist()
+    return None
+
+
+def _float_texts(values: np.ndarray, float_format: str) -> np.ndarray:
+    """`float_format % value` for each float, '' for NaN; a column that repeats its values (an elasticity, a
+    limit, a column left empty) formats each distinct value once (bit for bit: -0.0 is not 0.0)."""
+    text = np.full(len(values), "", dtype=object)
+    filled = ~np.isnan(values)
+    if not filled.any():
+        return text
+    numbers = values[filled]
+    codes, distinct = pd.factorize(numbers.view(np.int64))
+    if len(distinct) <= len(numbers) // 2:
+        words = np.array([float_format % v for v in distinct.view(np.float64).tolist()], dtype=object)
+        text[filled] = words[codes]
+    else:
+        text[filled] = [float_format % v for v in numbers.tolist()]
+    return text
 
 
 # ---------------------------------------------------------------- JSON

@@ -390,14 +390,16 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     than the row limit), for `_csv_records` to read record by record."""
     lines = max(text.count("\n"), text.count("\r"))
     try:
-        width = max((len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)),
-                    default=0)
+        widths = [len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)]
     except csv.Error:
         return None
+    width = max(widths, default=0)
     if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
         return None
     if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
         return None
+    if '"' not in text and (grid := _csv_arrow(text, delimiter, widths)) is not None:
+        return grid
     try:
         grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
                            names=range(width + 1), dtype=str,  # one spare column: a wider row is still read
@@ -408,6 +410,75 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     if not len(grid) or not grid.index.equals(pd.RangeIndex(len(grid))):  # pandas took a column as the index
         return None
     return grid
+
+
+_ODD_ROWS = 1_000
+"""Most records of another width than the table's that `_csv_arrow` reads aside (titles, notes, totals)."""
+
+
+def _csv_arrow(text: str, delimiter: str, widths: list[int]) -> pd.DataFrame | None:
+    """The cells of a file without quotes through Arrow's CSV reader (several times faster than pandas' with every
+    cell as text): each line is a record, cut at every delimiter. Records of the width most lines of the file's
+    first 64 KB have (blank lines: cells '') come from Arrow; up to _ODD_ROWS others (titles above the table, notes
+    below it) are cut by Python and put back in their place. None when there are more, for pandas to read."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        string = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string storage since 3.0
+    except TypeError:  # pandas < 2.3 has no such storage: pandas' own reader takes the file
+        return None
+    counts = np.bincount([w for w in widths if w > 1] or [0])
+    width = int(counts.argmax())
+    if width < 2:
+        return None
+    odd: list[tuple[int, str]] = []
+
+    def aside(row) -> str:  # a record of another width: its line number and text
+        if row.number is None or len(odd) >= _ODD_ROWS:
+            return "error"
+        odd.append((row.number - 1, row.text))
+        return "skip"
+
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
+                                             invalid_row_handler=aside),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError, MemoryError):
+        return None
+    n = table.num_rows + len(odd)
+    at = np.array([i for i, _ in odd], dtype=np.int64)
+    cells = [line.rstrip("\r\n").split(delimiter) for _, line in odd]
+    wide = max(width, *map(len, cells)) if cells else width
+    if len(odd) and (at.min() < 0 or at.max() >= n or len(np.unique(at)) != len(at)):
+        return None
+    if wide > MAX_COLUMNS or wide * n > MAX_CELLS or n > MAX_ROWS + 1:
+        return None
+    order = np.argsort(at)
+    at, cells = at[order], [cells[k] for k in order]
+    top = next((k for k in range(len(at)) if at[k] != k), len(at))  # odd records above the first regular one
+    placed = bool(np.array_equal(at[top:], np.arange(n - (len(at) - top), n)))  # the rest below the last one
+    columns = {}
+    for j in range(wide):
+        column = table.column(j) if j < width else pa.chunked_array([pa.array([""] * table.num_rows, pa.string())])
+        extra = pa.array([c[j] if j < len(c) else "" for c in cells], pa.string())
+        if placed:
+            column = pa.chunked_array([extra[:top], *column.chunks, extra[top:]], pa.string())
+        else:
+            index = np.empty(n, dtype=np.int64)
+            regular = np.ones(n, dtype=bool)
+            regular[at] = False
+            index[regular] = np.arange(table.num_rows)
+            index[at] = table.num_rows + np.arange(len(at))
+            column = pa.chunked_array([*column.chunks, extra], pa.string()).take(pa.array(index))
+        columns[j] = pd.Series(pd.arrays.ArrowStringArray(column, dtype=string), copy=False)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
 def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
@@ -566,14 +637,17 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
               if data.shape[1] else np.zeros((n, 0), dtype=bool))
     width = filled.sum(axis=1) + wide
     label = np.zeros(n, dtype=bool)
-    first = np.full(n, "", dtype=object)  # each row's first filled cell, taken column by column (no fill)
+    first: dict[int, str] = {}  # the first filled cell of each row that may be a totals row
     if data.shape[1]:
         at = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
-        for j in np.unique(at[at >= 0]):
-            first[at == j] = data.iloc[:, j].to_numpy(dtype=object)[at == j]
-        candidate = pd.Series(first, dtype=str).str.contains("tot|sum|gesamt", case=False, regex=True)
-        for i in np.flatnonzero(candidate.to_numpy(dtype=bool, na_value=False)):  # few rows: Python's re
-            label[i] = _TOTALS.fullmatch(first[i]) is not None
+        for j in np.unique(at[at >= 0]):  # rows by the column of their first filled cell: no fill, no objects
+            where = np.flatnonzero(at == j)
+            column = data.iloc[:, j]
+            cells = (column if len(where) == n else column.iloc[where]).astype(str)
+            hit = cells.str.contains("tot|sum|gesamt", case=False, regex=True).to_numpy(dtype=bool, na_value=False)
+            for i in where[hit]:  # few rows: Python's re
+                first[i] = column.iat[i]
+                label[i] = _TOTALS.fullmatch(first[i]) is not None
     if label.any():  # a totals row has its label and numbers, nothing else
         rows_ = data.loc[label]
         text = rows_.apply(lambda column: parse_numbers(column, percent=True).isna() & column.ne(""))

@@ -20,6 +20,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from .amounts import remembered
 from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
 from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
@@ -87,7 +88,8 @@ def read_touchpoints(
     "Chats"]}`); the rest are recognised by name. What was done to the file on the way (rows skipped,
     totals dropped) is in the result's `.attrs["notices"]`.
     """
-    return to_touchpoints(read_table(source, name=name, sheet=sheet), mapping)
+    with remembered():  # each column's number conventions read once, for the table and for its checks
+        return to_touchpoints(read_table(source, name=name, sheet=sheet), mapping)
 
 
 def read_mapping(path: str | os.PathLike) -> dict[str, str | list[str]]:
@@ -567,15 +569,16 @@ def read_evidence(source: Source, *, mapping: Mapping[str, str | Sequence[str]] 
 
     if not (math.isfinite(curves_beyond) and 1.0 <= curves_beyond <= MAX_FACTOR):
         raise BudgetOptError(f"curves_beyond {curves_beyond:g}: give a multiple from 1 to {MAX_FACTOR:,.0f}")
-    raw = read_table(source, name=name, sheet=sheet)
-    if is_history(raw, mapping, touchpoint):
-        evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
-    else:
-        if touchpoint or window:
-            raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows per "
-                                 "touchpoint): --touchpoint and --window apply to histories only")
-        table = to_touchpoints(raw, mapping)
-        evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
+    with remembered():  # each column's number conventions read once, for the table and for its checks
+        raw = read_table(source, name=name, sheet=sheet)
+        if is_history(raw, mapping, touchpoint):
+            evidence = from_history(history_from_table(raw, mapping, touchpoint=touchpoint, window=window))
+        else:
+            if touchpoint or window:
+                raise BudgetOptError(f"{raw.source} is not a history (no date or period column beside several rows "
+                                     "per touchpoint): --touchpoint and --window apply to histories only")
+            table = to_touchpoints(raw, mapping)
+            evidence = Evidence(table, notices=list(table.attrs.get("notices", [])))
     if curves is not None:
         tabulated = with_curves(evidence.table, read_curves(curves, mapping=curves_mapping), curves_beyond)
         tabulated.fits, tabulated.shares, tabulated.history = evidence.fits, evidence.shares, evidence.history

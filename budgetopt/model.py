@@ -92,8 +92,9 @@ def bound_label(bounds: pd.DataFrame, names: np.ndarray, currency: str | None = 
     """Plain words for each bound: "max_spend of 'TV': at most 1,200,000"."""
     word = np.where(bounds["side"].to_numpy() == "lo", "at least", "at most")
     tp = names[bounds["touchpoint"].to_numpy(int)]
-    return pd.Series([f"{w} of '{t}': {x} {money(v, currency)}" for w, t, x, v in
-                      zip(bounds["what"].tolist(), tp.tolist(), word.tolist(), bounds["value"].tolist(), strict=True)],
+    amounts = units.money_texts(bounds["value"].to_numpy(float), currency)
+    return pd.Series([f"{w} of '{t}': {x} {m}" for w, t, x, m in
+                      zip(bounds["what"].tolist(), tp.tolist(), word.tolist(), amounts, strict=True)],
                      index=bounds.index, dtype=object)
 
 

@@ -277,7 +277,8 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
                      out["family"].to_numpy()[hit].tolist(), out["name"].to_numpy()[hit].tolist(),
                      out["sense"].to_numpy()[hit].tolist(), strict=True)]
     out["price_text"] = text
-    kinds = list(zip(out["unit"].tolist(), out["name"].eq("target").tolist(), strict=True))  # all unit() reads
+    kinds = list(zip(out["unit"].to_numpy(object).tolist(), out["name"].eq("target").to_numpy(bool).tolist(),
+                     strict=True))  # all unit() reads; numpy's lists, not one Arrow scalar at a time
     unit_words = {(u, target): words.unit(u, "", "target" if target else "") for u, target in set(kinds)}
     out["price_unit"] = [unit_words[kind] for kind in kinds]
     return out[RULE_COLUMNS]

@@ -215,7 +215,9 @@ class Plan:
             lines += [f"  {r.from_function} -> {r.to_function}: {self.money(r.amount)}" for r in moves.itertuples()]
         binding = self.binding_rules
         lines.append("Rules that bind:" if len(binding) else "Rules that bind: none")
-        lines += [f"  - {r.rule}: {r.price_text}" for r in binding.itertuples()]
+        lines += [f"  - {rule}: {price}" for rule, price in  # columns as Python lists: no row objects
+                  zip(binding["rule"].to_numpy(object).tolist(), binding["price_text"].to_numpy(object).tolist(),
+                      strict=True)]
         return "\n".join(lines)
 
     def marginal_words(self) -> str:

@@ -146,14 +146,17 @@ def validate_touchpoints(
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     notices: list[str] = []
+    labels = {}  # the three label columns stripped, '' when blank, in pandas' string storage until the end
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        text = _text(raw[name]).str.strip()
-        out.rows_where(_blank(raw[name]), name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
+        labels[name] = _text(raw[name]).str.strip().fillna("")
+        out.rows_where(labels[name].eq("").to_numpy(bool), name, None,
+                       f"is empty: every touchpoint needs {_NEEDS[name]}",
                        f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
-        clean[name] = text.fillna("").astype(object)
+        clean[name] = labels[name].astype(object)
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name] = fold_labels(clean[name], name, notices)
-    dup = label_key(clean[S.TOUCHPOINT]).duplicated(keep=False) & clean[S.TOUCHPOINT].ne("")
+        clean[name] = fold_labels(labels[name], name, notices)
+    names = labels[S.TOUCHPOINT]
+    dup = (label_key(names).duplicated(keep=False) & names.ne("")).to_numpy(bool)
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -222,8 +225,11 @@ def validate_touchpoints(
     out.rows_where(odd & given.to_numpy(), S.CPE, raw.get(S.CPE),
                    f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check its unit: money per single customer")
-    shown = (spend.astype(str) + " / " + engaged.astype(str)).where(odd & ~given.to_numpy())
-    out.rows_where(odd & ~given.to_numpy(), S.ENGAGED if has_engaged else S.SPEND, shown,
+    from_ratio = odd & ~given.to_numpy()  # the few rows shown as "spend / engaged", formatted alone
+    shown = pd.Series(np.nan, index=clean.index, dtype=object)
+    if from_ratio.any():
+        shown[from_ratio] = spend[from_ratio].astype(str) + " / " + engaged[from_ratio].astype(str)
+    out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
                    "gives a cost per engaged customer (spend / engaged) outside the supported range, "
                    f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check that spend and engaged are in the same units (money in currency units, customers one by "
@@ -277,7 +283,9 @@ def validate_touchpoints(
     described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
     for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
         described |= numbers[name].notna()
-    origin = pd.Series(np.where(described, S.GIVEN, S.ASSUMED), index=clean.index)
+    origin = np.full(len(clean), S.ASSUMED, dtype=object)
+    origin[described.to_numpy(bool)] = S.GIVEN
+    origin = pd.Series(origin, index=clean.index, dtype=object)
     stated = pd.Series("", index=clean.index)
     if S.CURVE_SOURCE in raw.columns:
         stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
@@ -313,7 +321,7 @@ def validate_touchpoints(
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
-    tags = {tag: _shared(fold_labels(_text(raw[tag]).str.strip().fillna("").astype(object), tag, notices))
+    tags = {tag: _shared(fold_labels(_text(raw[tag]).str.strip().fillna(""), tag, notices))
             for tag in [c for c in raw.columns if c not in S.KNOWN]}
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
         clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
@@ -494,13 +502,15 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
         key = label_key(labels)
         first = labels.groupby(key.to_numpy(), sort=False).transform("first")
         remain = int(key[labels.ne("")].nunique())
+        changed = labels.ne(first) & labels.ne("")
     else:  # each distinct label keyed once: the first label of a key is the first row's spelling of it
         spelled = pd.Series(distinct, dtype=object)
         key = label_key(spelled)
-        first = pd.Series(spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()[codes],
-                          index=labels.index, name=labels.name, dtype=object)
+        firsts = spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
+        first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object)
         remain = int(key[spelled.ne("")].nunique())
-    changed = labels.ne(first) & labels.ne("")
+        words = spelled.to_numpy()
+        changed = pd.Series(((words != firsts) & (words != ""))[codes], index=labels.index)
     if changed.any():
         merged = sorted(set(labels[changed].astype(str)))
         shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")

@@ -88,6 +88,19 @@ def money(x: float | None, currency: str | None = None, digits: int = 0) -> str:
     return f"{text} {currency}" if currency else text
 
 
+def money_texts(values: np.ndarray | Iterable[float], currency: str | None = None) -> list[str]:
+    """`money(x, currency)` of many amounts at once (the same text): one format call per amount, the special cases
+    (NaN, infinity, a negative amount that rounds to 0) settled on the whole array."""
+    x = np.asarray(values, dtype=float)
+    finite = np.isfinite(x)
+    tail = f" {currency}" if currency else ""
+    text = [f"{v:,.0f}{tail}" for v in np.where(finite, x, 0.0).tolist()]
+    odd = np.flatnonzero(~finite | (np.signbit(x) & (x > -1)))  # -0.4 formats as "-0": money writes "0"
+    for i in odd.tolist():
+        text[i] = money(float(x[i]), currency)
+    return text
+
+
 def per(amount: float, currency: str | None) -> str:
     """'1,000 EUR' or '1,000' (of money): the unit a price is quoted per."""
     return money(amount, currency) + ("" if currency else " of money")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from budgetopt.amounts import ambiguous, decimal_separator, parse_numbers, plain_text
@@ -80,3 +81,57 @@ def test_the_vectorised_lanes_read_every_cell_as_the_full_shapes_do(cells, decim
     fast = parse_numbers(column.astype("str") if arrow else column, decimal, percent=percent)
     full = _parse_shapes(column, decimal, percent)
     pd.testing.assert_series_equal(fast, full.where(full.abs() < math.inf), check_names=False)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.from_regex(r"-?[0-9]{0,330}(\.[0-9]{0,330})?", fullmatch=True), min_size=1, max_size=20),
+       st.booleans())
+@example(["1" * 301, "1" * 300, "." + "1" * 301, "-" + "9" * 300 + "." + "9" * 300, "1" * 300 + "%"], True)
+@example(["1" * 301, "-" + "1" * 300, "0" * 299 + "." + "5", "9" * 310 + ".5"], False)
+def test_plain_cells_read_as_pythons_float_and_match_the_bounded_pattern(cells, arrow):
+    """Digits, a sign and a point, however long: the bounded plain pattern decides which are plain (at most 300
+    digits on a side), and a plain cell reads as Python's float (correctly rounded)."""
+    import re
+
+    from budgetopt.amounts import _PLAIN_NUMBER, _plain
+
+    column = pd.Series(cells, dtype="str" if arrow else object)
+    text = column.astype("str" if arrow else "string[python]").str.strip()
+    expected = np.array([re.fullmatch(_PLAIN_NUMBER, c) is not None for c in cells])
+    assert (_plain(text) == expected).all()
+    plain = [c for c, p in zip(cells, expected, strict=True) if p and not c.endswith("%")]
+    if plain:
+        read = parse_numbers(pd.Series(plain, dtype=object), ".", overflow=True).to_numpy()
+        assert read.tolist() == [float(c) for c in plain]
+
+
+def test_words_of_four_letters_are_no_numbers_but_currency_codes_are_read():
+    cells = pd.Series(["EURO 12", "12 EUR", "Touchpoint 12", "1e5", "USD 1,200.50", "eur 7", "EURUSD 3", "Fr. 40"])
+    read = parse_numbers(cells, ".")
+    assert read.isna().tolist() == [True, False, True, False, False, False, True, False]
+    assert read.dropna().tolist() == [12.0, 1e5, 1200.5, 7.0, 40.0]
+
+
+def test_remembered_reads_each_column_once_and_a_changed_column_anew(monkeypatch):
+    """Inside `remembered`, the conventions and the numbers of a column come from one reading of its cells; a
+    column changed meanwhile (a new Arrow array) is read again; outside it, every call reads."""
+    from budgetopt import amounts
+    from budgetopt.amounts import read_conventions, remembered
+
+    readings = []
+    read = amounts._read_lanes
+    monkeypatch.setattr(amounts, "_read_lanes", lambda series: readings.append(len(series)) or read(series))
+    frame = pd.DataFrame({"spend": [f"{i}.234" for i in range(50)], "name": [f"tp {i}" for i in range(50)]},
+                         dtype="str")
+    with remembered():
+        decimal, either = read_conventions(frame)
+        spend = parse_numbers(frame["spend"], decimal)
+        assert len(readings) == 2  # one reading per column
+        changed = frame["spend"].copy()
+        changed.iloc[0] = "7,5"
+        assert parse_numbers(changed, ",").iloc[0] == 7.5 and len(readings) == 3
+    assert decimal == "." and either[1:, 0].all() and not either[0, 0] and not either[:, 1].any()  # 0.234 proves "."
+    assert spend.tolist() == [i + 0.234 for i in range(50)]
+    parse_numbers(frame["spend"], decimal)
+    parse_numbers(frame["spend"], decimal)
+    assert len(readings) == 5

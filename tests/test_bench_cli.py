@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -84,6 +85,30 @@ floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.1 +
 def test_csv_text_is_what_pandas_writes(values, float_format):
     frame = pd.DataFrame({"x": values, "text": ["a,b"] * len(values), "n": range(len(values)),
                           "nullable": pd.array(values, dtype="Float64"), "object": pd.Series(values, dtype=object)})
+    assert export.csv_text(frame, float_format) == frame.to_csv(index=False, float_format=float_format)
+
+
+texts = st.none() | st.just(np.nan) | st.text(alphabet=st.sampled_from(list('ab, "\n\r;\'=1.é')), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(texts, floats, st.integers(-10**12, 10**12), st.booleans()), min_size=1, max_size=20),
+       st.sampled_from(["%.15g", "%.6f"]), st.booleans())
+def test_csv_text_written_by_csv_writer_is_what_pandas_writes(rows, float_format, arrow):
+    """Text (quotes, commas, line breaks, missing as None or NaN), floats, whole numbers and booleans, with text
+    in Python objects or pandas' string storage: the same text as pandas' to_csv."""
+    text, x, n, flag = (list(c) for c in zip(*rows, strict=True))
+    frame = pd.DataFrame({"name, quoted": pd.Series(text, dtype="str" if arrow else object), "x": x, "n": n,
+                          "flag": flag, "empty": pd.Series([None] * len(rows), dtype=object)})
+    assert export.csv_text(frame, float_format) == frame.to_csv(index=False, float_format=float_format)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=5), st.sampled_from(["%.15g", "%.6f"]))
+def test_csv_text_of_repeated_values_is_what_pandas_writes(values, float_format):
+    """Columns that repeat a few values (each formatted once), one left empty, -0.0 next to 0.0."""
+    repeated = (values + [0.0, -0.0]) * 40
+    frame = pd.DataFrame({"x": repeated, "empty": np.nan, "flag": [True, False] * (len(repeated) // 2)})
     assert export.csv_text(frame, float_format) == frame.to_csv(index=False, float_format=float_format)
 
 

@@ -8,8 +8,10 @@ not slowness, and hypothesis's own per-example deadline is off (timing belongs i
 
 from __future__ import annotations
 
+import csv
 import faulthandler
 import io
+import random
 import signal
 import zipfile
 from contextlib import contextmanager
@@ -205,3 +207,64 @@ def test_the_fast_csv_reader_reads_what_the_csv_module_reads(pieces, delimiter):
     fast = ingest._csv_fast(text, delimiter) if text.strip() else None
     if fast is not None:
         assert _cells(fast) == _cells(ingest._csv_records(text, delimiter, "x.csv")), text
+
+
+def _arrow_lane(text: str, delimiter: str = ","):
+    """The cells `_csv_arrow` reads from a quote-free text (None: it leaves the file to pandas)."""
+    from budgetopt import ingest
+
+    widths = [len(r) for r in csv.reader(io.StringIO(ingest._head(text), newline=""), delimiter=delimiter)]
+    return ingest._csv_arrow(text, delimiter, widths)
+
+
+def _odd_file(rows: int, odd: int, seed: int, widths: tuple[int, ...] = (0, 1, 2, 7)) -> str:
+    """A quote-free table of `rows` lines of six cells, `odd` of them replaced by blank lines (width 0), titles,
+    notes and rows too short or too wide, with lines ended by \\n, \\r\\n or \\r at random (a blank line ended
+    by \\r before a \\n is no line of its own)."""
+    rng = random.Random(seed)
+    lines = [f"tp{i},marketing,tv,{i}.5,,30%" for i in range(rows)]
+    for at in rng.sample(range(rows), odd):
+        lines[at] = ",".join(rng.choice(["", "x", "Total", "1.234", "é", " "]) for _ in range(rng.choice(widths)))
+    return "".join(line + rng.choice(["\n", "\r\n", "\r"]) for line in lines)
+
+
+@pytest.mark.parametrize("text", [
+    "Budget\n\na,b,c\n1,2,3\n4,5,6\n",  # a title and a blank line above the header
+    "a,b,c,\r\n1,2,3,\r\n4,5,6,\r\n",  # trailing delimiters, CR LF
+    "a,b,c\r1,2,3\r\r4,5,6",  # CR alone, a blank line, no line break at the end
+    "a,b,c\n1,2,3\n1,234,5,6\n7,8,9\nnote below\n\n",  # a row split by a comma (wider), a note, a blank line
+    "a;b;c\n1;2\n3;4;5;6;7;8\n",  # short and wide rows
+    "a\tb\tc\n 1 \t2\t3\n",  # tabs, spaces kept
+    "a|b|c\n1|2|3\n",
+])
+def test_the_arrow_lane_reads_what_the_csv_module_reads(text):
+    """Quote-free files go through Arrow's reader: every record, of whatever width, in its place."""
+    from budgetopt import ingest
+
+    delimiter = ingest._sniff(text)
+    arrow = _arrow_lane(text, delimiter)
+    assert arrow is not None
+    assert _cells(arrow) == _cells(ingest._csv_records(text, delimiter, "x.csv"))
+    assert len(arrow) == len(ingest._csv_records(text, delimiter, "x.csv"))
+
+
+def test_the_arrow_lane_puts_odd_records_back_across_blocks():
+    """A 3 MB file (Arrow reads 1 MB blocks) with 900 odd records anywhere and mixed line endings."""
+    from budgetopt import ingest
+
+    text = _odd_file(120_000, 900, seed=13)
+    arrow, records = _arrow_lane(text), ingest._csv_records(text, ",", "x.csv")
+    assert arrow is not None and len(arrow) == len(records) > 119_000
+    assert _cells(arrow) == _cells(records)
+
+
+def test_more_odd_records_than_the_arrow_lane_takes_go_to_pandas():
+    """Past _ODD_ROWS records of another width, Arrow's reader gives up and pandas' reads the same cells."""
+    from budgetopt import ingest
+
+    notes = ingest._ODD_ROWS + 1
+    text = "".join(f"tp{i},marketing,tv,{i}\n" + ("" if i % 4 else f"note {i}\n") for i in range(4 * notes))
+    assert _arrow_lane(text) is None
+    fast = ingest._csv_fast(text, ",")
+    assert fast is not None
+    assert _cells(fast) == _cells(ingest._csv_records(text, ",", "x.csv"))

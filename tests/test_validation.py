@@ -104,3 +104,10 @@ def test_new_touchpoint_needs_cpe_and_cap():
 def test_an_unreadable_engaged_is_reported_once_not_also_as_empty():
     ps = [p for p in problems(engaged=["abc", "50"]) if p.column == "engaged"]
     assert [(p.row, p.message) for p in ps] == [(2, "is not a number")]
+
+
+def test_a_cost_per_engaged_customer_out_of_range_shows_spend_over_engaged():
+    """Only the rows out of range are shown, as 'spend / engaged' (the numbers as read)."""
+    found = problems(spend=["10000000000", "200"], engaged=["1", "50"])
+    assert [(p.row, p.column, p.value) for p in found] == [(2, "engaged", "10000000000.0 / 1.0")]
+    assert "spend / engaged) outside the supported range" in found[0].message
