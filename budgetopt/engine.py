@@ -14,6 +14,7 @@ any other solver named in the settings gets them through PuLP, the modelling lay
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -26,8 +27,15 @@ from .errors import SolverError
 from .lp import LinearProgram, LPResult, Status, dot, fill_in_order
 from .model import Model, Row
 
-warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
-import pulp  # noqa: E402
+
+def _pulp():
+    """PuLP, imported on first use (about 0.15 s): the default HiGHS path hands its arrays to highspy and never
+    needs it; another solver, a list of solvers or their versions do."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulp")
+    import pulp
+
+    return pulp
+
 
 DEFAULT_SOLVER = "HiGHS"
 _TOL = 1e-7
@@ -57,14 +65,14 @@ class Solution:
 
 def available_solvers() -> list[str]:
     """Names of the PuLP solvers usable on this machine."""
-    return list(pulp.listSolvers(onlyAvailable=True))
+    return list(_pulp().listSolvers(onlyAvailable=True))
 
 
 def solver_versions() -> dict[str, str]:
     """Versions of the modelling layer and the default solver, for reports."""
     import importlib.metadata as md
 
-    out = {"pulp": pulp.__version__ if hasattr(pulp, "__version__") else md.version("pulp")}
+    out = {"pulp": md.version("pulp")}
     try:
         out["highspy"] = md.version("highspy")
     except md.PackageNotFoundError:
@@ -72,43 +80,50 @@ def solver_versions() -> dict[str, str]:
     return out
 
 
-class _HiGHSInOneCall(pulp.HiGHS):
-    """PuLP's HiGHS solver, handing the model over in one passModel call instead of one addCol call per column
-    and one addRow call per row (PuLP's documented way to change how a solver is called is a solver class)."""
+@functools.cache
+def _one_call_highs() -> type:
+    """PuLP's HiGHS solver class, handing the model over in one call (made on first use: it needs PuLP)."""
+    pulp = _pulp()
 
-    def buildSolverModel(self, lp):
-        import highspy
+    class _HiGHSInOneCall(pulp.HiGHS):
+        """PuLP's HiGHS solver, handing the model over in one passModel call instead of one addCol call per column
+        and one addRow call per row (PuLP's documented way to change how a solver is called is a solver class)."""
 
-        variables = lp.variables()
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        objective = lp.objective
-        for i, var in enumerate(variables):
-            var.index = i
-        constraints = list(lp.constraints()) if callable(lp.constraints) else list(lp.constraints.values())
-        rows, cols, vals = [], [], []
-        for i, constraint in enumerate(constraints):
-            constraint.index = i
-            rows.extend([i] * len(constraint))
-            cols.extend(var.index for var in constraint.keys())
-            vals.extend(constraint.values())
-        inf = highspy.kHighsInf
-        model = highspy.HighsLp()
-        model.num_col_, model.num_row_ = len(variables), len(constraints)
-        if any(v.cat == pulp.LpInteger for v in variables):
-            model.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger
-                                  else highspy.HighsVarType.kContinuous for v in variables]
-        model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
-        model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        model.row_lower_ = np.array([-inf if c.getLb() is None else c.getLb() for c in constraints], dtype=float)
-        model.row_upper_ = np.array([inf if c.getUb() is None else c.getUb() for c in constraints], dtype=float)
-        cols_a = np.asarray(cols, dtype=np.int32)
-        order = np.argsort(cols_a, kind="stable")
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = np.searchsorted(cols_a[order], np.arange(len(variables) + 1)).astype(np.int32)
-        model.a_matrix_.index_ = np.asarray(rows, dtype=np.int32)[order]
-        model.a_matrix_.value_ = np.asarray(vals, dtype=float)[order]
-        lp.solverModel.passModel(model)
+        def buildSolverModel(self, lp):
+            import highspy
+
+            variables = lp.variables()
+            sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+            objective = lp.objective
+            for i, var in enumerate(variables):
+                var.index = i
+            constraints = list(lp.constraints()) if callable(lp.constraints) else list(lp.constraints.values())
+            rows, cols, vals = [], [], []
+            for i, constraint in enumerate(constraints):
+                constraint.index = i
+                rows.extend([i] * len(constraint))
+                cols.extend(var.index for var in constraint.keys())
+                vals.extend(constraint.values())
+            inf = highspy.kHighsInf
+            model = highspy.HighsLp()
+            model.num_col_, model.num_row_ = len(variables), len(constraints)
+            if any(v.cat == pulp.LpInteger for v in variables):
+                model.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger
+                                      else highspy.HighsVarType.kContinuous for v in variables]
+            model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
+            model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+            model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+            model.row_lower_ = np.array([-inf if c.getLb() is None else c.getLb() for c in constraints], dtype=float)
+            model.row_upper_ = np.array([inf if c.getUb() is None else c.getUb() for c in constraints], dtype=float)
+            cols_a = np.asarray(cols, dtype=np.int32)
+            order = np.argsort(cols_a, kind="stable")
+            model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            model.a_matrix_.start_ = np.searchsorted(cols_a[order], np.arange(len(variables) + 1)).astype(np.int32)
+            model.a_matrix_.index_ = np.asarray(rows, dtype=np.int32)[order]
+            model.a_matrix_.value_ = np.asarray(vals, dtype=float)[order]
+            lp.solverModel.passModel(model)
+
+    return _HiGHSInOneCall
 
 
 HIGHS_OPTIONS = {"presolve": "off"}
@@ -120,8 +135,9 @@ RELAXED_TOLERANCE = 1e-6
 
 
 def _make_solver(name: str, time_limit: float | None, **options):
-    if name == DEFAULT_SOLVER and _HiGHSInOneCall().available():
-        return _HiGHSInOneCall(msg=False, timeLimit=time_limit, **{**HIGHS_OPTIONS, **options})
+    pulp = _pulp()
+    if name == DEFAULT_SOLVER and _one_call_highs()().available():
+        return _one_call_highs()(msg=False, timeLimit=time_limit, **{**HIGHS_OPTIONS, **options})
     try:
         solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
@@ -538,6 +554,7 @@ def _solve_pulp(lp: LinearProgram, settings, mip_gap: float | None = None,
     """Build the LP (or MIP, when lp.integer marks binaries) in PuLP from its arrays and solve it: values, and
     duals per LP row (min form; zeros for a MIP)."""
     started = time.perf_counter()
+    pulp = _pulp()
     prob = pulp.LpProblem("budgetopt", pulp.LpMaximize if lp.maximise else pulp.LpMinimize)
     integer = np.zeros(lp.num_col, bool) if lp.integer is None else lp.integer
     variables = np.array([prob.add_variable(f"s{j}", 0.0, w if w < np.inf else None,
@@ -596,6 +613,7 @@ def _to_min_form(duals: np.ndarray, maximise: bool) -> np.ndarray:
 
 def _status(prob) -> tuple[Status, str]:
     """Map PuLP's status (and HiGHS's own, which tells a time limit apart) to Status."""
+    pulp = _pulp()
     highs_status = None
     solver_model = getattr(prob, "solverModel", None)
     if solver_model is not None and hasattr(solver_model, "getModelStatus"):

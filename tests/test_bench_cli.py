@@ -19,8 +19,10 @@ from budgetopt.bench_cli import FLOOR_SCRIPT, budget_only_table
 from budgetopt.cli import main
 from budgetopt.evidence import Evidence, plan_range
 
-HEAVY = ("scipy", "openpyxl", "xlsxwriter", "dask", "distributed", "streamlit", "python_calamine", "playwright")
-"""Libraries that only some commands need: fitting, Excel, sweeps, the app, reading workbooks, PDF reports."""
+HEAVY = ("scipy", "openpyxl", "xlsxwriter", "dask", "distributed", "streamlit", "python_calamine", "playwright",
+         "pulp")
+"""Libraries that only some commands need: fitting, Excel, sweeps, the app, reading workbooks, PDF reports, a solver
+other than the default HiGHS."""
 
 
 def loaded_after(code: str) -> set[str]:
