@@ -160,7 +160,8 @@ REPAIRED, MOVES_TRIED = 5_000_000, 50
 REPAIRED, each broken rule trying at most MOVES_TRIED cells to move a step from."""
 
 
-def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[MoneyRule] = ()) -> np.ndarray:
+def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[MoneyRule] = (),
+                        own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Amounts rounded to multiples of `step` so that the rounded plan keeps its rules as displayed.
 
     round_to_total alone keeps the grand total but a sum over a few cells may lose a cent (three months of TV at
@@ -171,21 +172,40 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
     while they nest (each inside or apart from every rule taken); one that crosses a rule already taken (TV in Q4
     and each month's marketing) is repaired afterwards where a step can move from a cell inside it to one outside
     that the same rules hold (_repair); where none can, its sum may miss by a step. An amount within SNAP of a
-    multiple is that multiple."""
+    multiple is that multiple. `own` gives cells' own limits as arrays (cell, sense, rhs): one-cell rules, at
+    once."""
     v = np.nan_to_num(np.asarray(values, dtype=float)) / step
     n = len(v)
     nearest = np.round(v)
     v = np.where(np.abs(v - nearest) <= SNAP * np.maximum(1.0, 1e-6 * np.abs(v)), nearest, v)
     low, high = _choices(v)  # each cell: its floor, and its ceiling where it has a fraction
     wider: list[tuple[np.ndarray, MoneyRule]] = []
+    one: list[tuple[int, MoneyRule]] = []  # a cell's own limits (a touchpoint's floor, cap or lock)
     for rule in rules:
-        index = np.unique(np.asarray(rule.index, np.int64))
+        index = np.asarray(rule.index, np.int64).ravel()
+        if index.size > 1:
+            index = np.unique(index)
         index = index[(index >= 0) & (index < n)]
-        if len(index) == 1:  # a cell's own limit: the side it may round to
-            i = int(index[0])
-            low[i], high[i] = _favour(float(v[i]), rule, step, float(low[i]), float(high[i]))
+        if len(index) == 1:
+            one.append((int(index[0]), rule))
         elif len(index):
             wider.append((index, rule))
+    cell = np.array([i for i, _ in one], np.int64)
+    sense = np.array([rule.sense for _, rule in one], dtype=object)
+    rhs = np.array([rule.rhs for _, rule in one], float) / step
+    if own is not None:
+        inside = (own[0] >= 0) & (own[0] < n)
+        cell = np.concatenate([cell, np.asarray(own[0], np.int64)[inside]])
+        sense = np.concatenate([sense, np.asarray(own[1], dtype=object)[inside]])
+        rhs = np.concatenate([rhs, np.asarray(own[2], float)[inside] / step])
+    if len(cell):  # each cell's own limits: the side it may round to (_favour, for every such rule at once)
+        total = v[cell]
+        floor_side = np.isin(sense, (">=", "==")) & (total >= rhs - 0.5)
+        cap_side = np.isin(sense, ("<=", "==")) & (total <= rhs + 0.5)
+        np.maximum.at(low, cell[floor_side], np.ceil(rhs[floor_side] - SNAP))
+        np.minimum.at(high, cell[cap_side], np.floor(rhs[cap_side] + SNAP))
+        clash = np.flatnonzero(low > high)  # a lock between two multiples: the nearest
+        low[clash] = high[clash] = np.round(v[clash])
     owner = np.full(n, -1)  # the smallest rule holding each cell
     top = np.full(n, -1)  # the largest rule holding each cell
     region: list[int] = []  # cells of each rule taken (whose largest rule it is, while it is the largest)
@@ -356,12 +376,16 @@ def round_plan_money(plan: Plan) -> np.ndarray:
     rules = list(getattr(plan, "money_rules", None) or [])
     x = t["proposed_spend"].to_numpy(float)
     step = plan.scenario.settings.rounding
+    cells, senses, limits = [], [], []
     for column, sense in (("lower_limit", ">="), ("upper_limit", "<=")):
         if column in t.columns:
             bound = t[column].to_numpy(float)
-            near = np.isfinite(bound) & (np.abs(x - bound) < step)  # a row at its own limit keeps it
-            rules += [MoneyRule(np.array([i]), sense, float(bound[i])) for i in np.flatnonzero(near)]
-    return round_keeping_rules(x, step, rules)
+            near = np.flatnonzero(np.isfinite(bound) & (np.abs(x - bound) < step))  # a row at its own limit keeps it
+            cells.append(near)
+            senses.append(np.full(len(near), sense, dtype=object))
+            limits.append(bound[near])
+    own = ((np.concatenate(cells), np.concatenate(senses), np.concatenate(limits)) if cells else None)
+    return round_keeping_rules(x, step, rules, own)
 
 
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
