@@ -157,16 +157,6 @@ def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapp
     return evidence, None, evidence.notices
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def plan_range(touchpoints: pd.DataFrame, scenario_json: str, _evidence: Evidence, evidence_key: str):
-    """How sure the plan's engaged customers are (evidence.plan_range), for the evidence behind the table
-    (`evidence_key` names it for the cache)."""
-    from ..evidence import plan_range as range_of
-
-    plan = plan_for(touchpoints, scenario_json)
-    return range_of(plan, _evidence) if plan.ok else None
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def seasonal_table(_evidence: Evidence, evidence_key: str, scenario_json: str) -> pd.DataFrame:
     """The fitted history's table with the seasonality its history shows over the scenario's periods
