@@ -150,7 +150,7 @@ def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
         down[order[:short]] += 1
     elif short < 0:
         down[order[::-1][: -short]] -= 1
-    return np.round(down * step, _step_decimals(step))
+    return np.round(down * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
 SNAP = 1e-6
@@ -261,7 +261,7 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
         limits = taken + [(index, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
                           for index, rule in crossing]
         out = _repair(out, low, high, limits, len(taken))
-    return np.round(out * step, _step_decimals(step))
+    return np.round(out * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
 def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple[np.ndarray, float, float]],

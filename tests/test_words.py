@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, table
+from conftest import ROOT, SAMPLE, table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -277,3 +277,14 @@ def test_protect_the_downside_makes_the_headline_cards_follow_the_protected_plan
     cards = {c.label: c.value for c in report.plan_cards(protected)}
     assert shown() == cards and cards != best  # the cards follow the plan chosen, not the plan best on average
     assert any("The cards show the plan protecting the downside" in i.value for i in at.main.info)
+
+
+def test_no_minus_zero_in_exports(tmp_path):
+    """Rounding a hair below zero must not write '-0' (a budget of 5 M sends some touchpoints to their floor of 0)."""
+    from budgetopt.cli import main
+
+    for name in ("p.csv", "p.json"):
+        assert main(["optimize", str(SAMPLE), "--budget", "5000000", "--out", str(tmp_path / name)]) == 0
+    text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
+    assert not any(cell in ("-0", "-0.0") for line in text.splitlines() for cell in line.split(","))
+    assert "-0.0," not in (tmp_path / "p.json").read_text() and "-0.0}" not in (tmp_path / "p.json").read_text()
