@@ -36,10 +36,14 @@ SCHEMA_VERSION = 2
 """Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it). 2: every *_pct
 is a percentage (1 had fractions outside plan[]), money rounded to Settings.rounding."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
-INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
-                                  S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
-"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already). Not
+INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_POINTS,
+                                  S.CURVE_BEYOND, S.SPREAD, S.CARRYOVER, S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND,
+                                  S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
+"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already), each where the
+inputs have it: a tabulated curve's points and how far it may go beyond them, a period's spread. Not
 curve_engaged: read back, the plan's engagement is on the curve at the plan's spend, which is its default."""
+POWER_ONLY = "power"
+"""The only curve that uses `elasticity`: other rows show it empty (the default 0.6 says nothing about them)."""
 INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE,
                                 S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE, S.CURVE, S.ELASTICITY,
                                 S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED, S.CARRYOVER,
@@ -413,6 +417,8 @@ def plan_table(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
     head = [c for c in table.columns if c in set(S.PLAN_ONLY) | {S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE}]
     tail = [c for c in table.columns if c not in head]
     carried = used[[c for c in INPUT_COLUMNS if c in used.columns and c not in table.columns]]
+    if S.ELASTICITY in carried.columns and S.CURVE in carried.columns:
+        carried = carried.assign(**{S.ELASTICITY: carried[S.ELASTICITY].where(carried[S.CURVE].eq(POWER_ONLY))})
     return pd.concat([table[head], carried, table[tail]], axis=1)
 
 
