@@ -154,7 +154,7 @@ def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
         down[order[:short]] += 1
     elif short < 0:
         down[order[::-1][: -short]] -= 1
-    return np.round(down * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
+    return np.round(down * step, step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
 SNAP = 1e-6
@@ -265,7 +265,7 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
         limits = taken + [(index, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
                           for index, rule in crossing]
         out = _repair(out, low, high, limits, len(taken))
-    return np.round(out * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
+    return np.round(out * step, step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
 def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple[np.ndarray, float, float]],
@@ -337,13 +337,13 @@ def _largest_remainder(exact: np.ndarray, lo: np.ndarray, hi: np.ndarray, goal: 
     return out
 
 
-def _step_decimals(step: float) -> int:
+def step_decimals(step: float) -> int:
     """Decimals a multiple of `step` needs: 2 for 0.01, 0 for 1 or 1000."""
     return max(0, int(-np.floor(np.log10(step) + 1e-9)))
 
 
 def _decimals(plan: Plan) -> int:
-    return _step_decimals(plan.scenario.settings.rounding)
+    return step_decimals(plan.scenario.settings.rounding)
 
 
 MONEY_COLUMNS = ("current_spend", "proposed_spend", "lower_limit", "upper_limit")
@@ -448,32 +448,64 @@ def as_percent(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{c: (100 * table[c].astype(float)).round(2) for c in pct}) if pct else table
 
 
+RANGE_COUNTS = re.compile(r"^(protected_)?(plan|today)_(mean|low|median|high|tail)$")
+"""A range's figures over draws (risk.PlanRange.figures): engaged customers (or weighted engagement), 2 decimals."""
+RESULT_MONEY = frozenset({"money_needed", "protection_money"})
+"""Money columns of the frontier and sweep tables beside MONEY_FIGURES (budget, proposed_spend, current_spend)."""
+RESULT_COUNTS = frozenset({"engaged_customers", "weighted_engagement", "protection_cost"})
+"""Engagement columns of the frontier and sweep tables beside COUNT_FIGURES."""
+FRACTIONS = frozenset({"share_current", "share_proposed", "beats_today"})
+"""Fractions that are not *_pct (a share, a probability): 4 decimals (0.0144 = 1.44 %)."""
+
+
+def _decimals_of(name: str, decimals: int, percent: bool) -> int | None:
+    """How many decimals a figure named `name` keeps in an export (None: as it is): money `decimals`, customers 2,
+    CPEs 4, fractions 4, and *_pct 2 as a percentage (`percent`) or 4 as the fraction the workbook formats."""
+    if name in MONEY_FIGURES or name in RESULT_MONEY:
+        return decimals
+    if name in COUNT_FIGURES or name in RESULT_COUNTS or RANGE_COUNTS.match(name):
+        return 2
+    if name in CPE_COLUMNS or name in FRACTIONS:
+        return 4
+    if name.endswith(PERCENT_SUFFIX):
+        return 2 if percent else 4
+    return None
+
+
+def rounded_figures(table: pd.DataFrame, decimals: int = 2, percent: bool = False) -> pd.DataFrame:
+    """Every figure of a table rounded as plan.csv rounds it (_decimals_of): money to `decimals` (a sum of rounded
+    amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2 decimals, CPEs and fractions to
+    4, *_pct as the fraction to 4 (the workbook) or, with `percent`, as a percentage to 2. Other columns as they
+    are."""
+    out = as_percent(table) if percent else table
+    numeric = {c: d for c in out.columns if (d := _decimals_of(str(c), decimals, percent)) is not None
+               and pd.api.types.is_float_dtype(out[c])}
+    return out.assign(**{c: out[c].round(d) + 0.0 for c, d in numeric.items()}) if numeric else out  # no -0.0
+
+
 def for_programs(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), money (MONEY_FIGURES) rounded to
-    `decimals` (a sum of rounded amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2
-    decimals, CPEs to 4."""
-    out = as_percent(table)
-    rounding = {c: decimals for c in out.columns if c in MONEY_FIGURES}
-    rounding.update({c: 2 for c in out.columns if c in COUNT_FIGURES})
-    rounding.update({c: 4 for c in out.columns if c in CPE_COLUMNS})
-    numeric = {c: d for c, d in rounding.items() if pd.api.types.is_float_dtype(out[c])}
-    return out.round(numeric) if numeric else out
+    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), every figure rounded
+    (rounded_figures)."""
+    return rounded_figures(table, decimals, percent=True)
 
 
-def figures_for_programs(figures: Mapping[str, object], decimals: int = 2) -> dict[str, object]:
-    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key."""
+def figures_for_programs(figures: Mapping[str, object], decimals: int = 2, *, percent: bool = True,
+                         protected: bool = True) -> dict[str, object]:
+    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key, into nested figures
+    (the range: its figures rounded, `draws` a whole number, its protected_* only with `protected`)."""
     out = dict(figures)
     for key, value in figures.items():
+        if isinstance(value, Mapping):
+            inner = {k: v for k, v in value.items() if protected or not str(k).startswith("protected_")}
+            if isinstance(inner.get("draws"), float | np.floating) and float(inner["draws"]).is_integer():
+                inner["draws"] = int(inner["draws"])
+            out[key] = figures_for_programs(inner, decimals, percent=percent, protected=protected)
+            continue
         if not isinstance(value, float | np.floating) or not np.isfinite(value):
             continue
-        if key.endswith(PERCENT_SUFFIX):
-            out[key] = round(100 * float(value), 2)
-        elif key in MONEY_FIGURES:
-            out[key] = round(float(value), decimals)
-        elif key in COUNT_FIGURES:
-            out[key] = round(float(value), 2)
-        elif key in CPE_COLUMNS:
-            out[key] = round(float(value), 4)
+        places = _decimals_of(key, decimals, percent)
+        if places is not None:
+            out[key] = round((100 if percent and key.endswith(PERCENT_SUFFIX) else 1) * float(value), places) + 0.0
     return out
 
 
@@ -698,7 +730,8 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "summary": {k: _plain(v) for k, v in figures_for_programs(headline(plan), decimals).items()},
+        "summary": {k: _plain(v) for k, v in figures_for_programs(
+            headline(plan), decimals, protected=getattr(plan, "protection", None) is not None).items()},
         "biggest_cuts": _records(for_programs(cuts, decimals)),
         "biggest_increases": _records(for_programs(rises, decimals)),
         "plan": _records(table),
@@ -875,8 +908,8 @@ def _format(frame: pd.DataFrame, column: str) -> str | None:
     return None
 
 
-def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None) -> dict[str, object]:
-    """The totals row: sums of money and engagement, and the ratios of those sums."""
+def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None, decimals: int = 2) -> dict[str, object]:
+    """The totals row: sums of money and engagement, and the ratios of those sums, rounded as the rows are."""
     sums = {c: float(frame[c].sum()) for c in ("current_spend", "proposed_spend", "change", "current_engaged",
                                                 "proposed_engaged", "share_current", "share_proposed")
             if c in frame.columns}
@@ -886,7 +919,7 @@ def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None) -> dict[str
                               "current_cpe": cur / e0 if e0 else None, "proposed_cpe": new / e1 if e1 else None}
     if plan is not None:
         out["marginal_cpe"] = plan.marginal_cpe
-    return out
+    return figures_for_programs(out, decimals, percent=False)
 
 
 def _pairs(book: _Book, ws, rows: Iterable[tuple], start: int, formats: Mapping[int, str] | None = None,
@@ -915,7 +948,8 @@ def _pairs(book: _Book, ws, rows: Iterable[tuple], start: int, formats: Mapping[
 
 
 def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
-    h = headline(plan)
+    decimals = _decimals(plan)
+    h = figures_for_programs(headline(plan), decimals, percent=False)
     ws.set_column(0, 0, 48)
     ws.set_column(1, 4, 18)
     _put(ws, 0, 0, "Reallocation plan", book.format(**_Book.TITLE))
@@ -925,17 +959,18 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
     for j, text in enumerate(("", "Today", "Plan", "Change", "Change %")):
         _put(ws, r - 1, j, text, book.format(bold=True, align="right"))
 
-    def line(label: str, today: float, planned: float, fmt: str) -> tuple:
-        pct = planned / today - 1 if today else None
-        return (label, today, planned, planned - today, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
+    def line(label: str, today: float, planned: float, fmt: str, places: int) -> tuple:
+        today, planned = round(today, places) + 0.0, round(planned, places) + 0.0
+        pct = round(planned / today - 1, 4) + 0.0 if today else None
+        return (label, today, planned, round(planned - today, places) + 0.0, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
 
     cur = f" ({plan.currency})" if plan.currency else ""
-    rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY),
-            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT)]
+    rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY, decimals),
+            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT, 2)]
     if plan.weighted:
         rows.append(line("Weighted engagement", h["current_weighted"],
-                         h["proposed_weighted"], COUNT))
-    rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE))
+                         h["proposed_weighted"], COUNT, 2))
+    rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE, 4))
     r += 1
     for values, formats in rows:
         r = _pairs(book, ws, [values], r, formats)
@@ -948,7 +983,8 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
              else plan.marginal_words().replace("none - ", "none: ", 1))
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
     saved, amount = plan.money_line()
-    r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),
+    amount = round(amount, decimals) + 0.0
+    r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", round(marginal, 4) if np.isfinite(marginal) else None, words),
                           (f"Money moved across functions{cur}", h["money_moved_across_functions"],
                            "money taken from one function and given to another (see Transfers)"),
                           (f"{saved}{cur}", amount, "today's total - the plan's total" if saved == "Money saved"
@@ -962,7 +998,7 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
         r = _pairs(book, ws, [(HEADING, title), ("Touchpoint", "Function", "Channel", "Change", "Change %")], r)
         if frame.empty:
             r = _pairs(book, ws, [("none",)], r)
-        for row in _plain_frame(frame).to_numpy(object).tolist():
+        for row in _plain_frame(rounded_figures(frame, decimals)).to_numpy(object).tolist():
             r = _pairs(book, ws, [tuple(row)], r, {3: CHANGE, 4: PCT})
         r += 1
     binding = plan.binding_rules
@@ -1013,7 +1049,8 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     frozen headers openpyxl wrote before: at 5,000 touchpoints 1.5 s instead of 4 s."""
     provenance = (provenance or Provenance()).stamped()
     plan = rounded(plan)
-    table = plan_table(plan, inputs)
+    decimals = _decimals(plan)
+    table = rounded_figures(plan_table(plan, inputs), decimals)
     buffer = _bytes_io.BytesIO()
     book = _Book(buffer)
     book.book.set_properties({"author": "budgetopt", "title": f"Reallocation plan: {plan.scenario.name}"[:250],
@@ -1023,10 +1060,10 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
         from .period_export import period_sheets
 
         period_sheets(book, plan)
-    _table(book, book.sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan))
+    _table(book, book.sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan, decimals))
     for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
-        g = rollup(plan, column)
-        _table(book, book.sheet(title), g, totals=_totals(g, column))
+        g = rounded_figures(rollup(plan, column), decimals)
+        _table(book, book.sheet(title), g, totals=_totals(g, column, decimals=decimals))
     moves = plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))
     ws = book.sheet("Transfers")
     _table(book, ws, moves, freeze="A2", filters=False)
@@ -1036,7 +1073,7 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
         _put(ws, len(moves) + 2, 0, f"{BUDGET_CHANGE}: money added to or taken from the total")
     _table(book, book.sheet("Rules"), rules_table(plan), freeze="A2")
     if plan.range is not None and plan.range.by_function is not None:  # engaged customers per function over draws
-        _table(book, book.sheet("How sure"), plan.range.by_function, freeze="A2")
+        _table(book, book.sheet("How sure"), rounded_figures(plan.range.by_function, decimals), freeze="A2")
     _table(book, book.sheet("Inputs"), inputs_table(inputs))
     _about_sheet(book, book.sheet("About this plan"), plan, inputs, provenance)
     book.book.close()
