@@ -309,3 +309,9 @@ def test_curve_beyond_in_a_table_is_checked():
     found = [(p.row, p.column, p.message) for p in caught.value.problems]
     assert (2, "curve_beyond", "is below 1") in found
     assert (3, "curve_beyond", "applies to tabulated curves only") in found
+
+
+def test_a_scenario_with_curves_beyond_names_its_curves():
+    with pytest.raises(ValueError, match="curves_beyond = 1.5 says how far the curves of a curves file"):
+        bo.Scenario(curves_beyond=1.5)
+    assert bo.Scenario(curves="c.csv", curves_beyond=1.5).curves_beyond == 1.5
