@@ -262,9 +262,9 @@ def _frontier(args: argparse.Namespace) -> int:
     print(shown.to_string(index=False))
     if note := plan_note(curve, scenario.settings.segments, counted):
         print(note)
-    reverse = money_needed(curve)
+    reverse = money_needed(curve, counted)
     print("\nThe reverse view, money needed for each engagement level:")
-    print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
+    print(reverse.assign(**{counted: reverse[counted].map("{:,.0f}".format)},
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
         finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))

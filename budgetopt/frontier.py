@@ -159,11 +159,11 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
     return out
 
 
-def money_needed(curve: pd.DataFrame) -> pd.DataFrame:
-    """The reverse view: the least budget that reaches each engagement level on the frontier."""
+def money_needed(curve: pd.DataFrame, column: str = "weighted_engagement") -> pd.DataFrame:
+    """The reverse view: the least budget that reaches each engagement level on the frontier (in `column`)."""
     points = curve[(curve["marker"] == "") & (curve["status"] == Status.OPTIMAL.value)]
-    points = points.sort_values("weighted_engagement")
-    level = points["weighted_engagement"]
+    points = points.sort_values(column)
+    level = points[column]
     rising = level.diff().fillna(np.inf) > 1e-9 * level.abs().max()
-    return (points.loc[rising, ["weighted_engagement", "budget"]].rename(columns={"budget": "money_needed"})
+    return (points.loc[rising, [column, "budget"]].rename(columns={"budget": "money_needed"})
             .reset_index(drop=True))
