@@ -146,3 +146,11 @@ def test_the_frontier_table_has_no_nan_and_its_note_counts_what_it_shows(capsys)
     note = next(line for line in lines if line.startswith("The curve's points share"))
     said = int(note.split("reaches ")[1].split(" more")[0].replace(",", ""))
     assert abs(said - abs(engaged - drawn)) <= 1  # the rounded figures shown, within their rounding
+
+
+def test_a_missing_path_is_one_problem_in_plain_words(tmp_path, capsys):
+    assert main(["optimize", str(tmp_path / "missing.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.csv: the file does not exist. Fix: check the path" in err and "cannot be used" not in err
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "is not a file. Fix: give the path of a CSV or Excel file" in capsys.readouterr().err
