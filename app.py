@@ -75,7 +75,7 @@ with curves_view:  # each touchpoint's curve: the evidence, the fit's band, the 
         curves_tab.curves_section(plan)
 
 with today_view:
-    today_tab.today_section(touchpoints)
+    today_tab.today_section(touchpoints, scenario.currency)
 
 with rules_view:
     rules_tab.rules_section(touchpoints, scenario)

@@ -65,7 +65,8 @@ class Basis:
             sign = "+" if self.gain > 0 else ""
             out.append(f"{units.money(self.money_beyond, currency)} of the plan's money on "
                        f"{self.touchpoints_beyond} touchpoint{'s' if self.touchpoints_beyond != 1 else ''} goes "
-                       f"beyond the largest spend observed there, and the plan expects "
+                       f"beyond the largest spend observed there (a model's curve: its last point), and the plan "
+                       f"expects "
                        f"{units.money(self.gain_beyond)} {units.CUSTOMERS} from it (its net gain: "
                        f"{sign}{units.money(self.gain)}): what more money buys there is the curve's shape, not "
                        "evidence")
@@ -77,7 +78,8 @@ class Basis:
             who = f"{n} touchpoints are planned at the last point of their" if n != 1 else \
                 "1 touchpoint is planned at the last point of its"
             out.append(f"{who} tabulated curve: the model says nothing beyond it, so the plan goes no further "
-                       "(--curves-beyond lets it, at the curve's last slope, as an assumption)")
+                       "(to let it, at the curve's last slope, as an assumption: --curves-beyond, or the app's "
+                       "'Plan beyond a curve's last point')")
         return out
 
     def headline(self) -> str:
@@ -115,6 +117,8 @@ def plan_basis(plan, curves: Curves) -> Basis:
     observed = tp[S.SPEND].to_numpy(float)
     if S.OBSERVED_MAX in tp.columns:
         observed = np.fmax(observed, tp[S.OBSERVED_MAX].to_numpy(float))
+    last = _last_points(tp)  # a model's curve is evidence up to its last point
+    observed = np.where(np.isfinite(last), np.fmax(observed, last), observed)
     beyond = x > observed * (1 + 1e-9) + 1e-9
     gain_beyond = float((curves.engaged(x) - curves.engaged(np.minimum(x, observed)))[beyond].sum())
     s = plan.summary()
@@ -123,17 +127,27 @@ def plan_basis(plan, curves: Curves) -> Basis:
                  _at_curve_end(tp, x))
 
 
-def _at_curve_end(tp: pd.DataFrame, x: np.ndarray) -> int:
-    """How many touchpoints the plan holds at the last point of their tabulated curve (not let go beyond it)."""
-    if S.CURVE_POINTS not in tp.columns or not (tp[S.CURVE] == "tabulated").any():
-        return 0
+def _last_points(tp: pd.DataFrame) -> np.ndarray:
+    """The spend of each tabulated curve's last point (NaN for other curves)."""
+    last = np.full(len(tp), np.nan)
+    if S.CURVE_POINTS not in tp.columns or not (tabulated := (tp[S.CURVE] == "tabulated").to_numpy()).any():
+        return last
     from .curves.text import read_points
 
     xs, _ = read_points(tp[S.CURVE_POINTS])
-    last = np.nanmax(np.where(np.isfinite(xs), xs, np.nan), axis=1, initial=0.0) if xs.shape[1] else np.zeros(len(x))
+    if xs.shape[1]:
+        last = np.where(tabulated, np.nanmax(np.where(np.isfinite(xs), xs, -np.inf), axis=1), np.nan)
+    return np.where(last > 0, last, np.nan)
+
+
+def _at_curve_end(tp: pd.DataFrame, x: np.ndarray) -> int:
+    """How many touchpoints the plan holds at the last point of their tabulated curve (not let go beyond it)."""
+    last = _last_points(tp)
+    if not np.isfinite(last).any():
+        return 0
     beyond = tp[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in tp.columns else np.full(len(x), np.nan)
     held = (tp[S.CURVE] == "tabulated").to_numpy() & ~(np.nan_to_num(beyond, nan=1.0) > 1.0)
-    return int((held & (last > 0) & (x >= last * (1 - 1e-6))).sum())
+    return int((held & np.isfinite(last) & (x >= last * (1 - 1e-6))).sum())
 
 
 def counted(touchpoints: np.ndarray, periods: np.ndarray | None = None, calendar=None) -> str:

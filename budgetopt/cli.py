@@ -245,20 +245,26 @@ def _frontier(args: argparse.Namespace) -> int:
     touchpoints = _planned(evidence, scenario)
     budgets = budget_range(touchpoints, args.start, args.stop, args.steps)
     curve = frontier(touchpoints, scenario, budgets, progress=_progress("frontier"))
+    def count(v: float) -> str:
+        return f"{v:,.0f}" if math.isfinite(v) else "-"  # a budget without a plan has no engagement
+
+    planned = (curve["status"] == "optimal").to_numpy() & curve["weighted_engagement"].notna().to_numpy()
     shown = curve.assign(
         budget=curve["budget"].map("{:,.0f}".format),
-        weighted_engagement=curve["weighted_engagement"].map("{:,.0f}".format),
-        engaged_customers=curve["engaged_customers"].map("{:,.0f}".format),
-        marginal_cpe=curve["marginal_cpe"].map(lambda v: f"{v:,.2f}" if math.isfinite(v) else "none (buys no more)"),
+        weighted_engagement=curve["weighted_engagement"].map(count),
+        engaged_customers=curve["engaged_customers"].map(count),
+        marginal_cpe=[(f"{v:,.2f}" if math.isfinite(v) else "none (buys no more)") if ok else "-"
+                      for v, ok in zip(curve["marginal_cpe"].tolist(), planned, strict=True)],
         marker=curve["marker"].str.upper())
+    counted = "weighted_engagement"
     if not is_weighted(touchpoints[S.VALUE]):  # the two figures are the same: show the count only
-        shown = shown.drop(columns="weighted_engagement")
+        shown, counted = shown.drop(columns="weighted_engagement"), "engaged_customers"
     print(shown.to_string(index=False))
-    if note := plan_note(curve, scenario.settings.segments):
+    if note := plan_note(curve, scenario.settings.segments, counted):
         print(note)
-    reverse = money_needed(curve)
+    reverse = money_needed(curve, counted)
     print("\nThe reverse view, money needed for each engagement level:")
-    print(reverse.assign(weighted_engagement=reverse["weighted_engagement"].map("{:,.0f}".format),
+    print(reverse.assign(**{counted: reverse[counted].map("{:,.0f}".format)},
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
         finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))

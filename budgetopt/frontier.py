@@ -78,18 +78,18 @@ def frontier(touchpoints: pd.DataFrame, scenario: Scenario, budgets: Sequence[fl
     return out.sort_values(["budget", "marker"], kind="stable").reset_index(drop=True)
 
 
-def plan_note(curve: pd.DataFrame, segments: int) -> str | None:
+def plan_note(curve: pd.DataFrame, segments: int, column: str = "weighted_engagement") -> str | None:
     """Why the plan's point is not on the curve drawn: the points share one set of 2 x `segments` segments per
-    curve (so the curve is concave across budgets), the plan refines its own around its spend. None when they
-    agree to within one unit of engagement."""
-    points = curve[(curve["marker"] == "") & curve["weighted_engagement"].notna()]
+    curve (so the curve is concave across budgets), the plan refines its own around its spend, in `column` (the
+    engagement shown: weighted_engagement or engaged_customers). None when they agree to within one unit."""
+    points = curve[(curve["marker"] == "") & curve[column].notna()]
     plan = curve[curve["marker"] == "plan"]
     if len(points) < 2 or plan.empty:
         return None
-    budget, reached = float(plan["budget"].iloc[0]), float(plan["weighted_engagement"].iloc[0])
+    budget, reached = float(plan["budget"].iloc[0]), float(plan[column].iloc[0])
     if not points["budget"].min() <= budget <= points["budget"].max():
         return None
-    drawn = float(np.interp(budget, points["budget"], points["weighted_engagement"]))
+    drawn = float(np.interp(budget, points["budget"], points[column]))
     if abs(reached - drawn) < 1.0:
         return None
     more = "more" if reached > drawn else "less"
@@ -159,11 +159,11 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
     return out
 
 
-def money_needed(curve: pd.DataFrame) -> pd.DataFrame:
-    """The reverse view: the least budget that reaches each engagement level on the frontier."""
+def money_needed(curve: pd.DataFrame, column: str = "weighted_engagement") -> pd.DataFrame:
+    """The reverse view: the least budget that reaches each engagement level on the frontier (in `column`)."""
     points = curve[(curve["marker"] == "") & (curve["status"] == Status.OPTIMAL.value)]
-    points = points.sort_values("weighted_engagement")
-    level = points["weighted_engagement"]
+    points = points.sort_values(column)
+    level = points[column]
     rising = level.diff().fillna(np.inf) > 1e-9 * level.abs().max()
-    return (points.loc[rising, ["weighted_engagement", "budget"]].rename(columns={"budget": "money_needed"})
+    return (points.loc[rising, [column, "budget"]].rename(columns={"budget": "money_needed"})
             .reset_index(drop=True))

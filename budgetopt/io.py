@@ -47,13 +47,14 @@ def _read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         return InputError([Problem(None, None, value, message, fix, name)], name)
 
     try:
-        if not path.exists():
-            raise refuse("the file does not exist", "check the path")
-        if not path.is_file():
-            raise refuse("is not a file", "give the path of a CSV or Excel file")
-        size = path.stat().st_size
+        exists, is_file = path.exists(), path.is_file()
+        size = path.stat().st_size if is_file else 0
     except (OSError, ValueError) as exc:  # a name too long for the system, a NUL byte in it, ...
         raise refuse(f"the path cannot be used ({_why(exc)})", "give the path of a CSV or Excel file") from exc
+    if not exists:
+        raise refuse("the file does not exist", "check the path")
+    if not is_file:
+        raise refuse("is not a file", "give the path of a CSV or Excel file")
     if size > limit:
         raise refuse(f"the file is larger than the limit of {limit // 2**20} MB",
                      "keep only the touchpoint rows, or split the file", f"{size:,} bytes")

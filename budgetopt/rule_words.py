@@ -10,6 +10,8 @@ match keeps the engine's own label). The prices are the plan's: `price_text` say
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -87,6 +89,10 @@ class _Bounds:
             growth = self.model.scenario.settings.max_growth
             return ASSUMED, f"{name} may grow to at most {growth:g}x today's spend ({money})"
         if family == "extrapolation" and "tabulated" in self.what[k]:
+            beyond = re.search(r"at most (\S+x) the last point", self.what[k])  # let go on by --curves-beyond
+            if beyond:
+                return ASSUMED, (f"{name} may get at most {beyond.group(1)} the last point of its tabulated curve, "
+                                 f"continued at its last slope ({money})")
             return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money})"
         if family == "extrapolation":
             factor = value / self.observed[i] if self.observed[i] > 0 else float("nan")

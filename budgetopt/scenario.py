@@ -386,3 +386,10 @@ class Scenario(BaseModel):
         if self.periods is not None and self.periods.budgets is not None and self.objective.mode is Mode.MIN_SPEND:
             raise ValueError("[periods] budgets set the money, and min_spend finds the least money: drop one")
         return self
+
+    @model_validator(mode="after")
+    def _curves_beyond(self) -> Scenario:
+        if self.curves_beyond > 1 and self.curves is None:
+            raise ValueError(f"curves_beyond = {self.curves_beyond:g} says how far the curves of a curves file may be "
+                             "taken; name that file with curves = \"...\" (or drop curves_beyond)")
+        return self

@@ -512,10 +512,11 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
         words = spelled.to_numpy()
         changed = pd.Series(((words != firsts) & (words != ""))[codes], index=labels.index)
     if changed.any():
-        merged = sorted(set(labels[changed].astype(str)))
-        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        pairs = sorted(set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True)))
+        shown = ", ".join(f"'{was}' -> '{now}'" for was, now in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
         notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
-                       f"with the first spelling ({shown}); {remain} {column}s remain")
+                       f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
+                       f"{'s' if remain == 1 else ''}")
     return first.astype(object)
 
 

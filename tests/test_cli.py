@@ -130,3 +130,27 @@ def test_bench_help_lists_every_benchmark(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert all(f"  {flag}  " in out for flag in _BENCHMARKS)
+
+
+def test_the_frontier_table_has_no_nan_and_its_note_counts_what_it_shows(capsys):
+    assert main(["frontier", str(ROOT / "scenarios" / "year-plan.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out and "weighted_engagement" not in out  # no value column: the count only
+    lines = out.splitlines()
+    today = next(line for line in lines if line.rstrip().endswith("TODAY"))
+    assert today.split()[2] == "-"  # today's allocation has no marginal CPE of its own here
+    plan = next(line for line in lines if line.rstrip().endswith("PLAN"))
+    budget, engaged = plan.split()[0], float(plan.split()[1].replace(",", ""))
+    drawn = next(float(line.split()[1].replace(",", "")) for line in lines
+                 if line.startswith(budget) and line.split()[-1] == "optimal")
+    note = next(line for line in lines if line.startswith("The curve's points share"))
+    said = int(note.split("reaches ")[1].split(" more")[0].replace(",", ""))
+    assert abs(said - abs(engaged - drawn)) <= 1  # the rounded figures shown, within their rounding
+
+
+def test_a_missing_path_is_one_problem_in_plain_words(tmp_path, capsys):
+    assert main(["optimize", str(tmp_path / "missing.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.csv: the file does not exist. Fix: check the path" in err and "cannot be used" not in err
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "is not a file. Fix: give the path of a CSV or Excel file" in capsys.readouterr().err

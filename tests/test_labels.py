@@ -24,10 +24,12 @@ def fold_by_definition(labels: pd.Series, column: str, notices: list[str]) -> pd
     first = labels.groupby(key.to_numpy(), sort=False).transform("first")
     changed = labels.ne(first) & labels.ne("")
     if changed.any():
-        merged = sorted(set(labels[changed].astype(str)))
-        shown = ", ".join(f"'{m}'" for m in merged[:5]) + (" ..." if len(merged) > 5 else "")
+        pairs = sorted(set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True)))
+        shown = ", ".join(f"'{was}' -> '{now}'" for was, now in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
+        remain = int(key[labels.ne("")].nunique())
         notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
-                       f"with the first spelling ({shown}); {int(key[labels.ne('')].nunique())} {column}s remain")
+                       f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
+                       f"{'s' if remain == 1 else ''}")
     return first.astype(object)
 
 
@@ -52,5 +54,5 @@ def test_folding_by_hand():
     notices: list[str] = []
     folded = fold_labels(pd.Series(["Marketing", "sales", " MARKETING", "Sales ", "pr"]), "function", notices)
     assert folded.tolist() == ["Marketing", "sales", "Marketing", "sales", "pr"]
-    assert notices == ["2 function label(s) that differ only by case or spaces were merged with the first spelling "
-                       "(' MARKETING', 'Sales '); 3 functions remain"]
+    assert notices == ["2 function label(s) that differ only by case or spaces were merged into the first spelling "
+                       "(' MARKETING' -> 'Marketing', 'Sales ' -> 'sales'); 3 functions remain"]

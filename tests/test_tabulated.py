@@ -286,6 +286,11 @@ def test_a_plan_stops_at_the_last_point_unless_the_user_lets_it_go_on(tmp_path, 
     assert plan.table["proposed_engaged"].tolist() == pytest.approx([140.0, 70.0], abs=1e-6)
     guard = plan.binding_rules[plan.binding_rules["rule"].str.contains("1.5x the last point of its tabulated")]
     assert len(guard) == 1 and "'A'" in guard["rule"].iloc[0]
+    from budgetopt.rule_words import plain_rules
+
+    said = plain_rules(plan, evidence.table)
+    assert "A may get at most 1.5x the last point of its tabulated curve, continued at its last slope (300)" in \
+        said["limit"].tolist()
     (tmp_path / "t.csv").write_text(TABLE)
     (tmp_path / "c.csv").write_text(CURVES)
     assert main(["optimize", str(tmp_path / "t.csv"), "--curves", str(tmp_path / "c.csv"), "--budget", "500",
@@ -329,3 +334,9 @@ def test_a_plan_on_tabulated_curves_reads_back_and_plans_again(tmp_path, capsys,
     assert read["curve"].tolist() == ["tabulated", "tabulated", "power"]
     assert read["curve_beyond"].tolist()[:2] == [1.5, 1.5]
     assert read["spend"].tolist() == pytest.approx(sheet["proposed_spend"].tolist())
+
+
+def test_a_scenario_with_curves_beyond_names_its_curves():
+    with pytest.raises(ValueError, match="curves_beyond = 1.5 says how far the curves of a curves file"):
+        bo.Scenario(curves_beyond=1.5)
+    assert bo.Scenario(curves="c.csv", curves_beyond=1.5).curves_beyond == 1.5

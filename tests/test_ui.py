@@ -474,3 +474,9 @@ def test_the_plan_sheets_headers_are_the_exports(two):
     table = bo.read_table(workbook, name="plan.xlsx")
     assert table.source == "plan.xlsx, sheet 'Plan'" and table.header_row == 1
     assert read_touchpoints_bytes(workbook, "plan.xlsx").equals(read_touchpoints_bytes(plan_csv(plan), "plan.csv"))
+
+
+def test_today_cards_name_the_currency_the_plan_cards_use(sample):
+    labels = [c.label for c in report.today_cards(sample, "EUR")]
+    assert labels[0] == "Budget today EUR" and labels[2] == "Average CPE today EUR"
+    assert [c.label for c in report.today_cards(sample)][0] == "Budget today"  # no currency stated: none shown

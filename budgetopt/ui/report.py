@@ -41,13 +41,15 @@ def today_figures(touchpoints: pd.DataFrame) -> dict[str, float]:
             "touchpoints": len(touchpoints), "functions": int(touchpoints[S.FUNCTION].nunique())}
 
 
-def today_cards(touchpoints: pd.DataFrame) -> list[Card]:
-    """Today's picture in four cards."""
+def today_cards(touchpoints: pd.DataFrame, currency: str | None = None) -> list[Card]:
+    """Today's picture in four cards (money in the currency the plan's cards use: the scenario's, else the data's)."""
     t = today_figures(touchpoints)
+    currency = currency or touchpoints.attrs.get("currency")
+    cur = f" {currency}" if currency else ""
     return [
-        Card("Budget today", fmt.short(t["spend"]), help=fmt.money(t["spend"])),
+        Card(f"Budget today{cur}", fmt.short(t["spend"]), help=fmt.money(t["spend"])),
         Card("Engaged customers today", fmt.short(t["engaged"]), help=fmt.count(t["engaged"])),
-        Card("Average CPE today", fmt.cpe(t["cpe"]), help="cost per engaged customer = spend / engaged"),
+        Card(f"Average CPE today{cur}", fmt.cpe(t["cpe"]), help="cost per engaged customer = spend / engaged"),
         Card("Touchpoints", f"{t['touchpoints']:,}", help=f"owned by {t['functions']} functions"),
     ]
 

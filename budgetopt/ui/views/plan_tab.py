@@ -237,7 +237,8 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     frame = report.frontier_frame(curve)
     st.vega_lite_chart(frame, charts.frontier_chart(report.frontier_measure(curve)), width="stretch")
     st.caption(md(report.frontier_words(curve, touchpoints.attrs.get("currency") or scenario.currency)))
-    if note := plan_note(curve, scenario.settings.segments):
+    counted = "weighted_engagement" if report.frontier_measure(curve) == units.WEIGHTED else "engaged_customers"
+    if note := plan_note(curve, scenario.settings.segments, counted):
         st.caption(md(note))
     st.download_button("Download the frontier (CSV)", io.table_csv(curve), file_name="frontier.csv", mime="text/csv",
                        on_click="ignore", key="download_frontier_csv")

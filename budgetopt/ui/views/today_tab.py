@@ -11,9 +11,9 @@ from .shared import cards
 from .state import Key
 
 
-def today_section(touchpoints: pd.DataFrame) -> None:
+def today_section(touchpoints: pd.DataFrame, currency: str | None = None) -> None:
     """Today's picture: the totals, then by function, channel, stage or a tag: a table and the spend and CPE bars."""
-    cards(report.today_cards(touchpoints))
+    cards(report.today_cards(touchpoints, currency))
     by = st.radio("Break down by", controls.group_columns(touchpoints), horizontal=True, key=Key.TODAY_BY)
     frame = report.rollup(touchpoints, by)
     left, right = st.columns([3, 2])
