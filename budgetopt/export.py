@@ -159,13 +159,15 @@ def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
 
 SNAP = 1e-6
 """An amount within this many steps of a multiple of the step is that multiple (the LP's rounding noise)."""
-REPAIRED, MOVES_TRIED = 5_000_000, 50
-"""Rules that cross others are repaired after rounding (round_keeping_rules) while rules x cells is at most
-REPAIRED, each broken rule trying at most MOVES_TRIED cells to move a step from."""
+REPAIRED, MOVES_TRIED, PARTNERS = 5_000_000, 50, 4096
+"""Rules that cross others, or weigh their cells, are repaired after rounding (round_keeping_rules) while the
+rules hold at most REPAIRED cells in all, each broken rule trying at most MOVES_TRIED of its cells to move a step
+from or to, their partners PARTNERS at a time."""
 
 
 def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[MoneyRule] = (),
-                        own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                        own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                        weighted: Iterable[tuple[np.ndarray, np.ndarray, str]] = ()) -> np.ndarray:
     """Amounts rounded to multiples of `step` so that the rounded plan keeps its rules as displayed.
 
     round_to_total alone keeps the grand total but a sum over a few cells may lose a cent (three months of TV at
@@ -177,7 +179,9 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
     and each month's marketing) is repaired afterwards where a step can move from a cell inside it to one outside
     that the same rules hold (_repair); where none can, its sum may miss by a step. An amount within SNAP of a
     multiple is that multiple. `own` gives cells' own limits as arrays (cell, sense, rhs): one-cell rules, at
-    once."""
+    once. `weighted` gives rules sum_i a_i x_i (sense) 0 over some cells (index, a, sense), such as the pacing step
+    X_t - 1.35 X_s <= 0: where one binds (its exact sum within half a step of 0), the rounded plan keeps it
+    exactly, by the same repair, where a step can move for it."""
     v = np.nan_to_num(np.asarray(values, dtype=float)) / step
     n = len(v)
     nearest = np.round(v)
@@ -260,48 +264,92 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
         shared = _largest_remainder(exact, lo, hi, goal)
         target[kids] = shared[:len(kids)]
         out[mine] = shared[len(kids):]
-    if crossing and (len(crossing) + len(parent)) * n <= REPAIRED:
-        taken = [(index, lo, hi) for index, (lo, hi) in zip(members, bounds, strict=True)]
-        limits = taken + [(index, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
+    weighted = [(np.asarray(index, np.int64), np.asarray(a, float), sense) for index, a, sense in weighted]
+    if crossing or weighted:
+        taken = [(index, None, lo, hi) for index, (lo, hi) in zip(members, bounds, strict=True)]
+        limits = taken + [(index, None, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
                           for index, rule in crossing]
-        out = _repair(out, low, high, limits, len(taken))
+        for index, a, sense in weighted:
+            total = float(a @ v[index])
+            limits.append((index, a, 0.0 if sense in (">=", "==") and total >= -0.5 else -np.inf,
+                           0.0 if sense in ("<=", "==") and total <= 0.5 else np.inf))
+        if _any_broken(out, limits[len(taken):]) and sum(len(index) for index, *_ in limits) <= REPAIRED:
+            out = _repair(out, low, high, limits, len(taken))
     return np.round(out * step, step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
-def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple[np.ndarray, float, float]],
-            first: int) -> np.ndarray:
-    """The rules left out for crossing others (limits[first:]), kept where a step can be moved for them: from a
-    cell inside a broken rule to one outside it, each cell staying at its floor or ceiling (low, high) and every
-    rule's sum within its limits (the rules taken: their rounded sums; the others: their side where they bind)."""
-    member = np.zeros((len(limits), len(out)))
-    for r, (index, _, _) in enumerate(limits):
-        member[r, index] = 1.0
-    least = np.array([lo for _, lo, _ in limits])
-    most = np.array([hi for _, _, hi in limits])
+def _any_broken(out: np.ndarray, limits: list[tuple]) -> bool:
+    """Whether a rounded plan (in steps) breaks any of these limits (as _repair reads them): a quick look first."""
+    for index, a, least, most in limits:
+        total = float(out[index].sum() if a is None else a @ out[index])
+        slack = 0.5 if a is None else 1e-6
+        if total > most + slack or total < least - slack:
+            return True
+    return False
+
+
+def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple], first: int) -> np.ndarray:
+    """The rules left out for crossing others, or weighing their cells (limits[first:]), kept where steps can be
+    moved for them: each move takes a step from one cell and gives it to another, every cell staying at its floor
+    or ceiling (low, high) and every rule within its limits (the rules taken: their rounded sums; the others:
+    their side where they bind) or no further from them than before.
+
+    A limit is (index, coefficients or None for a plain sum, least, most), in steps: sum_i a_i x_i within
+    [least, most]. A plain sum is whole and may sit half a step off; a weighted one (X_t - 1.35 X_s <= 0: the
+    pacing step) is held to its side exactly. A broken rule's sum is moved toward its limits by a step off a
+    cell whose coefficient hurts (or onto one whose coefficient helps), paired with any cell that does not undo
+    it; at most MOVES_TRIED cells of the rule are tried, their partners in blocks of PARTNERS."""
+    from scipy import sparse
+
+    rows = np.concatenate([np.full(len(index), r) for r, (index, *_) in enumerate(limits)])
+    cols = np.concatenate([index for index, *_ in limits])
+    data = np.concatenate([np.ones(len(index)) if a is None else np.asarray(a, float) for index, a, _, _ in limits])
+    member = sparse.csc_matrix((data, (rows, cols)), shape=(len(limits), len(out)))
+    by_rule = member.tocsr()
+    least = np.array([lo for *_, lo, _ in limits], float)
+    most = np.array([hi for *_, hi in limits], float)
+    slack = np.array([0.5 if a is None else 1e-6 for _, a, _, _ in limits])
     out = out.copy()
-    for _ in range(4 * (len(limits) - first)):
-        sums = member @ out
-        broken = first + np.flatnonzero((sums[first:] > most[first:] + 0.5) | (sums[first:] < least[first:] - 0.5))
+    for _ in range(8 * (len(limits) - first)):
+        sums = by_rule @ out
+        above, below = sums > most + slack, sums < least - slack
+        broken = first + np.flatnonzero(above[first:] | below[first:])
         if not len(broken):
             break
-        r = int(broken[0])
-        sign = -1.0 if sums[r] > most[r] + 0.5 else 1.0  # a step out of the rule (a cap) or into it (a floor)
-        inside = member[r] > 0
-        givers = np.flatnonzero(inside & ((out - 1 >= low) if sign < 0 else (out + 1 <= high)))[:MOVES_TRIED]
-        takers = np.flatnonzero(~inside & ((out + 1 <= high) if sign < 0 else (out - 1 >= low)))
         moved = False
-        for i in givers:
-            after = sums[:, None] + sign * (member[:, [i]] - member[:, takers])
-            fine = (((after <= most[:, None] + 0.5) | (after <= sums[:, None]))
-                    & ((after >= least[:, None] - 0.5) | (after >= sums[:, None])))
-            ok = np.flatnonzero(fine.all(axis=0))
-            if len(ok):
-                out[i] += sign
-                out[takers[ok[0]]] -= sign
-                moved = True
+        for r in broken.tolist():
+            way = -1.0 if above[r] else 1.0  # the rule's sum must fall (a cap) or rise (a floor)
+            start, stop = by_rule.indptr[r], by_rule.indptr[r + 1]
+            cells, a = by_rule.indices[start:stop], by_rule.data[start:stop]
+            where = np.zeros(len(out))
+            where[cells] = way * a  # > 0: a step onto the cell helps; < 0: a step off it helps
+            down, up = out - 1 >= low - SNAP, out + 1 <= high + SNAP
+            for cell in cells[np.argsort(-np.abs(a), kind="stable")][:MOVES_TRIED]:
+                off = where[cell] < 0  # take the step off this cell, else put it on
+                if not (down[cell] if off else up[cell]):
+                    continue
+                partners = np.flatnonzero((up if off else down) & ((where >= 0) if off else (where <= 0)))
+                partners = partners[partners != cell]
+                for block in range(0, len(partners), PARTNERS):
+                    part = partners[block:block + PARTNERS]
+                    sign = 1.0 if off else -1.0  # +1 on the partner and -1 on the cell, or the reverse
+                    change = sign * (member[:, part].toarray() - member[:, [cell]].toarray())
+                    after = sums[:, None] + change
+                    fine = (((after <= most[:, None] + slack[:, None]) | (after <= sums[:, None] + 1e-9))
+                            & ((after >= least[:, None] - slack[:, None]) | (after >= sums[:, None] - 1e-9)))
+                    fine &= way * change[r] > 1e-12
+                    ok = np.flatnonzero(fine.all(axis=0))
+                    if len(ok):
+                        out[part[ok[0]]] += sign
+                        out[cell] -= sign
+                        moved = True
+                        break
+                if moved:
+                    break
+            if moved:
                 break
         if not moved:
-            break  # no step can move for this rule: it may miss by a step
+            break  # no step can move for the rules left broken: they may miss by a step
     return out
 
 
@@ -346,7 +394,6 @@ def _decimals(plan: Plan) -> int:
     return step_decimals(plan.scenario.settings.rounding)
 
 
-MONEY_COLUMNS = ("current_spend", "proposed_spend", "lower_limit", "upper_limit")
 CPE_COLUMNS = ("current_cpe", "proposed_cpe", "marginal_cpe")
 
 
@@ -355,9 +402,15 @@ def rounded(plan: Plan) -> Plan:
     the plan's total, changes recomputed from the rounded amounts, customers to 2 decimals, CPEs to 4."""
     step = plan.scenario.settings.rounding
     t = plan.table.copy()
-    for column in MONEY_COLUMNS:
-        t[column] = (round_plan_money(plan) if column == "proposed_spend"
-                     else round_to_total(t[column].to_numpy(float), step))
+    if getattr(plan, "by_period", None) is not None:  # today's money adding up period by period too
+        from .period_export import money_cells
+
+        t["current_spend"], t["proposed_spend"] = money_cells(plan)
+    else:
+        t["current_spend"] = round_to_total(t["current_spend"].to_numpy(float), step)
+        t["proposed_spend"] = round_plan_money(plan)
+    for column in ("lower_limit", "upper_limit"):
+        t[column] = round_to_total(t[column].to_numpy(float), step)
     exact = plan.table["proposed_spend"].to_numpy(float)
     for column in ("lower_limit", "upper_limit"):  # a row at its own limit shows the limit it is rounded to
         at = np.abs(exact - plan.table[column].to_numpy(float)) <= SNAP * step * np.maximum(1.0, 1e-6 * exact / step)
@@ -389,7 +442,29 @@ def round_plan_money(plan: Plan) -> np.ndarray:
             senses.append(np.full(len(near), sense, dtype=object))
             limits.append(bound[near])
     own = ((np.concatenate(cells), np.concatenate(senses), np.concatenate(limits)) if cells else None)
-    return round_keeping_rules(x, step, rules, own)
+    return round_keeping_rules(x, step, rules, own, pacing_steps(plan))
+
+
+def pacing_steps(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """A plan over periods with [periods] max_step d: its rules X_t - (1 + d) X_s <= 0 and X_t - (1 - d) X_s >= 0
+    (the latter while d < 1) for consecutive periods s, t (X: the plan's money in a period), as weighted rules
+    (index, coefficients, sense) over plan.table's rows for round_keeping_rules; none for other plans."""
+    periods = getattr(plan.scenario, "periods", None)
+    step = getattr(periods, "max_step", None)
+    labels = getattr(plan, "periods", None)
+    if step is None or labels is None or "period" not in plan.table.columns:
+        return []
+    t_of = plan.table["period"].map({label: t for t, label in enumerate(labels)}).to_numpy(float)
+    if S.WHAT_IF in plan.table.columns:  # rows a scenario removed hold no money of the plan
+        t_of = np.where(plan.table[S.WHAT_IF].eq(S.REMOVED).to_numpy(bool), np.nan, t_of)
+    out = []
+    for t in range(1, len(labels)):
+        now, before = np.flatnonzero(t_of == t), np.flatnonzero(t_of == t - 1)
+        index = np.concatenate([now, before])
+        for sense, factor in (("<=", 1 + step), (">=", 1 - step)):
+            if factor > 0:
+                out.append((index, np.concatenate([np.ones(len(now)), np.full(len(before), -factor)]), sense))
+    return out
 
 
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
