@@ -48,7 +48,7 @@ def rerun(at: AppTest) -> AppTest:
 
 def cards(at: AppTest) -> dict[str, tuple[str, str]]:
     """The headline cards above the tabs (the Today tab repeats today's own cards)."""
-    return {m.label: (m.value, m.delta) for m in at.main.metric if not m.label.endswith("today")
+    return {m.label: (m.value, m.delta) for m in at.main.metric if " today" not in f"{m.label} "
             and m.label != "Touchpoints"}
 
 

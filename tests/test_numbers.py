@@ -104,7 +104,7 @@ def test_labels_that_differ_by_case_or_spaces_are_one():
     tp = bo.validate_touchpoints(raw)
     assert tp["function"].tolist() == ["MARKETING"] * 3 and tp["channel"].tolist() == ["tv", "Chat", "Chat"]
     assert tp["digital"].tolist() == ["No", "yes", "yes"]
-    assert any("2 function label(s)" in n and "1 functions remain" in n for n in tp.attrs["notices"])
+    assert any("2 function label(s)" in n and "1 function remains" in n for n in tp.attrs["notices"])
     with pytest.raises(bo.InputError, match="used more than once"):
         bo.validate_touchpoints(raw.assign(touchpoint=["TV  prime", "tv prime", "Mail"]))
 
