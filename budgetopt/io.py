@@ -516,8 +516,12 @@ def plan_csv(plan: Plan) -> bytes:
     return plan_bytes(plan, "csv", inputs=plan.inputs, provenance=Provenance().stamped())
 
 
-def table_csv(table: pd.DataFrame) -> bytes:
-    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download."""
+def table_csv(table: pd.DataFrame, decimals: int | None = None) -> bytes:
+    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download; with
+    `decimals`, its figures rounded as write_table rounds them (the frontier's download: what `frontier --out`
+    writes)."""
+    if decimals is not None:
+        return csv_text(neutralise(rounded_figures(table, decimals)), "%.15g").encode("utf-8")
     return neutralise(table).to_csv(index=False).encode("utf-8")
 
 

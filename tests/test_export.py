@@ -545,3 +545,7 @@ def test_frontier_and_sweep_csv_figures_are_rounded(tmp_path, capsys):
     write_results(results, tmp_path / "sw.csv")
     row = (tmp_path / "sw.csv").read_text().splitlines()[1]
     assert row == "s,0.9,6516573,1424358.82,99.13,2.1235,0.3333,50,0.061"
+    from budgetopt.io import table_csv  # the app's frontier download, as `frontier --out` writes it
+
+    frontier = pd.DataFrame({"budget": [6516572.999998], "marginal_cpe": [2.123456789], "status": ["optimal"]})
+    assert table_csv(frontier, 2).decode().splitlines() == ["budget,marginal_cpe,status", "6516573,2.1235,optimal"]
