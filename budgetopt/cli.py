@@ -16,7 +16,7 @@ import numpy as np
 from . import schema as S
 from .errors import BudgetOptError, InputError
 from .evidence import DRAWS, SEED, plan_range
-from .export import FORMATS
+from .export import FORMATS, step_decimals
 from .io import (
     export_plan,
     format_of,
@@ -268,7 +268,8 @@ def _frontier(args: argparse.Namespace) -> int:
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
         finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
-        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force)
+        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force,
+                           decimals=step_decimals(scenario.settings.rounding))
         print(f"Frontier written to {path}")
     return EXIT_OK
 

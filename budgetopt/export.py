@@ -36,10 +36,14 @@ SCHEMA_VERSION = 2
 """Version of the JSON layout; raised when a key changes meaning or disappears (new keys keep it). 2: every *_pct
 is a percentage (1 had fractions outside plan[]), money rounded to Settings.rounding."""
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
-INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CARRYOVER,
-                                  S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
-"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already). Not
+INPUT_COLUMNS: tuple[str, ...] = (S.CURVE, S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_POINTS,
+                                  S.CURVE_BEYOND, S.SPREAD, S.CARRYOVER, S.CURVE_SOURCE, S.OBSERVED_MAX, S.MIN_SPEND,
+                                  S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE)
+"""Input columns plan.csv carries beside the plan's own (value and tags are in the plan already), each where the
+inputs have it: a tabulated curve's points and how far it may go beyond them, a period's spread. Not
 curve_engaged: read back, the plan's engagement is on the curve at the plan's spend, which is its default."""
+POWER_ONLY = "power"
+"""The only curve that uses `elasticity`: other rows show it empty (the default 0.6 says nothing about them)."""
 INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE,
                                 S.MIN_SPEND, S.MAX_SPEND, S.LOCKED, S.MAX_CHANGE, S.CURVE, S.ELASTICITY,
                                 S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED, S.CARRYOVER,
@@ -150,18 +154,20 @@ def round_to_total(values: np.ndarray, step: float = 0.01) -> np.ndarray:
         down[order[:short]] += 1
     elif short < 0:
         down[order[::-1][: -short]] -= 1
-    return np.round(down * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
+    return np.round(down * step, step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
 SNAP = 1e-6
 """An amount within this many steps of a multiple of the step is that multiple (the LP's rounding noise)."""
-REPAIRED, MOVES_TRIED = 5_000_000, 50
-"""Rules that cross others are repaired after rounding (round_keeping_rules) while rules x cells is at most
-REPAIRED, each broken rule trying at most MOVES_TRIED cells to move a step from."""
+REPAIRED, MOVES_TRIED, PARTNERS = 5_000_000, 50, 4096
+"""Rules that cross others, or weigh their cells, are repaired after rounding (round_keeping_rules) while the
+rules hold at most REPAIRED cells in all, each broken rule trying at most MOVES_TRIED of its cells to move a step
+from or to, their partners PARTNERS at a time."""
 
 
 def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[MoneyRule] = (),
-                        own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                        own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                        weighted: Iterable[tuple[np.ndarray, np.ndarray, str]] = ()) -> np.ndarray:
     """Amounts rounded to multiples of `step` so that the rounded plan keeps its rules as displayed.
 
     round_to_total alone keeps the grand total but a sum over a few cells may lose a cent (three months of TV at
@@ -173,7 +179,9 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
     and each month's marketing) is repaired afterwards where a step can move from a cell inside it to one outside
     that the same rules hold (_repair); where none can, its sum may miss by a step. An amount within SNAP of a
     multiple is that multiple. `own` gives cells' own limits as arrays (cell, sense, rhs): one-cell rules, at
-    once."""
+    once. `weighted` gives rules sum_i a_i x_i (sense) 0 over some cells (index, a, sense), such as the pacing step
+    X_t - 1.35 X_s <= 0: where one binds (its exact sum within half a step of 0), the rounded plan keeps it
+    exactly, by the same repair, where a step can move for it."""
     v = np.nan_to_num(np.asarray(values, dtype=float)) / step
     n = len(v)
     nearest = np.round(v)
@@ -256,48 +264,92 @@ def round_keeping_rules(values: np.ndarray, step: float = 0.01, rules: Iterable[
         shared = _largest_remainder(exact, lo, hi, goal)
         target[kids] = shared[:len(kids)]
         out[mine] = shared[len(kids):]
-    if crossing and (len(crossing) + len(parent)) * n <= REPAIRED:
-        taken = [(index, lo, hi) for index, (lo, hi) in zip(members, bounds, strict=True)]
-        limits = taken + [(index, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
+    weighted = [(np.asarray(index, np.int64), np.asarray(a, float), sense) for index, a, sense in weighted]
+    if crossing or weighted:
+        taken = [(index, None, lo, hi) for index, (lo, hi) in zip(members, bounds, strict=True)]
+        limits = taken + [(index, None, *_favour(float(v[index].sum()), rule, step, -np.inf, np.inf))
                           for index, rule in crossing]
-        out = _repair(out, low, high, limits, len(taken))
-    return np.round(out * step, _step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
+        for index, a, sense in weighted:
+            total = float(a @ v[index])
+            limits.append((index, a, 0.0 if sense in (">=", "==") and total >= -0.5 else -np.inf,
+                           0.0 if sense in ("<=", "==") and total <= 0.5 else np.inf))
+        if _any_broken(out, limits[len(taken):]) and sum(len(index) for index, *_ in limits) <= REPAIRED:
+            out = _repair(out, low, high, limits, len(taken))
+    return np.round(out * step, step_decimals(step)) + 0.0  # + 0.0: no -0.0 (a "-0" cell)
 
 
-def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple[np.ndarray, float, float]],
-            first: int) -> np.ndarray:
-    """The rules left out for crossing others (limits[first:]), kept where a step can be moved for them: from a
-    cell inside a broken rule to one outside it, each cell staying at its floor or ceiling (low, high) and every
-    rule's sum within its limits (the rules taken: their rounded sums; the others: their side where they bind)."""
-    member = np.zeros((len(limits), len(out)))
-    for r, (index, _, _) in enumerate(limits):
-        member[r, index] = 1.0
-    least = np.array([lo for _, lo, _ in limits])
-    most = np.array([hi for _, _, hi in limits])
+def _any_broken(out: np.ndarray, limits: list[tuple]) -> bool:
+    """Whether a rounded plan (in steps) breaks any of these limits (as _repair reads them): a quick look first."""
+    for index, a, least, most in limits:
+        total = float(out[index].sum() if a is None else a @ out[index])
+        slack = 0.5 if a is None else 1e-6
+        if total > most + slack or total < least - slack:
+            return True
+    return False
+
+
+def _repair(out: np.ndarray, low: np.ndarray, high: np.ndarray, limits: list[tuple], first: int) -> np.ndarray:
+    """The rules left out for crossing others, or weighing their cells (limits[first:]), kept where steps can be
+    moved for them: each move takes a step from one cell and gives it to another, every cell staying at its floor
+    or ceiling (low, high) and every rule within its limits (the rules taken: their rounded sums; the others:
+    their side where they bind) or no further from them than before.
+
+    A limit is (index, coefficients or None for a plain sum, least, most), in steps: sum_i a_i x_i within
+    [least, most]. A plain sum is whole and may sit half a step off; a weighted one (X_t - 1.35 X_s <= 0: the
+    pacing step) is held to its side exactly. A broken rule's sum is moved toward its limits by a step off a
+    cell whose coefficient hurts (or onto one whose coefficient helps), paired with any cell that does not undo
+    it; at most MOVES_TRIED cells of the rule are tried, their partners in blocks of PARTNERS."""
+    from scipy import sparse
+
+    rows = np.concatenate([np.full(len(index), r) for r, (index, *_) in enumerate(limits)])
+    cols = np.concatenate([index for index, *_ in limits])
+    data = np.concatenate([np.ones(len(index)) if a is None else np.asarray(a, float) for index, a, _, _ in limits])
+    member = sparse.csc_matrix((data, (rows, cols)), shape=(len(limits), len(out)))
+    by_rule = member.tocsr()
+    least = np.array([lo for *_, lo, _ in limits], float)
+    most = np.array([hi for *_, hi in limits], float)
+    slack = np.array([0.5 if a is None else 1e-6 for _, a, _, _ in limits])
     out = out.copy()
-    for _ in range(4 * (len(limits) - first)):
-        sums = member @ out
-        broken = first + np.flatnonzero((sums[first:] > most[first:] + 0.5) | (sums[first:] < least[first:] - 0.5))
+    for _ in range(8 * (len(limits) - first)):
+        sums = by_rule @ out
+        above, below = sums > most + slack, sums < least - slack
+        broken = first + np.flatnonzero(above[first:] | below[first:])
         if not len(broken):
             break
-        r = int(broken[0])
-        sign = -1.0 if sums[r] > most[r] + 0.5 else 1.0  # a step out of the rule (a cap) or into it (a floor)
-        inside = member[r] > 0
-        givers = np.flatnonzero(inside & ((out - 1 >= low) if sign < 0 else (out + 1 <= high)))[:MOVES_TRIED]
-        takers = np.flatnonzero(~inside & ((out + 1 <= high) if sign < 0 else (out - 1 >= low)))
         moved = False
-        for i in givers:
-            after = sums[:, None] + sign * (member[:, [i]] - member[:, takers])
-            fine = (((after <= most[:, None] + 0.5) | (after <= sums[:, None]))
-                    & ((after >= least[:, None] - 0.5) | (after >= sums[:, None])))
-            ok = np.flatnonzero(fine.all(axis=0))
-            if len(ok):
-                out[i] += sign
-                out[takers[ok[0]]] -= sign
-                moved = True
+        for r in broken.tolist():
+            way = -1.0 if above[r] else 1.0  # the rule's sum must fall (a cap) or rise (a floor)
+            start, stop = by_rule.indptr[r], by_rule.indptr[r + 1]
+            cells, a = by_rule.indices[start:stop], by_rule.data[start:stop]
+            where = np.zeros(len(out))
+            where[cells] = way * a  # > 0: a step onto the cell helps; < 0: a step off it helps
+            down, up = out - 1 >= low - SNAP, out + 1 <= high + SNAP
+            for cell in cells[np.argsort(-np.abs(a), kind="stable")][:MOVES_TRIED]:
+                off = where[cell] < 0  # take the step off this cell, else put it on
+                if not (down[cell] if off else up[cell]):
+                    continue
+                partners = np.flatnonzero((up if off else down) & ((where >= 0) if off else (where <= 0)))
+                partners = partners[partners != cell]
+                for block in range(0, len(partners), PARTNERS):
+                    part = partners[block:block + PARTNERS]
+                    sign = 1.0 if off else -1.0  # +1 on the partner and -1 on the cell, or the reverse
+                    change = sign * (member[:, part].toarray() - member[:, [cell]].toarray())
+                    after = sums[:, None] + change
+                    fine = (((after <= most[:, None] + slack[:, None]) | (after <= sums[:, None] + 1e-9))
+                            & ((after >= least[:, None] - slack[:, None]) | (after >= sums[:, None] - 1e-9)))
+                    fine &= way * change[r] > 1e-12
+                    ok = np.flatnonzero(fine.all(axis=0))
+                    if len(ok):
+                        out[part[ok[0]]] += sign
+                        out[cell] -= sign
+                        moved = True
+                        break
+                if moved:
+                    break
+            if moved:
                 break
         if not moved:
-            break  # no step can move for this rule: it may miss by a step
+            break  # no step can move for the rules left broken: they may miss by a step
     return out
 
 
@@ -333,16 +385,15 @@ def _largest_remainder(exact: np.ndarray, lo: np.ndarray, hi: np.ndarray, goal: 
     return out
 
 
-def _step_decimals(step: float) -> int:
+def step_decimals(step: float) -> int:
     """Decimals a multiple of `step` needs: 2 for 0.01, 0 for 1 or 1000."""
     return max(0, int(-np.floor(np.log10(step) + 1e-9)))
 
 
 def _decimals(plan: Plan) -> int:
-    return _step_decimals(plan.scenario.settings.rounding)
+    return step_decimals(plan.scenario.settings.rounding)
 
 
-MONEY_COLUMNS = ("current_spend", "proposed_spend", "lower_limit", "upper_limit")
 CPE_COLUMNS = ("current_cpe", "proposed_cpe", "marginal_cpe")
 
 
@@ -351,9 +402,15 @@ def rounded(plan: Plan) -> Plan:
     the plan's total, changes recomputed from the rounded amounts, customers to 2 decimals, CPEs to 4."""
     step = plan.scenario.settings.rounding
     t = plan.table.copy()
-    for column in MONEY_COLUMNS:
-        t[column] = (round_plan_money(plan) if column == "proposed_spend"
-                     else round_to_total(t[column].to_numpy(float), step))
+    if getattr(plan, "by_period", None) is not None:  # today's money adding up period by period too
+        from .period_export import money_cells
+
+        t["current_spend"], t["proposed_spend"] = money_cells(plan)
+    else:
+        t["current_spend"] = round_to_total(t["current_spend"].to_numpy(float), step)
+        t["proposed_spend"] = round_plan_money(plan)
+    for column in ("lower_limit", "upper_limit"):
+        t[column] = round_to_total(t[column].to_numpy(float), step)
     exact = plan.table["proposed_spend"].to_numpy(float)
     for column in ("lower_limit", "upper_limit"):  # a row at its own limit shows the limit it is rounded to
         at = np.abs(exact - plan.table[column].to_numpy(float)) <= SNAP * step * np.maximum(1.0, 1e-6 * exact / step)
@@ -385,7 +442,29 @@ def round_plan_money(plan: Plan) -> np.ndarray:
             senses.append(np.full(len(near), sense, dtype=object))
             limits.append(bound[near])
     own = ((np.concatenate(cells), np.concatenate(senses), np.concatenate(limits)) if cells else None)
-    return round_keeping_rules(x, step, rules, own)
+    return round_keeping_rules(x, step, rules, own, pacing_steps(plan))
+
+
+def pacing_steps(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """A plan over periods with [periods] max_step d: its rules X_t - (1 + d) X_s <= 0 and X_t - (1 - d) X_s >= 0
+    (the latter while d < 1) for consecutive periods s, t (X: the plan's money in a period), as weighted rules
+    (index, coefficients, sense) over plan.table's rows for round_keeping_rules; none for other plans."""
+    periods = getattr(plan.scenario, "periods", None)
+    step = getattr(periods, "max_step", None)
+    labels = getattr(plan, "periods", None)
+    if step is None or labels is None or "period" not in plan.table.columns:
+        return []
+    t_of = plan.table["period"].map({label: t for t, label in enumerate(labels)}).to_numpy(float)
+    if S.WHAT_IF in plan.table.columns:  # rows a scenario removed hold no money of the plan
+        t_of = np.where(plan.table[S.WHAT_IF].eq(S.REMOVED).to_numpy(bool), np.nan, t_of)
+    out = []
+    for t in range(1, len(labels)):
+        now, before = np.flatnonzero(t_of == t), np.flatnonzero(t_of == t - 1)
+        index = np.concatenate([now, before])
+        for sense, factor in (("<=", 1 + step), (">=", 1 - step)):
+            if factor > 0:
+                out.append((index, np.concatenate([np.ones(len(now)), np.full(len(before), -factor)]), sense))
+    return out
 
 
 def _check(plan: Plan, inputs: pd.DataFrame) -> None:
@@ -413,6 +492,8 @@ def plan_table(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
     head = [c for c in table.columns if c in set(S.PLAN_ONLY) | {S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE}]
     tail = [c for c in table.columns if c not in head]
     carried = used[[c for c in INPUT_COLUMNS if c in used.columns and c not in table.columns]]
+    if S.ELASTICITY in carried.columns and S.CURVE in carried.columns:
+        carried = carried.assign(**{S.ELASTICITY: carried[S.ELASTICITY].where(carried[S.CURVE].eq(POWER_ONLY))})
     return pd.concat([table[head], carried, table[tail]], axis=1)
 
 
@@ -442,32 +523,64 @@ def as_percent(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**{c: (100 * table[c].astype(float)).round(2) for c in pct}) if pct else table
 
 
+RANGE_COUNTS = re.compile(r"^(protected_)?(plan|today)_(mean|low|median|high|tail)$")
+"""A range's figures over draws (risk.PlanRange.figures): engaged customers (or weighted engagement), 2 decimals."""
+RESULT_MONEY = frozenset({"money_needed", "protection_money"})
+"""Money columns of the frontier and sweep tables beside MONEY_FIGURES (budget, proposed_spend, current_spend)."""
+RESULT_COUNTS = frozenset({"engaged_customers", "weighted_engagement", "protection_cost"})
+"""Engagement columns of the frontier and sweep tables beside COUNT_FIGURES."""
+FRACTIONS = frozenset({"share_current", "share_proposed", "beats_today"})
+"""Fractions that are not *_pct (a share, a probability): 4 decimals (0.0144 = 1.44 %)."""
+
+
+def _decimals_of(name: str, decimals: int, percent: bool) -> int | None:
+    """How many decimals a figure named `name` keeps in an export (None: as it is): money `decimals`, customers 2,
+    CPEs 4, fractions 4, and *_pct 2 as a percentage (`percent`) or 4 as the fraction the workbook formats."""
+    if name in MONEY_FIGURES or name in RESULT_MONEY:
+        return decimals
+    if name in COUNT_FIGURES or name in RESULT_COUNTS or RANGE_COUNTS.match(name):
+        return 2
+    if name in CPE_COLUMNS or name in FRACTIONS:
+        return 4
+    if name.endswith(PERCENT_SUFFIX):
+        return 2 if percent else 4
+    return None
+
+
+def rounded_figures(table: pd.DataFrame, decimals: int = 2, percent: bool = False) -> pd.DataFrame:
+    """Every figure of a table rounded as plan.csv rounds it (_decimals_of): money to `decimals` (a sum of rounded
+    amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2 decimals, CPEs and fractions to
+    4, *_pct as the fraction to 4 (the workbook) or, with `percent`, as a percentage to 2. Other columns as they
+    are."""
+    out = as_percent(table) if percent else table
+    numeric = {c: d for c in out.columns if (d := _decimals_of(str(c), decimals, percent)) is not None
+               and pd.api.types.is_float_dtype(out[c])}
+    return out.assign(**{c: out[c].round(d) + 0.0 for c, d in numeric.items()}) if numeric else out  # no -0.0
+
+
 def for_programs(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), money (MONEY_FIGURES) rounded to
-    `decimals` (a sum of rounded amounts carries float noise: 707689.1399999999 -> 707689.14), customers to 2
-    decimals, CPEs to 4."""
-    out = as_percent(table)
-    rounding = {c: decimals for c in out.columns if c in MONEY_FIGURES}
-    rounding.update({c: 2 for c in out.columns if c in COUNT_FIGURES})
-    rounding.update({c: 4 for c in out.columns if c in CPE_COLUMNS})
-    numeric = {c: d for c, d in rounding.items() if pd.api.types.is_float_dtype(out[c])}
-    return out.round(numeric) if numeric else out
+    """A table as the CSV and the JSON give it: *_pct in percent (as_percent), every figure rounded
+    (rounded_figures)."""
+    return rounded_figures(table, decimals, percent=True)
 
 
-def figures_for_programs(figures: Mapping[str, object], decimals: int = 2) -> dict[str, object]:
-    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key."""
+def figures_for_programs(figures: Mapping[str, object], decimals: int = 2, *, percent: bool = True,
+                         protected: bool = True) -> dict[str, object]:
+    """The summary's figures as the JSON gives them: the rules of `for_programs`, key by key, into nested figures
+    (the range: its figures rounded, `draws` a whole number, its protected_* only with `protected`)."""
     out = dict(figures)
     for key, value in figures.items():
+        if isinstance(value, Mapping):
+            inner = {k: v for k, v in value.items() if protected or not str(k).startswith("protected_")}
+            if isinstance(inner.get("draws"), float | np.floating) and float(inner["draws"]).is_integer():
+                inner["draws"] = int(inner["draws"])
+            out[key] = figures_for_programs(inner, decimals, percent=percent, protected=protected)
+            continue
         if not isinstance(value, float | np.floating) or not np.isfinite(value):
             continue
-        if key.endswith(PERCENT_SUFFIX):
-            out[key] = round(100 * float(value), 2)
-        elif key in MONEY_FIGURES:
-            out[key] = round(float(value), decimals)
-        elif key in COUNT_FIGURES:
-            out[key] = round(float(value), 2)
-        elif key in CPE_COLUMNS:
-            out[key] = round(float(value), 4)
+        places = _decimals_of(key, decimals, percent)
+        if places is not None:
+            out[key] = round((100 if percent and key.endswith(PERCENT_SUFFIX) else 1) * float(value), places) + 0.0
     return out
 
 
@@ -692,7 +805,8 @@ def plan_document(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance | 
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "summary": {k: _plain(v) for k, v in figures_for_programs(headline(plan), decimals).items()},
+        "summary": {k: _plain(v) for k, v in figures_for_programs(
+            headline(plan), decimals, protected=getattr(plan, "protection", None) is not None).items()},
         "biggest_cuts": _records(for_programs(cuts, decimals)),
         "biggest_increases": _records(for_programs(rises, decimals)),
         "plan": _records(table),
@@ -869,8 +983,8 @@ def _format(frame: pd.DataFrame, column: str) -> str | None:
     return None
 
 
-def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None) -> dict[str, object]:
-    """The totals row: sums of money and engagement, and the ratios of those sums."""
+def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None, decimals: int = 2) -> dict[str, object]:
+    """The totals row: sums of money and engagement, and the ratios of those sums, rounded as the rows are."""
     sums = {c: float(frame[c].sum()) for c in ("current_spend", "proposed_spend", "change", "current_engaged",
                                                 "proposed_engaged", "share_current", "share_proposed")
             if c in frame.columns}
@@ -880,7 +994,7 @@ def _totals(frame: pd.DataFrame, key: str, plan: Plan | None = None) -> dict[str
                               "current_cpe": cur / e0 if e0 else None, "proposed_cpe": new / e1 if e1 else None}
     if plan is not None:
         out["marginal_cpe"] = plan.marginal_cpe
-    return out
+    return figures_for_programs(out, decimals, percent=False)
 
 
 def _pairs(book: _Book, ws, rows: Iterable[tuple], start: int, formats: Mapping[int, str] | None = None,
@@ -909,7 +1023,8 @@ def _pairs(book: _Book, ws, rows: Iterable[tuple], start: int, formats: Mapping[
 
 
 def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
-    h = headline(plan)
+    decimals = _decimals(plan)
+    h = figures_for_programs(headline(plan), decimals, percent=False)
     ws.set_column(0, 0, 48)
     ws.set_column(1, 4, 18)
     _put(ws, 0, 0, "Reallocation plan", book.format(**_Book.TITLE))
@@ -919,17 +1034,18 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
     for j, text in enumerate(("", "Today", "Plan", "Change", "Change %")):
         _put(ws, r - 1, j, text, book.format(bold=True, align="right"))
 
-    def line(label: str, today: float, planned: float, fmt: str) -> tuple:
-        pct = planned / today - 1 if today else None
-        return (label, today, planned, planned - today, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
+    def line(label: str, today: float, planned: float, fmt: str, places: int) -> tuple:
+        today, planned = round(today, places) + 0.0, round(planned, places) + 0.0
+        pct = round(planned / today - 1, 4) + 0.0 if today else None
+        return (label, today, planned, round(planned - today, places) + 0.0, pct), {1: fmt, 2: fmt, 3: fmt, 4: PCT}
 
     cur = f" ({plan.currency})" if plan.currency else ""
-    rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY),
-            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT)]
+    rows = [line(f"Budget (spend){cur}", h["current_spend"], h["proposed_spend"], MONEY, decimals),
+            line("Engaged customers", h["current_engaged"], h["proposed_engaged"], COUNT, 2)]
     if plan.weighted:
         rows.append(line("Weighted engagement", h["current_weighted"],
-                         h["proposed_weighted"], COUNT))
-    rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE))
+                         h["proposed_weighted"], COUNT, 2))
+    rows.append(line(f"Average CPE{cur}", h["current_cpe"], h["proposed_cpe"], CPE, 4))
     r += 1
     for values, formats in rows:
         r = _pairs(book, ws, [values], r, formats)
@@ -942,7 +1058,8 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
              else plan.marginal_words().replace("none - ", "none: ", 1))
     budget = f"{'at most' if h['budget_is_at_most'] else 'exactly'} the budget set by the scenario"
     saved, amount = plan.money_line()
-    r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", marginal if np.isfinite(marginal) else None, words),
+    amount = round(amount, decimals) + 0.0
+    r = _pairs(book, ws, [(), (f"Marginal CPE{cur}", round(marginal, 4) if np.isfinite(marginal) else None, words),
                           (f"Money moved across functions{cur}", h["money_moved_across_functions"],
                            "money taken from one function and given to another (see Transfers)"),
                           (f"{saved}{cur}", amount, "today's total - the plan's total" if saved == "Money saved"
@@ -956,7 +1073,7 @@ def _summary_sheet(book: _Book, ws, plan: Plan) -> None:
         r = _pairs(book, ws, [(HEADING, title), ("Touchpoint", "Function", "Channel", "Change", "Change %")], r)
         if frame.empty:
             r = _pairs(book, ws, [("none",)], r)
-        for row in _plain_frame(frame).to_numpy(object).tolist():
+        for row in _plain_frame(rounded_figures(frame, decimals)).to_numpy(object).tolist():
             r = _pairs(book, ws, [tuple(row)], r, {3: CHANGE, 4: PCT})
         r += 1
     binding = plan.binding_rules
@@ -1007,7 +1124,8 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     frozen headers openpyxl wrote before: at 5,000 touchpoints 1.5 s instead of 4 s."""
     provenance = (provenance or Provenance()).stamped()
     plan = rounded(plan)
-    table = plan_table(plan, inputs)
+    decimals = _decimals(plan)
+    table = rounded_figures(plan_table(plan, inputs), decimals)
     buffer = _bytes_io.BytesIO()
     book = _Book(buffer)
     book.book.set_properties({"author": "budgetopt", "title": f"Reallocation plan: {plan.scenario.name}"[:250],
@@ -1017,10 +1135,10 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
         from .period_export import period_sheets
 
         period_sheets(book, plan)
-    _table(book, book.sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan))
+    _table(book, book.sheet("Plan"), table, totals=_totals(table, S.TOUCHPOINT, plan, decimals))
     for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
-        g = rollup(plan, column)
-        _table(book, book.sheet(title), g, totals=_totals(g, column))
+        g = rounded_figures(rollup(plan, column), decimals)
+        _table(book, book.sheet(title), g, totals=_totals(g, column, decimals=decimals))
     moves = plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))
     ws = book.sheet("Transfers")
     _table(book, ws, moves, freeze="A2", filters=False)
@@ -1030,7 +1148,7 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
         _put(ws, len(moves) + 2, 0, f"{BUDGET_CHANGE}: money added to or taken from the total")
     _table(book, book.sheet("Rules"), rules_table(plan), freeze="A2")
     if plan.range is not None and plan.range.by_function is not None:  # engaged customers per function over draws
-        _table(book, book.sheet("How sure"), plan.range.by_function, freeze="A2")
+        _table(book, book.sheet("How sure"), rounded_figures(plan.range.by_function, decimals), freeze="A2")
     _table(book, book.sheet("Inputs"), inputs_table(inputs))
     _about_sheet(book, book.sheet("About this plan"), plan, inputs, provenance)
     book.book.close()

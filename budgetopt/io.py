@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from .amounts import remembered
 from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
-from .export import FORMATS, Provenance, check_formats, plan_bytes, replay_document
+from .export import FORMATS, Provenance, check_formats, csv_text, plan_bytes, replay_document, rounded_figures
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
 from .history import History, history_from_table
 from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
@@ -302,18 +302,27 @@ def replay(path: str | os.PathLike) -> Plan:
     return replay_document(document)
 
 
-def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
-    """Any result table as CSV (safe against formula injection, atomic)."""
-    safe = neutralise(table)
-    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
+def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = False,
+                decimals: int | None = None) -> Path:
+    """Any result table as CSV (safe against formula injection, atomic). With `decimals` its figures are rounded
+    as plan.csv's (export.rounded_figures: money to `decimals`, customers to 2, CPEs and fractions to 4) and
+    written as they are (1234.5, not 1234.500000); without, each float with 6 decimals."""
+    if decimals is None:
+        safe = neutralise(table)
+        return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
+    text = csv_text(neutralise(rounded_figures(table, decimals)), "%.15g")
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(text.encode("utf-8")), force)
 
 
-def write_results(table: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
+def write_results(table: pd.DataFrame, path: str | os.PathLike, force: bool = False, decimals: int = 2) -> Path:
     """A results table (a sweep's): Parquet when the name ends in .parquet (pyarrow: typed and compressed;
-    pandas.read_parquet reads it back), else CSV as write_table. Atomic; an existing file is kept unless force."""
+    pandas.read_parquet reads it back), else CSV as write_table with its figures rounded (money to `decimals`,
+    seconds to milliseconds). Atomic; an existing file is kept unless force."""
     if Path(path).suffix.lower() == ".parquet":
         return atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False, engine="pyarrow"), force)
-    return write_table(table, path, force)
+    if "seconds" in table.columns:
+        table = table.assign(seconds=pd.to_numeric(table["seconds"], errors="coerce").round(3))
+    return write_table(table, path, force, decimals)
 
 
 # --- Scenario files --------------------------------------------------------------------------------------------
@@ -507,8 +516,12 @@ def plan_csv(plan: Plan) -> bytes:
     return plan_bytes(plan, "csv", inputs=plan.inputs, provenance=Provenance().stamped())
 
 
-def table_csv(table: pd.DataFrame) -> bytes:
-    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download."""
+def table_csv(table: pd.DataFrame, decimals: int | None = None) -> bytes:
+    """Any table as CSV bytes (UTF-8, safe against formula injection), e.g. the template for a download; with
+    `decimals`, its figures rounded as write_table rounds them (the frontier's download: what `frontier --out`
+    writes)."""
+    if decimals is not None:
+        return csv_text(neutralise(rounded_figures(table, decimals)), "%.15g").encode("utf-8")
     return neutralise(table).to_csv(index=False).encode("utf-8")
 
 

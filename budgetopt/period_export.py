@@ -26,14 +26,32 @@ SPLIT = {QUARTER: (3, "MS"), FOUR_WEEKS: (4, "7D")}
 """Periods with no history frequency of their own: split into this many months or weeks."""
 
 
-def long_table(plan) -> pd.DataFrame:
-    """One row per touchpoint and period (LONG_COLUMNS, then tags), touchpoints of the plan only; money rounded
-    to the scenario's step adding up to the plan's total, customers to 2 decimals."""
-    from .export import round_plan_money, round_to_total
+ENGAGED_COLUMNS = ("current_engaged", "proposed_engaged", "engaged_in_period", "current_engaged_in_period")
+"""Customers per touchpoint and period: each cell rounded to 2 decimals, each period's figure their sum."""
 
-    t = plan.table.assign(proposed_spend=round_plan_money(plan))  # keeping every rule as displayed
+
+def money_cells(plan) -> tuple[np.ndarray, np.ndarray]:
+    """Today's and the plan's money per row of plan.table, rounded to the scenario's step: the plan's keeping
+    every rule as displayed (export.round_plan_money, the pacing step too); today's adding up, period by period,
+    to each period's today by largest remainder from today's total (517,188.33 or .34 a month, 12 of them adding
+    up to 6,206,260)."""
+    from .export import round_keeping_rules, round_plan_money
+    from .plan import MoneyRule
+
+    period = plan.table["period"].to_numpy(object)
+    groups = [MoneyRule(np.flatnonzero(period == label), "<=", np.inf) for label in plan.periods]  # no limit
+    current = round_keeping_rules(plan.table["current_spend"].to_numpy(float), plan.scenario.settings.rounding,
+                                  groups)
+    return current, round_plan_money(plan)
+
+
+def long_table(plan, money: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per touchpoint and period (LONG_COLUMNS, then tags), touchpoints of the plan only; money rounded
+    to the scenario's step (money_cells, or `money` when given) adding up to the plan's total, customers to 2
+    decimals."""
+    current, proposed = money_cells(plan) if money is None else money
+    t = plan.table.assign(current_spend=current, proposed_spend=proposed)  # keeping every rule as displayed
     t = t[t[S.WHAT_IF] != S.REMOVED] if S.WHAT_IF in t.columns else t
-    step = plan.scenario.settings.rounding
     calendar = plan.calendar
     starts = calendar.starts
     when = (dict(zip(calendar.labels, starts.strftime("%Y-%m-%d"), strict=True)) if starts is not None
@@ -45,7 +63,7 @@ def long_table(plan) -> pd.DataFrame:
         S.SPEND: t["proposed_spend"].to_numpy(float),
         S.ENGAGED: t["engaged_in_period"].round(2).to_numpy(float),
         "engaged_by_its_spend": t["proposed_engaged"].round(2).to_numpy(float),
-        "current_spend": round_to_total(t["current_spend"].to_numpy(float), step),
+        "current_spend": t["current_spend"].to_numpy(float),
         "current_engaged": t["current_engaged"].round(2).to_numpy(float),
         "change": None, "season_index": t["seasonality"].round(4).to_numpy(float),
         S.MARGINAL_CPE: t[S.MARGINAL_CPE].round(4).to_numpy(float), S.VALUE: t[S.VALUE].to_numpy(float),
@@ -59,11 +77,11 @@ def long_table(plan) -> pd.DataFrame:
     return out[LONG_COLUMNS + tags].reset_index(drop=True)
 
 
-def history_table(plan) -> pd.DataFrame:
+def history_table(plan, money: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """The long table at a history's frequency: as it is for months and weeks; a quarter split evenly over its
     three months and a four-week period over its four weeks (money and customers divided, the rest repeated).
     Needs a dated horizon."""
-    long = long_table(plan)
+    long = long_table(plan, money)
     calendar = plan.calendar
     if calendar.kind not in SPLIT:
         return long
@@ -83,12 +101,13 @@ def history_table(plan) -> pd.DataFrame:
     return out
 
 
-def wide_table(plan, column: str = "proposed_spend") -> pd.DataFrame:
+def wide_table(plan, column: str = "proposed_spend", money: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> pd.DataFrame:
     """One row per touchpoint of the plan, a column per period and the total: the plan's money as the long table
     rounds it (the cells add up to the plan's total), or another column of the plan's table to 2 decimals."""
     if column != "proposed_spend":
         return plan.wide(column).round(2)
-    long = long_table(plan)
+    long = long_table(plan, money)
     labels = dict(zip(long["period"].unique(), plan.periods, strict=True))
     frame = long.pivot_table(index=S.TOUCHPOINT, columns="period", values=S.SPEND, aggfunc="sum", sort=False)
     frame = frame.rename(columns=labels).reindex(columns=plan.periods)
@@ -97,13 +116,26 @@ def wide_table(plan, column: str = "proposed_spend") -> pd.DataFrame:
     return head.join(frame).reset_index()
 
 
-def by_period_table(plan) -> pd.DataFrame:
-    """The periods: money, engagement and marginal CPE of each (PeriodPlan.by_period), rounded for reading."""
+def by_period_table(plan, money: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """The periods: money, engagement and marginal CPE of each (PeriodPlan.by_period), each money and customer
+    figure the sum of its rounded cells (money_cells; customers to 2 decimals), so that it equals the sum of
+    plan.csv's and plan_wide.csv's cells; change and change_pct from those sums."""
+    from .export import step_decimals
+
+    current, proposed = money_cells(plan) if money is None else money
+    decimals = step_decimals(plan.scenario.settings.rounding)
+    t = plan.table
+    cells = pd.DataFrame({"period": t["period"].to_numpy(object), "current_spend": current,
+                          "proposed_spend": proposed,
+                          **{c: t[c].round(2).to_numpy(float) for c in ENGAGED_COLUMNS if c in t.columns}})
+    sums = cells.groupby("period", sort=False).sum()
     b = plan.by_period.copy()
-    for column in ("current_spend", "proposed_spend", "change"):
-        b[column] = b[column].round(2)
-    for column in ("current_engaged", "proposed_engaged", "engaged_in_period", "current_engaged_in_period"):
-        b[column] = b[column].round(2)
+    at = b["period"].to_numpy(object)
+    for column in sums.columns:
+        b[column] = sums[column].reindex(at).to_numpy(float).round(decimals if column.endswith("_spend") else 2)
+    b["change"] = (b["proposed_spend"] - b["current_spend"]).round(decimals) + 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b["change_pct"] = np.where(b["current_spend"] > 0, b["change"] / b["current_spend"], np.nan)
     return b
 
 
@@ -124,21 +156,20 @@ def period_document(plan) -> dict[str, object]:
 
 def long_csv_bytes(plan) -> bytes:
     """plan.csv of a plan over periods: `long_table` (UTF-8 with BOM, formula-safe)."""
-    from .export import neutralise
+    from .export import csv_text, neutralise
 
-    return neutralise(long_table(plan)).to_csv(index=False, float_format="%.15g").encode("utf-8-sig")
+    return csv_text(neutralise(long_table(plan)), "%.15g").encode("utf-8-sig")
 
 
 def extra_files(plan, stem: str = "plan") -> dict[str, bytes]:
     """The CSVs a plan over periods adds to plan.csv: {stem}_wide.csv (money per touchpoint and period) and, for
     quarters and four-week periods, {stem}_history.csv (the plan at a history's frequency)."""
-    from .export import neutralise
+    from .export import csv_text, neutralise
 
-    files = {f"{stem}_wide.csv": neutralise(wide_table(plan)).to_csv(index=False, float_format="%.15g")
-             .encode("utf-8-sig")}
+    money = money_cells(plan)
+    files = {f"{stem}_wide.csv": csv_text(neutralise(wide_table(plan, money=money)), "%.15g").encode("utf-8-sig")}
     if plan.calendar.kind in SPLIT and plan.calendar.starts is not None:
-        files[f"{stem}_history.csv"] = neutralise(history_table(plan)).to_csv(index=False, float_format="%.15g") \
-            .encode("utf-8-sig")
+        files[f"{stem}_history.csv"] = csv_text(neutralise(history_table(plan, money)), "%.15g").encode("utf-8-sig")
     return files
 
 
@@ -147,10 +178,11 @@ def period_sheets(book, plan) -> None:
     period (with the transfers between periods and the price of moving money), Plan by period (long), Spend by
     period and Engaged by period (wide), and for quarters and four-week periods Plan as history (history_table).
     Read back without --sheet, the workbook is the next plan's history (Plan as history, else Plan by period)."""
-    from .export import _put, _table
+    from .export import _put, _table, rounded_figures, step_decimals
 
     ws = book.sheet("By period")
-    b = by_period_table(plan)
+    money = money_cells(plan)
+    b = rounded_figures(by_period_table(plan, money), step_decimals(plan.scenario.settings.rounding))
     _table(book, ws, b, freeze="B2", filters=False)
     r = len(b) + 3
     for title, frame in (("Transfers between periods (money moved against today's allocation)",
@@ -163,11 +195,11 @@ def period_sheets(book, plan) -> None:
     for note in plan.period_notes:
         _put(ws, r - 1, 0, note)
         r += 1
-    _table(book, book.sheet("Plan by period"), long_table(plan))
-    _table(book, book.sheet("Spend by period"), wide_table(plan))
+    _table(book, book.sheet("Plan by period"), long_table(plan, money))
+    _table(book, book.sheet("Spend by period"), wide_table(plan, money=money))
     _table(book, book.sheet("Engaged by period"), wide_table(plan, "engaged_in_period"))
     if plan.calendar.kind in SPLIT and plan.calendar.starts is not None:  # quarters: the history's months or weeks
-        _table(book, book.sheet("Plan as history"), history_table(plan))
+        _table(book, book.sheet("Plan as history"), history_table(plan, money))
 
 
 def _write(book, ws, frame: pd.DataFrame, top: int) -> None:

@@ -346,7 +346,7 @@ def test_plan_sheet_has_numbers_formats_frozen_header_filters_and_totals(book, c
         values = [ws.cell(row=r, column=j) for r in range(2, n + 2)]
         assert all(c.number_format == fmt for c in values), label
         got = np.array([np.nan if c.value is None else c.value for c in values], dtype=float)
-        want = export.rounded(cut).table[key].to_numpy(float)  # the workbook shows the plan as exports round it
+        want = export.rounded_figures(export.rounded(cut).table)[key].to_numpy(float)  # as exports round it
         np.testing.assert_allclose(got, np.where(np.isfinite(want), want, np.nan), rtol=1e-12, err_msg=label)
         assert np.allclose(got, cut.table[key].to_numpy(float), rtol=1e-4, atol=0.01, equal_nan=True), label
     total = n + 2
@@ -354,7 +354,7 @@ def test_plan_sheet_has_numbers_formats_frozen_header_filters_and_totals(book, c
     assert ws.cell(row=total, column=column(ws, "Proposed spend")).value == pytest.approx(cut.budget)
     assert ws.cell(row=total, column=column(ws, "Engaged today")).value == pytest.approx(
         cut.table["current_engaged"].sum())
-    assert ws.cell(row=total, column=column(ws, "Marginal CPE")).value == pytest.approx(cut.marginal_cpe)
+    assert ws.cell(row=total, column=column(ws, "Marginal CPE")).value == round(cut.marginal_cpe, 4)
     assert ws.column_dimensions["A"].width >= len("Billboards (out of home)")
     assert {"Curve", "Elasticity", "Locked", "Max change", "Digital"} <= {c.value for c in ws[1]}
 
@@ -372,8 +372,8 @@ def test_summary_answers_the_planners_questions(book, cut):
         [s["current_engaged"], s["proposed_engaged"]])
     assert rows["Weighted engagement"][:2] == pytest.approx(
         [s["current_weighted"], s["proposed_weighted"]])
-    assert rows["Average CPE"][:2] == pytest.approx([s["current_cpe"], s["proposed_cpe"]])
-    assert rows["Marginal CPE"][0] == pytest.approx(cut.marginal_cpe)
+    assert rows["Average CPE"][:2] == [round(s["current_cpe"], 4), round(s["proposed_cpe"], 4)]  # as plan.csv's
+    assert rows["Marginal CPE"][0] == round(cut.marginal_cpe, 4)
     assert not any("dollar" in str(k) for k in rows)  # no currency the data did not state
     # what the plan rests on, on the Summary sheet in the CLI's words
     assert "What the plan rests on: evidence or assumptions" in rows
@@ -477,3 +477,75 @@ def test_app_bytes_are_the_files_bytes(tmp_path, sample, cut):
     bo.export_plan(cut, tmp_path, ["csv", "json"], inputs=sample, source=provenance)
     assert (tmp_path / "plan.csv").read_bytes() == bo.plan_csv_bytes(cut, inputs=sample)
     assert (tmp_path / "plan.json").read_bytes() == bo.plan_json_bytes(cut, inputs=sample, provenance=provenance)
+
+
+def _places(value: float) -> int:
+    """Decimals of a float as Python writes it shortest (707689.1399999999: 10)."""
+    text = repr(float(value))
+    return 0 if "e" in text else len(text.split(".")[1].rstrip("0"))
+
+
+def test_every_figure_in_the_json_and_the_workbook_is_rounded_as_plan_csv(tmp_path, sample):
+    """Money to cents, customers to 2 decimals, CPEs and fractions to 4, in every JSON figure (the range's too,
+    `draws` a whole number, protected_* only for a plan that protects) and every workbook cell of the plan's
+    sheets (Summary, Plan, By function/channel/stage, Transfers, How sure)."""
+    from budgetopt.risk import PlanRange
+
+    plan = bo.optimize(sample, bo.Scenario(name="odd budget", budget=bo.Budget(total=12_640_500.55)))
+    plan.range = PlanRange(plan=np.array([3.5e6 + 1 / 3, 3.6e6 + 2 / 3, 3.7e6 + 1 / 7]),
+                           today=np.array([2.8e6 + 1 / 3, 2.9e6 + 1 / 9, 2.95e6 + 1 / 7]), level=0.9,
+                           touchpoints_with_range=3, method="a test's draws")
+    document = json.loads(bo.plan_json_bytes(plan, inputs=sample))
+    spread = document["summary"]["range"]
+    assert spread["draws"] == 3 and isinstance(spread["draws"], int)
+    assert spread["plan_mean"] == round(float(np.mean(plan.range.plan)), 2)
+    assert not [k for k in spread if k.startswith("protected_")]  # no protection asked
+    protected = dataclasses.replace(plan, protection=type("Protection", (), {"words": lambda self: "protects"})())
+    assert "protected_plan_mean" in json.loads(bo.plan_json_bytes(protected, inputs=sample))["summary"]["range"]
+    for key in ("by_function", "by_channel", "by_stage"):
+        for row in document[key]:
+            assert _places(row["share_current"]) <= 4 and _places(row["share_proposed"]) <= 4
+            assert _places(row["current_engaged"]) <= 2 and _places(row["current_cpe"]) <= 4
+    path = tmp_path / "p.xlsx"
+    path.write_bytes(bo.plan_xlsx_bytes(plan, inputs=sample))
+    wb = openpyxl.load_workbook(path)
+    noisy = [(ws.title, c.coordinate, c.value) for ws in wb.worksheets
+             if ws.title not in ("Rules", "Inputs", "About this plan") for row in ws.iter_rows() for c in row
+             if isinstance(c.value, float) and _places(c.value) > 4]
+    assert noisy == []
+    summary = {row[0].value: [c.value for c in row[1:]] for row in wb["Summary"].iter_rows() if row[0].value}
+    budget = summary[next(k for k in summary if str(k).startswith("Budget (spend)"))]
+    assert budget[2] == round(budget[1] - budget[0], 2) and _places(budget[2]) <= 2  # -1404499.45
+    saved = summary[next(k for k in summary if str(k).startswith("Money saved"))][0]
+    assert saved == 1_404_499.45
+    by_function = wb["By function"]
+    changes = [r[3].value for r in by_function.iter_rows(min_row=2) if isinstance(r[3].value, float)]
+    assert changes and all(_places(v) <= 2 for v in changes)
+
+
+def test_frontier_and_sweep_csv_figures_are_rounded(tmp_path, capsys):
+    """`frontier --out` and a sweep's CSV write money in cents, customers to 2 decimals, the marginal CPE to 4 and
+    no padding (6516573, not 6516572.999998 or 6516573.000000)."""
+    from budgetopt.io import write_results
+
+    (tmp_path / "t.csv").write_text("touchpoint,function,channel,spend,engaged\nA,m,tv,1000,333\nB,s,chat,700,299\n")
+    (tmp_path / "s.toml").write_text('name = "s"\ndata = "t.csv"\n')
+    assert main(["frontier", str(tmp_path / "s.toml"), "--from", "0.5", "--to", "1.3", "--steps", "7",
+                 "--out", str(tmp_path / "fr.csv")]) == 0
+    frame = pd.read_csv(tmp_path / "fr.csv", dtype=str, keep_default_na=False)
+    limits = {"budget": 2, "engaged_customers": 2, "weighted_engagement": 2, "marginal_cpe": 4}
+    for name, places in limits.items():
+        cells = [c for c in frame[name] if c]
+        assert cells and all("." not in c or len(c.split(".")[1]) <= places for c in cells), (name, cells)
+        assert not any(c.endswith("0") and "." in c for c in cells)  # no padding zeros
+    results = pd.DataFrame({"scenario": ["s"], "budget_factor": [0.9], "budget": [6516572.999998],
+                            "plan_mean": [1424358.8205706296], "protected_plan_tail": [99.127013],
+                            "marginal_cpe": [2.123456789], "beats_today": [1 / 3], "draws": [50],
+                            "seconds": [0.0606871]})
+    write_results(results, tmp_path / "sw.csv")
+    row = (tmp_path / "sw.csv").read_text().splitlines()[1]
+    assert row == "s,0.9,6516573,1424358.82,99.13,2.1235,0.3333,50,0.061"
+    from budgetopt.io import table_csv  # the app's frontier download, as `frontier --out` writes it
+
+    frontier = pd.DataFrame({"budget": [6516572.999998], "marginal_cpe": [2.123456789], "status": ["optimal"]})
+    assert table_csv(frontier, 2).decode().splitlines() == ["budget,marginal_cpe,status", "6516573,2.1235,optimal"]

@@ -181,3 +181,47 @@ def test_the_frontier_of_a_plan_over_periods_keeps_its_pacing_at_every_budget():
     assert (points["status"] == "optimal").all()
     assert points.loc[2000.0, "weighted_engagement"] == pytest.approx(plan.objective, rel=1e-3)
     assert points["weighted_engagement"].is_monotonic_increasing
+
+
+def test_rounded_periods_keep_the_pacing_step_and_add_up_in_every_export():
+    """The year plan rounded to cents: each month at most 35 % above or below the one before in the rounded money
+    (October 781,988.75, not .76 above 1.35 x September's 579,250.93); the months of the JSON and the By period
+    sheet are the sums of plan.csv's and plan_wide.csv's cells; today's month is 517,188.33 or .34 and the 12
+    add up to today's 6,206,260."""
+    from budgetopt.period_export import by_period_table, money_cells
+
+    scenario = read_scenario(YEAR_PLAN)
+    plan = bo.optimize(for_plan(read_evidence(scenario_data_path(scenario, YEAR_PLAN)), scenario), scenario)
+    wide = wide_table(plan)
+    months = wide[plan.periods].sum().round(2).to_numpy()
+    assert (months[1:] <= 1.35 * months[:-1] + 1e-9).all() and (months[1:] >= 0.65 * months[:-1] - 1e-9).all()
+    assert months[9] == 781_988.75 and months[8] == 579_250.93
+    long = long_table(plan)
+    cells = long.groupby("period", sort=False)[["spend", "current_spend", "engaged"]].sum().round(2)
+    document = json.loads(plan_bytes(plan, "json", inputs=plan.inputs))
+    by = pd.DataFrame(document["periods"]["by_period"])
+    assert by["proposed_spend"].tolist() == cells["spend"].tolist() == months.tolist()
+    assert by["current_spend"].tolist() == cells["current_spend"].tolist()
+    assert by["engaged_in_period"].tolist() == cells["engaged"].tolist()
+    assert sorted(set(by["current_spend"])) == [517_188.33, 517_188.34]
+    assert round(by["current_spend"].sum(), 2) == round(plan.table["current_spend"].sum(), 2) == 6_206_260
+    book = load_workbook(io.BytesIO(plan_bytes(plan, "xlsx", inputs=plan.inputs)))
+    sheet = [row for row in book["By period"].iter_rows(min_row=2, max_row=13, values_only=True)]
+    assert [row[3] for row in sheet] == months.tolist() and [row[2] for row in sheet] == by["current_spend"].tolist()
+    assert by_period_table(plan, money_cells(plan))["proposed_spend"].tolist() == months.tolist()
+
+
+def test_a_weighted_rule_is_kept_by_the_rounding_where_a_step_can_move():
+    """X_1 - 1.35 X_0 <= 0 binding: plain largest remainder rounds X_1 up past it; the repair moves the cent."""
+    from budgetopt.export import round_keeping_rules
+    from budgetopt.plan import MoneyRule
+
+    values = np.array([100.004, 67.0094, 67.996, 10.0026])  # X_0 = cell 0, X_1 = cells 1 and 2: 1.35 x 100.004
+    budget = MoneyRule(np.arange(4), "==", float(values.sum()))
+    plain = round_keeping_rules(values, 0.01, [budget])
+    assert plain.tolist() == [100.0, 67.01, 68.0, 10.0]  # X_1 = 135.01 > 1.35 x 100.00
+    step = (np.array([1, 2, 0]), np.array([1.0, 1.0, -1.35]), "<=")
+    kept = round_keeping_rules(values, 0.01, [budget], weighted=[step])
+    assert round(kept.sum(), 2) == round(plain.sum(), 2) == 245.01
+    assert kept[1] + kept[2] <= 1.35 * kept[0] + 1e-9 and round(kept[1] + kept[2], 2) == 135.0
+    assert np.abs(kept - values).max() < 0.01

@@ -311,6 +311,31 @@ def test_curve_beyond_in_a_table_is_checked():
     assert (3, "curve_beyond", "applies to tabulated curves only") in found
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_plan_on_tabulated_curves_reads_back_and_plans_again(tmp_path, capsys, suffix):
+    """plan.csv and the workbook's Plan sheet carry the points and curve_beyond, and no elasticity on their rows."""
+    from budgetopt.cli import main
+
+    (tmp_path / "t.csv").write_text(TABLE.replace("\n", ",power\n").replace("engaged,power", "engaged,curve", 1)
+                                    + "C,sales,chat,100,40,power\n")
+    (tmp_path / "c.csv").write_text(CURVES)
+    out = tmp_path / f"p.{suffix}"
+    assert main(["optimize", str(tmp_path / "t.csv"), "--curves", str(tmp_path / "c.csv"), "--budget", "600",
+                 "--curves-beyond", "1.5", "--out", str(out)]) == 0
+    sheet = pd.read_csv(out) if suffix == "csv" else pd.read_excel(out, sheet_name="Plan", engine="openpyxl").iloc[:-1]
+    sheet.columns = [str(c).lower().replace(" ", "_") for c in sheet.columns]
+    assert sheet["curve_points"].tolist()[:2] == ["0:0 100:60 200:100", "0:0 100:50 200:70"]
+    assert sheet["curve_points"].isna().tolist() == [False, False, True]
+    assert sheet["curve_beyond"].tolist()[:2] == [1.5, 1.5]
+    assert sheet["elasticity"].isna().tolist() == [True, True, False]  # 0.6 only where a power curve uses it
+    capsys.readouterr()
+    assert main(["optimize", str(out)]) == 0
+    read = bo.read_touchpoints(out.read_bytes(), name=out.name)
+    assert read["curve"].tolist() == ["tabulated", "tabulated", "power"]
+    assert read["curve_beyond"].tolist()[:2] == [1.5, 1.5]
+    assert read["spend"].tolist() == pytest.approx(sheet["proposed_spend"].tolist())
+
+
 def test_a_scenario_with_curves_beyond_names_its_curves():
     with pytest.raises(ValueError, match="curves_beyond = 1.5 says how far the curves of a curves file"):
         bo.Scenario(curves_beyond=1.5)
