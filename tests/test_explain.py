@@ -108,3 +108,26 @@ def test_the_step_quoted():
     assert rule_words.pct(0.125) == "12.5 %" and rule_words.pct(-0.3) == "30 %"
     assert explain.buys(0.44) == "0.4"
     assert explain.buys(116.4, "weighted engagement") == "116 units of weighted engagement"
+
+
+
+# ---- plans over periods (review 2, finding 1) ------------------------------------------------------------------------
+
+def test_over_periods_only_a_removed_touchpoint_is_removed_and_every_curve_is_named():
+    # A 1,200,000 and B 1,200,000 as above, C 120,000 at 120 per customer; the same budget: A and B share it
+    tp = table(spend=[1_200_000, 1_200_000, 120_000], engaged=[120_000, 60_000, 1_000], curve=["linear"] * 3)
+    periods = bo.scenario.Periods(horizon="3m")
+    kept = bo.optimize(tp, bo.Scenario(periods=periods))
+    moves = explain.explain_moves(kept, rule_words.plain_rules(kept, tp)).set_index("touchpoint")
+    assert moves.index.tolist() == ["A", "B", "C"]
+    assert not moves["why"].str.contains("removed").any() and (moves["rests_on"] != "").all()
+    assert moves.loc["C", "why"] == (
+        "C -100 % over the horizon (-120,000), most in M1 (-40,000): at today's spend its next 1,000, spread over the "
+        "periods as today's, buys 8.3 engaged customers; the same 1,000 buys 100 in A. It gets nothing: its first "
+        "1,000, spread evenly over the periods, would buy 8.3, less than the plan's last 1,000 buys (100).")
+    removed = bo.optimize(tp, bo.Scenario(periods=periods, overrides=(bo.scenario.Override(touchpoint="C",
+                                                                                             remove=True),)))
+    moves = explain.explain_moves(removed, rule_words.plain_rules(removed, tp)).set_index("touchpoint")
+    assert moves.loc["C", "why"] == ("C -100 % over the horizon (-120,000), most in M1 (-40,000): removed by the "
+                                     "scenario's what-if.")
+    assert moves.loc["C", "rests_on"] == "" and not moves.loc["B", "why"].count("removed")

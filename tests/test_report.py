@@ -52,6 +52,19 @@ def test_the_html_is_self_contained_and_shows_the_plans_own_figures(sample):
     assert escape(holding["words"].iloc[1]) in html and escape(plan.basis.lines()[0]) in html
 
 
+def test_a_plan_over_periods_explains_each_touchpoint_over_the_horizon(sample):
+    """Review 2, finding 1: the report said 'removed by the scenario's what-if. Rests on: .' once per period."""
+    scenario = bo.io.read_scenario(SCENARIOS / "year-plan.toml")
+    plan = bo.optimize(sample, scenario)
+    html = board_report.report_html(plan, sample, source="sample_touchpoints.csv")
+    why = html[html.index("<h2>Why the money moves</h2>"):html.index("<h2>What holds the plan back</h2>")]
+    assert "removed by the scenario" not in why and "Rests on: ." not in why
+    moves = explain_moves(plan, plain_rules(plan, sample), count=board_report.MOVES_SHOWN)
+    assert moves["touchpoint"].is_unique and len(moves) == board_report.MOVES_SHOWN
+    for sentence, rests in zip(moves["why"], moves["rests_on"], strict=True):
+        assert " over the horizon (" in sentence and escape(sentence) in why and f"Rests on: {escape(rests)}." in why
+
+
 def test_names_from_the_data_are_escaped():
     tp = table(touchpoint=["<script>alert(1)</script>", "B & 'C'"], function=["<b>f1</b>", "f2"],
                spend=[100_000, 100_000], engaged=[10_000, 50_000], curve=["linear", "linear"])
