@@ -63,6 +63,7 @@ def test_a_plan_over_periods_explains_each_touchpoint_over_the_horizon(sample):
     assert moves["touchpoint"].is_unique and len(moves) == board_report.MOVES_SHOWN
     for sentence, rests in zip(moves["why"], moves["rests_on"], strict=True):
         assert " over the horizon (" in sentence and escape(sentence) in why and f"Rests on: {escape(rests)}." in why
+    assert escape("TV prime time must get at least 1,000,000 EUR in Q4 (M10 to M12) (your rule 1)") in html
 
 
 def test_names_from_the_data_are_escaped():
