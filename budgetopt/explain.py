@@ -252,10 +252,10 @@ def _moves_over_periods(plan: Plan, holding: pd.DataFrame | None, count: int) ->
         partner = None
         if what_ifs[i] == S.ADDED:
             why = (f"{name} (new, added by the scenario) gets {units.money(planned[i], cur)} over the horizon: its "
-                   f"first {amount}, spread evenly over the periods, buys {buys(first[i], measure)}, against "
+                   f"first {amount}, spread evenly, buys {buys(first[i], measure)}, against "
                    f"{buys(margin)} for the plan's last {amount}.")
         else:
-            why = f"{head}: at today's spend its next {amount}, spread over the periods as today's, buys " \
+            why = f"{head}: at today's spend its next {amount}, spread as today's, buys " \
                   f"{buys(now[i], measure)}"
             if delta < 0:
                 partner = next((int(j) for j in receivers if now[j] > now[i]), None)
@@ -290,10 +290,10 @@ def _stop_over_periods(name: str, delta: float, planned: float, holding: pd.Data
             kind = "an assumption" if hit["set_by"].iloc[0] == ASSUMED else "a limit"
             return f" It stops at {kind}: {hit['limit'].iloc[0]}."
     if delta < 0 and planned <= 1e-6:
-        return (f" It gets nothing: its first {amount}, spread evenly over the periods, would buy {buys(first)}, "
+        return (f" It gets nothing: its first {amount}, spread evenly, would buy {buys(first)}, "
                 f"less than the plan's last {amount} buys ({buys(margin)})." if np.isfinite(margin)
                 else " It gets nothing.")
-    words = f" After the move its next {amount}, spread over the periods as planned, buys {buys(after)}"
+    words = f" After the move it buys {buys(after)} (spread as planned)"
     if np.isfinite(margin) and after > margin * (1 + 1e-3):
         return words + f", more than the plan's last {amount} ({buys(margin)}): rules that bind keep more out."
     if np.isfinite(margin) and after < margin * (1 - 1e-3):

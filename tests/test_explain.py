@@ -129,8 +129,8 @@ def test_a_move_over_periods_is_one_sentence_per_touchpoint_over_the_horizon():
     moves = explain.explain_moves(plan, holding)
     assert moves["touchpoint"].tolist() == ["A"]  # one line for A (was one per month), B does not move
     assert moves["why"].iloc[0] == (
-        "A +200 % over the horizon (+2,400,000), most in M1 (+800,000): at today's spend its next 1,000, spread over "
-        "the periods as today's, buys 100 engaged customers, more than the 50 the plan's last 1,000 buys. It stops "
+        "A +200 % over the horizon (+2,400,000), most in M1 (+800,000): at today's spend its next 1,000, spread as "
+        "today's, buys 100 engaged customers, more than the 50 the plan's last 1,000 buys. It stops "
         "at an assumption: A may grow to at most 3x today's spend (1,200,000) in 3 periods (every period).")
     assert moves["rests_on"].iloc[0] == (
         "A: curve set in the data (linear, 10.00 per engaged customer); in every period the plan goes beyond the "
@@ -146,9 +146,9 @@ def test_over_periods_only_a_removed_touchpoint_is_removed_and_every_curve_is_na
     assert moves.index.tolist() == ["A", "B", "C"]
     assert not moves["why"].str.contains("removed").any() and (moves["rests_on"] != "").all()
     assert moves.loc["C", "why"] == (
-        "C -100 % over the horizon (-120,000), most in M1 (-40,000): at today's spend its next 1,000, spread over the "
-        "periods as today's, buys 8.3 engaged customers; the same 1,000 buys 100 in A. It gets nothing: its first "
-        "1,000, spread evenly over the periods, would buy 8.3, less than the plan's last 1,000 buys (100).")
+        "C -100 % over the horizon (-120,000), most in M1 (-40,000): at today's spend its next 1,000, spread as "
+        "today's, buys 8.3 engaged customers; the same 1,000 buys 100 in A. It gets nothing: its first 1,000, "
+        "spread evenly, would buy 8.3, less than the plan's last 1,000 buys (100).")
     removed = bo.optimize(tp, bo.Scenario(periods=periods, overrides=(bo.scenario.Override(touchpoint="C",
                                                                                              remove=True),)))
     moves = explain.explain_moves(removed, rule_words.plain_rules(removed, tp)).set_index("touchpoint")

@@ -97,6 +97,20 @@ def test_the_pdf_is_one_readable_a4_page(sample, tmp_path):
     assert "Field sales visits may fall at most 25 % (to 712,500)" in text
 
 
+def test_the_year_plan_on_its_history_fits_one_page(tmp_path):
+    """The plan over periods on the history (the longest sentences: over the horizon, with periods) prints on one
+    A4 page."""
+    from budgetopt.seasonality import for_plan
+
+    scenario = bo.io.read_scenario(SCENARIOS / "year-plan.toml")
+    touchpoints = for_plan(bo.io.read_evidence(ROOT / "data" / "sample_history.csv"), scenario)
+    plan = bo.optimize(touchpoints, scenario)
+    pages, text = pdf_pages(board_report.report_pdf(board_report.report_html(plan, touchpoints)), tmp_path)
+    assert len(pages) == 1
+    assert "TV prime time -53.5 % over the horizon" in text and "What the plan rests on" in text
+    assert "removed by the scenario" not in text and "Rests on: ." not in text
+
+
 def test_a_thousand_touchpoints_still_fit_one_page(tmp_path):
     touchpoints = read_touchpoints_bytes(many_touchpoints(1000), "many.csv")
     plan = bo.optimize(touchpoints)
