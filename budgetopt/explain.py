@@ -22,6 +22,7 @@ import pandas as pd
 from . import schema as S
 from . import units
 from .curves import Curves
+from .periods import period_curves
 from .plan import Plan
 from .rule_words import ASSUMED, pct
 from .scenario import Mode
@@ -84,6 +85,8 @@ def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = 
     limit is named by its amount)."""
     if not plan.ok:
         return pd.DataFrame(columns=MOVE_COLUMNS)
+    if getattr(plan, "line", None) is not None and plan.line.count > 1:
+        return _moves_over_periods(plan, holding, count)
     t = plan.table
     inputs = plan.inputs.reset_index(drop=True)
     n = len(inputs)
@@ -183,4 +186,134 @@ def _rests_on(plan: Plan, inputs: pd.DataFrame, k: int, own: bool = True) -> str
     if own and float(t["proposed_spend"].iloc[k]) > observed * (1 + 1e-9) + 1e-9:
         words += (f"; the plan goes beyond the largest spend observed ({units.money(observed, plan.currency)}), "
                   "where the curve is its shape, not evidence")
+    return words
+
+
+def _shares(spend: np.ndarray) -> np.ndarray:
+    """Each row of a (touchpoints x periods) array as shares of its total; even shares where the total is 0."""
+    total = spend.sum(axis=1, keepdims=True)
+    even = np.full_like(spend, 1.0 / spend.shape[1])
+    return np.where(total > 0, spend / np.where(total > 0, total, 1.0), even)
+
+
+def _moves_over_periods(plan: Plan, holding: pd.DataFrame | None, count: int) -> pd.DataFrame:
+    """explain_moves for a plan over periods: one sentence per touchpoint over the horizon (its period of largest
+    move named). What the next `u` buys is over the horizon: u spread over the periods as today's spend is
+    (evenly where nothing is spent), on each period's curve (seasonality, carry-over counted as the plan counts
+    it): sum_t w_it [e_it(s_it + u p_it) - e_it(s_it)]."""
+    t, line, calendar = plan.table, plan.line, plan.calendar
+    inputs = plan.inputs.reset_index(drop=True)
+    n, periods = len(inputs), line.count
+    rows = len(t) // periods  # the planned touchpoints, then those the scenario removes
+    today_c = t["current_spend"].to_numpy(float).reshape(rows, periods)
+    plan_c = t["proposed_spend"].to_numpy(float).reshape(rows, periods)
+    names = t[S.TOUCHPOINT].astype(str).to_numpy()[::periods].tolist()
+    what_ifs = t[S.WHAT_IF].astype(str).to_numpy()[::periods].tolist()
+    today, planned = today_c.sum(axis=1), plan_c.sum(axis=1)
+    change = planned - today
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(today > 0, change / today, np.nan)
+    total = float(today.sum())
+    u = step(total)
+    measure = _measure(plan)
+    value = inputs[S.VALUE].to_numpy(float) if measure == units.WEIGHTED else np.ones(n)
+    weight = np.repeat(value, periods) * line.counted().ravel()
+    curves = period_curves(Curves.from_table(inputs), line)
+
+    def gain(at: np.ndarray, share: np.ndarray) -> np.ndarray:
+        x = at.ravel()
+        return (weight * (curves.engaged(x + u * share.ravel()) - curves.engaged(x))).reshape(n, periods).sum(axis=1)
+
+    now = gain(today_c[:n], _shares(today_c[:n]))
+    after = gain(plan_c[:n], _shares(plan_c[:n]))
+    first = gain(np.zeros((n, periods)), _shares(np.zeros((n, periods))))
+    margin = u / plan.marginal_cpe if plan.marginal_cpe > 0 else float("nan")
+    big = np.flatnonzero(np.abs(change) >= max(SMALLEST * total, 0.5))
+    big = big[np.argsort(-np.abs(change[big]), kind="stable")][:count]
+    order = np.argsort(-change[:n], kind="stable")
+    receivers = order[change[order] > 0.5]
+    givers = order[::-1][change[order[::-1]] < -0.5]
+    cur = plan.currency
+    amount = units.money(u, cur)
+    labels = calendar.labels
+    records = []
+    for i in big.tolist():
+        name, delta, share = names[i], float(change[i]), float(fraction[i])
+        signed = f"{'+' if delta > 0 else '-'}{units.money(abs(delta), cur)}"
+        head = (f"{name} {signed[0]}{pct(share)} over the horizon ({signed})" if np.isfinite(share)
+                else f"{name} over the horizon ({signed})")
+        cell = plan_c[i] - today_c[i]
+        k = int(np.argmax(cell) if delta > 0 else np.argmin(cell))  # the period it moves most in, its way
+        head += f", most in {labels[k]} ({'+' if cell[k] > 0 else '-'}{units.money(abs(cell[k]), cur)})"
+        if i >= n:  # a touchpoint the scenario removes
+            why = f"{head}: removed by the scenario's what-if." if what_ifs[i] == S.REMOVED else f"{head}."
+            records.append((name, delta, share, why, "", ""))
+            continue
+        partner = None
+        if what_ifs[i] == S.ADDED:
+            why = (f"{name} (new, added by the scenario) gets {units.money(planned[i], cur)} over the horizon: its "
+                   f"first {amount}, spread evenly, buys {buys(first[i], measure)}, against "
+                   f"{buys(margin)} for the plan's last {amount}.")
+        else:
+            why = f"{head}: at today's spend its next {amount}, spread as today's, buys " \
+                  f"{buys(now[i], measure)}"
+            if delta < 0:
+                partner = next((int(j) for j in receivers if now[j] > now[i]), None)
+                if partner is not None:
+                    why += f"; the same {amount} buys {buys(now[partner])} in {names[partner]}."
+                elif np.isfinite(margin) and now[i] < margin:
+                    why += f", less than the {buys(margin)} the plan's last {amount} buys."
+                else:
+                    why += f", no less than the plan's last {amount}: a rule moves this money, not its returns."
+            else:
+                partner = next((int(j) for j in givers if now[j] < now[i]), None)
+                if partner is not None:
+                    why += f", against {buys(now[partner])} in {names[partner]}."
+                elif np.isfinite(margin) and now[i] > margin:
+                    why += f", more than the {buys(margin)} the plan's last {amount} buys."
+                else:
+                    why += f", no more than the plan's last {amount}: a rule moves this money, not its returns."
+        why += _stop_over_periods(name, delta, planned[i], holding, amount, first[i], after[i], margin)
+        records.append((name, delta, share, why, _rests_over_periods(plan, inputs, i, plan_c[i]),
+                        "" if partner is None else _rests_over_periods(plan, inputs, partner)))
+    return pd.DataFrame(records, columns=MOVE_COLUMNS)
+
+
+def _stop_over_periods(name: str, delta: float, planned: float, holding: pd.DataFrame | None, amount: str,
+                       first: float, after: float, margin: float) -> str:
+    """Where a move over periods stops: at a limit that binds on its side in some period (its words name the
+    periods), at nothing, or at what its next money buys after the move (spread as planned)."""
+    side = "lo" if delta < 0 else "hi"
+    if holding is not None and len(holding):
+        hit = holding[(holding["touchpoint"] == name) & (holding["side"] == side)]
+        if len(hit):
+            kind = "an assumption" if hit["set_by"].iloc[0] == ASSUMED else "a limit"
+            return f" It stops at {kind}: {hit['limit'].iloc[0]}."
+    if delta < 0 and planned <= 1e-6:
+        return (f" It gets nothing: its first {amount}, spread evenly, would buy {buys(first)}, "
+                f"less than the plan's last {amount} buys ({buys(margin)})." if np.isfinite(margin)
+                else " It gets nothing.")
+    words = f" After the move it buys {buys(after)} (spread as planned)"
+    if np.isfinite(margin) and after > margin * (1 + 1e-3):
+        return words + f", more than the plan's last {amount} ({buys(margin)}): rules that bind keep more out."
+    if np.isfinite(margin) and after < margin * (1 - 1e-3):
+        return words + f", less than the plan's last {amount} ({buys(margin)}): rules that bind hold it in."
+    return words + f", the same as the plan's last {amount}."
+
+
+def _rests_over_periods(plan: Plan, inputs: pd.DataFrame, k: int, spend: np.ndarray | None = None) -> str:
+    """What a touchpoint's curve rests on in a plan over periods; with its planned `spend` per period, the periods
+    where the plan goes beyond the largest spend observed (at the period's length)."""
+    row = inputs.iloc[k]
+    words = f"{row[S.TOUCHPOINT]}: {curve_words(row, plan.currency)}"
+    what_if = str(plan.table[S.WHAT_IF].iloc[k * plan.line.count])
+    if what_if and what_if not in (S.ADDED, S.REMOVED):
+        words += f", with the what-if {what_if}"
+    if spend is None:
+        return words
+    observed = float(np.nanmax([float(row[S.SPEND]), float(row.get(S.OBSERVED_MAX, np.nan))])) * plan.line.length
+    beyond = np.flatnonzero(spend > observed * (1 + 1e-9) + 1e-9)
+    if len(beyond):
+        words += (f"; in {plan.calendar.describe(beyond)} the plan goes beyond the largest spend observed "
+                  f"({units.money(observed, plan.currency)} a period), where the curve is its shape, not evidence")
     return words

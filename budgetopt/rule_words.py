@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import schema as S
 from . import units
+from .horizon import Calendar
 from .model import GE, LE, Model, Row, bound_label, bound_names
 from .optimize import planned_model
 from .plan import Plan
@@ -74,33 +75,39 @@ class _Bounds:
         self.touchpoint, self.side = b["touchpoint"].astype(int).tolist(), b["side"].astype(str).tolist()
         self.value, self.family = b["value"].astype(float).tolist(), b["family"].astype(str).tolist()
         self.rule, self.what = b["rule"].astype(int).tolist(), b["what"].astype(str).tolist()
-        self.names = tp[S.TOUCHPOINT].astype(str).tolist()
+        line = getattr(model, "line", None)
+        periods = line.count if line is not None else 1
+        if periods > 1:  # a plan over periods: a column is (touchpoint, period); its words name the touchpoint
+            self.names = [str(model.names[c // periods]) for c in range(len(tp))]
+        else:
+            self.names = tp[S.TOUCHPOINT].astype(str).tolist()
         self.today = tp[S.SPEND].astype(float).tolist()  # the curve's anchor: limits on change are against it
         self.max_change = tp[S.MAX_CHANGE].astype(float).tolist()
         self.observed = (tp[S.OBSERVED_MAX].astype(float).tolist() if S.OBSERVED_MAX in tp.columns
                          else [float("nan")] * len(tp))
 
-    def words(self, k: int) -> tuple[str, str]:
-        """(who set it, the sentence) for bound k of the model."""
+    def words(self, k: int, when: str = "") -> tuple[str, str]:
+        """(who set it, the sentence) for bound k of the model; `when` names its periods (' in 2026-10 to
+        2026-12'), said before who set it."""
         i, side, value, family, r = self.touchpoint[k], self.side[k], self.value[k], self.family[k], self.rule[k]
         name, today = self.names[i], self.today[i]
         money = units.money(value, self.model.currency)
         if family == "growth":
             growth = self.model.scenario.settings.max_growth
-            return ASSUMED, f"{name} may grow to at most {growth:g}x today's spend ({money})"
+            return ASSUMED, f"{name} may grow to at most {growth:g}x today's spend ({money}){when}"
         if family == "extrapolation" and "tabulated" in self.what[k]:
             beyond = re.search(r"at most (\S+x) the last point", self.what[k])  # let go on by --curves-beyond
             if beyond:
                 return ASSUMED, (f"{name} may get at most {beyond.group(1)} the last point of its tabulated curve, "
-                                 f"continued at its last slope ({money})")
-            return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money})"
+                                 f"continued at its last slope ({money}){when}")
+            return ASSUMED, f"{name} may get at most the last point of its tabulated curve ({money}){when}"
         if family == "extrapolation":
             factor = value / self.observed[i] if self.observed[i] > 0 else float("nan")
             times = f"{factor:g}x " if np.isfinite(factor) else "a multiple of "
-            return ASSUMED, f"{name} may get at most {times}the largest spend observed ({money})"
+            return ASSUMED, f"{name} may get at most {times}the largest spend observed ({money}){when}"
         mine = r >= 0
         who = YOURS if mine else DATA
-        tail = f" (your rule {r + 1})" if mine else ""
+        tail = when + (f" (your rule {r + 1})" if mine else "")
         if family == "lock":
             return who, f"{name} is kept at today's {money}{tail}"
         if family == "floor":
@@ -139,14 +146,17 @@ def _row_words(model: Model, row: Row) -> tuple[str, str]:
         stage = row.name.removeprefix("stage-")
         return YOURS, (f"Stage {stage} keeps at least today's {units.money(row.rhs)} {units.CUSTOMERS} "
                        "(protect every stage)")
+    data = _data_row(model, row)
+    if data is not None:
+        return DATA, data[2]
     if row.rule is None:
-        return YOURS, row.label
+        return YOURS, row.label[:1].upper() + row.label[1:]
     rule = scenario.rules[row.rule]
     who = subject(rule)
-    tail = f" (your rule {row.rule + 1})"
+    tail = _rule_when(model, row, rule) + f" (your rule {row.rule + 1})"
     base = (float(model.baseline.spend[row.index][row.a > 0].sum()) if model.baseline is not None
             else float("nan"))
-    key = row.name.rsplit("-", 1)[0]
+    key = row.name.split("-", 1)[0]  # 'floor-0', 'floor-0-10' (a rule's row in period 10)
     if key == "lock":
         return YOURS, f"{who} is kept at today's {units.money(row.rhs, cur)}{tail}"
     if key == "floor":
@@ -170,6 +180,66 @@ def _row_words(model: Model, row: Row) -> tuple[str, str]:
     return YOURS, row.label
 
 
+DATA_ROWS = {"min_spend-": "lo", "max_spend-": "hi", "max_change-lo-": "lo", "max_change-hi-": "hi"}
+"""The rows a plan over periods sets for the table's own limits over the horizon (periods.formulate_periods), by
+the start of their name, and their side."""
+
+
+def _data_row(model: Model, row: Row) -> tuple[str, str, str] | None:
+    """(touchpoint, side, sentence) for a row of the table's own limits over the horizon (a plan over periods):
+    "Social care may get at most 250,000 over the horizon"; None for any other row."""
+    planned = getattr(model, "planned", None)
+    if row.rule is not None or planned is None or row.family not in ("floor", "cap", "change"):
+        return None
+    start = next((p for p in DATA_ROWS if row.name.startswith(p)), None)
+    if start is None:
+        return None
+    name, side = row.name.removeprefix(start), DATA_ROWS[start]
+    money = units.money(row.rhs, model.currency)
+    if start == "min_spend-":
+        return name, side, f"{name} must get at least {money} over the horizon"
+    if start == "max_spend-":
+        return name, side, f"{name} may get at most {money} over the horizon"
+    change = planned.loc[planned[S.TOUCHPOINT].astype(str) == name, S.MAX_CHANGE].astype(float)
+    if not len(change) or not np.isfinite(change.iloc[0]):
+        word = "must get at least" if side == "lo" else "may get at most"
+        return name, side, f"{name} {word} {money} over the horizon"
+    c = float(change.iloc[0])
+    return name, side, change_words(name, -c if side == "lo" else c, side, money) + " over the horizon"
+
+
+def _rule_when(model: Model, row: Row, rule: Rule) -> str:
+    """The periods a rule's row holds in, for its sentence: '' over the whole horizon (or without periods), ' in
+    2026-03' for one period of a rule per period, ' in Q4 (2026-10 to 2026-12)' for the rule's own periods."""
+    line = getattr(model, "line", None)
+    if line is None or line.count <= 1:
+        return ""
+    calendar = line.calendar
+    tag = row.name.split("-")[-1]
+    if (rule.per_period or rule.lock) and len(row.name.split("-")) == 3 and tag.isdigit():
+        return f" in {calendar.labels[int(tag) - 1]}"
+    if rule.periods is None:
+        return ""
+    try:
+        positions = calendar.select(rule.periods)
+    except ValueError:  # the model was built from it: it names periods of the horizon
+        return ""
+    return periods_words(calendar, positions, rule.periods if isinstance(rule.periods, str) else None, count=False)
+
+
+def periods_words(calendar: Calendar, positions: np.ndarray, name: str | None = None, count: bool = True) -> str:
+    """Some periods of a horizon, for the end of a sentence (as the command line groups them): ' in 2026-03',
+    ' in 12 periods (every period)', ' in 3 periods (2026-10 to 2026-12)'; without `count`, ' in 2026-10 to
+    2026-12'; with the rule's own `name` for them, ' in Q4 (2026-10 to 2026-12)'."""
+    positions = np.unique(np.asarray(positions, int))
+    described = calendar.describe(positions)
+    if name is not None and name.casefold() != described.casefold():
+        return f" in {name} ({described})"
+    if len(positions) == 1 or not count:
+        return f" in {described}"
+    return f" in {len(positions)} periods ({described})"
+
+
 def _share(label: str) -> str:
     """The share in a silo row's label ('siloed: function 'x' keeps its 12.3% share' -> '12.3 %')."""
     found = [w for w in label.split() if w.endswith("%")]
@@ -191,6 +261,13 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
     n_rows = len(model.rows)
     bounds = _Bounds(model) if same else None
     columns = {c: rules[c].to_numpy(object) for c in ("name", "family", "rule", "binding", "price", "price_text")}
+    when: dict[int, str] = {}
+    groups = getattr(plan, "rule_groups", None)
+    line = getattr(model, "line", None)
+    if bounds is not None and line is not None and line.count > 1 and groups is not None and len(groups) == len(
+            rules):  # a plan over periods: one limit's bounds on one touchpoint in several periods, listed once
+        pick, when = _grouped(pick, n_rows, np.asarray(groups, object), columns["price"].astype(float),
+                              np.asarray(bounds.touchpoint) % line.count, line.calendar)
     records = []
     for k in pick.tolist():
         family = str(columns["family"][k])
@@ -199,10 +276,14 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
             who = ASSUMED if family in ASSUMPTION_FAMILIES else YOURS
             words = str(columns["rule"][k])
         elif k < n_rows:
-            who, words = _row_words(model, model.rows[k])
+            row = model.rows[k]
+            who, words = _row_words(model, row)
+            data = _data_row(model, row)
+            if data is not None:
+                touchpoint, side = data[0], data[1]
         else:
             touchpoint, side = bounds.names[bounds.touchpoint[k - n_rows]], bounds.side[k - n_rows]
-            who, words = bounds.words(k - n_rows)
+            who, words = bounds.words(k - n_rows, when.get(k, ""))
         full = words + WHY_ASSUMED.get(family, "") if bounds is not None and who == ASSUMED else words
         records.append((columns["name"][k], who, full, words, touchpoint, side, bool(columns["binding"][k]),
                         float(columns["price"][k]), columns["price_text"][k]))
@@ -211,6 +292,23 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
     out = out.assign(_order=order).sort_values(["_order", "price", "name"], ascending=[True, False, True],
                                                kind="stable")
     return out.drop(columns="_order").reset_index(drop=True)
+
+
+def _grouped(pick: np.ndarray, n_rows: int, groups: np.ndarray, price: np.ndarray, period: np.ndarray,
+              calendar: Calendar) -> tuple[np.ndarray, dict[int, str]]:
+    """The rules to word in a plan over periods: every row, and one bound per limit (plan.rule_groups), its
+    dearest, with the periods it binds in (`period`: the period of each bound); (positions kept, words of the
+    periods by position)."""
+    rows, bound = pick[pick < n_rows], pick[pick >= n_rows]
+    if not len(bound):
+        return pick, {}
+    frame = pd.DataFrame({"k": bound, "group": groups[bound], "price": price[bound],
+                          "period": period[bound - n_rows]})
+    dearest = frame.sort_values(["price", "k"], ascending=[False, True], kind="stable").drop_duplicates("group")
+    periods = frame.groupby("group", sort=False)["period"].agg(list)
+    when = {int(k): periods_words(calendar, np.array(periods[g])) for k, g in zip(dearest["k"], dearest["group"],
+                                                                                   strict=True)}
+    return np.concatenate([rows, np.sort(dearest["k"].to_numpy())]), when
 
 
 def conflict_words(plan: Plan, touchpoints: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -232,7 +330,13 @@ def conflict_words(plan: Plan, touchpoints: pd.DataFrame) -> tuple[list[str], li
         names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
         bounds = _Bounds(model)
         labels = bound_label(model.bounds, names, model.currency).tolist()
-        words.update({label: bounds.words(k)[1] for k, label in enumerate(labels) if label in set(conflicts)
+        line = getattr(model, "line", None)
+        periods = line.count if line is not None else 1
+
+        def when(k: int) -> str:  # a plan over periods: the bound's period, as its label had it
+            return f" in {line.calendar.labels[bounds.touchpoint[k] % periods]}" if periods > 1 else ""
+
+        words.update({label: bounds.words(k, when(k))[1] for k, label in enumerate(labels) if label in set(conflicts)
                       or any(label in a for a in advice)})
     shown = [words.get(c, c) for c in conflicts]
     for label, sentence in words.items():

@@ -71,7 +71,12 @@ def test_a_year_plan_shows_its_periods_heat_map_and_transfers(sample):
         assert transfers["from"].tolist() == moved["from_period"].tolist()
     assert any("Moving" in m.value for m in at.markdown)  # the price of moving money between periods, in words
     assert "Why the money moves" in subheaders(at)
-    assert any("moves money between periods too" in i.value for i in at.info)
+    why = next(m.value for m in at.markdown if "over the horizon" in m.value)  # each touchpoint over the horizon
+    assert "removed by the scenario" not in why and "Rests on: ." not in why
+    limits = [w for t in at.table if "limit" in t.value.columns for w in t.value["limit"]]
+    assert "TV prime time must get at least 1,000,000 EUR in Q4 (M10 to M12) (your rule 1)" in limits
+    assert "Social listening and social care may get at most 250,000 EUR over the horizon" in limits
+    assert not any("(M1)" in w or "max_spend of" in w for w in limits)  # grouped over periods, in words
 
 
 def test_a_year_plan_on_an_uploaded_history_uses_its_seasonality_as_the_command_line_does():
@@ -97,3 +102,7 @@ def test_a_year_plan_on_an_uploaded_history_uses_its_seasonality_as_the_command_
     shown = periods[periods["when"] == "plan"].set_index("period")["spend"]
     assert shown.to_numpy() == pytest.approx(expected.by_period["proposed_spend"].to_numpy())
     assert shown.to_numpy() != pytest.approx(flat.by_period["proposed_spend"].to_numpy())
+    limits = [w for t in at.table if "limit" in t.value.columns for w in t.value["limit"]]
+    assert "TV prime time must get at least 1,000,000 EUR in Q4 (2026-10 to 2026-12) (your rule 1)" in limits
+    assert ("Field sales visits is kept at today's 90,504 EUR in 2 periods (2026-01 to 2026-02) (your rule 2)"
+            in limits)  # one line for its two months (was one per month, 'Field sales visits (2026-01)')

@@ -52,6 +52,20 @@ def test_the_html_is_self_contained_and_shows_the_plans_own_figures(sample):
     assert escape(holding["words"].iloc[1]) in html and escape(plan.basis.lines()[0]) in html
 
 
+def test_a_plan_over_periods_explains_each_touchpoint_over_the_horizon(sample):
+    """Review 2, finding 1: the report said 'removed by the scenario's what-if. Rests on: .' once per period."""
+    scenario = bo.io.read_scenario(SCENARIOS / "year-plan.toml")
+    plan = bo.optimize(sample, scenario)
+    html = board_report.report_html(plan, sample, source="sample_touchpoints.csv")
+    why = html[html.index("<h2>Why the money moves</h2>"):html.index("<h2>What holds the plan back</h2>")]
+    assert "removed by the scenario" not in why and "Rests on: ." not in why
+    moves = explain_moves(plan, plain_rules(plan, sample), count=board_report.MOVES_SHOWN)
+    assert moves["touchpoint"].is_unique and len(moves) == board_report.MOVES_SHOWN
+    for sentence, rests in zip(moves["why"], moves["rests_on"], strict=True):
+        assert " over the horizon (" in sentence and escape(sentence) in why and f"Rests on: {escape(rests)}." in why
+    assert escape("TV prime time must get at least 1,000,000 EUR in Q4 (M10 to M12) (your rule 1)") in html
+
+
 def test_names_from_the_data_are_escaped():
     tp = table(touchpoint=["<script>alert(1)</script>", "B & 'C'"], function=["<b>f1</b>", "f2"],
                spend=[100_000, 100_000], engaged=[10_000, 50_000], curve=["linear", "linear"])
@@ -81,6 +95,20 @@ def test_the_pdf_is_one_readable_a4_page(sample, tmp_path):
     assert "What holds the plan back" in text and "What the plan rests on" in text
     assert "TV prime time -30 % (-540,000)" in text
     assert "Field sales visits may fall at most 25 % (to 712,500)" in text
+
+
+def test_the_year_plan_on_its_history_fits_one_page(tmp_path):
+    """The plan over periods on the history (the longest sentences: over the horizon, with periods) prints on one
+    A4 page."""
+    from budgetopt.seasonality import for_plan
+
+    scenario = bo.io.read_scenario(SCENARIOS / "year-plan.toml")
+    touchpoints = for_plan(bo.io.read_evidence(ROOT / "data" / "sample_history.csv"), scenario)
+    plan = bo.optimize(touchpoints, scenario)
+    pages, text = pdf_pages(board_report.report_pdf(board_report.report_html(plan, touchpoints)), tmp_path)
+    assert len(pages) == 1
+    assert "TV prime time -53.5 % over the horizon" in text and "What the plan rests on" in text
+    assert "removed by the scenario" not in text and "Rests on: ." not in text
 
 
 def test_a_thousand_touchpoints_still_fit_one_page(tmp_path):

@@ -155,8 +155,9 @@ def _transfers(plan: Plan) -> str:
 def _moves(moves: pd.DataFrame) -> str:
     if moves.empty:
         return "<p class='muted'>No touchpoint moves more than half a percent of today's budget.</p>"
-    items = "".join(f"<li>{escape(why)}<br><span class='muted small'>Rests on: {escape(rests)}.</span></li>"
-                    for why, rests in zip(moves["why"], moves["rests_on"], strict=True))  # its own curve
+    items = "".join(f"<li>{escape(why)}" + (f"<br><span class='muted small'>Rests on: {escape(rests)}.</span>"
+                                             if rests else "") + "</li>"  # its own curve (none: removed)
+                    for why, rests in zip(moves["why"], moves["rests_on"], strict=True))
     return f"<ul>{items}</ul>"
 
 

@@ -58,19 +58,23 @@ def why_moves(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     """The largest moves, each in a sentence: what the next unit of money buys where it leaves and where it goes,
     and where the move stops; with the curves it rests on."""
     st.subheader("Why the money moves")
-    if scenario.periods is not None:  # the reasons are told touchpoint by touchpoint for one period
-        st.info("A plan over time moves money between periods too: see **The plan over time** below for each "
-                "period's money, its marginal CPE and what moving money between periods would gain.")
-        return
     moves = cached.moves(touchpoints, scenario.model_dump_json())
     if moves.empty:
         st.info("No touchpoint moves more than half a percent of today's budget.")
         return
-    st.caption("At today's spend, what the next amount of money buys at each touchpoint, on the curves the plan is "
-               "made on; money goes where it buys more until a limit stops it or it buys the same everywhere.")
-    rests = [f"{own}. {other}" if other else own for own, other in zip(moves["rests_on"], moves["partner_rests_on"],
-                                                                       strict=True)]
-    st.markdown("\n".join(f"- {md(why)}  \n  <small>Rests on: {md(on)}.</small>"
+    if scenario.periods is not None:  # each touchpoint over the horizon; the periods have their own section
+        st.caption("Each touchpoint's move over the whole horizon, with the period it moves most in. What the next "
+                   "amount of money buys is spread over the periods as today's spend is (after the move: as "
+                   "planned), on each period's curve with its seasonality and carry-over. See **The plan over "
+                   "time** below for each period's money, its marginal CPE and what moving money between periods "
+                   "would gain.")
+    else:
+        st.caption("At today's spend, what the next amount of money buys at each touchpoint, on the curves the plan "
+                   "is made on; money goes where it buys more until a limit stops it or it buys the same "
+                   "everywhere.")
+    rests = [f"{own}. {other}" if own and other else own or other
+             for own, other in zip(moves["rests_on"], moves["partner_rests_on"], strict=True)]
+    st.markdown("\n".join(f"- {md(why)}" + (f"  \n  <small>Rests on: {md(on)}.</small>" if on else "")
                            for why, on in zip(moves["why"], rests, strict=True)), unsafe_allow_html=True)
 
 
