@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import budgetopt as bo
 from budgetopt.curves import Curves
 from budgetopt.draws import STATED, Draws, draw_curves
-from budgetopt.risk import tail_mean
+from budgetopt.risk import plan_risk, tail_mean
 from budgetopt.robust import CVAR, FLOOR, MEAN, Robust, robust_plan
 from budgetopt.scenario import Objective, Override
 
@@ -133,9 +133,17 @@ def test_with_one_draw_the_robust_plan_is_the_ordinary_plan_on_that_draw(seed, n
                                               for i, f in enumerate(factor)))
     ordinary = bo.optimize(tp, on_the_draw).table["proposed_spend"].to_numpy()
     budget = tp["spend"].sum()
+    best = None
     for kind in (MEAN, CVAR):
         plan = robust_plan(tp, None, Robust(kind, 0.1), sample=draws)
-        assert np.allclose(plan.table["proposed_spend"].to_numpy(), ordinary, atol=1e-6 * budget)
+        reached = plan_risk(plan, draws).figures()["plan_mean"]  # its engagement on the one draw
+        best = reached if best is None else best
+        # the same optimum on the draw; near it the objective is flat, so the spends may differ a little more
+        # (seed 164220, n 5: 150 of 240,860 moved between two touchpoints for 5e-6 of the engagement)
+        assert reached == pytest.approx(best, rel=2e-5)
+        assert np.allclose(plan.table["proposed_spend"].to_numpy(), ordinary, atol=2e-3 * budget)
+    assert np.allclose(robust_plan(tp, None, Robust(MEAN), sample=draws).table["proposed_spend"].to_numpy(),
+                       ordinary, atol=1e-6 * budget)  # the plan best on average is the ordinary LP itself
 
 
 def test_s_curves_keep_the_mip_and_stated_uncertainty_protects_the_sample():
