@@ -58,6 +58,26 @@ class Row:
         return a, b
 
 
+def group_money_rows(rule: Rule, r: int, label: str, mask: np.ndarray, base: float, currency: str | None,
+                     tag: str = "") -> list[Row]:
+    """Rule r's money rows on a group (the mask's columns): sum x >= min_spend, sum x <= max_spend, and
+    sum x against (1 + c) x `base` (today's money there) for its limits on change; `tag` ends each row's name."""
+    rows = []
+    if rule.min_spend is not None:
+        rows.append(money_row(f"floor-{r}{tag}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
+                              mask, GE, rule.min_spend, r))
+    if rule.max_spend is not None:
+        rows.append(money_row(f"cap-{r}{tag}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
+                              mask, LE, rule.max_spend, r))
+    for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
+        c = getattr(rule, key)
+        if c is not None:
+            rows.append(money_row(f"{key}-{r}{tag}", "change", f"{label}: {word} {money(base * (1 + c), currency)} "
+                                  f"({c:+.0%} against today's {money(base, currency)})", mask, sense, base * (1 + c),
+                                  r))
+    return rows
+
+
 def money_row(name: str, family: str, label: str, mask: np.ndarray, sense: str, rhs: float, rule: int | None = None,
               share: float = 0.0) -> Row:
     """sum over the mask's touchpoints of spend (sense) rhs; with a share s: sum_mask x - s sum_all x (sense) 0."""
@@ -328,18 +348,7 @@ def formulate(touchpoints: pd.DataFrame, scenario: Scenario, baseline: Baseline 
             if rule.lock:
                 rows.append(money_row(f"lock-{r}", "lock", f"{label}: kept at {money(base, currency)}", mask, EQ,
                                       base, r))
-            if rule.min_spend is not None:
-                rows.append(money_row(f"floor-{r}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
-                                      mask, GE, rule.min_spend, r))
-            if rule.max_spend is not None:
-                rows.append(money_row(f"cap-{r}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
-                                      mask, LE, rule.max_spend, r))
-            for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
-                c = getattr(rule, key)
-                if c is not None:
-                    rows.append(money_row(f"{key}-{r}", "change", f"{label}: {word} "
-                                          f"{money(base * (1 + c), currency)} ({c:+.0%} against today's "
-                                          f"{money(base, currency)})", mask, sense, base * (1 + c), r))
+            rows += group_money_rows(rule, r, label, mask, base, currency)
         for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
             share = getattr(rule, key)
             if share is not None:

@@ -60,7 +60,7 @@ from .curves import Curves
 from .curves.text import read_points
 from .errors import ScenarioError
 from .horizon import FREQUENCY_YEARS, Calendar, calendar_of, span_years
-from .model import EQ, GE, LE, MONEY, Model, Row, money, money_row, select
+from .model import EQ, GE, LE, MONEY, Model, Row, group_money_rows, money, money_row, select
 from .overrides import apply_overrides
 from .scenario import Mode, Periods, Rule, Scenario
 from .seasonality import read_index
@@ -511,19 +511,7 @@ def _rule_rows(rule: Rule, r: int, tag: str, cols: np.ndarray, group: np.ndarray
         if rule.max_change is not None:
             bound(cols, "hi", s_col * (1 + rule.max_change), "change", f"limit on change{what}", r)
     else:
-        base = float(today_col[cols].sum())
-        if rule.min_spend is not None:
-            rows.append(money_row(f"floor-{r}{tag}", "floor", f"{label}: at least {money(rule.min_spend, currency)}",
-                                  cols, GE, rule.min_spend, r))
-        if rule.max_spend is not None:
-            rows.append(money_row(f"cap-{r}{tag}", "cap", f"{label}: at most {money(rule.max_spend, currency)}",
-                                  cols, LE, rule.max_spend, r))
-        for key, sense, word in (("min_change", GE, "at least"), ("max_change", LE, "at most")):
-            c = getattr(rule, key)
-            if c is not None:
-                rows.append(money_row(f"{key}-{r}{tag}", "change", f"{label}: {word} "
-                                      f"{money(base * (1 + c), currency)} ({c:+.0%} against today's "
-                                      f"{money(base, currency)})", cols, sense, base * (1 + c), r))
+        rows += group_money_rows(rule, r, label, cols, float(today_col[cols].sum()), currency, tag)
     within = np.isin(t_of, group)
     for key, sense, word in (("min_share", GE, "at least"), ("max_share", LE, "at most")):
         share = getattr(rule, key)
