@@ -124,27 +124,32 @@ def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = 
             records.append((name, delta, fraction, why + _stop(t, i, holding, u, cur, margin=margin, first=first[i]),
                             _rests_on(plan, inputs, i), ""))
             continue
-        why = f"{head}: at today's spend its next {amount} buys {buys(now[i], measure)}"
-        if delta < 0:  # the first receiver (largest first) where the same money buys more
-            partner = next((int(j) for j in receivers if now[j] > now[i]), None)
-            if partner is not None:
-                why += f"; the same {amount} buys {buys(now[partner])} in {names[partner]}."
-            elif np.isfinite(margin) and now[i] < margin:
-                why += f", less than the {buys(margin)} the plan's last {amount} buys."
-            else:
-                why += f", no less than the plan's last {amount}: a rule moves this money, not its returns."
-        else:  # the first giver (largest first) where the same money buys less
-            partner = next((int(j) for j in givers if now[j] < now[i]), None)
-            if partner is not None:
-                why += f", against {buys(now[partner])} in {names[partner]}."
-            elif np.isfinite(margin) and now[i] > margin:
-                why += f", more than the {buys(margin)} the plan's last {amount} buys."
-            else:
-                why += f", no more than the plan's last {amount}: a rule moves this money, not its returns."
+        against, partner = _against(i, delta, now, names, receivers, givers, margin, amount, buys)
+        why = f"{head}: at today's spend its next {amount} buys {buys(now[i], measure)}{against}"
         why += _stop(t, i, holding, u, cur, margin=margin, first=first[i])
         records.append((name, delta, fraction, why, _rests_on(plan, inputs, i),
                         "" if partner is None else _rests_on(plan, inputs, partner, own=False)))
     return pd.DataFrame(records, columns=MOVE_COLUMNS)
+
+
+def _against(i: int, delta: float, now: np.ndarray, names, receivers, givers, margin: float, amount: str,
+             buys) -> tuple[str, int | None]:
+    """What the same money buys elsewhere, to end a move's sentence, and the touchpoint it is compared with: a cut
+    against the first receiver (largest first) where it buys more, a rise against the first giver where it buys
+    less; else against the plan's last money (`margin`)."""
+    if delta < 0:
+        partner = next((int(j) for j in receivers if now[j] > now[i]), None)
+        if partner is not None:
+            return f"; the same {amount} buys {buys(now[partner])} in {names[partner]}.", partner
+        if np.isfinite(margin) and now[i] < margin:
+            return f", less than the {buys(margin)} the plan's last {amount} buys.", None
+        return f", no less than the plan's last {amount}: a rule moves this money, not its returns.", None
+    partner = next((int(j) for j in givers if now[j] < now[i]), None)
+    if partner is not None:
+        return f", against {buys(now[partner])} in {names[partner]}.", partner
+    if np.isfinite(margin) and now[i] > margin:
+        return f", more than the {buys(margin)} the plan's last {amount} buys.", None
+    return f", no more than the plan's last {amount}: a rule moves this money, not its returns.", None
 
 
 def _stop(t: pd.DataFrame, i: int, holding: pd.DataFrame | None, u: float, cur: str | None,
@@ -255,24 +260,9 @@ def _moves_over_periods(plan: Plan, holding: pd.DataFrame | None, count: int) ->
                    f"first {amount}, spread evenly, buys {buys(first[i], measure)}, against "
                    f"{buys(margin)} for the plan's last {amount}.")
         else:
-            why = f"{head}: at today's spend its next {amount}, spread as today's, buys " \
-                  f"{buys(now[i], measure)}"
-            if delta < 0:
-                partner = next((int(j) for j in receivers if now[j] > now[i]), None)
-                if partner is not None:
-                    why += f"; the same {amount} buys {buys(now[partner])} in {names[partner]}."
-                elif np.isfinite(margin) and now[i] < margin:
-                    why += f", less than the {buys(margin)} the plan's last {amount} buys."
-                else:
-                    why += f", no less than the plan's last {amount}: a rule moves this money, not its returns."
-            else:
-                partner = next((int(j) for j in givers if now[j] < now[i]), None)
-                if partner is not None:
-                    why += f", against {buys(now[partner])} in {names[partner]}."
-                elif np.isfinite(margin) and now[i] > margin:
-                    why += f", more than the {buys(margin)} the plan's last {amount} buys."
-                else:
-                    why += f", no more than the plan's last {amount}: a rule moves this money, not its returns."
+            against, partner = _against(i, delta, now, names, receivers, givers, margin, amount, buys)
+            why = f"{head}: at today's spend its next {amount}, spread as today's, buys {buys(now[i], measure)}" \
+                  f"{against}"
         why += _stop_over_periods(name, delta, planned[i], holding, amount, first[i], after[i], margin)
         records.append((name, delta, share, why, _rests_over_periods(plan, inputs, i, plan_c[i]),
                         "" if partner is None else _rests_over_periods(plan, inputs, partner)))
