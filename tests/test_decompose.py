@@ -41,6 +41,17 @@ def assert_keeps_rows(model, seg, values):
     assert (activity >= lp.row_lower - scale).all() and (activity <= lp.row_upper + scale).all()
 
 
+def assert_master_is_the_whole_lp(tp, scenario):
+    """The master LP reaches the whole segment LP's status and optimum (1e-6) and keeps every row."""
+    model, seg = lp_parts(tp, scenario)
+    direct = engine.solve(model, seg, method="direct")
+    master = engine.solve(model, seg, method="decompose")
+    assert master.status is direct.status
+    if direct.status.is_ok:
+        assert master.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-6)
+        assert_keeps_rows(model, seg, master.values)
+
+
 def medium(n: int = 300, seed: int = 1) -> pd.DataFrame:
     """Touchpoints in 4 functions x 3 stages, with power, saturating and linear curves and limits on change."""
     rng = np.random.default_rng(seed)
@@ -62,13 +73,7 @@ def test_master_lp_finds_the_segment_lp_optimum(inst, objective, factor):
     tp, rules, protect, siloed = inst
     scenario = Scenario(budget=Budget(change=factor - 1), objective=objective, rules=rules,
                         protect_stages=protect, siloed=siloed)
-    model, seg = lp_parts(tp, scenario)
-    direct = engine.solve(model, seg, method="direct")
-    master = engine.solve(model, seg, method="decompose")
-    assert master.status is direct.status
-    if direct.status.is_ok:
-        assert master.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-6)
-        assert_keeps_rows(model, seg, master.values)
+    assert_master_is_the_whole_lp(tp, scenario)
 
 
 @pytest.mark.parametrize("objective", MODES[:3] + [Objective(mode="target_cpe", target=14.0)])
@@ -177,10 +182,4 @@ def valued_with_many_rules(draw):
 def test_distinct_values_and_many_group_rules_give_the_whole_lps_plan(inst, objective, factor):
     tp, rules = inst
     scenario = Scenario(budget=Budget(change=factor - 1), objective=objective, rules=rules)
-    model, seg = lp_parts(tp, scenario)
-    direct = engine.solve(model, seg, method="direct")
-    master = engine.solve(model, seg, method="decompose")
-    assert master.status is direct.status
-    if direct.status.is_ok:
-        assert master.objective == pytest.approx(direct.objective, rel=1e-6, abs=1e-6)
-        assert_keeps_rows(model, seg, master.values)
+    assert_master_is_the_whole_lp(tp, scenario)
