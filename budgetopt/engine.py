@@ -14,7 +14,6 @@ any other solver named in the settings gets them through PuLP, the modelling lay
 
 from __future__ import annotations
 
-import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -80,52 +79,6 @@ def solver_versions() -> dict[str, str]:
     return out
 
 
-@functools.cache
-def _one_call_highs() -> type:
-    """PuLP's HiGHS solver class, handing the model over in one call (made on first use: it needs PuLP)."""
-    pulp = _pulp()
-
-    class _HiGHSInOneCall(pulp.HiGHS):
-        """PuLP's HiGHS solver, handing the model over in one passModel call instead of one addCol call per column
-        and one addRow call per row (PuLP's documented way to change how a solver is called is a solver class)."""
-
-        def buildSolverModel(self, lp):
-            import highspy
-
-            variables = lp.variables()
-            sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-            objective = lp.objective
-            for i, var in enumerate(variables):
-                var.index = i
-            constraints = list(lp.constraints()) if callable(lp.constraints) else list(lp.constraints.values())
-            rows, cols, vals = [], [], []
-            for i, constraint in enumerate(constraints):
-                constraint.index = i
-                rows.extend([i] * len(constraint))
-                cols.extend(var.index for var in constraint.keys())
-                vals.extend(constraint.values())
-            inf = highspy.kHighsInf
-            model = highspy.HighsLp()
-            model.num_col_, model.num_row_ = len(variables), len(constraints)
-            if any(v.cat == pulp.LpInteger for v in variables):
-                model.integrality_ = [highspy.HighsVarType.kInteger if v.cat == pulp.LpInteger
-                                      else highspy.HighsVarType.kContinuous for v in variables]
-            model.col_cost_ = np.array([sign * objective.get(v, 0.0) for v in variables], dtype=float)
-            model.col_lower_ = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-            model.col_upper_ = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-            model.row_lower_ = np.array([-inf if c.getLb() is None else c.getLb() for c in constraints], dtype=float)
-            model.row_upper_ = np.array([inf if c.getUb() is None else c.getUb() for c in constraints], dtype=float)
-            cols_a = np.asarray(cols, dtype=np.int32)
-            order = np.argsort(cols_a, kind="stable")
-            model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            model.a_matrix_.start_ = np.searchsorted(cols_a[order], np.arange(len(variables) + 1)).astype(np.int32)
-            model.a_matrix_.index_ = np.asarray(rows, dtype=np.int32)[order]
-            model.a_matrix_.value_ = np.asarray(vals, dtype=float)[order]
-            lp.solverModel.passModel(model)
-
-    return _HiGHSInOneCall
-
-
 HIGHS_OPTIONS = {"presolve": "off"}
 """HiGHS's presolve finds almost nothing to remove in these LPs (bounded columns, a few dense rows) yet spent
 seconds on whole segment LPs of 1,000 touchpoints; the optimum and duals are the same without it."""
@@ -136,8 +89,6 @@ RELAXED_TOLERANCE = 1e-6
 
 def _make_solver(name: str, time_limit: float | None, **options):
     pulp = _pulp()
-    if name == DEFAULT_SOLVER and _one_call_highs()().available():
-        return _one_call_highs()(msg=False, timeLimit=time_limit, **{**HIGHS_OPTIONS, **options})
     try:
         solver = pulp.getSolver(name, msg=False, timeLimit=time_limit, **options)
     except Exception as exc:  # pulp raises PulpSolverError with its own words
@@ -464,7 +415,7 @@ def _solve_highs_mip(lp: LinearProgram, settings, mip_gap: float, time_limit: fl
 def _solve_lp(lp: LinearProgram, settings, mip_gap: float | None = None, time_limit: float | None = None) -> LPResult:
     """Solve one LP (or MIP, when lp.integer marks binaries): values, and duals per LP row (min form; zeros for a
     MIP). The default HiGHS takes the arrays as they are (one passModel call, no modelling objects); any other
-    solver goes through PuLP (the one-call HiGHS class passes the integrality)."""
+    solver goes through PuLP."""
     integer = lp.integer is not None and bool(lp.integer.any())
     if settings.solver == DEFAULT_SOLVER and _HIGHS_AVAILABLE:
         if integer:
