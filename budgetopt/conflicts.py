@@ -55,7 +55,6 @@ class _Checker:
 
     def __init__(self, model: Model, curves: Curves):
         self.model, self.curves = model, curves
-        self.n_rows = len(model.rows)
         self.points = np.zeros((len(model.touchpoints), 0))
         self.hints: dict[tuple, np.ndarray] = {}
 
@@ -103,11 +102,6 @@ class _Checker:
     def infeasible(self, rows: list[Row], bounds: pd.DataFrame) -> bool:
         """Certainly no plan (not even on the tangents above the curves)."""
         return self.verdict(rows, bounds) is False
-
-    def subset(self, units: list[int]) -> tuple[list[Row], pd.DataFrame]:
-        rows = [self.model.rows[u] for u in units if u < self.n_rows]
-        bounds = self.model.bounds.iloc[[u - self.n_rows for u in units if u >= self.n_rows]]
-        return rows, bounds
 
 
 EXPAND = 12

@@ -319,10 +319,6 @@ class Decomposition:
         self.block_of_piece = np.repeat(np.arange(len(first)), np.diff(self.cuts))
 
     @property
-    def num_pieces(self) -> int:
-        return len(self.g)
-
-    @property
     def num_blocks(self) -> int:
         return len(self.cuts) - 1
 

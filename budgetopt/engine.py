@@ -222,7 +222,7 @@ def _envelope_and_repair(model: Model, seg: Segments, rows: list[Row], ordered: 
             return out, None
         values = np.where(filled, env.width, 0.0)
         values[keep] = out.values
-        return out, env.lo + np.bincount(t, weights=values, minlength=len(env.lo))
+        return out, env.spend(values)
 
     for _ in range(REPAIR_ROUNDS):
         sol, x = attempt(lo, hi)
@@ -320,7 +320,7 @@ def _solve_in_order(model: Model, seg: Segments, rows: list[Row], problem, order
                         stats)
     values, certified = mip.values[:len(seg)], mip.mip_gap
     stats.update({"mip_gap": float(certified), "mip_method": "a mixed-integer programme", "mip_seconds": spent})
-    x = seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+    x = seg.spend(values)
     inner, out = _fixed(model, seg, rows, feasibility_only, hint, method, gap, ordered, x, spend)
     objective = (dot(cost, out) + problem.constant if inner.status.is_ok else float("nan"))
     stats["prices_from"] = "the LP with the MIP's binaries fixed"

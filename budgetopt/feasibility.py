@@ -190,7 +190,7 @@ def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segment
         seg = curves.segments(lo, inner_hi, segments, also=pts if pts.shape[1] else None)
         sol = solve(model, seg, rows=rows, feasibility_only=not finite, hint=hint, **kwargs)
         if sol.status.is_ok:
-            return Verdict(True, pts, k, rows, solution=sol if finite else None, spend=_spend(seg, sol.values))
+            return Verdict(True, pts, k, rows, solution=sol if finite else None, spend=seg.spend(sol.values))
         if not engagement_rows(rows) and finite:
             return Verdict(False, pts, k, rows)  # money alone: chords and tangents see the same rows
         if k == max_rounds:
@@ -203,17 +203,13 @@ def decide(model: Model, curves: Curves, lo: np.ndarray, hi: np.ndarray, segment
             return Verdict(False, pts, k + 1, rows)
         if not out.status.is_ok:
             return Verdict(None, pts, k + 1, rows, shortfall=np.inf)
-        x = _spend(outer, out.values)
+        x = outer.spend(out.values)
         reach = np.maximum(reach, 2.0 * x)
         near = x[:, None] * (1.0 + TANGENT_STEPS)[None, :]
         pts = np.column_stack([pts, x, near])
     if x is None:  # no tangent plan was tried
         return Verdict(None, pts, k, rows)
     return _within(model, curves, lo, rows, pts, x, k)
-
-
-def _spend(seg: Segments, values: np.ndarray) -> np.ndarray:
-    return seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
 
 
 def _within(model: Model, curves: Curves, lo: np.ndarray, rows: list[Row], pts: np.ndarray, x: np.ndarray,

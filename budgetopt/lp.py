@@ -141,10 +141,6 @@ class RowMatrix:
                    cat([r.index for r in rows], np.int32), cat([r.a for r in rows], float),
                    cat([r.b for r in rows], float))
 
-    @property
-    def nnz(self) -> int:
-        return len(self.a)
-
     def take(self, rows: np.ndarray) -> RowMatrix:
         """The given rows (positions, ascending), renumbered 0, 1, ..."""
         new = np.full(self.num_rows, -1, dtype=np.int32)

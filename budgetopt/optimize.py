@@ -115,7 +115,7 @@ def whatif(model: Model, curves: Curves) -> WhatIf:
 
 def spend_of(seg, values: np.ndarray) -> np.ndarray:
     """x_i = lo_i + sum of its segments."""
-    return seg.lo + np.bincount(seg.touchpoint, weights=values, minlength=len(seg.lo))
+    return seg.spend(values)
 
 
 def segment_slope(seg, x: np.ndarray, curves: Curves) -> np.ndarray:

@@ -451,6 +451,10 @@ class Segments:
     def __len__(self) -> int:
         return len(self.width)
 
+    def spend(self, values: np.ndarray) -> np.ndarray:
+        """x_i = lo_i + the sum of its segments' values."""
+        return self.lo + np.bincount(self.touchpoint, weights=values, minlength=len(self.lo))
+
     def starts(self) -> np.ndarray:
         """Spend at which each segment begins: lo of its touchpoint plus the widths before it."""
         end = np.cumsum(self.width)

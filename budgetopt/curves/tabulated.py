@@ -144,10 +144,6 @@ class TabulatedCurves:
         _, upper = continue_points(self.spend, self.upper, factors)
         return replace(self, spend=spend, engaged=engaged, lower=lower, upper=upper)
 
-    def last_spend(self) -> np.ndarray:
-        """The spend of each curve's last point."""
-        return self.spend[np.arange(len(self.names)), np.maximum(self.points - 1, 0)]
-
     @property
     def has_band(self) -> np.ndarray:
         """Per touchpoint: True when every point has a lower and an upper value."""
