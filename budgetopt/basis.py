@@ -124,7 +124,7 @@ def plan_basis(plan, curves: Curves) -> Basis:
     s = plan.summary()
     return Basis(sources, float((x - observed)[beyond].sum()), int(beyond.sum()),
                  s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan),
-                 _at_curve_end(tp, x))
+                 _at_curve_end(tp, x, last))
 
 
 def _last_points(tp: pd.DataFrame) -> np.ndarray:
@@ -140,14 +140,14 @@ def _last_points(tp: pd.DataFrame) -> np.ndarray:
     return np.where(last > 0, last, np.nan)
 
 
-def _at_curve_end(tp: pd.DataFrame, x: np.ndarray) -> int:
-    """How many touchpoints the plan holds at the last point of their tabulated curve (not let go beyond it)."""
-    last = _last_points(tp)
+def _at_curve_end(tp: pd.DataFrame, x: np.ndarray, last: np.ndarray) -> int:
+    """How many touchpoints the plan holds at the last point of their tabulated curve (`last`, NaN for other
+    curves), not let go beyond it."""
     if not np.isfinite(last).any():
         return 0
     beyond = tp[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in tp.columns else np.full(len(x), np.nan)
-    held = (tp[S.CURVE] == "tabulated").to_numpy() & ~(np.nan_to_num(beyond, nan=1.0) > 1.0)
-    return int((held & np.isfinite(last) & (x >= last * (1 - 1e-6))).sum())
+    held = np.isfinite(last) & ~(np.nan_to_num(beyond, nan=1.0) > 1.0)  # last is finite on tabulated curves only
+    return int((held & (x >= last * (1 - 1e-6))).sum())
 
 
 def counted(touchpoints: np.ndarray, periods: np.ndarray | None = None, calendar=None) -> str:

@@ -310,8 +310,8 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, force: bool = Fals
     if decimals is None:
         safe = neutralise(table)
         return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, float_format="%.6f"), force)
-    text = csv_text(neutralise(rounded_figures(table, decimals)), "%.15g")
-    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(text.encode("utf-8")), force)
+    data = table_csv(table, decimals)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), force)
 
 
 def write_results(table: pd.DataFrame, path: str | os.PathLike, force: bool = False, decimals: int = 2) -> Path:

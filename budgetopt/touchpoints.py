@@ -453,13 +453,11 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
                   else np.full(n, np.nan))
         order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
         xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
+        cx, ce = curve_text.continue_points(xs, es, beyond)  # on past the last point where the row allows it
         for i in np.flatnonzero(tabulated & ~none & ~bad):
-            x, e = xs[i][np.isfinite(xs[i])], es[i][np.isfinite(xs[i])]
+            x, e = cx[i][np.isfinite(cx[i])], ce[i][np.isfinite(cx[i])]
             if x[0] > 0:
                 x, e = np.r_[0.0, x], np.r_[0.0, e]
-            if beyond[i] > 1 and len(x) >= 2:  # continued beyond its last point at its last slope
-                x, e = np.r_[x, beyond[i] * x[-1]], np.r_[e, e[-1] + (beyond[i] - 1) * x[-1] * (e[-1] - e[-2]) /
-                                                         (x[-1] - x[-2])]
             value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
         clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
     return weights, value
