@@ -6,18 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ... import schema as S
 from ...errors import BudgetOptError, ScenarioError
-from ...evidence import Evidence
 from ...plan import Plan
 from ...risk import TAIL
-from ...robust import CVAR, Robust, robust_plan
 from ...rule_words import conflict_words
 from ...scenario import Scenario
 from .. import cached, report
-from .how_sure import BEST, DRAWS, GOAL_KEY, PROTECT, SEED, UNCERTAINTY, UNCERTAINTY_KEY
+from .how_sure import BEST, DRAWS, GOAL_KEY, PROTECT, UNCERTAINTY, UNCERTAINTY_KEY, evidence_behind, protected_plan
 from .shared import cards, md
-from .state import Key
 
 
 def optimise(touchpoints: pd.DataFrame, scenario: Scenario) -> Plan | None:
@@ -33,29 +29,15 @@ def optimise(touchpoints: pd.DataFrame, scenario: Scenario) -> Plan | None:
     return None
 
 
-@st.cache_data(show_spinner="Planning to protect the downside over draws of the curves...", max_entries=16)
-def protected_plan(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float,
-                   _evidence: Evidence | None = None, evidence_key: str = "") -> Plan:
-    """The plan protecting the worst 10 % of draws of the curves, as the 'how sure' section draws it (how_sure's
-    draws, seed and uncertainty; the fitted history or curves behind the table when there are, named by
-    `evidence_key` for the cache)."""
-    evidence = _evidence if _evidence is not None else touchpoints
-    return robust_plan(evidence, Scenario.model_validate_json(scenario_json), Robust(CVAR, TAIL), DRAWS, SEED,
-                       uncertainty)
-
-
 def shown_plan(touchpoints: pd.DataFrame, plan: Plan) -> tuple[Plan, str]:
     """The plan the page shows: the plan best on average, or, where 'Plan for' is set to protect the downside,
     the protected plan (the headline cards follow it, as the 'how sure' section does); and a line saying which."""
     ss = st.session_state
     if ss.get(GOAL_KEY) != PROTECT or getattr(plan, "by_period", None) is not None:
         return plan, ""
-    evidence = ss.get(Key.EVIDENCE)
-    same = evidence is not None and list(evidence.table[S.TOUCHPOINT]) == list(touchpoints[S.TOUCHPOINT])
-    behind = (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
     try:
         protected = protected_plan(touchpoints, plan.scenario.model_dump_json(),
-                                   ss.get(UNCERTAINTY_KEY, UNCERTAINTY) / 100, *behind)
+                                   ss.get(UNCERTAINTY_KEY, UNCERTAINTY) / 100, *evidence_behind(touchpoints))
     except BudgetOptError:
         protected = None
     if protected is None or not protected.ok:

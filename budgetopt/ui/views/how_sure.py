@@ -15,6 +15,7 @@ import streamlit as st
 from ... import schema as S
 from ...errors import BudgetOptError
 from ...evidence import Evidence, plan_range
+from ...plan import Plan
 from ...risk import TAIL
 from ...robust import CVAR, Robust, robust_plan
 from ...scenario import Scenario
@@ -33,16 +34,35 @@ GOAL_KEY, UNCERTAINTY_KEY = "how_sure_goal", "how_sure_uncertainty"
 SHOWN_MOVES = 6
 
 
+@st.cache_data(show_spinner="Planning to protect the downside over draws of the curves...", max_entries=16)
+def protected_plan(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float,
+                   _evidence: Evidence | None = None, evidence_key: str = "") -> Plan:
+    """The plan protecting the worst 10 % of draws of the curves, as the 'how sure' section draws it (how_sure's
+    draws, seed and uncertainty; the fitted history or curves behind the table when there are, named by
+    `evidence_key` for the cache)."""
+    evidence = _evidence if _evidence is not None else touchpoints
+    return robust_plan(evidence, Scenario.model_validate_json(scenario_json), Robust(CVAR, TAIL), DRAWS, SEED,
+                       uncertainty)
+
+
+def evidence_behind(touchpoints: pd.DataFrame) -> tuple[Evidence | None, str]:
+    """The fitted history or model's curves behind the page's table, if the session holds them for these
+    touchpoints, and what names them for the caches; (None, "") otherwise."""
+    ss = st.session_state
+    evidence = ss.get(Key.EVIDENCE)
+    same = evidence is not None and list(evidence.table[S.TOUCHPOINT]) == list(touchpoints[S.TOUCHPOINT])
+    return (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
+
+
 @st.cache_data(show_spinner="Drawing the curves and planning over them...", max_entries=32)
 def over_draws(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float, protect: bool,
                _evidence: Evidence | None = None, evidence_key: str = "") -> dict:
     """The page's plan (or, when `protect`, the plan protecting the worst 10 %) over DRAWS joint draws of the
     curves (fits by their covariance and bands where the table rests on them: `_evidence`, named by `evidence_key`
     for the cache): the figures the section shows, and each draw's engaged customers for the chart."""
-    scenario = Scenario.model_validate_json(scenario_json)
     evidence = _evidence if _evidence is not None else touchpoints
-    if protect:
-        plan = robust_plan(evidence, scenario, Robust(CVAR, TAIL), DRAWS, SEED, uncertainty)
+    if protect:  # the same plan as the headline's cards show (one cache)
+        plan = protected_plan(touchpoints, scenario_json, uncertainty, _evidence, evidence_key)
     else:
         plan = cached.plan_for(touchpoints, scenario_json)
         plan.range = plan_range(plan, evidence, DRAWS, SEED, uncertainty=uncertainty)
@@ -80,11 +100,8 @@ def how_sure(touchpoints: pd.DataFrame, scenario: Scenario, plan) -> None:
                                          "such touchpoint's engagement at any spend may be this much off (90 % of the "
                                          "draws within it), independently of the others. Fitted curves vary by "
                                          "their fit's covariance, a model's curves within their band.")
-        ss = st.session_state
-        evidence = ss.get(Key.EVIDENCE)  # a fitted history or a model's curves behind the table, if any
-        same = evidence is not None and list(evidence.table[S.TOUCHPOINT]) == list(touchpoints[S.TOUCHPOINT])
         args = (touchpoints, scenario.model_dump_json(), stated / 100)
-        behind = (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
+        behind = evidence_behind(touchpoints)  # a fitted history or a model's curves behind the table, if any
         try:
             best = over_draws(*args, False, *behind)
             shown = over_draws(*args, True, *behind) if goal == PROTECT else best
