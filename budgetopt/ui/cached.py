@@ -158,9 +158,11 @@ def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapp
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def seasonal_table(_evidence: Evidence, evidence_key: str, scenario_json: str) -> pd.DataFrame:
-    """The fitted history's table with the seasonality its history shows over the scenario's periods
-    (seasonality.for_plan, as the command line plans it); `evidence_key` names the evidence for the cache."""
+def seasonal_table(_evidence: Evidence, evidence_key: str, periods_json: str) -> pd.DataFrame:
+    """The fitted history's table with the seasonality its history shows over the scenario's periods (its
+    `[periods]` as JSON, all that seasonality.for_plan reads: a budget or a rule moved does not estimate it again),
+    as the command line plans it; `evidence_key` names the evidence for the cache."""
+    from ..scenario import Periods
     from ..seasonality import for_plan
 
-    return for_plan(_evidence, Scenario.model_validate_json(scenario_json))
+    return for_plan(_evidence, Scenario(periods=Periods.model_validate_json(periods_json)))

@@ -80,7 +80,8 @@ def for_scenario(touchpoints: pd.DataFrame, scenario) -> pd.DataFrame:
     if (scenario.periods is None or evidence is None or evidence.table is not touchpoints
             or S.SEASONALITY in touchpoints.columns):
         return touchpoints
-    table = cached.seasonal_table(evidence, str(st.session_state.get(Key.DATA, "")), scenario.model_dump_json())
+    table = cached.seasonal_table(evidence, str(st.session_state.get(Key.DATA, "")),
+                                  scenario.periods.model_dump_json())
     if table is not touchpoints and S.SEASONALITY in table.columns:
         st.sidebar.caption(md(table.attrs.get("notices", ["seasonality estimated from the history"])[-1]))
     return table
