@@ -25,7 +25,6 @@ from .curves import Curves
 from .periods import period_curves
 from .plan import Plan
 from .rule_words import ASSUMED, pct
-from .scenario import Mode
 
 MOVE_COLUMNS = ["touchpoint", "change", "change_pct", "why", "rests_on", "partner_rests_on"]
 """explain_moves(): the touchpoint, its change in money and as a fraction, the sentence, what its own curve rests
@@ -42,15 +41,6 @@ def step(total: float) -> float:
     if total >= 100_000 or total <= 0:
         return 1000.0
     return float(10 ** max(0, math.floor(math.log10(total / 100))))
-
-
-def _measure(plan: Plan) -> str:
-    """What the plan's margin counts: weighted engagement when values differ (a min-spend target may count
-    engaged customers instead)."""
-    objective = plan.scenario.objective
-    if objective.mode is Mode.MIN_SPEND and objective.unit == "customers":
-        return units.CUSTOMERS
-    return plan.measure
 
 
 def buys(x: float, measure: str = "") -> str:
@@ -92,7 +82,7 @@ def explain_moves(plan: Plan, holding: pd.DataFrame | None = None, count: int = 
     n = len(inputs)
     total = float(t["current_spend"].sum())
     u = step(total)
-    measure = _measure(plan)
+    measure = plan.measure
     weight = inputs[S.VALUE].to_numpy(float) if measure == units.WEIGHTED else np.ones(n)
     curves = Curves.from_table(inputs)
     today = t["current_spend"].to_numpy(float)[:n]
@@ -220,7 +210,7 @@ def _moves_over_periods(plan: Plan, holding: pd.DataFrame | None, count: int) ->
         fraction = np.where(today > 0, change / today, np.nan)
     total = float(today.sum())
     u = step(total)
-    measure = _measure(plan)
+    measure = plan.measure
     value = inputs[S.VALUE].to_numpy(float) if measure == units.WEIGHTED else np.ones(n)
     weight = np.repeat(value, periods) * line.counted().ravel()
     curves = period_curves(Curves.from_table(inputs), line)
