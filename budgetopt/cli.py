@@ -182,14 +182,6 @@ def _planned(evidence, scenario: Scenario):
     return table
 
 
-def _range(plan, evidence, draws: int = DRAWS, seed: int = SEED, uncertainty: float | None = None):
-    """The plan's range over draws of its curves (evidence.plan_range; a plan over periods too); None without a
-    plan."""
-    if not plan.ok:
-        return None
-    return plan_range(plan, evidence, draws, seed, uncertainty=uncertainty)
-
-
 def _run(args: argparse.Namespace) -> int:
     from .pricing import attach_whole_prices, price_rules
     from .silos import silo_cost
@@ -197,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     scenario, evidence, data_path = _load(args.scenario, args.data)
     touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = _range(plan, evidence)
+    plan.range = plan_range(plan, evidence)
     if scenario.description:
         print(scenario.description)
     print(plan.summary_text())
@@ -285,7 +277,7 @@ def _report(args: argparse.Namespace) -> int:
     scenario, evidence, data_path = _load(args.scenario, args.data)
     touchpoints = _planned(evidence, scenario)
     plan = optimize(touchpoints, scenario)
-    plan.range = _range(plan, evidence)
+    plan.range = plan_range(plan, evidence)
     html = report_html(plan, touchpoints, source=Path(data_path).name)
     data = report_pdf(html) if kind == ".pdf" else html.encode("utf-8")
     path = write_files({args.out: data}, force=args.force)[0]
@@ -557,7 +549,7 @@ def _main(argv: list[str]) -> int:
             plan = robust_plan(evidence, scenario, Robust.parse(args.robust), draws, args.seed, args.uncertainty)
         else:
             plan = optimize(touchpoints, scenario)
-            plan.range = _range(plan, evidence, draws, args.seed, args.uncertainty)
+            plan.range = plan_range(plan, evidence, draws, args.seed, uncertainty=args.uncertainty)
             if plan.ok and plan.range is None and (args.draws or args.uncertainty is not None):
                 _notices(["no curve varies over the draws (none rests on a fit or a band): state an uncertainty "
                           "for the others, e.g. --uncertainty 0.2"])
