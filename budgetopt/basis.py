@@ -63,10 +63,10 @@ class Basis:
                f"{SOURCE_WORDS[r.source]}" for r in self.sources.itertuples()]
         if self.touchpoints_beyond:
             sign = "+" if self.gain > 0 else ""
+            model = " (a model's curve: its last point)" if (self.sources["source"] == "tabulated").any() else ""
             out.append(f"{units.money(self.money_beyond, currency)} of the plan's money on "
                        f"{self.touchpoints_beyond} touchpoint{'s' if self.touchpoints_beyond != 1 else ''} goes "
-                       f"beyond the largest spend observed there (a model's curve: its last point), and the plan "
-                       f"expects "
+                       f"beyond the largest spend observed there{model}, and the plan expects "
                        f"{units.money(self.gain_beyond)} {units.CUSTOMERS} from it (its net gain: "
                        f"{sign}{units.money(self.gain)}): what more money buys there is the curve's shape, not "
                        "evidence")
