@@ -87,6 +87,8 @@ def continue_points(spend: np.ndarray, values: np.ndarray, factor: np.ndarray) -
     the last spend s_L, the last piece's slope continued, e(f s_L) = e_L + (f - 1) s_L (e_L - e_L-1) / (s_L - s_L-1).
     A row with one point continues the piece from (0, 0). Rows with factor <= 1 (or NaN) are as they were."""
     n = len(spend)
+    if spend.ndim < 2 or spend.shape[1] == 0:  # no points at all
+        return spend, values
     rows, count = np.arange(n), np.isfinite(spend).sum(axis=1)
     last, before = np.maximum(count - 1, 0), np.maximum(count - 2, 0)
     alone = count == 1  # one point: the piece from (0, 0) to it
