@@ -173,6 +173,27 @@ def _remember(kind: str, series: pd.Series, make: Callable[[], T]) -> T:
     return value
 
 
+def stripped(series: pd.Series) -> pd.Series:
+    """The cells as text without surrounding whitespace, '' where blank (`str.strip().fillna("")`); inside
+    `remembered`, worked out once per Arrow array, and a column that is itself such a result comes back as it is
+    (stripping twice changes nothing)."""
+    memo = _MEMO.get()
+    cells = getattr(series.array, "_pa_array", None)
+    if memo is None or cells is None:
+        return _text(series).str.strip().fillna("")
+    held = memo.get(("stripped", id(cells)))
+    if held is None or held[0] is not cells:
+        result = _text(series).str.strip().fillna("")
+        done = getattr(result.array, "_pa_array", None)
+        memo[("stripped", id(cells))] = (cells, result)
+        if done is not None:
+            memo[("stripped", id(done))] = (done, result)
+        held = (cells, result)
+    result = held[1]
+    return result if result.index is series.index or result.index.equals(series.index) else \
+        result.set_axis(series.index)
+
+
 def _frozen(flags: np.ndarray) -> np.ndarray:
     flags.setflags(write=False)
     return flags
@@ -183,7 +204,7 @@ def _lanes(series: pd.Series) -> _Lanes:
 
 
 def _read_lanes(series: pd.Series) -> _Lanes:
-    text = _text(series).str.strip()
+    text = stripped(series)
     plain = _plain(text)
     point = plain & _mask(text.str.contains(".", regex=False))
     either = point & _mask(text.str.fullmatch(_PLAIN_EITHER)) if point.any() else point

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .amounts import EITHER_WAY, TEXT, decimal_separator, parse_numbers, read_conventions
+from .amounts import EITHER_WAY, TEXT, decimal_separator, parse_numbers, read_conventions, stripped
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
@@ -547,7 +547,7 @@ def _stripped(column: pd.Series) -> pd.Series:
     """A column of cells as stripped text ('' when blank), in pandas' fastest string storage."""
     if pd.api.types.is_object_dtype(column) or not pd.api.types.is_string_dtype(column):
         column = column.astype(str if pd.api.types.is_object_dtype(column) else TEXT)
-    return column.str.strip().fillna("")
+    return stripped(column)
 
 
 def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], *,
