@@ -16,7 +16,7 @@ from .curves import Curves, Segments
 from .engine import GAP, Solution, Status, solve
 from .feasibility import decide, engagement_rows
 from .lp import RowMatrix
-from .model import ENGAGED, EQ, GE, MONEY, Model, bound_label, bound_names, formulate
+from .model import ENGAGED, EQ, GE, LE, MONEY, Model, bound_label, bound_names, formulate
 from .overrides import apply_overrides, describe_whatifs, whatif_labels
 from .plan import PLAN_COLUMNS, RULE_COLUMNS, MoneyRule, Plan
 from .scenario import Mode, Scenario
@@ -261,27 +261,28 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
     price = np.where(is_lo, reduced[idx], -reduced[idx]).clip(0)
     binding = tight & (price > 1e-9)
     names = model.touchpoints[S.TOUCHPOINT].to_numpy(object)
-    labels = bound_label(b, names, model.currency)
-    frame = pd.DataFrame({
-        "name": bound_names(b, names),
-        "family": b["family"], "rule": labels, "binding": binding, "price": np.where(binding, price, 0.0),
-        "unit": MONEY, "sense": np.where(is_lo, GE, "<="),
-    })
-    rows = pd.DataFrame(records, columns=["name", "family", "rule", "binding", "price", "unit", "sense"])
-    out = pd.concat([rows, frame], ignore_index=True)
     words = PriceWords(model)
-    text = np.full(len(out), words(0.0, MONEY, False), dtype=object)
-    hit = np.flatnonzero(out["binding"].to_numpy(bool))
-    text[hit] = [words(p, u, True, f, n, sense) for p, u, f, n, sense in
-                 zip(out["price"].to_numpy()[hit].tolist(), out["unit"].to_numpy()[hit].tolist(),
-                     out["family"].to_numpy()[hit].tolist(), out["name"].to_numpy()[hit].tolist(),
-                     out["sense"].to_numpy()[hit].tolist(), strict=True)]
-    out["price_text"] = text
-    kinds = list(zip(out["unit"].to_numpy(object).tolist(), out["name"].eq("target").to_numpy(bool).tolist(),
-                     strict=True))  # all unit() reads; numpy's lists, not one Arrow scalar at a time
-    unit_words = {(u, target): words.unit(u, "", "target" if target else "") for u, target in set(kinds)}
-    out["price_unit"] = [unit_words[kind] for kind in kinds]
-    return out[RULE_COLUMNS]
+    bound_price = np.where(binding, price, 0.0)
+    bound_sense = np.where(is_lo, GE, LE).astype(object)
+    row_name, row_family, row_label, row_binding, row_price, row_unit, row_sense = (
+        list(column) for column in zip(*records, strict=True)) if records else ([],) * 7
+    name = np.array(row_name + bound_names(b, names), dtype=object)
+    family = np.concatenate([np.array(row_family, dtype=object), b["family"].to_numpy(object)])
+    unit = np.concatenate([np.array(row_unit, dtype=object), np.full(len(b), MONEY, dtype=object)])
+    rule_binding = np.concatenate([np.array(row_binding, dtype=bool), binding])
+    rule_price = np.concatenate([np.array(row_price, dtype=float), bound_price])
+    text = np.full(len(name), words(0.0, MONEY, False), dtype=object)
+    text[:len(records)] = [words(p, u, hit, f, n, sense) for p, u, hit, f, n, sense in
+                           zip(row_price, row_unit, row_binding, row_family, row_name, row_sense, strict=True)]
+    text[len(records):] = words.bounds(bound_price, binding, bound_sense)
+    price_unit = np.concatenate([
+        np.array([words.unit(u, "", "target" if n == "target" else "") for u, n in zip(row_unit, row_name,
+                                                                                     strict=True)], dtype=object),
+        np.full(len(b), words.unit(MONEY, "", ""), dtype=object)])
+    rule = np.concatenate([np.array(row_label, dtype=object), bound_label(b, names, model.currency).to_numpy(object)])
+    return pd.DataFrame({"name": name, "family": family, "rule": pd.Series(rule, dtype=object),
+                         "binding": rule_binding, "price": rule_price, "unit": unit, "price_unit": price_unit,
+                         "price_text": text})[RULE_COLUMNS]
 
 
 class PriceWords:
@@ -302,6 +303,18 @@ class PriceWords:
         if self.maximise:
             return f"{self.measure} per {'engaged customer' if unit == ENGAGED else money}"
         return f"{money} per {'engaged customer' if unit == ENGAGED else money}"
+
+    def bounds(self, price: np.ndarray, binding: np.ndarray, sense: np.ndarray) -> np.ndarray:
+        """The words of many touchpoint floors and caps (money rules) at once, each distinct price worded once
+        (touchpoints of one class share theirs)."""
+        text = np.full(len(price), self(0.0, MONEY, False), dtype=object)
+        hit = np.flatnonzero(binding)
+        if len(hit):
+            codes, distinct = pd.factorize(pd.Series(list(zip(price[hit].tolist(), sense[hit].tolist(), strict=True)),
+                                                     dtype=object))
+            said = np.array([self(p, MONEY, True, "", "", s) for p, s in distinct], dtype=object)
+            text[hit] = said[codes]
+        return text
 
     def __call__(self, price: float, unit: str, binding: bool, family: str = "", name: str = "",
                  sense: str = GE) -> str:
