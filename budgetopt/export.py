@@ -10,6 +10,7 @@ inputs and the scenario, so `replay_document` re-runs the plan.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io as _bytes_io
 import json
@@ -760,8 +761,45 @@ def _float_texts(values: np.ndarray, float_format: str) -> np.ndarray:
     if len(distinct) <= len(numbers) // 2:
         words = np.array([float_format % v for v in distinct.view(np.float64).tolist()], dtype=object)
         text[filled] = words[codes]
+    elif float_format == "%.15g":
+        text[filled] = _cents_texts(numbers)
     else:
         text[filled] = [float_format % v for v in numbers.tolist()]
+    return text
+
+
+_CENTS = [""] + [f".{c:02d}".rstrip("0") for c in range(1, 100)]
+"""The decimals of 0-99 cents as '%g' writes them: '' (none), '.01', ..., '.1', ..., '.99'."""
+
+
+@functools.cache
+def _cents_arrow():  # noqa: ANN202 - _CENTS as an Arrow array, made once when first needed
+    import pyarrow as pa
+
+    return pa.array(_CENTS, pa.string())
+
+
+def _cents_texts(numbers: np.ndarray) -> np.ndarray:
+    """`'%.15g' % v` for each float, by whole arrays where v is a whole number of cents below 1e13 (then v is the
+    float nearest to k / 100 for an integer k of at most 15 digits, which '%.15g' writes exactly, without trailing
+    zeros); the other values one by one. Money in an export is rounded to cents, so most values take the fast way."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        cents = np.rint(np.abs(numbers) * 100)
+        fast = (np.abs(numbers) < 1e13) & (cents / 100 == np.abs(numbers))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = np.empty(len(numbers), dtype=object)
+    k = cents[fast].astype(np.int64)
+    whole = pc.cast(pa.array(np.where(np.signbit(numbers[fast]), -(k // 100), k // 100)), pa.string())
+    minus_zero = np.signbit(numbers[fast]) & (k < 100)  # -0.5 and -0.0: -(0) would lose the sign
+    if minus_zero.any():
+        whole = pc.replace_with_mask(whole, pa.array(minus_zero), pa.array(["-0"] * int(minus_zero.sum())))
+    text[fast] = pc.binary_join_element_wise(whole, _cents_arrow().take(pa.array(k % 100)), "").to_numpy(
+        zero_copy_only=False)
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        text[slow] = [f"{v:.15g}" for v in numbers[slow].tolist()]
     return text
 
 
