@@ -90,20 +90,47 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(TEXT)
 
 
-def _maybe_number(text: pd.Series) -> np.ndarray:
-    """False where a cell cannot be a number in any shape: blank, no digit 0-9, four ASCII letters in a row (no
-    currency code nor exponent has them: `Touchpoint 12`), or an ASCII letter other than e/E that is not part of a
-    currency code. Vectorised, so that a column of names never reaches the per-cell shapes."""
-    digit = _mask(text.str.contains("[0-9]", regex=True))
-    letter = digit & _mask(text.str.contains("[A-DF-Za-df-z]", regex=True))
+def _maybe_number(cells) -> np.ndarray:
+    """False where a cell (Arrow strings) cannot be a number in any shape: four ASCII letters in a row (no currency
+    code nor exponent has them: `Touchpoint 12`), blank or no digit 0-9, or an ASCII letter other than e/E that is
+    not part of a currency code. Vectorised, so that a column of names never reaches the per-cell shapes."""
+    import pyarrow.compute as pc
+
+    maybe = ~_found(pc.match_substring_regex(cells, "[A-Za-z]{4}"))
+    if not maybe.any():
+        return maybe
+    at = np.flatnonzero(maybe)
+    some = cells if len(at) == len(cells) else _take(cells, at)
+    digit = _found(pc.match_substring_regex(some, "[0-9]"))
+    letter = digit & _found(pc.match_substring_regex(some, "[A-DF-Za-df-z]"))
     if letter.any():
-        word = _mask(text.str.contains("[A-Za-z]{4}", regex=True))
-        digit = digit & ~word
-        letter = letter & ~word
-    if letter.any():
-        code = _mask(text[letter].str.contains(_CODES, case=False, regex=True))
-        letter[np.flatnonzero(letter)[code]] = False
-    return digit & ~letter
+        where = np.flatnonzero(letter)
+        letter[where[_found(pc.match_substring_regex(_take(some, where), _CODES, ignore_case=True))]] = False
+    maybe[at] = digit & ~letter
+    return maybe
+
+
+def _found(flags) -> np.ndarray:
+    """An Arrow test's result as a writable numpy mask (missing cells: False)."""
+    import pyarrow.compute as pc
+
+    return np.array(pc.fill_null(flags, False), dtype=bool)
+
+
+def _take(cells, at: np.ndarray):
+    """The cells at positions `at` (Arrow)."""
+    import pyarrow as pa
+
+    return cells.take(pa.array(at))
+
+
+def _cells(text: pd.Series):
+    """The Arrow strings behind a column of text (converted once when it is held as Python strings)."""
+    import pyarrow as pa
+
+    held = getattr(text.array, "_pa_array", None)
+    return held if held is not None else pa.array(text.to_numpy(dtype=object), type=pa.large_string(),
+                                                  from_pandas=True)
 
 
 @dataclass(frozen=True)
@@ -128,18 +155,17 @@ class _Lanes:
         return self.integer | (self.point & ~self.either)
 
 
-def _mask(flags: pd.Series) -> np.ndarray:
-    """A vectorised string test's result as a numpy mask (missing cells: False)."""
-    return flags.to_numpy(dtype=bool, na_value=False)
+def _plain(cells) -> np.ndarray:
+    """Where stripped cells (Arrow strings, or a column of them) match _PLAIN_NUMBER."""
+    import pyarrow.compute as pc
 
-
-def _plain(text: pd.Series) -> np.ndarray:
-    """Where stripped cells match _PLAIN_NUMBER."""
-    plain = _mask(text.str.fullmatch(_PLAIN_UNBOUNDED))
-    long = plain & _mask(text.str.len().gt(300))
+    if isinstance(cells, pd.Series):
+        cells = _cells(cells)
+    plain = _found(pc.match_substring_regex(cells, f"^(?:{_PLAIN_UNBOUNDED})$"))
+    long = plain & _found(pc.greater(pc.utf8_length(cells), 300))
     if long.any():
-        plain = plain.copy()  # Arrow's masks are read-only
-        plain[long] = _mask(text[long].str.fullmatch(_PLAIN_NUMBER))
+        where = np.flatnonzero(long)
+        plain[where] = _found(pc.match_substring_regex(_take(cells, where), f"^(?:{_PLAIN_NUMBER})$"))
     return plain
 
 
@@ -204,16 +230,27 @@ def _lanes(series: pd.Series) -> _Lanes:
 
 
 def _read_lanes(series: pd.Series) -> _Lanes:
+    import pyarrow.compute as pc
+
     text = stripped(series)
-    plain = _plain(text)
-    point = plain & _mask(text.str.contains(".", regex=False))
-    either = point & _mask(text.str.fullmatch(_PLAIN_EITHER)) if point.any() else point
-    percent = plain & _mask(text.str.endswith("%"))
+    cells = _cells(text)
+    plain = _plain(cells)
+    none = np.zeros(len(text), dtype=bool)
+    point = either = percent = none
+    if plain.any():
+        point = plain & _found(pc.match_substring(cells, "."))
+        if point.any():  # `1.234` has 5 to 9 characters (`-123.456%`): the pattern reads only those
+            length = np.asarray(pc.utf8_length(cells).to_numpy(zero_copy_only=False))
+            maybe = np.flatnonzero(point & (length >= 5) & (length <= 9))
+            either = none.copy()
+            if len(maybe):
+                either[maybe] = _found(pc.match_substring_regex(_take(cells, maybe), f"^(?:{_PLAIN_EITHER})$"))
+        percent = plain & _found(pc.ends_with(cells, "%"))
     rest = ~plain
     if plain.any() and rest.any():  # the others only: most cells of a number column are plain
-        rest[rest] = _maybe_number(text[rest])
+        rest[rest] = _maybe_number(_take(cells, np.flatnonzero(rest)))
     elif rest.any():
-        rest = _maybe_number(text)
+        rest = _maybe_number(cells)
     return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)))
 
 
