@@ -117,6 +117,35 @@ def _found(flags) -> np.ndarray:
     return np.array(pc.fill_null(flags, False), dtype=bool)
 
 
+_PLAIN_STARTS = np.frombuffer(b"0123456789-.", dtype=np.uint8)
+"""The first characters a plain number can have."""
+
+
+def _first_bytes(cells) -> np.ndarray:
+    """The first byte of each cell of an Arrow string array (0 for an empty or missing cell), read from its
+    buffers without making a string."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            parts.append(np.full(len(chunk), _PLAIN_STARTS[0]))  # another layout: every cell to the pattern
+            continue
+        _, offsets, data = chunk.buffers()[:3]
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        first = np.zeros(len(chunk), dtype=np.uint8)
+        some = np.flatnonzero(start[1:] > start[:-1])
+        first[some] = text[start[some]]
+        if chunk.null_count:
+            first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
+        parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+
 def _take(cells, at: np.ndarray):
     """The cells at positions `at` (Arrow)."""
     import pyarrow as pa
@@ -161,8 +190,13 @@ def _plain(cells) -> np.ndarray:
 
     if isinstance(cells, pd.Series):
         cells = _cells(cells)
-    plain = _found(pc.match_substring_regex(cells, f"^(?:{_PLAIN_UNBOUNDED})$"))
-    long = plain & _found(pc.greater(pc.utf8_length(cells), 300))
+    plain = np.isin(_first_bytes(cells), _PLAIN_STARTS)  # a quick look first: names never reach the pattern
+    if plain.all():
+        plain = _found(pc.match_substring_regex(cells, f"^(?:{_PLAIN_UNBOUNDED})$"))
+    elif plain.any():
+        where = np.flatnonzero(plain)
+        plain[where] = _found(pc.match_substring_regex(_take(cells, where), f"^(?:{_PLAIN_UNBOUNDED})$"))
+    long = plain & _found(pc.greater(pc.binary_length(cells), 300))  # plain cells are ASCII: bytes = characters
     if long.any():
         where = np.flatnonzero(long)
         plain[where] = _found(pc.match_substring_regex(_take(cells, where), f"^(?:{_PLAIN_NUMBER})$"))
@@ -238,14 +272,15 @@ def _read_lanes(series: pd.Series) -> _Lanes:
     none = np.zeros(len(text), dtype=bool)
     point = either = percent = none
     if plain.any():
-        point = plain & _found(pc.match_substring(cells, "."))
-        if point.any():  # `1.234` has 5 to 9 characters (`-123.456%`): the pattern reads only those
-            length = np.asarray(pc.utf8_length(cells).to_numpy(zero_copy_only=False))
-            maybe = np.flatnonzero(point & (length >= 5) & (length <= 9))
+        dot = np.asarray(pc.fill_null(pc.find_substring(cells, "."), -1).to_numpy(zero_copy_only=False))
+        point = plain & (dot >= 0)
+        percent = plain & _found(pc.ends_with(cells, "%"))
+        if point.any():  # `1.234`: the pattern reads only plain cells with 3 digits after the point (ASCII)
+            decimals = np.asarray(pc.binary_length(cells).to_numpy(zero_copy_only=False)) - dot - 1 - percent
+            maybe = np.flatnonzero(point & (decimals == 3) & (dot >= 1) & (dot <= 4))
             either = none.copy()
             if len(maybe):
                 either[maybe] = _found(pc.match_substring_regex(_take(cells, maybe), f"^(?:{_PLAIN_EITHER})$"))
-        percent = plain & _found(pc.ends_with(cells, "%"))
     rest = ~plain
     if plain.any() and rest.any():  # the others only: most cells of a number column are plain
         rest[rest] = _maybe_number(_take(cells, np.flatnonzero(rest)))

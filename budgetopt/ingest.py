@@ -568,11 +568,16 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
                       "export the touchpoint table again, with its header row")
     if len(used) > MAX_COLUMNS:
         raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns", "keep only the touchpoint columns")
-    grid = pd.DataFrame({p: columns[p][keep].reset_index(drop=True) for p in used})
+    kept = np.flatnonzero(keep)
+    if kept[-1] - kept[0] + 1 == len(kept):  # one block of rows (blank rows only around it): a slice, no copy
+        grid = pd.DataFrame({p: columns[p].iloc[kept[0]: kept[-1] + 1].reset_index(drop=True) for p in used})
+    else:
+        grid = pd.DataFrame({p: columns[p][keep].reset_index(drop=True) for p in used})
     rows = np.asarray(rows)[keep]
-    filled = grid.ne("")
+    filled = pd.DataFrame(filled[np.ix_(kept, [k for k, p in enumerate(columns) if p in set(used)])], columns=used)
     head = grid.iloc[:HEADER_SEARCH]
-    known = head.apply(lambda column: column.map(known_header).notna()).sum(axis=1)
+    known = pd.Series([sum(known_header(cell) is not None for cell in cells if cell)
+                       for cells in zip(*(head[p].tolist() for p in used), strict=True)], dtype=int)
     width = filled.iloc[:HEADER_SEARCH].sum(axis=1)
     if known.max() >= 2:
         at = int(known.idxmax())
@@ -600,11 +605,12 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     letters = pd.Series([_letter(p) for p in names.index], index=names.index)
     names = names.where(~repeated, names + " (" + letters + ")")
     named.columns = list(names)
-    kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond)
+    kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond,
+                                             filled.iloc[at + 1:].loc[:, ~unnamed].to_numpy(bool))
     if delimiter is not None and wide_rows.any():
         raise _wide_rows(data.loc[wide_rows], rows[wide_rows], len(names), delimiter, source, notices)
-    data, rows = named.loc[kept], rows[kept]
-    data.index = pd.RangeIndex(len(data))
+    data, rows = (named if kept.all() else named.loc[kept]), rows[kept]
+    data = data.set_axis(pd.RangeIndex(len(data)))
     found, either = read_conventions(data, default) if len(data) else (default, np.zeros(data.shape, dtype=bool))
     decimal = decimal or found
     _explain_decimal(data, rows, decimal, notices, either)
@@ -627,14 +633,13 @@ def _wide_rows(data: pd.DataFrame, rows: np.ndarray, width: int, delimiter: str,
 
 
 def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[str],
-                           wide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                           wide: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which rows are touchpoints: not totals rows (computed, not touchpoints) nor one-cell notes below the
-    table (each left out with a notice); and which of those are `wide` (cells right of the header)."""
+    table (each left out with a notice); and which of those are `wide` (cells right of the header).
+    `filled` says which cells of `data` are not blank."""
     n = len(data)
     if data.empty and not wide.any():
         return np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
-    filled = (np.column_stack([data.iloc[:, j].ne("").to_numpy(bool) for j in range(data.shape[1])])
-              if data.shape[1] else np.zeros((n, 0), dtype=bool))
     width = filled.sum(axis=1) + wide
     label = np.zeros(n, dtype=bool)
     first: dict[int, str] = {}  # the first filled cell of each row that may be a totals row
