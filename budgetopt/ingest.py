@@ -370,7 +370,7 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     if re.match(r"\s*<(?:!doctype\s+html|html|table|\?xml)", text[:1024], re.IGNORECASE):
         raise _refuse(source, "the file is a web page or XML, not a CSV table",
                       "open it in Excel and save it as .xlsx or CSV")
-    if not text.strip():
+    if not text or text.isspace():
         raise _refuse(source, "the file is empty", "export the touchpoint table again, with its header row")
     delimiter = _sniff(text)
     grid = _csv_fast(text, delimiter)
@@ -550,6 +550,36 @@ def _stripped(column: pd.Series) -> pd.Series:
     return stripped(column)
 
 
+def _filled(column: pd.Series) -> np.ndarray:
+    """Where a column of stripped text has a cell that is not blank."""
+    cells = getattr(column.array, "_pa_array", None)
+    if cells is None:
+        return column.ne("").to_numpy(bool)
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(pc.not_equal(cells, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+_RUNS = 16
+"""Most runs of consecutive rows that `_rows_of` takes as slices of a column's Arrow array."""
+
+
+def _rows_of(column: pd.Series, kept: np.ndarray) -> pd.Series:
+    """The column's cells at the increasing positions `kept`, numbered from 0: each run of consecutive positions a
+    slice of its Arrow array (a title and a blank row above 100,000 rows copy nothing), else copied."""
+    breaks = np.flatnonzero(np.diff(kept) != 1) + 1
+    if not len(breaks):
+        return column.iloc[kept[0]: kept[-1] + 1].reset_index(drop=True)
+    cells = getattr(column.array, "_pa_array", None)
+    if cells is None or len(breaks) >= _RUNS or not isinstance(column.array, pd.arrays.ArrowStringArray):
+        return column.iloc[kept].reset_index(drop=True)
+    import pyarrow as pa
+
+    chunks = [chunk for run in np.split(kept, breaks) for chunk in cells.slice(int(run[0]), len(run)).chunks]
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, cells.type), dtype=column.dtype),
+                     copy=False)
+
+
 def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], *,
             decimal: str | None = None, default: str = ".", delimiter: str | None = None) -> RawTable:
     """Header row, data rows and columns of the table inside a grid of text cells.
@@ -560,7 +590,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     number written with the delimiter inside (`1,234` in a comma file) that split the row.
     """
     columns = {position: _stripped(grid[position]).reset_index(drop=True) for position in grid.columns}
-    filled = np.column_stack([c.ne("").to_numpy(bool) for c in columns.values()]) if columns else np.zeros((0, 0))
+    filled = np.column_stack([_filled(c) for c in columns.values()]) if columns else np.zeros((0, 0))
     keep = filled.any(axis=1) if filled.size else np.zeros(len(grid), dtype=bool)
     used = [p for p, full in zip(columns, filled.any(axis=0) if filled.size else [], strict=True) if full]
     if not keep.any():
@@ -569,10 +599,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     if len(used) > MAX_COLUMNS:
         raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns", "keep only the touchpoint columns")
     kept = np.flatnonzero(keep)
-    if kept[-1] - kept[0] + 1 == len(kept):  # one block of rows (blank rows only around it): a slice, no copy
-        grid = pd.DataFrame({p: columns[p].iloc[kept[0]: kept[-1] + 1].reset_index(drop=True) for p in used})
-    else:
-        grid = pd.DataFrame({p: columns[p][keep].reset_index(drop=True) for p in used})
+    grid = pd.DataFrame({p: _rows_of(columns[p], kept) for p in used})
     rows = np.asarray(rows)[keep]
     filled = pd.DataFrame(filled[np.ix_(kept, [k for k, p in enumerate(columns) if p in set(used)])], columns=used)
     head = grid.iloc[:HEADER_SEARCH]

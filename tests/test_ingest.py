@@ -399,3 +399,18 @@ def test_styled_empty_cells_and_far_notes_do_not_count(tmp_path):
     tp = bo.read_touchpoints(path)
     assert len(tp) == 3
     assert any("left out 2 cells far from the table (XFD1, A1048576)" in n for n in tp.attrs["notices"])
+
+
+@pytest.mark.parametrize("storage", ["str", "string[pyarrow]", "string[python]", object])
+@pytest.mark.parametrize("kept", [[0], [2, 3, 4, 5], [0, 2, 3, 4], [1, 3, 5, 6, 7, 9], list(range(0, 40, 2)),
+                                  [5, 6, 7, 30, 31, 39]])
+def test_rows_kept_by_slices_are_the_rows_kept_by_a_copy(storage, kept):
+    """Rows of a column at increasing positions: runs of consecutive rows as slices of its Arrow array (up to
+    _RUNS runs), else a copy; the same cells, dtype and a fresh index either way."""
+    import numpy as np
+
+    cells = [f"cell {i}" if i % 7 else "" for i in range(40)]
+    column = pd.Series(cells, dtype=storage, index=range(100, 140))
+    column = pd.concat([column.iloc[:17], column.iloc[17:]])  # two pieces: an Arrow column of two chunks
+    got = ingest._rows_of(column, np.array(kept))
+    pd.testing.assert_series_equal(got, column.iloc[kept].reset_index(drop=True))
