@@ -481,6 +481,9 @@ def _check(plan: Plan, inputs: pd.DataFrame) -> None:
 
 def _aligned(plan: Plan, inputs: pd.DataFrame) -> pd.DataFrame:
     """The inputs, one row per plan row, in the plan's order."""
+    names = plan.table[S.TOUCHPOINT].to_numpy(object)
+    if len(names) == len(inputs) and (inputs[S.TOUCHPOINT].to_numpy(object) == names).all():
+        return inputs.reset_index(drop=True)  # the usual case: the same touchpoints in the same order
     return inputs.set_index(S.TOUCHPOINT).reindex(plan.table[S.TOUCHPOINT].to_numpy()).rename_axis(
         S.TOUCHPOINT).reset_index()  # a touchpoint the scenario removed has no input row: its columns stay empty
 
