@@ -18,6 +18,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from .cells import arrow_cells, flags, matching, starting_with, take
+
 T = TypeVar("T")
 
 TEXT = "string[python]"
@@ -96,70 +98,22 @@ def _maybe_number(cells) -> np.ndarray:
     not part of a currency code. Vectorised, so that a column of names never reaches the per-cell shapes."""
     import pyarrow.compute as pc
 
-    maybe = ~_found(pc.match_substring_regex(cells, "[A-Za-z]{4}"))
+    maybe = ~flags(pc.match_substring_regex(cells, "[A-Za-z]{4}"))
     if not maybe.any():
         return maybe
     at = np.flatnonzero(maybe)
-    some = cells if len(at) == len(cells) else _take(cells, at)
-    digit = _found(pc.match_substring_regex(some, "[0-9]"))
-    letter = digit & _found(pc.match_substring_regex(some, "[A-DF-Za-df-z]"))
+    some = cells if len(at) == len(cells) else take(cells, at)
+    digit = flags(pc.match_substring_regex(some, "[0-9]"))
+    letter = digit & flags(pc.match_substring_regex(some, "[A-DF-Za-df-z]"))
     if letter.any():
         where = np.flatnonzero(letter)
-        letter[where[_found(pc.match_substring_regex(_take(some, where), _CODES, ignore_case=True))]] = False
+        letter[where[flags(pc.match_substring_regex(take(some, where), _CODES, ignore_case=True))]] = False
     maybe[at] = digit & ~letter
     return maybe
 
 
-def _found(flags) -> np.ndarray:
-    """An Arrow test's result as a writable numpy mask (missing cells: False)."""
-    import pyarrow.compute as pc
-
-    return np.array(pc.fill_null(flags, False), dtype=bool)
-
-
-_PLAIN_STARTS = np.frombuffer(b"0123456789-.", dtype=np.uint8)
+_PLAIN_STARTS = b"0123456789-."
 """The first characters a plain number can have."""
-
-
-def _first_bytes(cells) -> np.ndarray:
-    """The first byte of each cell of an Arrow string array (0 for an empty or missing cell), read from its
-    buffers without making a string."""
-    import pyarrow as pa
-
-    parts = []
-    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
-        if not len(chunk):
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            parts.append(np.full(len(chunk), _PLAIN_STARTS[0]))  # another layout: every cell to the pattern
-            continue
-        _, offsets, data = chunk.buffers()[:3]
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
-        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-        first = np.zeros(len(chunk), dtype=np.uint8)
-        some = np.flatnonzero(start[1:] > start[:-1])
-        first[some] = text[start[some]]
-        if chunk.null_count:
-            first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
-        parts.append(first)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
-
-
-def _take(cells, at: np.ndarray):
-    """The cells at positions `at` (Arrow)."""
-    import pyarrow as pa
-
-    return cells.take(pa.array(at))
-
-
-def _cells(text: pd.Series):
-    """The Arrow strings behind a column of text (converted once when it is held as Python strings)."""
-    import pyarrow as pa
-
-    held = getattr(text.array, "_pa_array", None)
-    return held if held is not None else pa.array(text.to_numpy(dtype=object), type=pa.large_string(),
-                                                  from_pandas=True)
 
 
 @dataclass(frozen=True)
@@ -189,17 +143,12 @@ def _plain(cells) -> np.ndarray:
     import pyarrow.compute as pc
 
     if isinstance(cells, pd.Series):
-        cells = _cells(cells)
-    plain = np.isin(_first_bytes(cells), _PLAIN_STARTS)  # a quick look first: names never reach the pattern
-    if plain.all():
-        plain = _found(pc.match_substring_regex(cells, f"^(?:{_PLAIN_UNBOUNDED})$"))
-    elif plain.any():
-        where = np.flatnonzero(plain)
-        plain[where] = _found(pc.match_substring_regex(_take(cells, where), f"^(?:{_PLAIN_UNBOUNDED})$"))
-    long = plain & _found(pc.greater(pc.binary_length(cells), 300))  # plain cells are ASCII: bytes = characters
+        cells = arrow_cells(cells)
+    plain = matching(cells, f"^(?:{_PLAIN_UNBOUNDED})$", starting_with(cells, _PLAIN_STARTS))  # names: no pattern
+    long = plain & flags(pc.greater(pc.binary_length(cells), 300))  # plain cells are ASCII: bytes = characters
     if long.any():
         where = np.flatnonzero(long)
-        plain[where] = _found(pc.match_substring_regex(_take(cells, where), f"^(?:{_PLAIN_NUMBER})$"))
+        plain[where] = flags(pc.match_substring_regex(take(cells, where), f"^(?:{_PLAIN_NUMBER})$"))
     return plain
 
 
@@ -267,23 +216,23 @@ def _read_lanes(series: pd.Series) -> _Lanes:
     import pyarrow.compute as pc
 
     text = stripped(series)
-    cells = _cells(text)
+    cells = arrow_cells(text)
     plain = _plain(cells)
     none = np.zeros(len(text), dtype=bool)
     point = either = percent = none
     if plain.any():
         dot = np.asarray(pc.fill_null(pc.find_substring(cells, "."), -1).to_numpy(zero_copy_only=False))
         point = plain & (dot >= 0)
-        percent = plain & _found(pc.ends_with(cells, "%"))
+        percent = plain & flags(pc.ends_with(cells, "%"))
         if point.any():  # `1.234`: the pattern reads only plain cells with 3 digits after the point (ASCII)
             decimals = np.asarray(pc.binary_length(cells).to_numpy(zero_copy_only=False)) - dot - 1 - percent
             maybe = np.flatnonzero(point & (decimals == 3) & (dot >= 1) & (dot <= 4))
             either = none.copy()
             if len(maybe):
-                either[maybe] = _found(pc.match_substring_regex(_take(cells, maybe), f"^(?:{_PLAIN_EITHER})$"))
+                either[maybe] = flags(pc.match_substring_regex(take(cells, maybe), f"^(?:{_PLAIN_EITHER})$"))
     rest = ~plain
     if plain.any() and rest.any():  # the others only: most cells of a number column are plain
-        rest[rest] = _maybe_number(_take(cells, np.flatnonzero(rest)))
+        rest[rest] = _maybe_number(take(cells, np.flatnonzero(rest)))
     elif rest.any():
         rest = _maybe_number(cells)
     return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)))

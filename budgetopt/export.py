@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
+from .cells import arrow_cells, matching, starting_with
 from .engine import solver_versions
 from .errors import BudgetOptError
 from .optimize import optimize
@@ -130,13 +131,18 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "string":
             text = column.astype("string")
-            risky = text.str.contains(S.GUARDED, regex=True).fillna(False).astype(bool)
+            cells = arrow_cells(text)
+            risky = matching(cells, S.GUARDED, starting_with(cells, _RISKY_STARTS))  # most cells: one byte looked at
             if risky.any() or categorical:  # else the column stays as it is (its dtype too)
                 out.isetitem(i, column.where(~risky, ("'" + text).astype(object)))
         elif kind.startswith("mixed"):  # text among other values: only the text is guarded
             out.isetitem(i, column.map(_guard).astype(object))
     out.columns = [_guard(c) for c in out.columns]
     return out
+
+
+_RISKY_STARTS = ("'" + "".join(S.FORMULA_STARTS)).encode()
+"""The first characters of a cell that S.GUARDED may match."""
 
 
 def _guard(text: object) -> object:

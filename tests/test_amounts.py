@@ -135,17 +135,3 @@ def test_remembered_reads_each_column_once_and_a_changed_column_anew(monkeypatch
     parse_numbers(frame["spend"], decimal)
     parse_numbers(frame["spend"], decimal)
     assert len(readings) == 5
-
-
-def test_first_bytes_of_arrow_cells_whatever_their_layout():
-    """The quick look before the plain-number pattern reads each cell's first byte from Arrow's buffers: sliced,
-    chunked, 64-bit offsets, missing and empty cells (0), and layouts without offsets (every cell goes on)."""
-    import pyarrow as pa
-
-    from budgetopt.amounts import _first_bytes
-
-    assert _first_bytes(pa.array(["12", "", None, "-x", "é1", ".5"])).tolist() == [49, 0, 0, 45, 0xC3, 46]
-    assert _first_bytes(pa.array(["a", "9", "77"]).slice(1)).tolist() == [57, 55]
-    assert _first_bytes(pa.chunked_array([pa.array(["x", "1"]), pa.array(["", "5"])])).tolist() == [120, 49, 0, 53]
-    assert _first_bytes(pa.array(["12", "", "7"], pa.large_string()).slice(1)).tolist() == [0, 55]
-    assert _first_bytes(pa.array(["1", "b"], pa.string_view())).tolist() == [48, 48]

@@ -1,0 +1,80 @@
+"""Quick looks at a column of text cells held by Arrow, without making a Python string per cell.
+
+Reading a 100,000-row file runs a few tests on every column (is this cell a plain number? could it run as a
+formula?). Most cells fail them on their first character, so a look at each cell's first byte, read from the
+Arrow buffers, settles them before any pattern runs; the patterns then run on the few cells left.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN = 0xFF
+"""`first_bytes` of a cell in a layout without offsets (no UTF-8 text begins with this byte): look closer."""
+
+
+def arrow_cells(text: pd.Series):
+    """The Arrow strings behind a column of text (converted once when it is held as Python strings)."""
+    import pyarrow as pa
+
+    held = getattr(text.array, "_pa_array", None)
+    return held if held is not None else pa.array(text.to_numpy(dtype=object), type=pa.large_string(),
+                                                  from_pandas=True)
+
+
+def first_bytes(cells) -> np.ndarray:
+    """The first byte of each cell of an Arrow string array (0 for an empty or missing cell, UNKNOWN for a layout
+    without offsets), read from its buffers."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
+            continue
+        _, offsets, data = chunk.buffers()[:3]
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        first = np.zeros(len(chunk), dtype=np.uint8)
+        some = np.flatnonzero(start[1:] > start[:-1])
+        first[some] = text[start[some]]
+        if chunk.null_count:
+            first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
+        parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+
+def starting_with(cells, starts: bytes) -> np.ndarray:
+    """Where a cell's first byte is one of `starts` (or cannot be read: UNKNOWN), as a writable numpy mask."""
+    return np.isin(first_bytes(cells), np.frombuffer(starts + bytes([UNKNOWN]), dtype=np.uint8))
+
+
+def flags(result) -> np.ndarray:
+    """An Arrow test's result as a writable numpy mask (missing cells: False)."""
+    import pyarrow.compute as pc
+
+    return np.array(pc.fill_null(result, False), dtype=bool)
+
+
+def take(cells, at: np.ndarray):
+    """The cells at positions `at`."""
+    import pyarrow as pa
+
+    return cells.take(pa.array(at))
+
+
+def matching(cells, pattern: str, where: np.ndarray) -> np.ndarray:
+    """Where the cells marked by `where` match the RE2 `pattern` anywhere (the others: False); only those are read."""
+    import pyarrow.compute as pc
+
+    hit = np.zeros(len(where), dtype=bool)
+    at = np.flatnonzero(where)
+    if len(at) == len(where):
+        return flags(pc.match_substring_regex(cells, pattern))
+    if len(at):
+        hit[at] = flags(pc.match_substring_regex(take(cells, at), pattern))
+    return hit

@@ -1,0 +1,33 @@
+"""Quick looks at Arrow text cells (budgetopt.cells): the first byte of each cell, and patterns run only where a
+look says they may match."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from budgetopt.cells import UNKNOWN, first_bytes, matching, starting_with
+
+
+def test_first_bytes_whatever_the_layout():
+    """Sliced, chunked, 64-bit offsets, missing and empty cells (0), and a layout without offsets (UNKNOWN)."""
+    assert first_bytes(pa.array(["12", "", None, "-x", "é1", ".5"])).tolist() == [49, 0, 0, 45, 0xC3, 46]
+    assert first_bytes(pa.array(["a", "9", "77"]).slice(1)).tolist() == [57, 55]
+    assert first_bytes(pa.chunked_array([pa.array(["x", "1"]), pa.array(["", "5"])])).tolist() == [120, 49, 0, 53]
+    assert first_bytes(pa.array(["12", "", "7"], pa.large_string()).slice(1)).tolist() == [0, 55]
+    assert first_bytes(pa.array(["1", "b"], pa.string_view())).tolist() == [UNKNOWN, UNKNOWN]
+    assert first_bytes(pa.chunked_array([], pa.string())).tolist() == []
+
+
+@pytest.mark.parametrize("cells", [
+    pa.array(["=1+2", "x", "", None, "'=A1", "-3", "@x", "\tx", "plain"]),
+    pa.chunked_array([pa.array(["=1", "y"]), pa.array(["z", "+2"])]),
+    pa.array(["y", "'+c", "z"], pa.large_string()).slice(1),
+])
+def test_a_pattern_where_the_first_byte_allows_it_is_the_pattern_everywhere(cells):
+    pattern = "^'*[=+\\-@\\t\\r]"
+    import pyarrow.compute as pc
+
+    everywhere = np.array(pc.fill_null(pc.match_substring_regex(cells, pattern), False), dtype=bool)
+    assert matching(cells, pattern, starting_with(cells, b"'=+-@\t\r")).tolist() == everywhere.tolist()
