@@ -108,10 +108,13 @@ def plan_basis(plan, curves: Curves) -> Basis:
     removed = plan.table.iloc[n:]
     if len(removed):  # the data's rows the scenario removes keep their own source in the data
         frame = pd.concat([frame, pd.DataFrame({"source": "given", "spend": removed["current_spend"]})])
-    sources = frame.groupby("source", sort=False).agg(touchpoints=("spend", "size"), spend=("spend", "sum"))
+    codes, names = pd.factorize(frame["source"])
+    money = frame["spend"].to_numpy(float)
+    sources = pd.DataFrame({"source": names, "touchpoints": np.bincount(codes, minlength=len(names)),
+                            "spend": [float(money[codes == k].sum()) for k in range(len(names))]})
     sources["share"] = sources["spend"] / total if total > 0 else 0.0
     order = {s: i for i, s in enumerate(S.CURVE_SOURCES)}
-    sources = sources.reset_index().sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True)
+    sources = sources.sort_values("source", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
 
     x = table["proposed_spend"].to_numpy(float)
     observed = tp[S.SPEND].to_numpy(float)
@@ -121,9 +124,9 @@ def plan_basis(plan, curves: Curves) -> Basis:
     observed = np.where(np.isfinite(last), np.fmax(observed, last), observed)
     beyond = x > observed * (1 + 1e-9) + 1e-9
     gain_beyond = float((curves.engaged(x) - curves.engaged(np.minimum(x, observed)))[beyond].sum())
-    s = plan.summary()
-    return Basis(sources, float((x - observed)[beyond].sum()), int(beyond.sum()),
-                 s["proposed_engaged"] - s["current_engaged"], gain_beyond, _binding_assumptions(plan),
+    gain = float(plan.table["proposed_engaged"].sum()) - float(plan.table["current_engaged"].sum())
+    return Basis(sources, float((x - observed)[beyond].sum()), int(beyond.sum()), gain, gain_beyond,
+                 _binding_assumptions(plan),
                  _at_curve_end(tp, x, last))
 
 
