@@ -141,6 +141,10 @@ class Plan:
 
         engaged = engaged customers (a count); weighted = weighted engagement (value x engaged customers);
         whatif_* = today's allocation on the scenario's what-if curves (present only with what-ifs)."""
+        return self._summary_and_transfers()[0]
+
+    def _summary_and_transfers(self) -> tuple[dict[str, float], pd.DataFrame]:
+        """summary() and the transfers it counts, worked out once."""
         t = self.table
         cur_s, new_s = float(t["current_spend"].sum()), float(t["proposed_spend"].sum())
         cur_e, new_e = float(t["current_engaged"].sum()), float(t["proposed_engaged"].sum())
@@ -168,7 +172,7 @@ class Plan:
             out["curves_today_engaged"], out["curves_today_weighted"] = self.whatif.engaged, self.whatif.weighted
             if self.whatif.changes:
                 out["whatif_engaged"], out["whatif_weighted"] = self.whatif.engaged, self.whatif.weighted
-        return out
+        return out, moved
 
     def summary_text(self) -> str:
         """The printed summary: figures, what the plan rests on, transfers and binding rules, in plain words."""
@@ -179,7 +183,7 @@ class Plan:
             lines += [f"  - {c}" for c in self.conflicts]
             lines += [f"  {a[0].upper()}{a[1:]}" for a in self.advice]
             return "\n".join(lines)
-        s = self.summary()
+        s, moves = self._summary_and_transfers()
         cur = f" ({self.currency})" if self.currency else ""
         lines += [
             f"{'':28}{'today':>16}{'plan':>16}{'change':>10}",
@@ -190,7 +194,7 @@ class Plan:
             *([units.LEGEND[0].upper() + units.LEGEND[1:] + "."] if self.weighted else []),
             "Today is the data as given" + ("." if self.currency else
                                              "; money is shown without a currency (none stated: set --currency)."),
-            *self.notes(),
+            *self.notes(s),
             f"Money moved across functions: {self.money(s['money_moved_across_functions'])}",
         ]
         mode = self.scenario.objective.mode
@@ -209,7 +213,6 @@ class Plan:
         if self.basis is not None:
             lines.append("What the plan rests on:")
             lines += [f"  - {line}" for line in self.basis.lines(self.currency)]
-        moves = self.transfers
         if len(moves):
             lines.append("Transfers:")
             lines += [f"  {r.from_function} -> {r.to_function}: {self.money(r.amount)}" for r in moves.itertuples()]
@@ -229,10 +232,10 @@ class Plan:
                     "margin)")
         return "none - more money buys nothing under these rules"
 
-    def notes(self) -> list[str]:
+    def notes(self, summary: dict[str, float] | None = None) -> list[str]:
         """Sentences a reader needs next to the figures: the what-ifs' effect on today, and why the count of
-        engaged customers may fall in a plan that keeps weighted engagement."""
-        s = self.summary()
+        engaged customers may fall in a plan that keeps weighted engagement (`summary`: this plan's, if at hand)."""
+        s = summary if summary is not None else self.summary()
         out = []
         if self.whatif is not None:
             on_curves = s["curves_today_engaged"]
