@@ -388,12 +388,14 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
     """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
     first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
     than the row limit), for `_csv_records` to read record by record."""
-    lines = max(text.count("\n"), text.count("\r"))
     try:
         widths = [len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)]
     except csv.Error:
         return None
     width = max(widths, default=0)
+    lines = text.count("\n")
+    if "\r" in text:
+        lines = max(lines, text.count("\r"))
     if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
         return None
     if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
