@@ -283,17 +283,25 @@ class Curves:
         shape); for a touchpoint with a spread, mean_t w_t E'(s w_t)."""
         return self._over_spread(spend, self._even_marginal(spend), derivative=True)
 
+    def _families(self) -> dict[int, bool]:
+        """Which curve families occur (a formula is evaluated only when some curve has it)."""
+        present = set(np.unique(self.kind).tolist())
+        return {kind: kind in present for kind in (LINEAR, POWER, SATURATING, HILL, TABULATED)}
+
     def _even(self, spend: np.ndarray) -> np.ndarray:
         """E(s) of each curve's own formula, the money spread evenly."""
         s = np.asarray(spend, float)
         shape = (-1,) + (1,) * (s.ndim - 1)
         k, s0, c0 = self.kind.reshape(shape), self.spend0.reshape(shape), self.curve_engaged.reshape(shape)
+        has = self._families()
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            linear = s / self.unit_cost.reshape(shape)
-            power = c0 * np.power(np.where(s0 > 0, s / s0, 0.0), self.elasticity.reshape(shape))
-            sat = self.saturation.reshape(shape) * -np.expm1(-s / self._scale().reshape(shape))
+            linear = s / self.unit_cost.reshape(shape)  # always: it gives the result its shape
+            power = (c0 * np.power(np.where(s0 > 0, s / s0, 0.0), self.elasticity.reshape(shape))
+                     if has[POWER] else np.nan)
+            sat = (self.saturation.reshape(shape) * -np.expm1(-s / self._scale().reshape(shape))
+                   if has[SATURATING] else np.nan)
             hill = (F.hill(s, self.saturation.reshape(shape), self.half_saturation.reshape(shape),
-                           self.shape.reshape(shape)) if (self.kind == HILL).any() else np.nan)  # (needs scipy)
+                           self.shape.reshape(shape)) if has[HILL] else np.nan)  # (needs scipy)
         out = np.select([k == LINEAR, k == POWER, k == SATURATING, k == HILL], [linear, power, sat, hill], np.nan)
         if (self.kind == TABULATED).any():
             flat = np.broadcast_to(s, out.shape).reshape(len(self.kind), -1)
@@ -310,14 +318,18 @@ class Curves:
         def col(values: np.ndarray) -> np.ndarray:
             return values.reshape(shape)
 
+        has = self._families()
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            linear = 1.0 / col(self.unit_cost) + 0.0 * s
+            linear = 1.0 / col(self.unit_cost) + 0.0 * s  # always: it gives the result its shape
             a, s0 = col(self.elasticity), col(self.spend0)
-            power = a * col(self.curve_engaged) / s0 * np.power(s / s0, a - 1.0)
-            k = col(self._scale())
-            sat = col(self.saturation) / k * np.exp(-s / k)
+            power = a * col(self.curve_engaged) / s0 * np.power(s / s0, a - 1.0) if has[POWER] else np.nan
+            if has[SATURATING]:
+                k = col(self._scale())
+                sat = col(self.saturation) / k * np.exp(-s / k)
+            else:
+                sat = np.nan
             hill = (F.hill_slope(s, col(self.saturation), col(self.half_saturation), col(self.shape))
-                    if (self.kind == HILL).any() else np.nan)  # only with hill curves (it needs scipy)
+                    if has[HILL] else np.nan)  # only with hill curves (it needs scipy)
         kind = col(self.kind)
         out = np.select([kind == LINEAR, kind == POWER, kind == SATURATING, kind == HILL],
                         [linear, power, sat, hill], np.nan)
@@ -334,13 +346,17 @@ class Curves:
         Points a row does not need repeat lo."""
         t = np.linspace(0.0, 1.0, n + 1)[None, :]
         lo_, hi_ = lo[:, None], hi[:, None]
+        has = self._families()
+        power = sat = np.nan
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            h = (self.elasticity / 2.0)[:, None]
-            u = lo_ ** h + (hi_ ** h - lo_ ** h) * t
-            power = u ** (1.0 / h)
-            k2 = 2.0 * self._scale()[:, None]
-            v = np.exp(-lo_ / k2) + (np.exp(-hi_ / k2) - np.exp(-lo_ / k2)) * t
-            sat = -k2 * np.log(v)
+            if has[POWER]:
+                h = (self.elasticity / 2.0)[:, None]
+                u = lo_ ** h + (hi_ ** h - lo_ ** h) * t
+                power = u ** (1.0 / h)
+            if has[SATURATING]:
+                k2 = 2.0 * self._scale()[:, None]
+                v = np.exp(-lo_ / k2) + (np.exp(-hi_ / k2) - np.exp(-lo_ / k2)) * t
+                sat = -k2 * np.log(v)
         linear = np.where(t > 0, hi_, lo_)
         kind = self.kind[:, None]
         points = np.where(kind == POWER, power, np.where(kind == SATURATING, sat, linear))
