@@ -253,12 +253,22 @@ def draw_curves(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
             position = band_rng.uniform(size=count)
     # the planned curves carry the what-ifs already; drawn fits and bands get them here
     evident = (source == FIT) | (source == BAND)
-    multiplier = np.broadcast_to(np.where(evident, factor, 1.0), (count, n)).copy()
+    column = np.where(evident, factor, 1.0)
     if uncertainty:
         is_stated = source == GIVEN
         source[is_stated] = STATED
-        noise = 1.0 + uncertainty * stated_rng.standard_normal((count, n)) / Z90
-        multiplier = np.where(is_stated[None, :], np.maximum(noise, 0.0), multiplier)
+        noise = stated_rng.standard_normal((count, n))  # 1 + uncertainty z / Z90, at least 0, in place
+        noise *= uncertainty
+        noise /= Z90
+        noise += 1.0
+        np.maximum(noise, 0.0, out=noise)
+        if is_stated.all():
+            multiplier = noise
+        else:
+            multiplier = np.broadcast_to(column, (count, n)).copy()
+            multiplier[:, is_stated] = noise[:, is_stated]
+    else:
+        multiplier = np.broadcast_to(column, (count, n)).copy()
     return Draws(planned[S.TOUCHPOINT].to_numpy(object), source, Curves.from_table(planned), multiplier, seed,
                  uncertainty, fitted, shares, band_lower=band_lower, band_upper=band_upper, band_spend=band_spend,
                  position=position)
