@@ -373,7 +373,7 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     if not text or text.isspace():
         raise _refuse(source, "the file is empty", "export the touchpoint table again, with its header row")
     delimiter = _sniff(text)
-    grid = _csv_fast(text, delimiter)
+    grid = _csv_fast(text, delimiter, data if encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8) else None)
     if grid is None:
         grid = _csv_records(text, delimiter, source)
     if len(grid) > MAX_ROWS:
@@ -384,10 +384,11 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     return grid, np.arange(1, len(grid) + 1), delimiter, notices
 
 
-def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
+def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
     first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
-    than the row limit), for `_csv_records` to read record by record."""
+    than the row limit), for `_csv_records` to read record by record. `utf8`: the text's UTF-8 bytes, if at hand."""
+    utf8 = utf8 if utf8 is not None else text.encode("utf-8")
     try:
         widths = [len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)]
     except csv.Error:
@@ -400,10 +401,10 @@ def _csv_fast(text: str, delimiter: str) -> pd.DataFrame | None:
         return None
     if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
         return None
-    if '"' not in text and (grid := _csv_arrow(text, delimiter, widths)) is not None:
+    if '"' not in text and (grid := _csv_arrow(text, delimiter, widths, utf8)) is not None:
         return grid
     try:
-        grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), encoding="utf-8", sep=delimiter, header=None,
+        grid = pd.read_csv(io.BytesIO(utf8), encoding="utf-8", sep=delimiter, header=None,
                            names=range(width + 1), dtype=str,  # one spare column: a wider row is still read
                            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
                            quoting=csv.QUOTE_MINIMAL, doublequote=True, skipinitialspace=False)
@@ -418,7 +419,7 @@ _ODD_ROWS = 1_000
 """Most records of another width than the table's that `_csv_arrow` reads aside (titles, notes, totals)."""
 
 
-def _csv_arrow(text: str, delimiter: str, widths: list[int]) -> pd.DataFrame | None:
+def _csv_arrow(text: str, delimiter: str, widths: list[int], utf8: bytes | None = None) -> pd.DataFrame | None:
     """The cells of a file without quotes through Arrow's CSV reader (several times faster than pandas' with every
     cell as text): each line is a record, cut at every delimiter. Records of the width most lines of the file's
     first 64 KB have (blank lines: cells '') come from Arrow; up to _ODD_ROWS others (titles above the table, notes
@@ -445,7 +446,7 @@ def _csv_arrow(text: str, delimiter: str, widths: list[int]) -> pd.DataFrame | N
     names = [str(j) for j in range(width)]
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+            pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
