@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema as S
-from .amounts import decimal_separator, parse_numbers
+from .amounts import decimal_separator, parse_numbers, stripped
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | _text(series).str.strip().fillna("").eq("").astype(bool)
+    return series.isna() | _stripped(series).eq("").astype(bool)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -29,6 +31,75 @@ def _text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
         return series
     return series.astype("string")
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """`_text(series).str.strip().fillna("")`; a column of strings through amounts.stripped, which works it out
+    once per Arrow array while a file is read (the table's locating has mostly done it already)."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return stripped(series)
+    return _text(series).str.strip().fillna("")
+
+
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array under a column of text in pandas' Arrow string storage (what a file read holds), else None."""
+    cells = getattr(series.array, "_pa_array", None)
+    if cells is None or not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+        return None
+    return cells
+
+
+class _Words:
+    """A text column as codes into its words, each check done once per word: a column of a few distinct texts
+    (curve, stage, locked, curve_source) costs a lookup per row, not a string operation per row."""
+
+    def __init__(self, codes: np.ndarray, words: np.ndarray, index: pd.Index):
+        self.codes, self.words, self.index = codes, words, index
+
+    @classmethod
+    def of(cls, series: pd.Series, text: Callable[[pd.Series], pd.Series], index: pd.Index) -> _Words:
+        """`text(series)` (a cell-by-cell string operation), worked out once per distinct cell of an Arrow text
+        column (distinct by their exact text), else on every cell."""
+        if _arrow(series) is not None:
+            codes, distinct = series.array.factorize(use_na_sentinel=False)
+            done = text(pd.Series(distinct))
+        else:
+            codes, done = np.arange(len(series)), text(series)
+        return cls(np.asarray(codes, dtype=np.intp), done.to_numpy(object), index)
+
+    @classmethod
+    def constant(cls, word: str, index: pd.Index) -> _Words:
+        return cls(np.zeros(len(index), dtype=np.intp), np.array([word], dtype=object), index)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def _rows(self, per_word: np.ndarray) -> pd.Series:
+        return pd.Series(per_word[self.codes], index=self.index, copy=False)
+
+    def eq(self, word: str) -> pd.Series:
+        return self._rows(self.words == word if len(self.words) else np.zeros(0, dtype=bool))
+
+    def ne(self, word: str) -> pd.Series:
+        return ~self.eq(word)
+
+    def isin(self, words: Collection[str]) -> pd.Series:
+        return self._rows(pd.Series(self.words, dtype=object).isin(list(words)).to_numpy(bool))
+
+    def replace(self, word: str, by: str) -> _Words:
+        words = self.words.copy()
+        words[words == word] = by
+        return _Words(self.codes, words, self.index)
+
+    def where(self, keep: pd.Series | np.ndarray, other: str | _Words) -> _Words:
+        """This word where `keep`, else `other` (a word, or another column's word)."""
+        other = other if isinstance(other, _Words) else _Words.constant(other, self.index)
+        codes = np.where(np.asarray(keep, dtype=bool), self.codes, other.codes + len(self.words))
+        return _Words(codes, np.concatenate([self.words, other.words]), self.index)
+
+    def objects(self) -> pd.Series:
+        """The column as Python strings (object dtype), each distinct word one string object."""
+        return pd.Series(self.words[self.codes], index=self.index, dtype=object, copy=False)
 
 
 class _Collector:
@@ -80,6 +151,9 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         column = out.iloc[:, i]
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
+        arrow = _arrow(column)
+        if arrow is not None and not pc.any(pc.starts_with(arrow, "'")).as_py():
+            continue  # the quick look below, in Arrow: no cell starts with an apostrophe
         cells = column.astype("string")
         guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
         if guarded.any():
@@ -89,7 +163,7 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
     out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
     if S.PROPOSED_SPEND in out.columns and S.SPEND not in out.columns:  # the workbook's Plan sheet: its headers
         out.columns = [PLAN_SHEET_HEADERS.get(c, c) for c in out.columns]
-    if S.STAGE in out.columns and not out.columns.duplicated().any():
+    if S.STAGE in out.columns and not out.columns.duplicated().any() and _says_unassigned(out[S.STAGE]):
         stage = out[S.STAGE].astype("string").str.strip().str.lower()
         out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
     if S.PROPOSED_SPEND not in out.columns or S.SPEND in out.columns or out.columns.duplicated().any():
@@ -108,6 +182,14 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
             out[S.MAX_SPEND] = cap.where(~(off & _blank(cap)), out[S.UPPER_LIMIT])
     renamed = out.rename(columns={S.PROPOSED_SPEND: S.SPEND, S.PROPOSED_ENGAGED: S.ENGAGED})
     return renamed.drop(columns=[c for c in S.PLAN_ONLY if c in renamed.columns])
+
+
+def _says_unassigned(stage: pd.Series) -> bool:
+    """Whether some stage cell reads 'unassigned' (a quick look in Arrow for a column of text; True otherwise)."""
+    arrow = _arrow(stage)
+    if arrow is None:
+        return True
+    return bool(pc.any(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(arrow)), S.UNKNOWN_STAGE)).as_py())
 
 
 def validate_touchpoints(
@@ -148,15 +230,15 @@ def validate_touchpoints(
     notices: list[str] = []
     labels = {}  # the three label columns stripped, '' when blank, in pandas' string storage until the end
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        labels[name] = _text(raw[name]).str.strip().fillna("")
+        labels[name] = _stripped(raw[name])
         out.rows_where(labels[name].eq("").to_numpy(bool), name, None,
                        f"is empty: every touchpoint needs {_NEEDS[name]}",
                        f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
-        clean[name] = labels[name].astype(object)
+    clean[S.TOUCHPOINT] = labels[S.TOUCHPOINT].astype(object)
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name] = fold_labels(labels[name], name, notices)
+        clean[name] = _fold(labels[name], name, notices)[0]
     names = labels[S.TOUCHPOINT]
-    dup = (label_key(names).duplicated(keep=False) & names.ne("")).to_numpy(bool)
+    dup = _used_twice(label_key(names)) & names.ne("").to_numpy(bool)
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -168,7 +250,9 @@ def validate_touchpoints(
             numbers[name] = pd.Series(np.nan, index=clean.index)
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
-        bad = value.isna() & ~_blank(raw[name])
+        bad = value.isna()
+        if bad.any():  # a cell that is not a number reads as NaN: only then is there one to find
+            bad &= ~_blank(raw[name])
         high = _HIGHEST.get(name, S.MAX_AMOUNT)
         huge = value.abs() > high
         if name in (S.ENGAGED, S.CPE):
@@ -182,13 +266,13 @@ def validate_touchpoints(
         numbers[name] = value.where((value >= S.COLUMN_BY_NAME[name].minimum) & ~huge)
 
     if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
+        curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), clean.index)
         given_curve = curve.ne("")
         curve = curve.replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
-        curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
+        curve = _Words.constant(S.DEFAULT_CURVE, clean.index)
         given_curve = pd.Series(False, index=clean.index)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
     explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
@@ -262,16 +346,16 @@ def validate_touchpoints(
                    "enter max_spend (the most it could usefully take)")
 
     if S.STAGE in raw.columns:
-        stage = _text(raw[S.STAGE]).str.strip().str.lower().fillna("")
+        stage = _Words.of(raw[S.STAGE], lambda c: _text(c).str.strip().str.lower().fillna(""), clean.index)
         unknown = ~stage.isin(S.STAGES) & stage.ne("")
         out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
                        "use one of: " + ", ".join(S.STAGES))
-        clean[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).astype(object)
+        clean[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).objects()
     else:
         clean[S.STAGE] = S.UNKNOWN_STAGE
 
     if S.LOCKED in raw.columns:
-        flag = _text(raw[S.LOCKED]).str.strip().str.lower().fillna("")
+        flag = _Words.of(raw[S.LOCKED], lambda c: _text(c).str.strip().str.lower().fillna(""), clean.index)
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
         clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
@@ -283,17 +367,17 @@ def validate_touchpoints(
     described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
     for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
         described |= numbers[name].notna()
-    origin = np.full(len(clean), S.ASSUMED, dtype=object)
-    origin[described.to_numpy(bool)] = S.GIVEN
-    origin = pd.Series(origin, index=clean.index, dtype=object)
-    stated = pd.Series("", index=clean.index)
+    origin = _Words(described.to_numpy(bool).astype(np.intp), np.array([S.ASSUMED, S.GIVEN], dtype=object),
+                    clean.index)
+    stated = _Words.constant("", clean.index)
     if S.CURVE_SOURCE in raw.columns:
-        stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
+        stated = _Words.of(raw[S.CURVE_SOURCE], lambda c: c.astype("string").str.strip().str.lower().fillna(""),
+                           clean.index)
         out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
                        "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
         origin = origin.where(stated.eq(""), stated)
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
-    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
+    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).objects()
     clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     if S.CURVE_BEYOND in raw.columns:  # how far a tabulated curve goes on beyond its last point
         beyond = numbers[S.CURVE_BEYOND]
@@ -308,7 +392,7 @@ def validate_touchpoints(
         if name in raw.columns:
             clean[name] = numbers[name]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
-    clean[S.CURVE] = curve.astype(object)
+    clean[S.CURVE] = curve.objects()
 
     elasticity = numbers[S.ELASTICITY]
     out.rows_where(elasticity.notna() & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
@@ -321,8 +405,10 @@ def validate_touchpoints(
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
-    tags = {tag: _shared(fold_labels(_text(raw[tag]).str.strip().fillna(""), tag, notices))
-            for tag in [c for c in raw.columns if c not in S.KNOWN]}
+    tags = {}
+    for tag in [c for c in raw.columns if c not in S.KNOWN]:
+        folded, shared = _fold(_stripped(raw[tag]), tag, notices)
+        tags[tag] = folded if shared else _shared(folded)
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
         clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
 
@@ -475,7 +561,7 @@ def label_key(labels: pd.Series) -> pd.Series:
     whitespace than single spaces go through Python's `re`, and only labels beyond ASCII through `str.casefold`
     (for ASCII text it is `lower`, which Arrow does)."""
     text = labels.astype("string").str.strip()
-    uneven = np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
+    uneven = _uneven(text)
     if len(uneven):
         text = text.copy()
         text.iloc[uneven] = text.iloc[uneven].str.replace(r"\s+", " ", regex=True).to_numpy()
@@ -484,6 +570,30 @@ def label_key(labels: pd.Series) -> pd.Series:
     if len(beyond):
         key.iloc[beyond] = text.iloc[beyond].str.casefold().to_numpy()
     return key
+
+
+def _uneven(text: pd.Series) -> np.ndarray:
+    """Positions of the labels with whitespace other than single spaces. In Arrow, only labels that are not plain
+    (printable ASCII without two spaces in a row: none of _SPACES can be in them) get the regular expression."""
+    arrow = _arrow(text)
+    if arrow is None:
+        return np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
+    plain = pc.and_kleene(pc.and_kleene(pc.string_is_ascii(arrow), pc.ascii_is_printable(arrow)),
+                          pc.invert(pc.match_substring(arrow, "  ")))
+    maybe = np.flatnonzero(~pc.fill_null(plain, False).to_numpy(zero_copy_only=False))
+    if not len(maybe):
+        return maybe
+    found = text.iloc[maybe].str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool)
+    return maybe[found]
+
+
+def _used_twice(key: pd.Series) -> np.ndarray:
+    """`key.duplicated(keep=False)` as an array: by Arrow's hashing (dictionary_encode) for a column of Arrow text."""
+    arrow = _arrow(key)
+    if arrow is None or arrow.null_count:
+        return key.duplicated(keep=False).to_numpy(bool)
+    codes = pc.dictionary_encode(arrow.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+    return np.bincount(codes, minlength=1)[codes] > 1
 
 
 def _shared(labels: pd.Series) -> pd.Series:
@@ -495,7 +605,18 @@ def _shared(labels: pd.Series) -> pd.Series:
 def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
     """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
     a notice says how many were merged."""
-    codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
+    return _fold(labels, column, notices)[0]
+
+
+def _fold(labels: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series, bool]:
+    """fold_labels, and whether each cell of the result already points at one string object per distinct label."""
+    arrow = _arrow(labels)
+    if arrow is not None and not arrow.null_count:  # Arrow's hashing: labels in the order they first appear
+        encoded = pc.dictionary_encode(arrow.combine_chunks())
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    else:
+        codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
     if (codes < 0).any():  # a missing label: keyed row by row
         key = label_key(labels)
         first = labels.groupby(key.to_numpy(), sort=False).transform("first")
@@ -505,17 +626,20 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
         spelled = pd.Series(distinct, dtype=object)
         key = label_key(spelled)
         firsts = spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
-        first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object)
+        first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object, copy=False)
         remain = int(key[spelled.ne("")].nunique())
         words = spelled.to_numpy()
-        changed = pd.Series(((words != firsts) & (words != ""))[codes], index=labels.index)
+        moved = (words != firsts) & (words != "")
+        if not moved.any():  # nothing merged: each cell one of the distinct labels' objects
+            return first, True
+        changed = pd.Series(moved[codes], index=labels.index)
     if changed.any():
         pairs = sorted(set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True)))
         shown = ", ".join(f"'{was}' -> '{now}'" for was, now in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
         notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
                        f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
                        f"{'s' if remain == 1 else ''}")
-    return first.astype(object)
+    return first.astype(object), not (codes < 0).any()
 
 
 _NEEDS = {S.TOUCHPOINT: "a name", S.FUNCTION: "a function (the team that owns and pays for it)",
