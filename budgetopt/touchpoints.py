@@ -234,10 +234,12 @@ def validate_touchpoints(
         out.rows_where(labels[name].eq("").to_numpy(bool), name, None,
                        f"is empty: every touchpoint needs {_NEEDS[name]}",
                        f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
-    clean[S.TOUCHPOINT] = labels[S.TOUCHPOINT].astype(object)
+    names = labels[S.TOUCHPOINT]
+    arrow = _arrow(names)
+    clean[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
+        arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
     for name in (S.FUNCTION, S.CHANNEL):
         clean[name] = _fold(labels[name], name, notices)[0]
-    names = labels[S.TOUCHPOINT]
     dup = _used_twice(label_key(names)) & names.ne("").to_numpy(bool)
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
@@ -245,9 +247,11 @@ def validate_touchpoints(
     numbers: dict[str, pd.Series] = {}
     unreadable = pd.Series(False, index=clean.index)  # rows with a number that could not be read
     decimal = raw.attrs.get("decimal") or decimal_separator(raw[[c for c in S.NUMBER_COLUMNS if c in raw.columns]])
+    absent = np.full(len(raw), np.nan)  # one array for every number column the table has not: read only
+    absent.setflags(write=False)
     for name in S.NUMBER_COLUMNS:
         if name not in raw.columns:
-            numbers[name] = pd.Series(np.nan, index=clean.index)
+            numbers[name] = pd.Series(absent, index=clean.index, copy=False)
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
         bad = value.isna()
@@ -415,6 +419,7 @@ def validate_touchpoints(
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
+    _own(clean, absent)
     if free.any():
         shown_rows = ", ".join(map(str, row_numbers[free][:10])) + (", ..." if free.sum() > 10 else "")
         notices.append(f"left out {int(free.sum()):,} row{'s' if free.sum() > 1 else ''} with engaged customers but "
@@ -431,6 +436,15 @@ def validate_touchpoints(
     return clean
 
 
+def _own(clean: pd.DataFrame, absent: np.ndarray) -> None:
+    """Give each column of the clean table still on the shared array of absent numbers its own array: the table is
+    the caller's to change."""
+    for i in range(clean.shape[1]):
+        column = clean.iloc[:, i]
+        if column.dtype == float and np.may_share_memory(column.to_numpy(), absent):
+            clean.isetitem(i, column.to_numpy().copy())
+
+
 def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
                    spend: pd.Series, engaged: pd.Series, clean: pd.DataFrame, out: _Collector) -> None:
     """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to clean.
@@ -440,63 +454,69 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     given curve_engaged must agree with that within 1 %.
     """
     saturation, half, shape = numbers[S.SATURATION], numbers[S.HALF_SATURATION], numbers[S.SHAPE]
-    given_engaged, carryover = numbers[S.CURVE_ENGAGED], numbers[S.CARRYOVER]
-    is_hill, is_sat = curve.eq("hill"), curve.eq("saturating")
-    out.rows_where(is_sat & saturation.isna(), S.SATURATION, None,
-                   "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
-    for name, values, fix in ((S.SATURATION, saturation, "enter the most customers it could ever engage"),
-                              (S.HALF_SATURATION, half, "enter the spend at which it engages half of saturation"),
-                              (S.SHAPE, shape, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
-        out.rows_where(is_hill & values.isna(), name, None,
-                       "a hill curve needs saturation, half_saturation and shape", fix)
-    anchored_sat = is_sat & ~explicit
-    anchor = given_engaged.fillna(engaged)
-    if S.CURVE_ENGAGED in raw.columns:
-        above = given_engaged.notna()
-        out.rows_where(anchored_sat & above & saturation.notna() & (saturation <= anchor), S.SATURATION,
-                       raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
-    else:
-        above = pd.Series(False, index=curve.index)
-    out.rows_where(anchored_sat & ~above & saturation.notna() & (saturation <= engaged), S.SATURATION,
-                   raw.get(S.SATURATION), "must be above today's engaged customers",
-                   "enter a level above today's engaged customers")
-    out.rows_where(explicit & saturation.eq(0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
-                   "enter the most customers it could ever engage")
-    out.rows_where(half.eq(0), S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
-                   "enter the spend at which the curve engages half of its saturation")
-    out.rows_where(~explicit & spend.eq(0) & (given_engaged > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
-                   "a curve through no spend today engages no one today",
-                   "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
-    low, high = S.SHAPE_RANGE
-    out.rows_where(shape.notna() & ((shape < low) | (shape > high)), S.SHAPE, raw.get(S.SHAPE),
-                   f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")
-    out.rows_where(carryover >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
-                   f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
+    sat, k, n, ge, eng, s, lam = (v.to_numpy(float) for v in (saturation, half, shape, numbers[S.CURVE_ENGAGED],
+                                                               engaged, spend, numbers[S.CARRYOVER]))
+    is_hill, is_sat = curve.eq("hill").to_numpy(bool), curve.eq("saturating").to_numpy(bool)
+    given = explicit.to_numpy(bool)
+    with np.errstate(invalid="ignore"):  # NaN compares False, as in pandas
+        out.rows_where(is_sat & np.isnan(sat), S.SATURATION, None,
+                       "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
+        for name, values, fix in ((S.SATURATION, sat, "enter the most customers it could ever engage"),
+                                  (S.HALF_SATURATION, k, "enter the spend at which it engages half of saturation"),
+                                  (S.SHAPE, n, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
+            out.rows_where(is_hill & np.isnan(values), name, None,
+                           "a hill curve needs saturation, half_saturation and shape", fix)
+        anchored_sat = is_sat & ~given
+        above = ~np.isnan(ge)
+        if S.CURVE_ENGAGED in raw.columns:
+            out.rows_where(anchored_sat & above & ~np.isnan(sat) & (sat <= ge), S.SATURATION,
+                           raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
+        out.rows_where(anchored_sat & ~above & ~np.isnan(sat) & (sat <= eng), S.SATURATION,
+                       raw.get(S.SATURATION), "must be above today's engaged customers",
+                       "enter a level above today's engaged customers")
+        out.rows_where(given & (sat == 0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
+                       "enter the most customers it could ever engage")
+        out.rows_where(k == 0, S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
+                       "enter the spend at which the curve engages half of its saturation")
+        out.rows_where(~given & (s == 0) & (ge > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
+                       "a curve through no spend today engages no one today",
+                       "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
+        low, high = S.SHAPE_RANGE
+        out.rows_where(~np.isnan(n) & ((n < low) | (n > high)), S.SHAPE, raw.get(S.SHAPE),
+                       f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")
+        out.rows_where(lam >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
+                       f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
 
     weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s, sat, k, n = (v.to_numpy(float) for v in (spend, saturation, half, shape))
-        w = np.where(np.isfinite(weights), weights, np.nan) if weights.shape[1] else np.ones((len(s), 1))
-        w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
-        sw = s[:, None] * np.nan_to_num(w)
-        per = families.saturating(sw, sat[:, None], k[:, None])
-        hill_rows = is_hill.to_numpy()
-        if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
-            per = np.where(hill_rows[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]), per)
-        value = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
-        value = np.where(curve.eq("tabulated").to_numpy(), tab_value, value)
-    value = pd.Series(np.where(explicit, value, np.nan), index=curve.index)
-    clash = explicit & given_engaged.notna() & value.notna() & ((given_engaged - value).abs() > 0.01 * value)
-    for pos in np.flatnonzero(clash.to_numpy()):
+    value = np.full(len(s), np.nan)  # the curve's value at today's spend, of the curves given by their parameters
+    rows = np.flatnonzero(given)
+    if len(rows):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w = weights[rows] if weights.shape[1] else np.ones((len(rows), 1))
+            w = np.where(np.isfinite(w), w, np.nan)
+            w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
+            sw = s[rows, None] * np.nan_to_num(w)
+            at = (sat[rows, None], k[rows, None])
+            per = families.saturating(sw, *at)
+            hill_rows = is_hill[rows]
+            if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
+                per = np.where(hill_rows[:, None], families.hill(sw, *at, n[rows, None]), per)
+            mean = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
+            value[rows] = np.where(curve.eq("tabulated").to_numpy(bool)[rows], tab_value[rows], mean)
+    with np.errstate(invalid="ignore"):
+        clash = given & ~np.isnan(ge) & ~np.isnan(value) & (np.abs(ge - value) > 0.01 * value)
+    for pos in np.flatnonzero(clash):
         out.problems.append(Problem(
             int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
-            f"disagrees with the curve's value at today's spend ({value.iloc[pos]:.6g}) by more than 1 %",
-            f"enter {value.iloc[pos]:.6g} or leave curve_engaged empty", out.source))
+            f"disagrees with the curve's value at today's spend ({value[pos]:.6g}) by more than 1 %",
+            f"enter {value[pos]:.6g} or leave curve_engaged empty", out.source))
     clean[S.SATURATION] = saturation
     clean[S.HALF_SATURATION] = half
     clean[S.SHAPE] = shape
-    clean[S.CURVE_ENGAGED] = value.where(explicit, given_engaged.fillna(engaged.where(spend > 0, 0.0)))
-    clean[S.CARRYOVER] = carryover.fillna(0.0)
+    with np.errstate(invalid="ignore"):
+        today = np.where(np.isnan(ge), np.where(s > 0, eng, 0.0), ge)  # given, else engaged (0 without spend)
+    clean[S.CURVE_ENGAGED] = np.where(given, value, today)
+    clean[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
 
 
 
@@ -623,12 +643,11 @@ def _fold(labels: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series
         remain = int(key[labels.ne("")].nunique())
         changed = labels.ne(first) & labels.ne("")
     else:  # each distinct label keyed once: the first label of a key is the first row's spelling of it
-        spelled = pd.Series(distinct, dtype=object)
-        key = label_key(spelled)
-        firsts = spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
+        words = np.asarray(distinct, dtype=object)
+        keys = pd.factorize(label_key(pd.Series(words, dtype=object)).to_numpy(object))[0]  # keys as first seen
+        firsts = words[np.unique(keys, return_index=True)[1][keys]]  # the first spelling of each label's key
         first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object, copy=False)
-        remain = int(key[spelled.ne("")].nunique())
-        words = spelled.to_numpy()
+        remain = len(np.unique(keys[words != ""]))
         moved = (words != firsts) & (words != "")
         if not moved.any():  # nothing merged: each cell one of the distinct labels' objects
             return first, True
