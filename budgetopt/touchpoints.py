@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema as S
+from .amounts import _distinct as _remembered_distinct
 from .amounts import decimal_separator, parse_numbers, stripped
 from .curves import families
 from .curves import text as curve_text
@@ -60,12 +61,9 @@ class _Words:
     def of(cls, series: pd.Series, text: Callable[[pd.Series], pd.Series], index: pd.Index) -> _Words:
         """`text(series)` (a cell-by-cell string operation), worked out once per distinct cell of an Arrow text
         column (distinct by their exact text), else on every cell."""
-        if _arrow(series) is not None:
-            codes, distinct = series.array.factorize(use_na_sentinel=False)
-            done = text(pd.Series(distinct))
-        else:
-            codes, done = np.arange(len(series)), text(series)
-        return cls(np.asarray(codes, dtype=np.intp), done.to_numpy(object), index)
+        found = _distinct_cells(series)
+        codes, done = (np.arange(len(series)), text(series)) if found is None else (found[0], text(found[1]))
+        return cls(codes, done.to_numpy(object), index)
 
     @classmethod
     def constant(cls, word: str, index: pd.Index) -> _Words:
@@ -186,10 +184,10 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _says_unassigned(stage: pd.Series) -> bool:
     """Whether some stage cell reads 'unassigned' (a quick look in Arrow for a column of text; True otherwise)."""
-    arrow = _arrow(stage)
+    arrow = _arrow(_stripped(stage)) if _arrow(stage) is not None else None
     if arrow is None:
         return True
-    return bool(pc.any(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(arrow)), S.UNKNOWN_STAGE)).as_py())
+    return bool(pc.any(pc.equal(pc.utf8_lower(arrow), S.UNKNOWN_STAGE)).as_py())
 
 
 def validate_touchpoints(
@@ -239,7 +237,7 @@ def validate_touchpoints(
     clean[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
         arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name] = _fold(labels[name], name, notices)[0]
+        clean[name] = _fold_column(raw[name], name, notices)
     dup = _used_twice(label_key(names)) & names.ne("").to_numpy(bool)
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
@@ -409,10 +407,7 @@ def validate_touchpoints(
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
-    tags = {}
-    for tag in [c for c in raw.columns if c not in S.KNOWN]:
-        folded, shared = _fold(_stripped(raw[tag]), tag, notices)
-        tags[tag] = folded if shared else _shared(folded)
+    tags = {tag: _fold_column(raw[tag], tag, notices) for tag in [c for c in raw.columns if c not in S.KNOWN]}
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
         clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
 
@@ -598,13 +593,19 @@ def _uneven(text: pd.Series) -> np.ndarray:
     arrow = _arrow(text)
     if arrow is None:
         return np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
-    plain = pc.and_kleene(pc.and_kleene(pc.string_is_ascii(arrow), pc.ascii_is_printable(arrow)),
-                          pc.invert(pc.match_substring(arrow, "  ")))
-    maybe = np.flatnonzero(~pc.fill_null(plain, False).to_numpy(zero_copy_only=False))
+    maybe = np.flatnonzero(~_plain(arrow))
     if not len(maybe):
         return maybe
     found = text.iloc[maybe].str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool)
     return maybe[found]
+
+
+def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Labels of printable ASCII without two spaces in a row (False for a missing one): their key is their lower
+    case."""
+    plain = pc.and_kleene(pc.and_kleene(pc.string_is_ascii(arrow), pc.ascii_is_printable(arrow)),
+                          pc.invert(pc.match_substring(arrow, "  ")))
+    return pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
 
 
 def _used_twice(key: pd.Series) -> np.ndarray:
@@ -629,36 +630,77 @@ def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series
 
 
 def _fold(labels: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series, bool]:
-    """fold_labels, and whether each cell of the result already points at one string object per distinct label."""
+    """fold_labels, and whether each cell of the result points at one string object per distinct label."""
     arrow = _arrow(labels)
     if arrow is not None and not arrow.null_count:  # Arrow's hashing: labels in the order they first appear
         encoded = pc.dictionary_encode(arrow.combine_chunks())
         codes = encoded.indices.to_numpy(zero_copy_only=False)
-        distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
-    else:
-        codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
-    if (codes < 0).any():  # a missing label: keyed row by row
-        key = label_key(labels)
-        first = labels.groupby(key.to_numpy(), sort=False).transform("first")
-        remain = int(key[labels.ne("")].nunique())
-        changed = labels.ne(first) & labels.ne("")
-    else:  # each distinct label keyed once: the first label of a key is the first row's spelling of it
-        words = np.asarray(distinct, dtype=object)
-        keys = pd.factorize(label_key(pd.Series(words, dtype=object)).to_numpy(object))[0]  # keys as first seen
-        firsts = words[np.unique(keys, return_index=True)[1][keys]]  # the first spelling of each label's key
-        first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object, copy=False)
-        remain = len(np.unique(keys[words != ""]))
-        moved = (words != firsts) & (words != "")
-        if not moved.any():  # nothing merged: each cell one of the distinct labels' objects
-            return first, True
-        changed = pd.Series(moved[codes], index=labels.index)
+        return _fold_distinct(codes, encoded.dictionary, labels.index, labels.name, column, notices), True
+    codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
+    if not (codes < 0).any():
+        return _fold_distinct(codes, distinct, labels.index, labels.name, column, notices), True
+    key = label_key(labels)  # a missing label: keyed row by row
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
     if changed.any():
-        pairs = sorted(set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True)))
-        shown = ", ".join(f"'{was}' -> '{now}'" for was, now in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
-        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
-                       f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
-                       f"{'s' if remain == 1 else ''}")
-    return first.astype(object), not (codes < 0).any()
+        pairs = set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True))
+        _merged(notices, column, int(changed.sum()), pairs, int(key[labels.ne("")].nunique()))
+    return first.astype(object), False
+
+
+def _fold_column(cells: pd.Series, column: str, notices: list[str]) -> pd.Series:
+    """`fold_labels` of a column's stripped cells ('' when blank), each cell pointing at one string object per
+    distinct label: an Arrow text column is stripped and folded once per distinct cell (amounts remembers those
+    of each column while a file is read)."""
+    found = _distinct_cells(cells)
+    if found is None:
+        folded, shared = _fold(_stripped(cells), column, notices)
+        return folded if shared else _shared(folded)
+    codes, distinct = found
+    encoded = pc.dictionary_encode(_arrow(_stripped(distinct)).combine_chunks())  # cells the same once stripped
+    codes = encoded.indices.to_numpy(zero_copy_only=False)[codes]
+    return _fold_distinct(codes, encoded.dictionary, cells.index, cells.name, column, notices)
+
+
+def _distinct_cells(series: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, distinct cells in the order they first appear) of an Arrow text column, else None: as amounts
+    remembers them while a file is read, else factorised here."""
+    if _arrow(series) is None:
+        return None
+    codes, distinct = _remembered_distinct(series)
+    if codes is None:
+        codes, uniques = series.array.factorize(use_na_sentinel=False)
+        distinct = pd.Series(uniques)
+    return np.asarray(codes, dtype=np.intp), distinct
+
+
+def _fold_distinct(codes: np.ndarray, distinct: pa.Array | np.ndarray | pd.Index, index: pd.Index, name: object,
+                   column: str, notices: list[str]) -> pd.Series:
+    """fold_labels of labels given as codes into their distinct labels (each used by some row, none missing)."""
+    keys = None
+    if isinstance(distinct, pa.Array):
+        words = distinct.to_numpy(zero_copy_only=False)
+        text = pc.utf8_trim_whitespace(distinct)
+        if _plain(text).all():  # label_key without its rare cases: lower(strip(label))
+            keys = pc.dictionary_encode(pc.utf8_lower(text)).indices.to_numpy(zero_copy_only=False)
+    else:
+        words = np.asarray(distinct, dtype=object)
+    if keys is None:  # each distinct label's key, numbered as first seen
+        keys = pd.factorize(label_key(pd.Series(words, dtype=object)).to_numpy(object))[0]
+    firsts = words[np.unique(keys, return_index=True)[1][keys]]  # the first row's spelling of each key
+    moved = (words != firsts) & (words != "")
+    if moved.any():
+        pairs = set(zip(map(str, words[moved]), map(str, firsts[moved]), strict=True))
+        _merged(notices, column, int(moved[codes].sum()), pairs, len(np.unique(keys[words != ""])))
+    return pd.Series(firsts[codes], index=index, name=name, dtype=object, copy=False)
+
+
+def _merged(notices: list[str], column: str, count: int, pairs: set[tuple[str, str]], remain: int) -> None:
+    ordered = sorted(pairs)
+    shown = ", ".join(f"'{was}' -> '{now}'" for was, now in ordered[:5]) + (" ..." if len(ordered) > 5 else "")
+    notices.append(f"{count} {column} label(s) that differ only by case or spaces were merged "
+                   f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
+                   f"{'s' if remain == 1 else ''}")
 
 
 _NEEDS = {S.TOUCHPOINT: "a name", S.FUNCTION: "a function (the team that owns and pays for it)",
