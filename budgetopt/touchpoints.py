@@ -243,7 +243,7 @@ def validate_touchpoints(
                    "give each touchpoint a unique name")
 
     numbers: dict[str, pd.Series] = {}
-    unreadable = pd.Series(False, index=clean.index)  # rows with a number that could not be read
+    unreadable = np.zeros(len(raw), dtype=bool)  # rows with a number that could not be read
     decimal = raw.attrs.get("decimal") or decimal_separator(raw[[c for c in S.NUMBER_COLUMNS if c in raw.columns]])
     absent = np.full(len(raw), np.nan)  # one array for every number column the table has not: read only
     absent.setflags(write=False)
@@ -252,20 +252,20 @@ def validate_touchpoints(
             numbers[name] = pd.Series(absent, index=clean.index, copy=False)
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
-        bad = value.isna()
+        v = value.to_numpy(float)
+        bad = np.isnan(v)
         if bad.any():  # a cell that is not a number reads as NaN: only then is there one to find
-            bad &= ~_blank(raw[name])
-        high = _HIGHEST.get(name, S.MAX_AMOUNT)
-        huge = value.abs() > high
+            bad &= ~_blank(raw[name]).to_numpy(bool)
+        high, low = _HIGHEST.get(name, S.MAX_AMOUNT), S.COLUMN_BY_NAME[name].minimum
+        huge = np.abs(v) > high
         if name in (S.ENGAGED, S.CPE):
-            unreadable |= (bad | huge).to_numpy()
+            unreadable |= bad | huge
         out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
         out.rows_where(huge, name, raw[name], f"is too large: the supported range is {S.supported(0, high)}"
                        + _WHY.get(name, " (money and customers)"),
                        "check the unit (write money in currency units, customers one by one) and the digits")
-        negative = (value < S.COLUMN_BY_NAME[name].minimum) & ~huge
-        out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
-        numbers[name] = value.where((value >= S.COLUMN_BY_NAME[name].minimum) & ~huge)
+        out.rows_where((v < low) & ~huge, name, raw[name], "is negative", "use zero or a positive number")
+        numbers[name] = pd.Series(np.where((v >= low) & ~huge, v, np.nan), index=value.index, copy=False)
 
     if S.CURVE in raw.columns:
         curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), clean.index)
@@ -282,68 +282,74 @@ def validate_touchpoints(
 
     spend = numbers[S.SPEND]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
-    engaged, cpe = numbers[S.ENGAGED], numbers[S.CPE]
-    derived = spend / cpe.where(cpe > 0)
-    engaged = engaged.fillna(derived)
+    s, cpe = spend.to_numpy(float), numbers[S.CPE].to_numpy(float)
+    given = explicit.to_numpy(bool)
     has_engaged = S.ENGAGED in raw.columns
-    no_basis = engaged.isna() & cpe.isna() & spend.notna() & ~unreadable
-    out.rows_where(no_basis & (spend > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
-                   "enter the customers engaged (or the cost per engaged customer)")
-    out.rows_where((spend > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,
-                   raw[S.ENGAGED] if has_engaged else raw[S.CPE],
-                   "a touchpoint with spend must engage someone",
-                   "enter the customers it engages, or set its spend to 0")
-    out.rows_where(cpe.eq(0), S.CPE, raw[S.CPE] if S.CPE in raw.columns else None,
-                   "a cost per engaged customer of 0 is impossible", "enter a positive cost per engaged customer")
-    if has_engaged and S.CPE in raw.columns:
-        implied = spend / engaged.where(engaged > 0)
-        clash = (cpe.notna() & implied.notna() & (np.abs(implied - cpe) > 0.01 * cpe))
-        out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
-                       "correct it or leave one of 'engaged' and 'cpe' empty")
-    # Unit cost of a touchpoint with no spend today comes from `cpe`.
-    unit_cost = (spend / engaged.where(engaged > 0)).where(spend > 0).fillna(cpe)
-    new = spend.eq(0)
-    out.rows_where(new & cpe.isna() & ~(engaged > 0) & ~explicit, S.CPE, None,
-                   "a touchpoint with no spend today needs its cost per engaged customer",
-                   "enter 'cpe' for this row")
-    given = cpe.notna() & (cpe > 0)
-    odd = (unit_cost.notna() & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))).to_numpy()
-    out.rows_where(odd & given.to_numpy(), S.CPE, raw.get(S.CPE),
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN compares False, as in pandas
+        engaged = numbers[S.ENGAGED].to_numpy(float)
+        engaged = np.where(np.isnan(engaged), s / np.where(cpe > 0, cpe, np.nan), engaged)  # else spend / cpe
+        no_basis = np.isnan(engaged) & np.isnan(cpe) & ~np.isnan(s) & ~unreadable
+        out.rows_where(no_basis & (s > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
+                       "enter the customers engaged (or the cost per engaged customer)")
+        out.rows_where((s > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,
+                       raw[S.ENGAGED] if has_engaged else raw[S.CPE],
+                       "a touchpoint with spend must engage someone",
+                       "enter the customers it engages, or set its spend to 0")
+        out.rows_where(cpe == 0, S.CPE, raw[S.CPE] if S.CPE in raw.columns else None,
+                       "a cost per engaged customer of 0 is impossible", "enter a positive cost per engaged customer")
+        implied = s / np.where(engaged > 0, engaged, np.nan)
+        if has_engaged and S.CPE in raw.columns:
+            clash = ~np.isnan(cpe) & ~np.isnan(implied) & (np.abs(implied - cpe) > 0.01 * cpe)
+            out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
+                           "correct it or leave one of 'engaged' and 'cpe' empty")
+        # Unit cost of a touchpoint with no spend today comes from `cpe`.
+        unit_cost = np.where(s > 0, implied, np.nan)
+        unit_cost = np.where(np.isnan(unit_cost), cpe, unit_cost)
+        new = s == 0
+        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~given, S.CPE, None,
+                       "a touchpoint with no spend today needs its cost per engaged customer",
+                       "enter 'cpe' for this row")
+        priced_in = ~np.isnan(cpe) & (cpe > 0)
+        odd = ~np.isnan(unit_cost) & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))
+        priced = np.where(~odd & (unit_cost > 0), unit_cost, np.nan)
+    out.rows_where(odd & priced_in, S.CPE, raw.get(S.CPE),
                    f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check its unit: money per single customer")
-    from_ratio = odd & ~given.to_numpy()  # the few rows shown as "spend / engaged", formatted alone
-    shown = pd.Series(np.nan, index=clean.index, dtype=object)
+    from_ratio = odd & ~priced_in  # the few rows shown as "spend / engaged", formatted alone
+    shown = None
     if from_ratio.any():
-        shown[from_ratio] = spend[from_ratio].astype(str) + " / " + engaged[from_ratio].astype(str)
+        shown = pd.Series(np.nan, index=clean.index, dtype=object)
+        shown[from_ratio] = (spend[from_ratio].astype(str) + " / "
+                             + pd.Series(engaged, index=spend.index)[from_ratio].astype(str))
     out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
                    "gives a cost per engaged customer (spend / engaged) outside the supported range, "
                    f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check that spend and engaged are in the same units (money in currency units, customers one by "
                    "one, not thousands)")
-    priced = unit_cost.where(~pd.Series(odd, index=unit_cost.index) & (unit_cost > 0))
-    if priced.notna().sum() >= 2 and priced.max() > S.MAX_CPE_SPREAD * priced.min():
-        cheap, dear = int(priced.idxmin()), int(priced.idxmax())
+    if (~np.isnan(priced)).sum() >= 2 and np.nanmax(priced) > S.MAX_CPE_SPREAD * np.nanmin(priced):
+        cheap, dear = int(np.nanargmin(priced)), int(np.nanargmax(priced))
         out.table(S.CPE, f"{priced[cheap]:.6g} (row {row_numbers[cheap]}) and {priced[dear]:.6g} (row "
                   f"{row_numbers[dear]})", f"the costs per engaged customer (spend / engaged) differ by more than "
                   f"a factor of {S.MAX_CPE_SPREAD:,.0f}, more than the solver handles reliably",
                   "check the units of these rows (money in currency units, customers one by one), or plan such "
                   "different touchpoints in separate files")
     # Engaged customers without spend and without a price: free engagement the plan cannot buy more of.
-    free = (new & (engaged > 0) & cpe.isna() & ~odd).to_numpy()
+    free = new & (engaged > 0) & np.isnan(cpe) & ~odd
 
     clean[S.SPEND] = spend
-    clean[S.ENGAGED] = engaged.where(~new, 0.0)
+    clean[S.ENGAGED] = np.where(~new, engaged, 0.0)
     clean["unit_cost"] = unit_cost
     clean[S.MIN_SPEND] = numbers[S.MIN_SPEND]
     clean[S.MAX_SPEND] = numbers[S.MAX_SPEND]
-    lo, hi = clean[S.MIN_SPEND], clean[S.MAX_SPEND]
-    out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
-                   "lower min_spend or raise max_spend")
-    out.rows_where(spend < lo, S.SPEND, raw[S.SPEND], "is below this row's min_spend",
-                   "lower min_spend to today's spend or below")
-    out.rows_where(spend > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
-                   "raise max_spend to today's spend or above")
-    out.rows_where(new & hi.isna() & ~free, S.MAX_SPEND, None,
+    lo, hi = numbers[S.MIN_SPEND].to_numpy(float), numbers[S.MAX_SPEND].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
+                       "lower min_spend or raise max_spend")
+        out.rows_where(s < lo, S.SPEND, raw[S.SPEND], "is below this row's min_spend",
+                       "lower min_spend to today's spend or below")
+        out.rows_where(s > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
+                       "raise max_spend to today's spend or above")
+    out.rows_where(new & np.isnan(hi) & ~free, S.MAX_SPEND, None,
                    "a touchpoint with no spend today needs a cap to grow into",
                    "enter max_spend (the most it could usefully take)")
 
@@ -401,7 +407,7 @@ def validate_touchpoints(
                    raw.get(S.ELASTICITY), "must be above 0 and at most 1",
                    "use e.g. 0.6 (1 means no diminishing returns)")
     clean[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
-    _curve_columns(raw, numbers, curve, explicit, spend, engaged, clean, out)
+    _curve_columns(raw, numbers, curve, explicit, spend, pd.Series(engaged, index=spend.index), clean, out)
     value = numbers[S.VALUE]
     out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
                    "use a positive weight (1 = an ordinary engaged customer)")
@@ -416,10 +422,11 @@ def validate_touchpoints(
         raise InputError(out.problems, source)
     _own(clean, absent)
     if free.any():
+        customers = pd.Series(engaged)[free].sum()
         shown_rows = ", ".join(map(str, row_numbers[free][:10])) + (", ..." if free.sum() > 10 else "")
         notices.append(f"left out {int(free.sum()):,} row{'s' if free.sum() > 1 else ''} with engaged customers but "
                        f"no spend (row{'s' if free.sum() > 1 else ''} {shown_rows}; "
-                       f"{engaged[free].sum():,.0f} engaged customers in all): what costs nothing cannot be bought "
+                       f"{customers:,.0f} engaged customers in all): what costs nothing cannot be bought "
                        "more of, so these are not in today's figures nor in the plan. Give such a row its spend, or "
                        "a cpe and a max_spend to plan it as a new touchpoint")
         clean = clean.loc[~free].reset_index(drop=True)
@@ -434,10 +441,9 @@ def validate_touchpoints(
 def _own(clean: pd.DataFrame, absent: np.ndarray) -> None:
     """Give each column of the clean table still on the shared array of absent numbers its own array: the table is
     the caller's to change."""
-    for i in range(clean.shape[1]):
-        column = clean.iloc[:, i]
-        if column.dtype == float and np.may_share_memory(column.to_numpy(), absent):
-            clean.isetitem(i, column.to_numpy().copy())
+    for name, dtype in clean.dtypes.items():
+        if dtype == np.float64 and np.may_share_memory(values := clean[name].to_numpy(), absent):
+            clean[name] = values.copy()
 
 
 def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
