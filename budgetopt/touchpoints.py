@@ -24,7 +24,11 @@ from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | _stripped(series).eq("").astype(bool)
+    text = _stripped(series)
+    arrow = _arrow(text) if _arrow(series) is not None else None
+    if arrow is not None:  # a missing cell is '' once stripped
+        return pd.Series(pc.equal(arrow, "").to_numpy(zero_copy_only=False), index=series.index, copy=False)
+    return series.isna() | text.eq("").astype(bool)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -150,8 +154,8 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         arrow = _arrow(column)
-        if arrow is not None and not pc.any(pc.starts_with(arrow, "'")).as_py():
-            continue  # the quick look below, in Arrow: no cell starts with an apostrophe
+        if arrow is not None and not _any_starts_with_apostrophe(arrow):
+            continue  # the quick look below, on Arrow's buffers: no cell starts with an apostrophe
         cells = column.astype("string")
         guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
         if guarded.any():
@@ -182,12 +186,29 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
     return renamed.drop(columns=[c for c in S.PLAN_ONLY if c in renamed.columns])
 
 
+def _any_starts_with_apostrophe(arrow: pa.ChunkedArray) -> bool:
+    """`pc.any(pc.starts_with(arrow, "'"))` read off the buffers: the first byte of each cell that has one (a
+    missing cell's bytes may say yes: the caller then reads the cells)."""
+    for chunk in arrow.chunks:
+        _, offsets, data = chunk.buffers()
+        if not len(chunk) or data is None:
+            continue
+        at = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        at = at[chunk.offset:chunk.offset + len(chunk) + 1]
+        firsts = at[:-1][at[1:] > at[:-1]]
+        if (np.frombuffer(data, dtype=np.uint8)[firsts] == ord("'")).any():
+            return True
+    return False
+
+
 def _says_unassigned(stage: pd.Series) -> bool:
-    """Whether some stage cell reads 'unassigned' (a quick look in Arrow for a column of text; True otherwise)."""
-    arrow = _arrow(_stripped(stage)) if _arrow(stage) is not None else None
-    if arrow is None:
+    """Whether some stage cell reads 'unassigned': a quick look at the distinct cells of an Arrow text column (the
+    same kernels as the pandas calls of plan_as_input); True for another column."""
+    found = _distinct_cells(stage)
+    if found is None:
         return True
-    return bool(pc.any(pc.equal(pc.utf8_lower(arrow), S.UNKNOWN_STAGE)).as_py())
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow(found[1])))
+    return bool(pc.any(pc.equal(text, S.UNKNOWN_STAGE)).as_py())
 
 
 def validate_touchpoints(
@@ -238,7 +259,7 @@ def validate_touchpoints(
         arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
     for name in (S.FUNCTION, S.CHANNEL):
         clean[name] = _fold_column(raw[name], name, notices)
-    dup = _used_twice(label_key(names)) & names.ne("").to_numpy(bool)
+    dup = _used_twice(_key_of_stripped(names)) & names.ne("").to_numpy(bool)
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -604,6 +625,15 @@ def _uneven(text: pd.Series) -> np.ndarray:
         return maybe
     found = text.iloc[maybe].str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool)
     return maybe[found]
+
+
+def _key_of_stripped(labels: pd.Series) -> pd.Series:
+    """label_key of labels already stripped (Arrow's strip, which changes nothing the second time): when every
+    label is plain, in Arrow, its lower case."""
+    arrow = _arrow(labels)
+    if arrow is None or not _plain(arrow).all():
+        return label_key(labels)
+    return pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lower(arrow)), index=labels.index, copy=False)
 
 
 def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:
