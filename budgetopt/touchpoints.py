@@ -80,7 +80,7 @@ class _Words:
         return pd.Series(per_word[self.codes], index=self.index, copy=False)
 
     def eq(self, word: str) -> pd.Series:
-        return self._rows(self.words == word if len(self.words) else np.zeros(0, dtype=bool))
+        return self._rows(np.asarray(self.words == word, dtype=bool))
 
     def ne(self, word: str) -> pd.Series:
         return ~self.eq(word)
@@ -304,7 +304,7 @@ def validate_touchpoints(
     spend = numbers[S.SPEND]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
     s, cpe = spend.to_numpy(float), numbers[S.CPE].to_numpy(float)
-    given = explicit.to_numpy(bool)
+    by_parameters = explicit.to_numpy(bool)
     has_engaged = S.ENGAGED in raw.columns
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN compares False, as in pandas
         engaged = numbers[S.ENGAGED].to_numpy(float)
@@ -327,16 +327,16 @@ def validate_touchpoints(
         unit_cost = np.where(s > 0, implied, np.nan)
         unit_cost = np.where(np.isnan(unit_cost), cpe, unit_cost)
         new = s == 0
-        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~given, S.CPE, None,
+        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~by_parameters, S.CPE, None,
                        "a touchpoint with no spend today needs its cost per engaged customer",
                        "enter 'cpe' for this row")
-        priced_in = ~np.isnan(cpe) & (cpe > 0)
+        cpe_given = ~np.isnan(cpe) & (cpe > 0)
         odd = ~np.isnan(unit_cost) & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))
         priced = np.where(~odd & (unit_cost > 0), unit_cost, np.nan)
-    out.rows_where(odd & priced_in, S.CPE, raw.get(S.CPE),
+    out.rows_where(odd & cpe_given, S.CPE, raw.get(S.CPE),
                    f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check its unit: money per single customer")
-    from_ratio = odd & ~priced_in  # the few rows shown as "spend / engaged", formatted alone
+    from_ratio = odd & ~cpe_given  # the few rows shown as "spend / engaged", formatted alone
     shown = None
     if from_ratio.any():
         shown = pd.Series(np.nan, index=clean.index, dtype=object)
@@ -479,7 +479,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     sat, k, n, ge, eng, s, lam = (v.to_numpy(float) for v in (saturation, half, shape, numbers[S.CURVE_ENGAGED],
                                                                engaged, spend, numbers[S.CARRYOVER]))
     is_hill, is_sat = curve.eq("hill").to_numpy(bool), curve.eq("saturating").to_numpy(bool)
-    given = explicit.to_numpy(bool)
+    by_parameters = explicit.to_numpy(bool)
     with np.errstate(invalid="ignore"):  # NaN compares False, as in pandas
         out.rows_where(is_sat & np.isnan(sat), S.SATURATION, None,
                        "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
@@ -488,7 +488,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
                                   (S.SHAPE, n, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
             out.rows_where(is_hill & np.isnan(values), name, None,
                            "a hill curve needs saturation, half_saturation and shape", fix)
-        anchored_sat = is_sat & ~given
+        anchored_sat = is_sat & ~by_parameters
         above = ~np.isnan(ge)
         if S.CURVE_ENGAGED in raw.columns:
             out.rows_where(anchored_sat & above & ~np.isnan(sat) & (sat <= ge), S.SATURATION,
@@ -496,11 +496,11 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
         out.rows_where(anchored_sat & ~above & ~np.isnan(sat) & (sat <= eng), S.SATURATION,
                        raw.get(S.SATURATION), "must be above today's engaged customers",
                        "enter a level above today's engaged customers")
-        out.rows_where(given & (sat == 0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
+        out.rows_where(by_parameters & (sat == 0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
                        "enter the most customers it could ever engage")
         out.rows_where(k == 0, S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
                        "enter the spend at which the curve engages half of its saturation")
-        out.rows_where(~given & (s == 0) & (ge > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
+        out.rows_where(~by_parameters & (s == 0) & (ge > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
                        "a curve through no spend today engages no one today",
                        "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
         low, high = S.SHAPE_RANGE
@@ -511,7 +511,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
 
     weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
     value = np.full(len(s), np.nan)  # the curve's value at today's spend, of the curves given by their parameters
-    rows = np.flatnonzero(given)
+    rows = np.flatnonzero(by_parameters)
     if len(rows):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             w = weights[rows] if weights.shape[1] else np.ones((len(rows), 1))
@@ -526,7 +526,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
             mean = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
             value[rows] = np.where(curve.eq("tabulated").to_numpy(bool)[rows], tab_value[rows], mean)
     with np.errstate(invalid="ignore"):
-        clash = given & ~np.isnan(ge) & ~np.isnan(value) & (np.abs(ge - value) > 0.01 * value)
+        clash = by_parameters & ~np.isnan(ge) & ~np.isnan(value) & (np.abs(ge - value) > 0.01 * value)
     for pos in np.flatnonzero(clash):
         out.problems.append(Problem(
             int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
@@ -537,7 +537,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     clean[S.SHAPE] = shape
     with np.errstate(invalid="ignore"):
         today = np.where(np.isnan(ge), np.where(s > 0, eng, 0.0), ge)  # given, else engaged (0 without spend)
-    clean[S.CURVE_ENGAGED] = np.where(given, value, today)
+    clean[S.CURVE_ENGAGED] = np.where(by_parameters, value, today)
     clean[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
 
 
