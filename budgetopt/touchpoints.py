@@ -24,11 +24,11 @@ from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    text = _stripped(series)
-    arrow = _arrow(text) if _arrow(series) is not None else None
-    if arrow is not None:  # a missing cell is '' once stripped
-        return pd.Series(pc.equal(arrow, "").to_numpy(zero_copy_only=False), index=series.index, copy=False)
-    return series.isna() | text.eq("").astype(bool)
+    if _arrow(series) is None:
+        return series.isna() | _stripped(series).eq("").astype(bool)
+    codes, distinct = _remembered_distinct(series)  # a missing cell is '' once stripped
+    blank = pc.equal(_arrow(_stripped(distinct)), "").to_numpy(zero_copy_only=False)
+    return pd.Series(blank if codes is None else blank[codes], index=series.index, copy=False)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -247,19 +247,17 @@ def validate_touchpoints(
 
     clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     notices: list[str] = []
-    labels = {}  # the three label columns stripped, '' when blank, in pandas' string storage until the end
-    for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        labels[name] = _stripped(raw[name])
-        out.rows_where(labels[name].eq("").to_numpy(bool), name, None,
-                       f"is empty: every touchpoint needs {_NEEDS[name]}",
-                       f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
-    names = labels[S.TOUCHPOINT]
+    names = _stripped(raw[S.TOUCHPOINT])
     arrow = _arrow(names)
     clean[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
         arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
+    empty = {S.TOUCHPOINT: names.eq("").to_numpy(bool)}
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name] = _fold_column(raw[name], name, notices)
-    dup = _used_twice(_key_of_stripped(names)) & names.ne("").to_numpy(bool)
+        clean[name], empty[name] = _fold_column(raw[name], name, notices)
+    for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
+        out.rows_where(empty[name], name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
+                       f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
+    dup = _used_twice(_key_of_stripped(names)) & ~empty[S.TOUCHPOINT]
     out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
@@ -434,7 +432,7 @@ def validate_touchpoints(
                    "use a positive weight (1 = an ordinary engaged customer)")
     clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
-    tags = {tag: _fold_column(raw[tag], tag, notices) for tag in [c for c in raw.columns if c not in S.KNOWN]}
+    tags = {tag: _fold_column(raw[tag], tag, notices)[0] for tag in [c for c in raw.columns if c not in S.KNOWN]}
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
         clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
 
@@ -684,18 +682,20 @@ def _fold(labels: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series
     return first.astype(object), False
 
 
-def _fold_column(cells: pd.Series, column: str, notices: list[str]) -> pd.Series:
+def _fold_column(cells: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series, np.ndarray]:
     """`fold_labels` of a column's stripped cells ('' when blank), each cell pointing at one string object per
-    distinct label: an Arrow text column is stripped and folded once per distinct cell (amounts remembers those
-    of each column while a file is read)."""
+    distinct label, and where the cells are blank: an Arrow text column is stripped and folded once per distinct
+    cell (amounts remembers those of each column while a file is read)."""
     found = _distinct_cells(cells)
     if found is None:
-        folded, shared = _fold(_stripped(cells), column, notices)
-        return folded if shared else _shared(folded)
+        labels = _stripped(cells)
+        folded, shared = _fold(labels, column, notices)
+        return folded if shared else _shared(folded), labels.eq("").to_numpy(bool)
     codes, distinct = found
     encoded = pc.dictionary_encode(_arrow(_stripped(distinct)).combine_chunks())  # cells the same once stripped
     codes = encoded.indices.to_numpy(zero_copy_only=False)[codes]
-    return _fold_distinct(codes, encoded.dictionary, cells.index, cells.name, column, notices)
+    blank = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)[codes]
+    return _fold_distinct(codes, encoded.dictionary, cells.index, cells.name, column, notices), blank
 
 
 def _distinct_cells(series: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
