@@ -245,20 +245,21 @@ def validate_touchpoints(
     if out.problems:
         raise InputError(out.problems, source)
 
-    clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    index = pd.RangeIndex(len(raw))
+    columns: dict[str, object] = {}  # the clean table's columns, made a table at the end
     notices: list[str] = []
     names = _stripped(raw[S.TOUCHPOINT])
     arrow = _arrow(names)
-    clean[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
+    columns[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
         arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
     empty = {S.TOUCHPOINT: names.eq("").to_numpy(bool)}
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name], empty[name] = _fold_column(raw[name], name, notices)
+        columns[name], empty[name] = _fold_column(raw[name], name, notices)
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
         out.rows_where(empty[name], name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
                        f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
     dup = _used_twice(_key_of_stripped(names)) & ~empty[S.TOUCHPOINT]
-    out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
+    out.rows_where(dup, S.TOUCHPOINT, columns[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
     numbers: dict[str, pd.Series] = {}
@@ -268,7 +269,7 @@ def validate_touchpoints(
     absent.setflags(write=False)
     for name in S.NUMBER_COLUMNS:
         if name not in raw.columns:
-            numbers[name] = pd.Series(absent, index=clean.index, copy=False)
+            numbers[name] = pd.Series(absent, index=index, copy=False)
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
         v = value.to_numpy(float)
@@ -287,14 +288,14 @@ def validate_touchpoints(
         numbers[name] = pd.Series(np.where((v >= low) & ~huge, v, np.nan), index=value.index, copy=False)
 
     if S.CURVE in raw.columns:
-        curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), clean.index)
+        curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), index)
         given_curve = curve.ne("")
         curve = curve.replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
-        curve = _Words.constant(S.DEFAULT_CURVE, clean.index)
-        given_curve = pd.Series(False, index=clean.index)
+        curve = _Words.constant(S.DEFAULT_CURVE, index)
+        given_curve = pd.Series(False, index=index)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
     explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
         "tabulated")
@@ -337,7 +338,7 @@ def validate_touchpoints(
     from_ratio = odd & ~cpe_given  # the few rows shown as "spend / engaged", formatted alone
     shown = None
     if from_ratio.any():
-        shown = pd.Series(np.nan, index=clean.index, dtype=object)
+        shown = pd.Series(np.nan, index=index, dtype=object)
         shown[from_ratio] = (spend[from_ratio].astype(str) + " / "
                              + pd.Series(engaged, index=spend.index)[from_ratio].astype(str))
     out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
@@ -355,11 +356,11 @@ def validate_touchpoints(
     # Engaged customers without spend and without a price: free engagement the plan cannot buy more of.
     free = new & (engaged > 0) & np.isnan(cpe) & ~odd
 
-    clean[S.SPEND] = spend
-    clean[S.ENGAGED] = np.where(~new, engaged, 0.0)
-    clean["unit_cost"] = unit_cost
-    clean[S.MIN_SPEND] = numbers[S.MIN_SPEND]
-    clean[S.MAX_SPEND] = numbers[S.MAX_SPEND]
+    columns[S.SPEND] = spend
+    columns[S.ENGAGED] = np.where(~new, engaged, 0.0)
+    columns["unit_cost"] = unit_cost
+    columns[S.MIN_SPEND] = numbers[S.MIN_SPEND]
+    columns[S.MAX_SPEND] = numbers[S.MAX_SPEND]
     lo, hi = numbers[S.MIN_SPEND].to_numpy(float), numbers[S.MAX_SPEND].to_numpy(float)
     with np.errstate(invalid="ignore"):
         out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
@@ -373,39 +374,39 @@ def validate_touchpoints(
                    "enter max_spend (the most it could usefully take)")
 
     if S.STAGE in raw.columns:
-        stage = _Words.of(raw[S.STAGE], lambda c: _text(c).str.strip().str.lower().fillna(""), clean.index)
+        stage = _Words.of(raw[S.STAGE], lambda c: _text(c).str.strip().str.lower().fillna(""), index)
         unknown = ~stage.isin(S.STAGES) & stage.ne("")
         out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
                        "use one of: " + ", ".join(S.STAGES))
-        clean[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).objects()
+        columns[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).objects()
     else:
-        clean[S.STAGE] = S.UNKNOWN_STAGE
+        columns[S.STAGE] = S.UNKNOWN_STAGE
 
     if S.LOCKED in raw.columns:
-        flag = _Words.of(raw[S.LOCKED], lambda c: _text(c).str.strip().str.lower().fillna(""), clean.index)
+        flag = _Words.of(raw[S.LOCKED], lambda c: _text(c).str.strip().str.lower().fillna(""), index)
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
-        clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
+        columns[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
     else:
-        clean[S.LOCKED] = False
+        columns[S.LOCKED] = False
 
-    clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
+    columns[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
     described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
     for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
         described |= numbers[name].notna()
     origin = _Words(described.to_numpy(bool).astype(np.intp), np.array([S.ASSUMED, S.GIVEN], dtype=object),
-                    clean.index)
-    stated = _Words.constant("", clean.index)
+                    index)
+    stated = _Words.constant("", index)
     if S.CURVE_SOURCE in raw.columns:
         stated = _Words.of(raw[S.CURVE_SOURCE], lambda c: c.astype("string").str.strip().str.lower().fillna(""),
-                           clean.index)
+                           index)
         out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
                        "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
         origin = origin.where(stated.eq(""), stated)
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
-    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).objects()
-    clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    columns[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).objects()
+    columns[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     if S.CURVE_BEYOND in raw.columns:  # how far a tabulated curve goes on beyond its last point
         beyond = numbers[S.CURVE_BEYOND]
         out.rows_where(beyond < 1, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
@@ -414,32 +415,35 @@ def validate_touchpoints(
                        "applies to tabulated curves only",
                        "leave it empty: other curves go beyond their evidence by the extrapolation guard "
                        "(a rule's max_extrapolation)")
-        clean[S.CURVE_BEYOND] = beyond.where(beyond >= 1)
+        columns[S.CURVE_BEYOND] = beyond.where(beyond >= 1)
     for name in S.FIT_NUMBERS:
         if name in raw.columns:
-            clean[name] = numbers[name]
+            columns[name] = numbers[name]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
-    clean[S.CURVE] = curve.objects()
+    columns[S.CURVE] = curve.objects()
 
     elasticity = numbers[S.ELASTICITY]
     out.rows_where(elasticity.notna() & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
                    raw.get(S.ELASTICITY), "must be above 0 and at most 1",
                    "use e.g. 0.6 (1 means no diminishing returns)")
-    clean[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
-    _curve_columns(raw, numbers, curve, explicit, spend, pd.Series(engaged, index=spend.index), clean, out)
+    columns[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
+    _curve_columns(raw, numbers, curve, explicit, spend, pd.Series(engaged, index=spend.index), columns, out)
     value = numbers[S.VALUE]
     out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
                    "use a positive weight (1 = an ordinary engaged customer)")
-    clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
+    columns[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
 
     tags = {tag: _fold_column(raw[tag], tag, notices)[0] for tag in [c for c in raw.columns if c not in S.KNOWN]}
+    for name, values in columns.items():  # the table is the caller's to change: no column on the shared array
+        if getattr(values, "dtype", None) == np.float64 and np.may_share_memory(np.asarray(values), absent):
+            columns[name] = np.array(values)
+    clean = pd.DataFrame(columns, index=index, copy=False)
     if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
-        clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
+        clean = pd.concat([clean, pd.DataFrame(tags, index=index, dtype=object)], axis=1)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
-    _own(clean, absent)
     if free.any():
         customers = pd.Series(engaged)[free].sum()
         shown_rows = ", ".join(map(str, row_numbers[free][:10])) + (", ..." if free.sum() > 10 else "")
@@ -457,17 +461,10 @@ def validate_touchpoints(
     return clean
 
 
-def _own(clean: pd.DataFrame, absent: np.ndarray) -> None:
-    """Give each column of the clean table still on the shared array of absent numbers its own array: the table is
-    the caller's to change."""
-    for name, dtype in clean.dtypes.items():
-        if dtype == np.float64 and np.may_share_memory(values := clean[name].to_numpy(), absent):
-            clean[name] = values.copy()
-
-
 def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
-                   spend: pd.Series, engaged: pd.Series, clean: pd.DataFrame, out: _Collector) -> None:
-    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to clean.
+                   spend: pd.Series, engaged: pd.Series, columns: dict[str, object], out: _Collector) -> None:
+    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to the clean table's
+    columns.
 
     curve_engaged defaults to `engaged` (power and anchored saturating curves pass through (spend,
     curve_engaged)); for a curve given by its parameters it is the curve's value at today's spend, and a
@@ -507,7 +504,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
         out.rows_where(lam >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
                        f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
 
-    weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
+    weights, tab_value = _spread_and_points(raw, curve, spend, columns, out)
     value = np.full(len(s), np.nan)  # the curve's value at today's spend, of the curves given by their parameters
     rows = np.flatnonzero(by_parameters)
     if len(rows):
@@ -530,20 +527,21 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
             int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
             f"disagrees with the curve's value at today's spend ({value[pos]:.6g}) by more than 1 %",
             f"enter {value[pos]:.6g} or leave curve_engaged empty", out.source))
-    clean[S.SATURATION] = saturation
-    clean[S.HALF_SATURATION] = half
-    clean[S.SHAPE] = shape
+    columns[S.SATURATION] = saturation
+    columns[S.HALF_SATURATION] = half
+    columns[S.SHAPE] = shape
     with np.errstate(invalid="ignore"):
         today = np.where(np.isnan(ge), np.where(s > 0, eng, 0.0), ge)  # given, else engaged (0 without spend)
-    clean[S.CURVE_ENGAGED] = np.where(by_parameters, value, today)
-    clean[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
+    columns[S.CURVE_ENGAGED] = np.where(by_parameters, value, today)
+    columns[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
 
 
 
-def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, clean: pd.DataFrame,
+def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, columns: dict[str, object],
                        out: _Collector) -> tuple[np.ndarray, np.ndarray]:
-    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to clean in a
-    normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at today's spend."""
+    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to the clean
+    table's columns in a normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at
+    today's spend."""
     n = len(curve)
     weights = np.full((n, 0), np.nan)
     if S.SPREAD in raw.columns:
@@ -555,14 +553,14 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
         out.rows_where(curve.eq("tabulated") & np.isfinite(weights).any(axis=1), S.SPREAD, raw[S.SPREAD],
                        "a tabulated curve is the period's response already",
                        "leave spread empty for a tabulated curve")
-        clean[S.SPREAD] = curve_text.weights_text(weights)
+        columns[S.SPREAD] = curve_text.weights_text(weights)
     if S.SEASONALITY in raw.columns:  # one index per period of a plan's horizon: its count is checked when planning
         index = curve_text.read_numbers(raw[S.SEASONALITY])
         bad = (~np.isnan(index) & ~(np.nan_to_num(index, nan=1.0, posinf=0.0) > 0)).any(axis=1) | (
             index == curve_text.BAD).any(axis=1) if index.shape[1] else np.zeros(n, bool)
         out.rows_where(bad, S.SEASONALITY, raw[S.SEASONALITY], "is not a list of seasonality indices",
                        "write one number above 0 per period separated by spaces, e.g. '1.2 0.9 1.0' (1: no season)")
-        clean[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
+        columns[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
     value = np.full(n, np.nan)
     tabulated = curve.eq("tabulated").to_numpy()
     if S.CURVE_POINTS in raw.columns or tabulated.any():
@@ -575,7 +573,7 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
         out.rows_where(tabulated & none & ~bad, S.CURVE_POINTS, None, "a tabulated curve needs its points",
                        "write points as spend:engaged, e.g. '0:0 1000:120 2000:200'")
         xs, es = np.where(bad[:, None], np.nan, xs), np.where(bad[:, None], np.nan, es)
-        beyond = (clean[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in clean.columns
+        beyond = (np.asarray(columns[S.CURVE_BEYOND], dtype=float) if S.CURVE_BEYOND in columns
                   else np.full(n, np.nan))
         order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
         xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
@@ -585,7 +583,7 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
             if x[0] > 0:
                 x, e = np.r_[0.0, x], np.r_[0.0, e]
             value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
-        clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
+        columns[S.CURVE_POINTS] = curve_text.points_text(xs, es)
     return weights, value
 
 

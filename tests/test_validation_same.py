@@ -123,3 +123,15 @@ def test_folding_arrow_text_and_objects_alike(dtype):
     assert folded.dtype == object
     assert notices == ["9 function label(s) that differ only by case or spaces were merged into the first spelling "
                        "('Pr' -> 'pr', 'SALES' -> 'Sales', 'sales ' -> 'Sales'); 2 functions remain"]
+
+
+def test_the_clean_table_is_the_callers_to_change():
+    """Number columns the table has not share one array while they are checked; the clean table's columns do not."""
+    clean = bo.validate_touchpoints(pd.DataFrame({"touchpoint": ["a", "b"], "function": ["f", "f"],
+                                                  "channel": ["c", "c"], "spend": ["10", "20"], "engaged": ["1", "2"]}))
+    floats = [c for c in clean.columns if clean[c].dtype == float and clean[c].isna().all()]
+    assert {"min_spend", "max_spend", "max_change", "saturation", "shape"} <= set(floats)
+    for i, name in enumerate(floats):
+        clean.loc[0, name] = float(i)
+    assert [clean.loc[0, name] for name in floats] == [float(i) for i in range(len(floats))]
+    assert clean.loc[1, floats].isna().all()
