@@ -76,17 +76,14 @@ class _Words:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def _rows(self, per_word: np.ndarray) -> pd.Series:
-        return pd.Series(per_word[self.codes], index=self.index, copy=False)
+    def eq(self, word: str) -> np.ndarray:
+        return np.asarray(self.words == word, dtype=bool)[self.codes]
 
-    def eq(self, word: str) -> pd.Series:
-        return self._rows(np.asarray(self.words == word, dtype=bool))
-
-    def ne(self, word: str) -> pd.Series:
+    def ne(self, word: str) -> np.ndarray:
         return ~self.eq(word)
 
-    def isin(self, words: Collection[str]) -> pd.Series:
-        return self._rows(pd.Series(self.words, dtype=object).isin(list(words)).to_numpy(bool))
+    def isin(self, words: Collection[str]) -> np.ndarray:
+        return pd.Series(self.words, dtype=object).isin(list(words)).to_numpy(bool)[self.codes]
 
     def replace(self, word: str, by: str) -> _Words:
         words = self.words.copy()
@@ -262,14 +259,14 @@ def validate_touchpoints(
     out.rows_where(dup, S.TOUCHPOINT, columns[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
-    numbers: dict[str, pd.Series] = {}
+    numbers: dict[str, np.ndarray] = {}  # each number column read, NaN where empty or out of range
     unreadable = np.zeros(len(raw), dtype=bool)  # rows with a number that could not be read
     decimal = raw.attrs.get("decimal") or decimal_separator(raw[[c for c in S.NUMBER_COLUMNS if c in raw.columns]])
     absent = np.full(len(raw), np.nan)  # one array for every number column the table has not: read only
     absent.setflags(write=False)
     for name in S.NUMBER_COLUMNS:
         if name not in raw.columns:
-            numbers[name] = pd.Series(absent, index=index, copy=False)
+            numbers[name] = absent
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
         v = value.to_numpy(float)
@@ -285,7 +282,7 @@ def validate_touchpoints(
                        + _WHY.get(name, " (money and customers)"),
                        "check the unit (write money in currency units, customers one by one) and the digits")
         out.rows_where((v < low) & ~huge, name, raw[name], "is negative", "use zero or a positive number")
-        numbers[name] = pd.Series(np.where((v >= low) & ~huge, v, np.nan), index=value.index, copy=False)
+        numbers[name] = np.where((v >= low) & ~huge, v, np.nan)
 
     if S.CURVE in raw.columns:
         curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), index)
@@ -295,18 +292,16 @@ def validate_touchpoints(
                        "use one of: " + ", ".join(S.CURVES))
     else:
         curve = _Words.constant(S.DEFAULT_CURVE, index)
-        given_curve = pd.Series(False, index=index)
+        given_curve = np.zeros(len(raw), dtype=bool)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
-    explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
+    explicit = curve.eq("hill") | (curve.eq("saturating") & ~np.isnan(numbers[S.HALF_SATURATION])) | curve.eq(
         "tabulated")
 
-    spend = numbers[S.SPEND]
+    s, cpe = numbers[S.SPEND], numbers[S.CPE]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
-    s, cpe = spend.to_numpy(float), numbers[S.CPE].to_numpy(float)
-    by_parameters = explicit.to_numpy(bool)
     has_engaged = S.ENGAGED in raw.columns
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN compares False, as in pandas
-        engaged = numbers[S.ENGAGED].to_numpy(float)
+        engaged = numbers[S.ENGAGED]
         engaged = np.where(np.isnan(engaged), s / np.where(cpe > 0, cpe, np.nan), engaged)  # else spend / cpe
         no_basis = np.isnan(engaged) & np.isnan(cpe) & ~np.isnan(s) & ~unreadable
         out.rows_where(no_basis & (s > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
@@ -326,7 +321,7 @@ def validate_touchpoints(
         unit_cost = np.where(s > 0, implied, np.nan)
         unit_cost = np.where(np.isnan(unit_cost), cpe, unit_cost)
         new = s == 0
-        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~by_parameters, S.CPE, None,
+        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~explicit, S.CPE, None,
                        "a touchpoint with no spend today needs its cost per engaged customer",
                        "enter 'cpe' for this row")
         cpe_given = ~np.isnan(cpe) & (cpe > 0)
@@ -339,8 +334,8 @@ def validate_touchpoints(
     shown = None
     if from_ratio.any():
         shown = pd.Series(np.nan, index=index, dtype=object)
-        shown[from_ratio] = (spend[from_ratio].astype(str) + " / "
-                             + pd.Series(engaged, index=spend.index)[from_ratio].astype(str))
+        shown[from_ratio] = (pd.Series(s)[from_ratio].astype(str) + " / "
+                             + pd.Series(engaged)[from_ratio].astype(str))
     out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
                    "gives a cost per engaged customer (spend / engaged) outside the supported range, "
                    f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
@@ -356,12 +351,12 @@ def validate_touchpoints(
     # Engaged customers without spend and without a price: free engagement the plan cannot buy more of.
     free = new & (engaged > 0) & np.isnan(cpe) & ~odd
 
-    columns[S.SPEND] = spend
+    columns[S.SPEND] = s
     columns[S.ENGAGED] = np.where(~new, engaged, 0.0)
     columns["unit_cost"] = unit_cost
     columns[S.MIN_SPEND] = numbers[S.MIN_SPEND]
     columns[S.MAX_SPEND] = numbers[S.MAX_SPEND]
-    lo, hi = numbers[S.MIN_SPEND].to_numpy(float), numbers[S.MAX_SPEND].to_numpy(float)
+    lo, hi = numbers[S.MIN_SPEND], numbers[S.MAX_SPEND]
     with np.errstate(invalid="ignore"):
         out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
                        "lower min_spend or raise max_spend")
@@ -386,17 +381,16 @@ def validate_touchpoints(
         flag = _Words.of(raw[S.LOCKED], lambda c: _text(c).str.strip().str.lower().fillna(""), index)
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
-        columns[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
+        columns[S.LOCKED] = flag.isin(S.TRUE_WORDS)
     else:
         columns[S.LOCKED] = False
 
     columns[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
-    described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
-    for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
-        described |= numbers[name].notna()
-    origin = _Words(described.to_numpy(bool).astype(np.intp), np.array([S.ASSUMED, S.GIVEN], dtype=object),
-                    index)
+    described = given_curve.copy()
+    for name in (S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
+        described |= ~np.isnan(numbers[name])
+    origin = _Words(described.astype(np.intp), np.array([S.ASSUMED, S.GIVEN], dtype=object), index)
     stated = _Words.constant("", index)
     if S.CURVE_SOURCE in raw.columns:
         stated = _Words.of(raw[S.CURVE_SOURCE], lambda c: c.astype("string").str.strip().str.lower().fillna(""),
@@ -409,13 +403,15 @@ def validate_touchpoints(
     columns[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     if S.CURVE_BEYOND in raw.columns:  # how far a tabulated curve goes on beyond its last point
         beyond = numbers[S.CURVE_BEYOND]
-        out.rows_where(beyond < 1, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
+        with np.errstate(invalid="ignore"):
+            below, above = beyond < 1, beyond > 1
+        out.rows_where(below, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
                        "write 1 (not beyond the curve's last point) or more, e.g. 1.5")
-        out.rows_where((beyond > 1) & curve.ne("tabulated"), S.CURVE_BEYOND, raw[S.CURVE_BEYOND],
+        out.rows_where(above & curve.ne("tabulated"), S.CURVE_BEYOND, raw[S.CURVE_BEYOND],
                        "applies to tabulated curves only",
                        "leave it empty: other curves go beyond their evidence by the extrapolation guard "
                        "(a rule's max_extrapolation)")
-        columns[S.CURVE_BEYOND] = beyond.where(beyond >= 1)
+        columns[S.CURVE_BEYOND] = np.where(below, np.nan, beyond)
     for name in S.FIT_NUMBERS:
         if name in raw.columns:
             columns[name] = numbers[name]
@@ -423,15 +419,16 @@ def validate_touchpoints(
     columns[S.CURVE] = curve.objects()
 
     elasticity = numbers[S.ELASTICITY]
-    out.rows_where(elasticity.notna() & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
-                   raw.get(S.ELASTICITY), "must be above 0 and at most 1",
-                   "use e.g. 0.6 (1 means no diminishing returns)")
-    columns[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
-    _curve_columns(raw, numbers, curve, explicit, spend, pd.Series(engaged, index=spend.index), columns, out)
+    with np.errstate(invalid="ignore"):
+        out.rows_where(~np.isnan(elasticity) & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
+                       raw.get(S.ELASTICITY), "must be above 0 and at most 1",
+                       "use e.g. 0.6 (1 means no diminishing returns)")
+    columns[S.ELASTICITY] = np.where(np.isnan(elasticity), S.DEFAULT_ELASTICITY, elasticity)
+    _curve_columns(raw, numbers, curve, explicit, engaged, columns, out)
     value = numbers[S.VALUE]
-    out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
+    out.rows_where(value == 0, S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
                    "use a positive weight (1 = an ordinary engaged customer)")
-    columns[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
+    columns[S.VALUE] = np.where(np.isnan(value), S.DEFAULT_VALUE, value)
 
     tags = {tag: _fold_column(raw[tag], tag, notices)[0] for tag in [c for c in raw.columns if c not in S.KNOWN]}
     for name, values in columns.items():  # the table is the caller's to change: no column on the shared array
@@ -461,8 +458,8 @@ def validate_touchpoints(
     return clean
 
 
-def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
-                   spend: pd.Series, engaged: pd.Series, columns: dict[str, object], out: _Collector) -> None:
+def _curve_columns(raw: pd.DataFrame, numbers: dict[str, np.ndarray], curve: _Words, by_parameters: np.ndarray,
+                   engaged: np.ndarray, columns: dict[str, object], out: _Collector) -> None:
     """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to the clean table's
     columns.
 
@@ -470,11 +467,9 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
     curve_engaged)); for a curve given by its parameters it is the curve's value at today's spend, and a
     given curve_engaged must agree with that within 1 %.
     """
-    saturation, half, shape = numbers[S.SATURATION], numbers[S.HALF_SATURATION], numbers[S.SHAPE]
-    sat, k, n, ge, eng, s, lam = (v.to_numpy(float) for v in (saturation, half, shape, numbers[S.CURVE_ENGAGED],
-                                                               engaged, spend, numbers[S.CARRYOVER]))
-    is_hill, is_sat = curve.eq("hill").to_numpy(bool), curve.eq("saturating").to_numpy(bool)
-    by_parameters = explicit.to_numpy(bool)
+    sat, k, n, ge, s, lam = (numbers[name] for name in (S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED,
+                                                        S.SPEND, S.CARRYOVER))
+    is_hill, is_sat = curve.eq("hill"), curve.eq("saturating")
     with np.errstate(invalid="ignore"):  # NaN compares False, as in pandas
         out.rows_where(is_sat & np.isnan(sat), S.SATURATION, None,
                        "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
@@ -488,7 +483,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
         if S.CURVE_ENGAGED in raw.columns:
             out.rows_where(anchored_sat & above & ~np.isnan(sat) & (sat <= ge), S.SATURATION,
                            raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
-        out.rows_where(anchored_sat & ~above & ~np.isnan(sat) & (sat <= eng), S.SATURATION,
+        out.rows_where(anchored_sat & ~above & ~np.isnan(sat) & (sat <= engaged), S.SATURATION,
                        raw.get(S.SATURATION), "must be above today's engaged customers",
                        "enter a level above today's engaged customers")
         out.rows_where(by_parameters & (sat == 0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
@@ -504,7 +499,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
         out.rows_where(lam >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
                        f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
 
-    weights, tab_value = _spread_and_points(raw, curve, spend, columns, out)
+    weights, tab_value = _spread_and_points(raw, curve, s, columns, out)
     value = np.full(len(s), np.nan)  # the curve's value at today's spend, of the curves given by their parameters
     rows = np.flatnonzero(by_parameters)
     if len(rows):
@@ -519,7 +514,7 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
             if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
                 per = np.where(hill_rows[:, None], families.hill(sw, *at, n[rows, None]), per)
             mean = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
-            value[rows] = np.where(curve.eq("tabulated").to_numpy(bool)[rows], tab_value[rows], mean)
+            value[rows] = np.where(curve.eq("tabulated")[rows], tab_value[rows], mean)
     with np.errstate(invalid="ignore"):
         clash = by_parameters & ~np.isnan(ge) & ~np.isnan(value) & (np.abs(ge - value) > 0.01 * value)
     for pos in np.flatnonzero(clash):
@@ -527,17 +522,17 @@ def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.S
             int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
             f"disagrees with the curve's value at today's spend ({value[pos]:.6g}) by more than 1 %",
             f"enter {value[pos]:.6g} or leave curve_engaged empty", out.source))
-    columns[S.SATURATION] = saturation
-    columns[S.HALF_SATURATION] = half
-    columns[S.SHAPE] = shape
+    columns[S.SATURATION] = sat
+    columns[S.HALF_SATURATION] = k
+    columns[S.SHAPE] = n
     with np.errstate(invalid="ignore"):
-        today = np.where(np.isnan(ge), np.where(s > 0, eng, 0.0), ge)  # given, else engaged (0 without spend)
+        today = np.where(np.isnan(ge), np.where(s > 0, engaged, 0.0), ge)  # given, else engaged (0 without spend)
     columns[S.CURVE_ENGAGED] = np.where(by_parameters, value, today)
     columns[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
 
 
 
-def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, columns: dict[str, object],
+def _spread_and_points(raw: pd.DataFrame, curve: _Words, spend: np.ndarray, columns: dict[str, object],
                        out: _Collector) -> tuple[np.ndarray, np.ndarray]:
     """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to the clean
     table's columns in a normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at
@@ -562,7 +557,7 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, co
                        "write one number above 0 per period separated by spaces, e.g. '1.2 0.9 1.0' (1: no season)")
         columns[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
     value = np.full(n, np.nan)
-    tabulated = curve.eq("tabulated").to_numpy()
+    tabulated = curve.eq("tabulated")
     if S.CURVE_POINTS in raw.columns or tabulated.any():
         texts = raw[S.CURVE_POINTS] if S.CURVE_POINTS in raw.columns else pd.Series("", index=raw.index)
         xs, es = curve_text.read_points(texts)
@@ -582,7 +577,7 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, co
             x, e = cx[i][np.isfinite(cx[i])], ce[i][np.isfinite(cx[i])]
             if x[0] > 0:
                 x, e = np.r_[0.0, x], np.r_[0.0, e]
-            value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
+            value[i] = np.interp(spend[i], x, e) if np.isfinite(spend[i]) else np.nan
         columns[S.CURVE_POINTS] = curve_text.points_text(xs, es)
     return weights, value
 
