@@ -71,7 +71,7 @@ class _Words:
 
     @classmethod
     def constant(cls, word: str, index: pd.Index) -> _Words:
-        return cls(np.zeros(len(index), dtype=np.intp), np.array([word], dtype=object), index)
+        return cls(np.broadcast_to(np.intp(0), (len(index),)), np.array([word], dtype=object), index)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -92,8 +92,11 @@ class _Words:
 
     def where(self, keep: pd.Series | np.ndarray, other: str | _Words) -> _Words:
         """This word where `keep`, else `other` (a word, or another column's word)."""
-        other = other if isinstance(other, _Words) else _Words.constant(other, self.index)
-        codes = np.where(np.asarray(keep, dtype=bool), self.codes, other.codes + len(self.words))
+        keep = np.asarray(keep, dtype=bool)
+        if not isinstance(other, _Words):
+            words = np.append(self.words, np.array([other], dtype=object))
+            return _Words(np.where(keep, self.codes, len(self.words)), words, self.index)
+        codes = np.where(keep, self.codes, other.codes + len(self.words))
         return _Words(codes, np.concatenate([self.words, other.words]), self.index)
 
     def objects(self) -> pd.Series:
@@ -188,12 +191,12 @@ def _any_starts_with_apostrophe(arrow: pa.ChunkedArray) -> bool:
     missing cell's bytes may say yes: the caller then reads the cells)."""
     for chunk in arrow.chunks:
         _, offsets, data = chunk.buffers()
-        if not len(chunk) or data is None:
+        if not len(chunk) or data is None or not data.size:
             continue
         at = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
         at = at[chunk.offset:chunk.offset + len(chunk) + 1]
-        firsts = at[:-1][at[1:] > at[:-1]]
-        if (np.frombuffer(data, dtype=np.uint8)[firsts] == ord("'")).any():
+        first = np.take(np.frombuffer(data, dtype=np.uint8), at[:-1], mode="clip")  # an empty cell's: not its own
+        if ((first == ord("'")) & (at[1:] > at[:-1])).any():
             return True
     return False
 
@@ -434,8 +437,11 @@ def validate_touchpoints(
     for name, values in columns.items():  # the table is the caller's to change: no column on the shared array
         if getattr(values, "dtype", None) == np.float64 and np.may_share_memory(np.asarray(values), absent):
             columns[name] = np.array(values)
+    if tags and not set(tags) & set(columns):  # each tag cell points at one of its column's few texts
+        columns.update(tags)
+        tags = {}
     clean = pd.DataFrame(columns, index=index, copy=False)
-    if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
+    if tags:  # a tag named as a column of the clean table (unit_cost): both kept, as in the file
         clean = pd.concat([clean, pd.DataFrame(tags, index=index, dtype=object)], axis=1)
 
     if out.problems:
