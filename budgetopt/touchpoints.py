@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schema as S
-from .amounts import decimal_separator, parse_numbers
+from .amounts import _distinct as _remembered_distinct
+from .amounts import decimal_separator, parse_numbers, stripped
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | _text(series).str.strip().fillna("").eq("").astype(bool)
+    if _arrow(series) is None:
+        return series.isna() | _stripped(series).eq("").astype(bool)
+    codes, distinct = _remembered_distinct(series)  # a missing cell is '' once stripped
+    blank = pc.equal(_arrow(_stripped(distinct)), "").to_numpy(zero_copy_only=False)
+    return pd.Series(blank if codes is None else blank[codes], index=series.index, copy=False)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -29,6 +36,72 @@ def _text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
         return series
     return series.astype("string")
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """`_text(series).str.strip().fillna("")`; a column of strings through amounts.stripped, which works it out
+    once per Arrow array while a file is read (the table's locating has mostly done it already)."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return stripped(series)
+    return _text(series).str.strip().fillna("")
+
+
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow array under a column of text in pandas' Arrow string storage (what a file read holds), else None."""
+    cells = getattr(series.array, "_pa_array", None)
+    if cells is None or not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+        return None
+    return cells
+
+
+class _Words:
+    """A text column as codes into its words, each check done once per word: a column of a few distinct texts
+    (curve, stage, locked, curve_source) costs a lookup per row, not a string operation per row."""
+
+    def __init__(self, codes: np.ndarray, words: np.ndarray, index: pd.Index):
+        self.codes, self.words, self.index = codes, words, index
+
+    @classmethod
+    def of(cls, series: pd.Series, text: Callable[[pd.Series], pd.Series], index: pd.Index) -> _Words:
+        """`text(series)` (a cell-by-cell string operation), worked out once per distinct cell of an Arrow text
+        column (distinct by their exact text), else on every cell."""
+        found = _distinct_cells(series)
+        codes, done = (np.arange(len(series)), text(series)) if found is None else (found[0], text(found[1]))
+        return cls(codes, done.to_numpy(object), index)
+
+    @classmethod
+    def constant(cls, word: str, index: pd.Index) -> _Words:
+        return cls(np.broadcast_to(np.intp(0), (len(index),)), np.array([word], dtype=object), index)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def eq(self, word: str) -> np.ndarray:
+        return np.asarray(self.words == word, dtype=bool)[self.codes]
+
+    def ne(self, word: str) -> np.ndarray:
+        return ~self.eq(word)
+
+    def isin(self, words: Collection[str]) -> np.ndarray:
+        return pd.Series(self.words, dtype=object).isin(list(words)).to_numpy(bool)[self.codes]
+
+    def replace(self, word: str, by: str) -> _Words:
+        words = self.words.copy()
+        words[words == word] = by
+        return _Words(self.codes, words, self.index)
+
+    def where(self, keep: pd.Series | np.ndarray, other: str | _Words) -> _Words:
+        """This word where `keep`, else `other` (a word, or another column's word)."""
+        keep = np.asarray(keep, dtype=bool)
+        if not isinstance(other, _Words):
+            words = np.append(self.words, np.array([other], dtype=object))
+            return _Words(np.where(keep, self.codes, len(self.words)), words, self.index)
+        codes = np.where(keep, self.codes, other.codes + len(self.words))
+        return _Words(codes, np.concatenate([self.words, other.words]), self.index)
+
+    def objects(self) -> pd.Series:
+        """The column as Python strings (object dtype), each distinct word one string object."""
+        return pd.Series(self.words[self.codes], index=self.index, dtype=object, copy=False)
 
 
 class _Collector:
@@ -80,6 +153,9 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         column = out.iloc[:, i]
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
+        arrow = _arrow(column)
+        if arrow is not None and not _any_starts_with_apostrophe(arrow):
+            continue  # the quick look below, on Arrow's buffers: no cell starts with an apostrophe
         cells = column.astype("string")
         guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
         if guarded.any():
@@ -89,7 +165,7 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
     out.columns = [_UNGUARD.sub("", _header(c)) for c in out.columns]
     if S.PROPOSED_SPEND in out.columns and S.SPEND not in out.columns:  # the workbook's Plan sheet: its headers
         out.columns = [PLAN_SHEET_HEADERS.get(c, c) for c in out.columns]
-    if S.STAGE in out.columns and not out.columns.duplicated().any():
+    if S.STAGE in out.columns and not out.columns.duplicated().any() and _says_unassigned(out[S.STAGE]):
         stage = out[S.STAGE].astype("string").str.strip().str.lower()
         out[S.STAGE] = out[S.STAGE].where(stage.ne(S.UNKNOWN_STAGE).fillna(True), "")
     if S.PROPOSED_SPEND not in out.columns or S.SPEND in out.columns or out.columns.duplicated().any():
@@ -108,6 +184,31 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
             out[S.MAX_SPEND] = cap.where(~(off & _blank(cap)), out[S.UPPER_LIMIT])
     renamed = out.rename(columns={S.PROPOSED_SPEND: S.SPEND, S.PROPOSED_ENGAGED: S.ENGAGED})
     return renamed.drop(columns=[c for c in S.PLAN_ONLY if c in renamed.columns])
+
+
+def _any_starts_with_apostrophe(arrow: pa.ChunkedArray) -> bool:
+    """`pc.any(pc.starts_with(arrow, "'"))` read off the buffers: the first byte of each cell that has one (a
+    missing cell's bytes may say yes: the caller then reads the cells)."""
+    for chunk in arrow.chunks:
+        _, offsets, data = chunk.buffers()
+        if not len(chunk) or data is None or not data.size:
+            continue
+        at = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        at = at[chunk.offset:chunk.offset + len(chunk) + 1]
+        first = np.take(np.frombuffer(data, dtype=np.uint8), at[:-1], mode="clip")  # an empty cell's: not its own
+        if ((first == ord("'")) & (at[1:] > at[:-1])).any():
+            return True
+    return False
+
+
+def _says_unassigned(stage: pd.Series) -> bool:
+    """Whether some stage cell reads 'unassigned': a quick look at the distinct cells of an Arrow text column (the
+    same kernels as the pandas calls of plan_as_input); True for another column."""
+    found = _distinct_cells(stage)
+    if found is None:
+        return True
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow(found[1])))
+    return bool(pc.any(pc.equal(text, S.UNKNOWN_STAGE)).as_py())
 
 
 def validate_touchpoints(
@@ -144,196 +245,214 @@ def validate_touchpoints(
     if out.problems:
         raise InputError(out.problems, source)
 
-    clean = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    index = pd.RangeIndex(len(raw))
+    columns: dict[str, object] = {}  # the clean table's columns, made a table at the end
     notices: list[str] = []
-    labels = {}  # the three label columns stripped, '' when blank, in pandas' string storage until the end
-    for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
-        labels[name] = _text(raw[name]).str.strip().fillna("")
-        out.rows_where(labels[name].eq("").to_numpy(bool), name, None,
-                       f"is empty: every touchpoint needs {_NEEDS[name]}",
-                       f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
-        clean[name] = labels[name].astype(object)
+    names = _stripped(raw[S.TOUCHPOINT])
+    arrow = _arrow(names)
+    columns[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
+        arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
+    empty = {S.TOUCHPOINT: names.eq("").to_numpy(bool)}
     for name in (S.FUNCTION, S.CHANNEL):
-        clean[name] = fold_labels(labels[name], name, notices)
-    names = labels[S.TOUCHPOINT]
-    dup = (label_key(names).duplicated(keep=False) & names.ne("")).to_numpy(bool)
-    out.rows_where(dup, S.TOUCHPOINT, clean[S.TOUCHPOINT], "the touchpoint name is used more than once",
+        columns[name], empty[name] = _fold_column(raw[name], name, notices)
+    for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
+        out.rows_where(empty[name], name, None, f"is empty: every touchpoint needs {_NEEDS[name]}",
+                       f"enter the {_NEEDS[name].split(' (')[0].removeprefix('a ')} of this touchpoint")
+    dup = _used_twice(_key_of_stripped(names)) & ~empty[S.TOUCHPOINT]
+    out.rows_where(dup, S.TOUCHPOINT, columns[S.TOUCHPOINT], "the touchpoint name is used more than once",
                    "give each touchpoint a unique name")
 
-    numbers: dict[str, pd.Series] = {}
-    unreadable = pd.Series(False, index=clean.index)  # rows with a number that could not be read
+    numbers: dict[str, np.ndarray] = {}  # each number column read, NaN where empty or out of range
+    unreadable = np.zeros(len(raw), dtype=bool)  # rows with a number that could not be read
     decimal = raw.attrs.get("decimal") or decimal_separator(raw[[c for c in S.NUMBER_COLUMNS if c in raw.columns]])
+    absent = np.full(len(raw), np.nan)  # one array for every number column the table has not: read only
+    absent.setflags(write=False)
     for name in S.NUMBER_COLUMNS:
         if name not in raw.columns:
-            numbers[name] = pd.Series(np.nan, index=clean.index)
+            numbers[name] = absent
             continue
         value = parse_numbers(raw[name], decimal, percent=name in S.PERCENT_COLUMNS, overflow=True)
-        bad = value.isna() & ~_blank(raw[name])
-        high = _HIGHEST.get(name, S.MAX_AMOUNT)
-        huge = value.abs() > high
+        v = value.to_numpy(float)
+        bad = np.isnan(v)
+        if bad.any():  # a cell that is not a number reads as NaN: only then is there one to find
+            bad &= ~_blank(raw[name]).to_numpy(bool)
+        high, low = _HIGHEST.get(name, S.MAX_AMOUNT), S.COLUMN_BY_NAME[name].minimum
+        huge = np.abs(v) > high
         if name in (S.ENGAGED, S.CPE):
-            unreadable |= (bad | huge).to_numpy()
+            unreadable |= bad | huge
         out.rows_where(bad, name, raw[name], "is not a number", "write a plain number such as 1200.50")
         out.rows_where(huge, name, raw[name], f"is too large: the supported range is {S.supported(0, high)}"
                        + _WHY.get(name, " (money and customers)"),
                        "check the unit (write money in currency units, customers one by one) and the digits")
-        negative = (value < S.COLUMN_BY_NAME[name].minimum) & ~huge
-        out.rows_where(negative, name, raw[name], "is negative", "use zero or a positive number")
-        numbers[name] = value.where((value >= S.COLUMN_BY_NAME[name].minimum) & ~huge)
+        out.rows_where((v < low) & ~huge, name, raw[name], "is negative", "use zero or a positive number")
+        numbers[name] = np.where((v >= low) & ~huge, v, np.nan)
 
     if S.CURVE in raw.columns:
-        curve = raw[S.CURVE].astype("string").str.strip().str.lower().fillna("")
+        curve = _Words.of(raw[S.CURVE], lambda c: c.astype("string").str.strip().str.lower().fillna(""), index)
         given_curve = curve.ne("")
         curve = curve.replace("", S.DEFAULT_CURVE)
         out.rows_where(~curve.isin(S.CURVES), S.CURVE, raw[S.CURVE], "is not a known curve",
                        "use one of: " + ", ".join(S.CURVES))
     else:
-        curve = pd.Series(S.DEFAULT_CURVE, index=clean.index)
-        given_curve = pd.Series(False, index=clean.index)
+        curve = _Words.constant(S.DEFAULT_CURVE, index)
+        given_curve = np.zeros(len(raw), dtype=bool)
     # saturating with a half-saturation, and hill, are given by their parameters, not anchored at today's point
-    explicit = curve.eq("hill") | (curve.eq("saturating") & numbers[S.HALF_SATURATION].notna()) | curve.eq(
+    explicit = curve.eq("hill") | (curve.eq("saturating") & ~np.isnan(numbers[S.HALF_SATURATION])) | curve.eq(
         "tabulated")
 
-    spend = numbers[S.SPEND]
+    s, cpe = numbers[S.SPEND], numbers[S.CPE]
     out.rows_where(_blank(raw[S.SPEND]), S.SPEND, None, "is empty", "enter today's spend (0 for a new touchpoint)")
-    engaged, cpe = numbers[S.ENGAGED], numbers[S.CPE]
-    derived = spend / cpe.where(cpe > 0)
-    engaged = engaged.fillna(derived)
     has_engaged = S.ENGAGED in raw.columns
-    no_basis = engaged.isna() & cpe.isna() & spend.notna() & ~unreadable
-    out.rows_where(no_basis & (spend > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
-                   "enter the customers engaged (or the cost per engaged customer)")
-    out.rows_where((spend > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,
-                   raw[S.ENGAGED] if has_engaged else raw[S.CPE],
-                   "a touchpoint with spend must engage someone",
-                   "enter the customers it engages, or set its spend to 0")
-    out.rows_where(cpe.eq(0), S.CPE, raw[S.CPE] if S.CPE in raw.columns else None,
-                   "a cost per engaged customer of 0 is impossible", "enter a positive cost per engaged customer")
-    if has_engaged and S.CPE in raw.columns:
-        implied = spend / engaged.where(engaged > 0)
-        clash = (cpe.notna() & implied.notna() & (np.abs(implied - cpe) > 0.01 * cpe))
-        out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
-                       "correct it or leave one of 'engaged' and 'cpe' empty")
-    # Unit cost of a touchpoint with no spend today comes from `cpe`.
-    unit_cost = (spend / engaged.where(engaged > 0)).where(spend > 0).fillna(cpe)
-    new = spend.eq(0)
-    out.rows_where(new & cpe.isna() & ~(engaged > 0) & ~explicit, S.CPE, None,
-                   "a touchpoint with no spend today needs its cost per engaged customer",
-                   "enter 'cpe' for this row")
-    given = cpe.notna() & (cpe > 0)
-    odd = (unit_cost.notna() & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))).to_numpy()
-    out.rows_where(odd & given.to_numpy(), S.CPE, raw.get(S.CPE),
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN compares False, as in pandas
+        engaged = numbers[S.ENGAGED]
+        engaged = np.where(np.isnan(engaged), s / np.where(cpe > 0, cpe, np.nan), engaged)  # else spend / cpe
+        no_basis = np.isnan(engaged) & np.isnan(cpe) & ~np.isnan(s) & ~unreadable
+        out.rows_where(no_basis & (s > 0), S.ENGAGED if has_engaged else S.CPE, None, "is empty",
+                       "enter the customers engaged (or the cost per engaged customer)")
+        out.rows_where((s > 0) & (engaged <= 0), S.ENGAGED if has_engaged else S.CPE,
+                       raw[S.ENGAGED] if has_engaged else raw[S.CPE],
+                       "a touchpoint with spend must engage someone",
+                       "enter the customers it engages, or set its spend to 0")
+        out.rows_where(cpe == 0, S.CPE, raw[S.CPE] if S.CPE in raw.columns else None,
+                       "a cost per engaged customer of 0 is impossible", "enter a positive cost per engaged customer")
+        implied = s / np.where(engaged > 0, engaged, np.nan)
+        if has_engaged and S.CPE in raw.columns:
+            clash = ~np.isnan(cpe) & ~np.isnan(implied) & (np.abs(implied - cpe) > 0.01 * cpe)
+            out.rows_where(clash, S.CPE, raw[S.CPE], "disagrees with spend / engaged by more than 1 %",
+                           "correct it or leave one of 'engaged' and 'cpe' empty")
+        # Unit cost of a touchpoint with no spend today comes from `cpe`.
+        unit_cost = np.where(s > 0, implied, np.nan)
+        unit_cost = np.where(np.isnan(unit_cost), cpe, unit_cost)
+        new = s == 0
+        out.rows_where(new & np.isnan(cpe) & ~(engaged > 0) & ~explicit, S.CPE, None,
+                       "a touchpoint with no spend today needs its cost per engaged customer",
+                       "enter 'cpe' for this row")
+        cpe_given = ~np.isnan(cpe) & (cpe > 0)
+        odd = ~np.isnan(unit_cost) & ((unit_cost < S.MIN_CPE) | (unit_cost > S.MAX_CPE))
+        priced = np.where(~odd & (unit_cost > 0), unit_cost, np.nan)
+    out.rows_where(odd & cpe_given, S.CPE, raw.get(S.CPE),
                    f"is outside the supported range of costs per engaged customer, {S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check its unit: money per single customer")
-    from_ratio = odd & ~given.to_numpy()  # the few rows shown as "spend / engaged", formatted alone
-    shown = pd.Series(np.nan, index=clean.index, dtype=object)
+    from_ratio = odd & ~cpe_given  # the few rows shown as "spend / engaged", formatted alone
+    shown = None
     if from_ratio.any():
-        shown[from_ratio] = spend[from_ratio].astype(str) + " / " + engaged[from_ratio].astype(str)
+        shown = pd.Series(np.nan, index=index, dtype=object)
+        shown[from_ratio] = (pd.Series(s)[from_ratio].astype(str) + " / "
+                             + pd.Series(engaged)[from_ratio].astype(str))
     out.rows_where(from_ratio, S.ENGAGED if has_engaged else S.SPEND, shown,
                    "gives a cost per engaged customer (spend / engaged) outside the supported range, "
                    f"{S.supported(S.MIN_CPE, S.MAX_CPE)}",
                    "check that spend and engaged are in the same units (money in currency units, customers one by "
                    "one, not thousands)")
-    priced = unit_cost.where(~pd.Series(odd, index=unit_cost.index) & (unit_cost > 0))
-    if priced.notna().sum() >= 2 and priced.max() > S.MAX_CPE_SPREAD * priced.min():
-        cheap, dear = int(priced.idxmin()), int(priced.idxmax())
+    if (~np.isnan(priced)).sum() >= 2 and np.nanmax(priced) > S.MAX_CPE_SPREAD * np.nanmin(priced):
+        cheap, dear = int(np.nanargmin(priced)), int(np.nanargmax(priced))
         out.table(S.CPE, f"{priced[cheap]:.6g} (row {row_numbers[cheap]}) and {priced[dear]:.6g} (row "
                   f"{row_numbers[dear]})", f"the costs per engaged customer (spend / engaged) differ by more than "
                   f"a factor of {S.MAX_CPE_SPREAD:,.0f}, more than the solver handles reliably",
                   "check the units of these rows (money in currency units, customers one by one), or plan such "
                   "different touchpoints in separate files")
     # Engaged customers without spend and without a price: free engagement the plan cannot buy more of.
-    free = (new & (engaged > 0) & cpe.isna() & ~odd).to_numpy()
+    free = new & (engaged > 0) & np.isnan(cpe) & ~odd
 
-    clean[S.SPEND] = spend
-    clean[S.ENGAGED] = engaged.where(~new, 0.0)
-    clean["unit_cost"] = unit_cost
-    clean[S.MIN_SPEND] = numbers[S.MIN_SPEND]
-    clean[S.MAX_SPEND] = numbers[S.MAX_SPEND]
-    lo, hi = clean[S.MIN_SPEND], clean[S.MAX_SPEND]
-    out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
-                   "lower min_spend or raise max_spend")
-    out.rows_where(spend < lo, S.SPEND, raw[S.SPEND], "is below this row's min_spend",
-                   "lower min_spend to today's spend or below")
-    out.rows_where(spend > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
-                   "raise max_spend to today's spend or above")
-    out.rows_where(new & hi.isna() & ~free, S.MAX_SPEND, None,
+    columns[S.SPEND] = s
+    columns[S.ENGAGED] = np.where(~new, engaged, 0.0)
+    columns["unit_cost"] = unit_cost
+    columns[S.MIN_SPEND] = numbers[S.MIN_SPEND]
+    columns[S.MAX_SPEND] = numbers[S.MAX_SPEND]
+    lo, hi = numbers[S.MIN_SPEND], numbers[S.MAX_SPEND]
+    with np.errstate(invalid="ignore"):
+        out.rows_where(lo > hi, S.MIN_SPEND, raw.get(S.MIN_SPEND), "is above max_spend",
+                       "lower min_spend or raise max_spend")
+        out.rows_where(s < lo, S.SPEND, raw[S.SPEND], "is below this row's min_spend",
+                       "lower min_spend to today's spend or below")
+        out.rows_where(s > hi, S.SPEND, raw[S.SPEND], "is above this row's max_spend",
+                       "raise max_spend to today's spend or above")
+    out.rows_where(new & np.isnan(hi) & ~free, S.MAX_SPEND, None,
                    "a touchpoint with no spend today needs a cap to grow into",
                    "enter max_spend (the most it could usefully take)")
 
     if S.STAGE in raw.columns:
-        stage = _text(raw[S.STAGE]).str.strip().str.lower().fillna("")
+        stage = _Words.of(raw[S.STAGE], lambda c: _text(c).str.strip().str.lower().fillna(""), index)
         unknown = ~stage.isin(S.STAGES) & stage.ne("")
         out.rows_where(unknown, S.STAGE, raw[S.STAGE], "is not a known stage",
                        "use one of: " + ", ".join(S.STAGES))
-        clean[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).astype(object)
+        columns[S.STAGE] = stage.replace("", S.UNKNOWN_STAGE).objects()
     else:
-        clean[S.STAGE] = S.UNKNOWN_STAGE
+        columns[S.STAGE] = S.UNKNOWN_STAGE
 
     if S.LOCKED in raw.columns:
-        flag = _text(raw[S.LOCKED]).str.strip().str.lower().fillna("")
+        flag = _Words.of(raw[S.LOCKED], lambda c: _text(c).str.strip().str.lower().fillna(""), index)
         bad = ~flag.isin(S.TRUE_WORDS | S.FALSE_WORDS)
         out.rows_where(bad, S.LOCKED, raw[S.LOCKED], "is not true or false", "write true, false, yes or no")
-        clean[S.LOCKED] = flag.isin(S.TRUE_WORDS).astype(bool)
+        columns[S.LOCKED] = flag.isin(S.TRUE_WORDS)
     else:
-        clean[S.LOCKED] = False
+        columns[S.LOCKED] = False
 
-    clean[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
+    columns[S.MAX_CHANGE] = numbers[S.MAX_CHANGE]
 
-    described = given_curve | numbers[S.ELASTICITY].notna() | numbers[S.SATURATION].notna()
-    for name in (S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
-        described |= numbers[name].notna()
-    origin = np.full(len(clean), S.ASSUMED, dtype=object)
-    origin[described.to_numpy(bool)] = S.GIVEN
-    origin = pd.Series(origin, index=clean.index, dtype=object)
-    stated = pd.Series("", index=clean.index)
+    described = given_curve.copy()
+    for name in (S.ELASTICITY, S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED):
+        described |= ~np.isnan(numbers[name])
+    origin = _Words(described.astype(np.intp), np.array([S.ASSUMED, S.GIVEN], dtype=object), index)
+    stated = _Words.constant("", index)
     if S.CURVE_SOURCE in raw.columns:
-        stated = raw[S.CURVE_SOURCE].astype("string").str.strip().str.lower().fillna("")
+        stated = _Words.of(raw[S.CURVE_SOURCE], lambda c: c.astype("string").str.strip().str.lower().fillna(""),
+                           index)
         out.rows_where(~stated.isin(S.CURVE_SOURCES) & stated.ne(""), S.CURVE_SOURCE, raw[S.CURVE_SOURCE],
                        "is not a known curve source", "use one of: " + ", ".join(S.CURVE_SOURCES))
         origin = origin.where(stated.eq(""), stated)
     # a new touchpoint's cpe is given, unless its curve is stated or given by its parameters
-    clean[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).astype(object)
-    clean[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
+    columns[S.CURVE_SOURCE] = origin.where(~new | explicit | stated.ne(""), S.GIVEN).objects()
+    columns[S.OBSERVED_MAX] = numbers[S.OBSERVED_MAX]
     if S.CURVE_BEYOND in raw.columns:  # how far a tabulated curve goes on beyond its last point
         beyond = numbers[S.CURVE_BEYOND]
-        out.rows_where(beyond < 1, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
+        with np.errstate(invalid="ignore"):
+            below, above = beyond < 1, beyond > 1
+        out.rows_where(below, S.CURVE_BEYOND, raw[S.CURVE_BEYOND], "is below 1",
                        "write 1 (not beyond the curve's last point) or more, e.g. 1.5")
-        out.rows_where((beyond > 1) & curve.ne("tabulated"), S.CURVE_BEYOND, raw[S.CURVE_BEYOND],
+        out.rows_where(above & curve.ne("tabulated"), S.CURVE_BEYOND, raw[S.CURVE_BEYOND],
                        "applies to tabulated curves only",
                        "leave it empty: other curves go beyond their evidence by the extrapolation guard "
                        "(a rule's max_extrapolation)")
-        clean[S.CURVE_BEYOND] = beyond.where(beyond >= 1)
+        columns[S.CURVE_BEYOND] = np.where(below, np.nan, beyond)
     for name in S.FIT_NUMBERS:
         if name in raw.columns:
-            clean[name] = numbers[name]
+            columns[name] = numbers[name]
     curve = curve.where(~new | explicit, "linear")  # one point at zero spend defines only a constant cost
-    clean[S.CURVE] = curve.astype(object)
+    columns[S.CURVE] = curve.objects()
 
     elasticity = numbers[S.ELASTICITY]
-    out.rows_where(elasticity.notna() & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
-                   raw.get(S.ELASTICITY), "must be above 0 and at most 1",
-                   "use e.g. 0.6 (1 means no diminishing returns)")
-    clean[S.ELASTICITY] = elasticity.fillna(S.DEFAULT_ELASTICITY)
-    _curve_columns(raw, numbers, curve, explicit, spend, engaged, clean, out)
+    with np.errstate(invalid="ignore"):
+        out.rows_where(~np.isnan(elasticity) & ((elasticity <= 0) | (elasticity > 1)), S.ELASTICITY,
+                       raw.get(S.ELASTICITY), "must be above 0 and at most 1",
+                       "use e.g. 0.6 (1 means no diminishing returns)")
+    columns[S.ELASTICITY] = np.where(np.isnan(elasticity), S.DEFAULT_ELASTICITY, elasticity)
+    _curve_columns(raw, numbers, curve, explicit, engaged, columns, out)
     value = numbers[S.VALUE]
-    out.rows_where(value.eq(0), S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
+    out.rows_where(value == 0, S.VALUE, raw.get(S.VALUE), "a value of 0 makes the touchpoint worthless",
                    "use a positive weight (1 = an ordinary engaged customer)")
-    clean[S.VALUE] = value.fillna(S.DEFAULT_VALUE)
+    columns[S.VALUE] = np.where(np.isnan(value), S.DEFAULT_VALUE, value)
 
-    tags = {tag: _shared(fold_labels(_text(raw[tag]).str.strip().fillna(""), tag, notices))
-            for tag in [c for c in raw.columns if c not in S.KNOWN]}
-    if tags:  # all at once, each cell pointing at one of its column's few texts: 500 tag columns stay small
-        clean = pd.concat([clean, pd.DataFrame(tags, index=clean.index, dtype=object)], axis=1)
+    tags = {tag: _fold_column(raw[tag], tag, notices)[0] for tag in [c for c in raw.columns if c not in S.KNOWN]}
+    for name, values in columns.items():  # the table is the caller's to change: no column on the shared array
+        if getattr(values, "dtype", None) == np.float64 and np.may_share_memory(np.asarray(values), absent):
+            columns[name] = np.array(values)
+    if tags and not set(tags) & set(columns):  # each tag cell points at one of its column's few texts
+        columns.update(tags)
+        tags = {}
+    clean = pd.DataFrame(columns, index=index, copy=False)
+    if tags:  # a tag named as a column of the clean table (unit_cost): both kept, as in the file
+        clean = pd.concat([clean, pd.DataFrame(tags, index=index, dtype=object)], axis=1)
 
     if out.problems:
         out.problems.sort(key=lambda p: (p.row if p.row is not None else -1))
         raise InputError(out.problems, source)
     if free.any():
+        customers = pd.Series(engaged)[free].sum()
         shown_rows = ", ".join(map(str, row_numbers[free][:10])) + (", ..." if free.sum() > 10 else "")
         notices.append(f"left out {int(free.sum()):,} row{'s' if free.sum() > 1 else ''} with engaged customers but "
                        f"no spend (row{'s' if free.sum() > 1 else ''} {shown_rows}; "
-                       f"{engaged[free].sum():,.0f} engaged customers in all): what costs nothing cannot be bought "
+                       f"{customers:,.0f} engaged customers in all): what costs nothing cannot be bought "
                        "more of, so these are not in today's figures nor in the plan. Give such a row its spend, or "
                        "a cpe and a max_spend to plan it as a new touchpoint")
         clean = clean.loc[~free].reset_index(drop=True)
@@ -345,79 +464,85 @@ def validate_touchpoints(
     return clean
 
 
-def _curve_columns(raw: pd.DataFrame, numbers: dict[str, pd.Series], curve: pd.Series, explicit: pd.Series,
-                   spend: pd.Series, engaged: pd.Series, clean: pd.DataFrame, out: _Collector) -> None:
-    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to clean.
+def _curve_columns(raw: pd.DataFrame, numbers: dict[str, np.ndarray], curve: _Words, by_parameters: np.ndarray,
+                   engaged: np.ndarray, columns: dict[str, object], out: _Collector) -> None:
+    """Check saturation, half_saturation, shape, curve_engaged and carryover; add them to the clean table's
+    columns.
 
     curve_engaged defaults to `engaged` (power and anchored saturating curves pass through (spend,
     curve_engaged)); for a curve given by its parameters it is the curve's value at today's spend, and a
     given curve_engaged must agree with that within 1 %.
     """
-    saturation, half, shape = numbers[S.SATURATION], numbers[S.HALF_SATURATION], numbers[S.SHAPE]
-    given_engaged, carryover = numbers[S.CURVE_ENGAGED], numbers[S.CARRYOVER]
+    sat, k, n, ge, s, lam = (numbers[name] for name in (S.SATURATION, S.HALF_SATURATION, S.SHAPE, S.CURVE_ENGAGED,
+                                                        S.SPEND, S.CARRYOVER))
     is_hill, is_sat = curve.eq("hill"), curve.eq("saturating")
-    out.rows_where(is_sat & saturation.isna(), S.SATURATION, None,
-                   "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
-    for name, values, fix in ((S.SATURATION, saturation, "enter the most customers it could ever engage"),
-                              (S.HALF_SATURATION, half, "enter the spend at which it engages half of saturation"),
-                              (S.SHAPE, shape, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
-        out.rows_where(is_hill & values.isna(), name, None,
-                       "a hill curve needs saturation, half_saturation and shape", fix)
-    anchored_sat = is_sat & ~explicit
-    anchor = given_engaged.fillna(engaged)
-    if S.CURVE_ENGAGED in raw.columns:
-        above = given_engaged.notna()
-        out.rows_where(anchored_sat & above & saturation.notna() & (saturation <= anchor), S.SATURATION,
-                       raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
-    else:
-        above = pd.Series(False, index=curve.index)
-    out.rows_where(anchored_sat & ~above & saturation.notna() & (saturation <= engaged), S.SATURATION,
-                   raw.get(S.SATURATION), "must be above today's engaged customers",
-                   "enter a level above today's engaged customers")
-    out.rows_where(explicit & saturation.eq(0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
-                   "enter the most customers it could ever engage")
-    out.rows_where(half.eq(0), S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
-                   "enter the spend at which the curve engages half of its saturation")
-    out.rows_where(~explicit & spend.eq(0) & (given_engaged > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
-                   "a curve through no spend today engages no one today",
-                   "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
-    low, high = S.SHAPE_RANGE
-    out.rows_where(shape.notna() & ((shape < low) | (shape > high)), S.SHAPE, raw.get(S.SHAPE),
-                   f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")
-    out.rows_where(carryover >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
-                   f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
+    with np.errstate(invalid="ignore"):  # NaN compares False, as in pandas
+        out.rows_where(is_sat & np.isnan(sat), S.SATURATION, None,
+                       "a saturating curve needs its saturation level", "enter the most customers it could ever engage")
+        for name, values, fix in ((S.SATURATION, sat, "enter the most customers it could ever engage"),
+                                  (S.HALF_SATURATION, k, "enter the spend at which it engages half of saturation"),
+                                  (S.SHAPE, n, "enter its exponent, e.g. 2 for an S-curve (1: no S)")):
+            out.rows_where(is_hill & np.isnan(values), name, None,
+                           "a hill curve needs saturation, half_saturation and shape", fix)
+        anchored_sat = is_sat & ~by_parameters
+        above = ~np.isnan(ge)
+        if S.CURVE_ENGAGED in raw.columns:
+            out.rows_where(anchored_sat & above & ~np.isnan(sat) & (sat <= ge), S.SATURATION,
+                           raw.get(S.SATURATION), "must be above curve_engaged", "enter a level above curve_engaged")
+        out.rows_where(anchored_sat & ~above & ~np.isnan(sat) & (sat <= engaged), S.SATURATION,
+                       raw.get(S.SATURATION), "must be above today's engaged customers",
+                       "enter a level above today's engaged customers")
+        out.rows_where(by_parameters & (sat == 0), S.SATURATION, raw.get(S.SATURATION), "must be above 0",
+                       "enter the most customers it could ever engage")
+        out.rows_where(k == 0, S.HALF_SATURATION, raw.get(S.HALF_SATURATION), "must be above 0",
+                       "enter the spend at which the curve engages half of its saturation")
+        out.rows_where(~by_parameters & (s == 0) & (ge > 0), S.CURVE_ENGAGED, raw.get(S.CURVE_ENGAGED),
+                       "a curve through no spend today engages no one today",
+                       "leave curve_engaged empty (or give the curve's saturation, half_saturation and shape)")
+        low, high = S.SHAPE_RANGE
+        out.rows_where(~np.isnan(n) & ((n < low) | (n > high)), S.SHAPE, raw.get(S.SHAPE),
+                       f"must be between {low:g} and {high:g}", "use e.g. 2 (above 1 the curve is S-shaped)")
+        out.rows_where(lam >= S.CARRYOVER_RANGE[1], S.CARRYOVER, raw.get(S.CARRYOVER),
+                       f"must be below {S.CARRYOVER_RANGE[1]:g}", "use a fraction such as 0.3 (0: no carry-over)")
 
-    weights, tab_value = _spread_and_points(raw, curve, spend, clean, out)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s, sat, k, n = (v.to_numpy(float) for v in (spend, saturation, half, shape))
-        w = np.where(np.isfinite(weights), weights, np.nan) if weights.shape[1] else np.ones((len(s), 1))
-        w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
-        sw = s[:, None] * np.nan_to_num(w)
-        per = families.saturating(sw, sat[:, None], k[:, None])
-        hill_rows = is_hill.to_numpy()
-        if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
-            per = np.where(hill_rows[:, None], families.hill(sw, sat[:, None], k[:, None], n[:, None]), per)
-        value = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
-        value = np.where(curve.eq("tabulated").to_numpy(), tab_value, value)
-    value = pd.Series(np.where(explicit, value, np.nan), index=curve.index)
-    clash = explicit & given_engaged.notna() & value.notna() & ((given_engaged - value).abs() > 0.01 * value)
-    for pos in np.flatnonzero(clash.to_numpy()):
+    weights, tab_value = _spread_and_points(raw, curve, s, columns, out)
+    value = np.full(len(s), np.nan)  # the curve's value at today's spend, of the curves given by their parameters
+    rows = np.flatnonzero(by_parameters)
+    if len(rows):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w = weights[rows] if weights.shape[1] else np.ones((len(rows), 1))
+            w = np.where(np.isfinite(w), w, np.nan)
+            w = np.where(np.isnan(w).all(axis=1, keepdims=True), 1.0, w)  # evenly where no spread is given
+            sw = s[rows, None] * np.nan_to_num(w)
+            at = (sat[rows, None], k[rows, None])
+            per = families.saturating(sw, *at)
+            hill_rows = is_hill[rows]
+            if hill_rows.any():  # only then: a hill curve's value needs scipy (expit)
+                per = np.where(hill_rows[:, None], families.hill(sw, *at, n[rows, None]), per)
+            mean = np.nansum(np.where(np.isnan(w), np.nan, per), axis=1) / np.maximum(np.isfinite(w).sum(axis=1), 1)
+            value[rows] = np.where(curve.eq("tabulated")[rows], tab_value[rows], mean)
+    with np.errstate(invalid="ignore"):
+        clash = by_parameters & ~np.isnan(ge) & ~np.isnan(value) & (np.abs(ge - value) > 0.01 * value)
+    for pos in np.flatnonzero(clash):
         out.problems.append(Problem(
             int(out.rows[pos]), S.CURVE_ENGAGED, raw[S.CURVE_ENGAGED].iloc[pos],
-            f"disagrees with the curve's value at today's spend ({value.iloc[pos]:.6g}) by more than 1 %",
-            f"enter {value.iloc[pos]:.6g} or leave curve_engaged empty", out.source))
-    clean[S.SATURATION] = saturation
-    clean[S.HALF_SATURATION] = half
-    clean[S.SHAPE] = shape
-    clean[S.CURVE_ENGAGED] = value.where(explicit, given_engaged.fillna(engaged.where(spend > 0, 0.0)))
-    clean[S.CARRYOVER] = carryover.fillna(0.0)
+            f"disagrees with the curve's value at today's spend ({value[pos]:.6g}) by more than 1 %",
+            f"enter {value[pos]:.6g} or leave curve_engaged empty", out.source))
+    columns[S.SATURATION] = sat
+    columns[S.HALF_SATURATION] = k
+    columns[S.SHAPE] = n
+    with np.errstate(invalid="ignore"):
+        today = np.where(np.isnan(ge), np.where(s > 0, engaged, 0.0), ge)  # given, else engaged (0 without spend)
+    columns[S.CURVE_ENGAGED] = np.where(by_parameters, value, today)
+    columns[S.CARRYOVER] = np.where(np.isnan(lam), 0.0, lam)
 
 
 
-def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, clean: pd.DataFrame,
+def _spread_and_points(raw: pd.DataFrame, curve: _Words, spend: np.ndarray, columns: dict[str, object],
                        out: _Collector) -> tuple[np.ndarray, np.ndarray]:
-    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to clean in a
-    normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at today's spend."""
+    """Check the text columns `spread` (weights) and `curve_points` (a tabulated curve); add them to the clean
+    table's columns in a normal form. Return the weights (N x T, NaN-padded) and each tabulated curve's value at
+    today's spend."""
     n = len(curve)
     weights = np.full((n, 0), np.nan)
     if S.SPREAD in raw.columns:
@@ -429,16 +554,16 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
         out.rows_where(curve.eq("tabulated") & np.isfinite(weights).any(axis=1), S.SPREAD, raw[S.SPREAD],
                        "a tabulated curve is the period's response already",
                        "leave spread empty for a tabulated curve")
-        clean[S.SPREAD] = curve_text.weights_text(weights)
+        columns[S.SPREAD] = curve_text.weights_text(weights)
     if S.SEASONALITY in raw.columns:  # one index per period of a plan's horizon: its count is checked when planning
         index = curve_text.read_numbers(raw[S.SEASONALITY])
         bad = (~np.isnan(index) & ~(np.nan_to_num(index, nan=1.0, posinf=0.0) > 0)).any(axis=1) | (
             index == curve_text.BAD).any(axis=1) if index.shape[1] else np.zeros(n, bool)
         out.rows_where(bad, S.SEASONALITY, raw[S.SEASONALITY], "is not a list of seasonality indices",
                        "write one number above 0 per period separated by spaces, e.g. '1.2 0.9 1.0' (1: no season)")
-        clean[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
+        columns[S.SEASONALITY] = curve_text.weights_text(np.where(bad[:, None], np.nan, index))
     value = np.full(n, np.nan)
-    tabulated = curve.eq("tabulated").to_numpy()
+    tabulated = curve.eq("tabulated")
     if S.CURVE_POINTS in raw.columns or tabulated.any():
         texts = raw[S.CURVE_POINTS] if S.CURVE_POINTS in raw.columns else pd.Series("", index=raw.index)
         xs, es = curve_text.read_points(texts)
@@ -449,7 +574,7 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
         out.rows_where(tabulated & none & ~bad, S.CURVE_POINTS, None, "a tabulated curve needs its points",
                        "write points as spend:engaged, e.g. '0:0 1000:120 2000:200'")
         xs, es = np.where(bad[:, None], np.nan, xs), np.where(bad[:, None], np.nan, es)
-        beyond = (clean[S.CURVE_BEYOND].to_numpy(float) if S.CURVE_BEYOND in clean.columns
+        beyond = (np.asarray(columns[S.CURVE_BEYOND], dtype=float) if S.CURVE_BEYOND in columns
                   else np.full(n, np.nan))
         order = np.argsort(np.where(np.isfinite(xs), xs, np.inf), axis=1)
         xs, es = np.take_along_axis(xs, order, 1), np.take_along_axis(es, order, 1)
@@ -458,8 +583,8 @@ def _spread_and_points(raw: pd.DataFrame, curve: pd.Series, spend: pd.Series, cl
             x, e = cx[i][np.isfinite(cx[i])], ce[i][np.isfinite(cx[i])]
             if x[0] > 0:
                 x, e = np.r_[0.0, x], np.r_[0.0, e]
-            value[i] = np.interp(spend.iloc[i], x, e) if np.isfinite(spend.iloc[i]) else np.nan
-        clean[S.CURVE_POINTS] = curve_text.points_text(xs, es)
+            value[i] = np.interp(spend[i], x, e) if np.isfinite(spend[i]) else np.nan
+        columns[S.CURVE_POINTS] = curve_text.points_text(xs, es)
     return weights, value
 
 
@@ -475,7 +600,7 @@ def label_key(labels: pd.Series) -> pd.Series:
     whitespace than single spaces go through Python's `re`, and only labels beyond ASCII through `str.casefold`
     (for ASCII text it is `lower`, which Arrow does)."""
     text = labels.astype("string").str.strip()
-    uneven = np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
+    uneven = _uneven(text)
     if len(uneven):
         text = text.copy()
         text.iloc[uneven] = text.iloc[uneven].str.replace(r"\s+", " ", regex=True).to_numpy()
@@ -484,6 +609,45 @@ def label_key(labels: pd.Series) -> pd.Series:
     if len(beyond):
         key.iloc[beyond] = text.iloc[beyond].str.casefold().to_numpy()
     return key
+
+
+def _uneven(text: pd.Series) -> np.ndarray:
+    """Positions of the labels with whitespace other than single spaces. In Arrow, only labels that are not plain
+    (printable ASCII without two spaces in a row: none of _SPACES can be in them) get the regular expression."""
+    arrow = _arrow(text)
+    if arrow is None:
+        return np.flatnonzero(text.str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool))
+    maybe = np.flatnonzero(~_plain(arrow))
+    if not len(maybe):
+        return maybe
+    found = text.iloc[maybe].str.contains(f"[{_SPACES}]|  ", regex=True).fillna(False).to_numpy(bool)
+    return maybe[found]
+
+
+def _key_of_stripped(labels: pd.Series) -> pd.Series:
+    """label_key of labels already stripped (Arrow's strip, which changes nothing the second time): when every
+    label is plain, in Arrow, its lower case."""
+    arrow = _arrow(labels)
+    if arrow is None or not _plain(arrow).all():
+        return label_key(labels)
+    return pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lower(arrow)), index=labels.index, copy=False)
+
+
+def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Labels of printable ASCII without two spaces in a row (False for a missing one): their key is their lower
+    case."""
+    plain = pc.and_kleene(pc.and_kleene(pc.string_is_ascii(arrow), pc.ascii_is_printable(arrow)),
+                          pc.invert(pc.match_substring(arrow, "  ")))
+    return pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+
+
+def _used_twice(key: pd.Series) -> np.ndarray:
+    """`key.duplicated(keep=False)` as an array: by Arrow's hashing (dictionary_encode) for a column of Arrow text."""
+    arrow = _arrow(key)
+    if arrow is None or arrow.null_count:
+        return key.duplicated(keep=False).to_numpy(bool)
+    codes = pc.dictionary_encode(arrow.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+    return np.bincount(codes, minlength=1)[codes] > 1
 
 
 def _shared(labels: pd.Series) -> pd.Series:
@@ -495,27 +659,83 @@ def _shared(labels: pd.Series) -> pd.Series:
 def fold_labels(labels: pd.Series, column: str, notices: list[str]) -> pd.Series:
     """Labels that differ only by case or spaces ('MARKETING', 'marketing ') become one, spelled as first written;
     a notice says how many were merged."""
+    return _fold(labels, column, notices)[0]
+
+
+def _fold(labels: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series, bool]:
+    """fold_labels, and whether each cell of the result points at one string object per distinct label."""
+    arrow = _arrow(labels)
+    if arrow is not None and not arrow.null_count:  # Arrow's hashing: labels in the order they first appear
+        encoded = pc.dictionary_encode(arrow.combine_chunks())
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        return _fold_distinct(codes, encoded.dictionary, labels.index, labels.name, column, notices), True
     codes, distinct = pd.factorize(labels)  # labels in the order they first appear; a column repeats a few
-    if (codes < 0).any():  # a missing label: keyed row by row
-        key = label_key(labels)
-        first = labels.groupby(key.to_numpy(), sort=False).transform("first")
-        remain = int(key[labels.ne("")].nunique())
-        changed = labels.ne(first) & labels.ne("")
-    else:  # each distinct label keyed once: the first label of a key is the first row's spelling of it
-        spelled = pd.Series(distinct, dtype=object)
-        key = label_key(spelled)
-        firsts = spelled.groupby(key.to_numpy(), sort=False).transform("first").to_numpy()
-        first = pd.Series(firsts[codes], index=labels.index, name=labels.name, dtype=object)
-        remain = int(key[spelled.ne("")].nunique())
-        words = spelled.to_numpy()
-        changed = pd.Series(((words != firsts) & (words != ""))[codes], index=labels.index)
+    if not (codes < 0).any():
+        return _fold_distinct(codes, distinct, labels.index, labels.name, column, notices), True
+    key = label_key(labels)  # a missing label: keyed row by row
+    first = labels.groupby(key.to_numpy(), sort=False).transform("first")
+    changed = labels.ne(first) & labels.ne("")
     if changed.any():
-        pairs = sorted(set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True)))
-        shown = ", ".join(f"'{was}' -> '{now}'" for was, now in pairs[:5]) + (" ..." if len(pairs) > 5 else "")
-        notices.append(f"{int(changed.sum())} {column} label(s) that differ only by case or spaces were merged "
-                       f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
-                       f"{'s' if remain == 1 else ''}")
-    return first.astype(object)
+        pairs = set(zip(labels[changed].astype(str), first[changed].astype(str), strict=True))
+        _merged(notices, column, int(changed.sum()), pairs, int(key[labels.ne("")].nunique()))
+    return first.astype(object), False
+
+
+def _fold_column(cells: pd.Series, column: str, notices: list[str]) -> tuple[pd.Series, np.ndarray]:
+    """`fold_labels` of a column's stripped cells ('' when blank), each cell pointing at one string object per
+    distinct label, and where the cells are blank: an Arrow text column is stripped and folded once per distinct
+    cell (amounts remembers those of each column while a file is read)."""
+    found = _distinct_cells(cells)
+    if found is None:
+        labels = _stripped(cells)
+        folded, shared = _fold(labels, column, notices)
+        return folded if shared else _shared(folded), labels.eq("").to_numpy(bool)
+    codes, distinct = found
+    encoded = pc.dictionary_encode(_arrow(_stripped(distinct)).combine_chunks())  # cells the same once stripped
+    codes = encoded.indices.to_numpy(zero_copy_only=False)[codes]
+    blank = pc.equal(encoded.dictionary, "").to_numpy(zero_copy_only=False)[codes]
+    return _fold_distinct(codes, encoded.dictionary, cells.index, cells.name, column, notices), blank
+
+
+def _distinct_cells(series: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """(codes, distinct cells in the order they first appear) of an Arrow text column, else None: as amounts
+    remembers them while a file is read, else factorised here."""
+    if _arrow(series) is None:
+        return None
+    codes, distinct = _remembered_distinct(series)
+    if codes is None:
+        codes, uniques = series.array.factorize(use_na_sentinel=False)
+        distinct = pd.Series(uniques)
+    return np.asarray(codes, dtype=np.intp), distinct
+
+
+def _fold_distinct(codes: np.ndarray, distinct: pa.Array | np.ndarray | pd.Index, index: pd.Index, name: object,
+                   column: str, notices: list[str]) -> pd.Series:
+    """fold_labels of labels given as codes into their distinct labels (each used by some row, none missing)."""
+    keys = None
+    if isinstance(distinct, pa.Array):
+        words = distinct.to_numpy(zero_copy_only=False)
+        text = pc.utf8_trim_whitespace(distinct)
+        if _plain(text).all():  # label_key without its rare cases: lower(strip(label))
+            keys = pc.dictionary_encode(pc.utf8_lower(text)).indices.to_numpy(zero_copy_only=False)
+    else:
+        words = np.asarray(distinct, dtype=object)
+    if keys is None:  # each distinct label's key, numbered as first seen
+        keys = pd.factorize(label_key(pd.Series(words, dtype=object)).to_numpy(object))[0]
+    firsts = words[np.unique(keys, return_index=True)[1][keys]]  # the first row's spelling of each key
+    moved = (words != firsts) & (words != "")
+    if moved.any():
+        pairs = set(zip(map(str, words[moved]), map(str, firsts[moved]), strict=True))
+        _merged(notices, column, int(moved[codes].sum()), pairs, len(np.unique(keys[words != ""])))
+    return pd.Series(firsts[codes], index=index, name=name, dtype=object, copy=False)
+
+
+def _merged(notices: list[str], column: str, count: int, pairs: set[tuple[str, str]], remain: int) -> None:
+    ordered = sorted(pairs)
+    shown = ", ".join(f"'{was}' -> '{now}'" for was, now in ordered[:5]) + (" ..." if len(ordered) > 5 else "")
+    notices.append(f"{count} {column} label(s) that differ only by case or spaces were merged "
+                   f"into the first spelling ({shown}); {remain} {column}{'s' if remain != 1 else ''} remain"
+                   f"{'s' if remain == 1 else ''}")
 
 
 _NEEDS = {S.TOUCHPOINT: "a name", S.FUNCTION: "a function (the team that owns and pays for it)",

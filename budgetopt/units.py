@@ -55,13 +55,28 @@ def currency_code(text: object) -> str | None:
 def currency_of(header: object, cells: pd.Series | None = None) -> str | None:
     """The currency of a money column: its header's, else the one most of its cells name (None if none does)."""
     found = currency_code(header)
-    if found or cells is None or cells.empty:
+    if found or cells is None or cells.empty or not _may_name_currency(cells):
         return found
     text = cells.astype("string").str.slice(0, 40)
     codes = text.str.extract(_CODE, expand=False).str.upper()
     signs = text.str.extract(f"({_SIGN.pattern})", expand=False).map(SIGNS)
     named = codes.fillna(signs).dropna()
     return str(named.mode().iloc[0]) if len(named) else None
+
+
+_MAYBE = "(?i)" + "|".join(CURRENCY_CODES) + r"|\$|[^\x00-\x7f]"
+"""What a cell naming a currency contains, for Arrow's regular expressions (no lookbehind): a code in any case, the
+dollar, or any character beyond ASCII (the other signs, and letters that match ASCII ones when case is ignored)."""
+
+
+def _may_name_currency(cells: pd.Series) -> bool:
+    """False when no cell can name a currency: a quick look in Arrow at a column of Arrow text (else True)."""
+    import pyarrow.compute as pc
+
+    arrow = getattr(cells.array, "_pa_array", None)
+    if arrow is None or not pd.api.types.is_string_dtype(cells) or pd.api.types.is_object_dtype(cells):
+        return True
+    return bool(pc.any(pc.match_substring_regex(arrow, _MAYBE)).as_py())
 
 
 def check_currency(code: str | None) -> str | None:
