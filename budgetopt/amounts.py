@@ -238,11 +238,11 @@ def _read_lanes(series: pd.Series) -> _Lanes:
     return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)))
 
 
-def _distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
+def distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
     """(codes, distinct cells) when a column repeats its cells enough to read each distinct cell once
-    (`Department`, `Stage`, `30%`), else (None, the column)."""
-    codes, distinct = _remember("distinct", series, lambda: _read_distinct(series))
-    return codes, (series if codes is None else distinct)
+    (`Department`, `Stage`, `30%`), else (None, the column); inside `remembered`, worked out once per column."""
+    codes, cells = _remember("distinct", series, lambda: _read_distinct(series))
+    return codes, (series if codes is None else cells)
 
 
 def _read_distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series | None]:
@@ -260,9 +260,9 @@ def _shapes(series: pd.Series) -> np.ndarray:
     """Each cell's shape, as its position in _SHAPES (-1: not a number): plain cells by vectorised matches, the
     rest by `_SHAPE`;
     a column that repeats its cells is read once per distinct cell."""
-    codes, distinct = _distinct(series)
+    codes, distinct_cells = distinct(series)
     if codes is not None:
-        return _shapes_of(distinct)[codes]
+        return _shapes_of(distinct_cells)[codes]
     return _shapes_of(series)
 
 
@@ -344,9 +344,9 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
     decimal = decimal or decimal_separator(series)
-    codes, distinct = _distinct(series)
+    codes, distinct_cells = distinct(series)
     if codes is not None:
-        values = parse_numbers(distinct, decimal, percent, overflow).to_numpy(float)
+        values = parse_numbers(distinct_cells, decimal, percent, overflow).to_numpy(float)
         return pd.Series(values[codes], index=series.index)
     lanes = _lanes(series)
     plain = lanes.plain | lanes.either  # `1.234`: 1.234 with a decimal point, 1234 (its point dropped) with a comma

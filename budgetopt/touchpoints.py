@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import schema as S
-from .amounts import _distinct as _remembered_distinct
 from .amounts import decimal_separator, parse_numbers, stripped
+from .amounts import distinct as _remembered_distinct
+from .cells import starting_with
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
@@ -154,8 +155,8 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         arrow = _arrow(column)
-        if arrow is not None and not _any_starts_with_apostrophe(arrow):
-            continue  # the quick look below, on Arrow's buffers: no cell starts with an apostrophe
+        if arrow is not None and not starting_with(arrow, b"'").any():
+            continue  # a quick look at Arrow's buffers: no cell starts with an apostrophe
         cells = column.astype("string")
         guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded
         if guarded.any():
@@ -184,21 +185,6 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
             out[S.MAX_SPEND] = cap.where(~(off & _blank(cap)), out[S.UPPER_LIMIT])
     renamed = out.rename(columns={S.PROPOSED_SPEND: S.SPEND, S.PROPOSED_ENGAGED: S.ENGAGED})
     return renamed.drop(columns=[c for c in S.PLAN_ONLY if c in renamed.columns])
-
-
-def _any_starts_with_apostrophe(arrow: pa.ChunkedArray) -> bool:
-    """`pc.any(pc.starts_with(arrow, "'"))` read off the buffers: the first byte of each cell that has one (a
-    missing cell's bytes may say yes: the caller then reads the cells)."""
-    for chunk in arrow.chunks:
-        _, offsets, data = chunk.buffers()
-        if not len(chunk) or data is None or not data.size:
-            continue
-        at = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
-        at = at[chunk.offset:chunk.offset + len(chunk) + 1]
-        first = np.take(np.frombuffer(data, dtype=np.uint8), at[:-1], mode="clip")  # an empty cell's: not its own
-        if ((first == ord("'")) & (at[1:] > at[:-1])).any():
-            return True
-    return False
 
 
 def _says_unassigned(stage: pd.Series) -> bool:
