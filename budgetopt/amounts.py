@@ -203,6 +203,15 @@ def stripped(series: pd.Series) -> pd.Series:
         result.set_axis(series.index)
 
 
+def already_stripped(series: pd.Series) -> None:
+    """Inside `remembered`, say that a column's cells are stripped already (rows cut from a `stripped` column), so
+    that `stripped` gives it back as it is instead of stripping it again."""
+    memo = _MEMO.get()
+    cells = getattr(series.array, "_pa_array", None)
+    if memo is not None and cells is not None and not cells.null_count:
+        memo[("stripped", id(cells))] = (cells, series)
+
+
 def _frozen(flags: np.ndarray) -> np.ndarray:
     flags.setflags(write=False)
     return flags

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .amounts import EITHER_WAY, TEXT, decimal_separator, parse_numbers, read_conventions, stripped
+from .amounts import EITHER_WAY, TEXT, already_stripped, decimal_separator, parse_numbers, read_conventions, stripped
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
@@ -641,6 +641,8 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         raise _wide_rows(data.loc[wide_rows], rows[wide_rows], len(names), delimiter, source, notices)
     data, rows = (named if kept.all() else named.loc[kept]), rows[kept]
     data = data.set_axis(pd.RangeIndex(len(data)))
+    for j in range(data.shape[1]):
+        already_stripped(data.iloc[:, j])  # its rows come from the stripped columns above
     found, either = read_conventions(data, default) if len(data) else (default, np.zeros(data.shape, dtype=bool))
     decimal = decimal or found
     _explain_decimal(data, rows, decimal, notices, either)
