@@ -38,10 +38,9 @@ def first_bytes(cells) -> np.ndarray:
         _, offsets, data = chunk.buffers()[:3]
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
-        text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-        first = np.zeros(len(chunk), dtype=np.uint8)
-        some = np.flatnonzero(start[1:] > start[:-1])
-        first[some] = text[start[some]]
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, dtype=np.uint8)
+        first = text.take(start[:-1], mode="clip")  # an empty cell's byte is its neighbour's: set to 0 below
+        first[start[1:] == start[:-1]] = 0
         if chunk.null_count:
             first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
         parts.append(first)
@@ -50,7 +49,9 @@ def first_bytes(cells) -> np.ndarray:
 
 def starting_with(cells, starts: bytes) -> np.ndarray:
     """Where a cell's first byte is one of `starts` (or cannot be read: UNKNOWN), as a writable numpy mask."""
-    return np.isin(first_bytes(cells), np.frombuffer(starts + bytes([UNKNOWN]), dtype=np.uint8))
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(starts + bytes([UNKNOWN]), dtype=np.uint8)] = True
+    return table[first_bytes(cells)]
 
 
 def flags(result) -> np.ndarray:
