@@ -18,7 +18,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from .cells import arrow_cells, flags, matching, starting_with, take
+from .cells import arrow_cells, flags, last_bytes, made_of, matching, starting_with, take
 
 T = TypeVar("T")
 
@@ -131,11 +131,35 @@ class _Lanes:
     """Plain cells that end in %."""
     rest: np.ndarray
     """Cells that may be numbers in another shape (`1.234,5`, `€ 12 000`, `(1,200)`)."""
+    floats: np.ndarray | None = None
+    """Every cell's value, when every cell is plain without % (read with a decimal point)."""
 
     @property
     def plain(self) -> np.ndarray:
         """Plain cells whose value does not depend on the decimal separator."""
         return self.integer | (self.point & ~self.either)
+
+
+_DIGITS_POINT_MINUS = b"0123456789.-"
+
+
+def _all_plain(cells) -> np.ndarray | None:
+    """Every cell's value when every cell is a plain number of digits, a point and a leading minus (`-3.75`, `.5`,
+    `1200`), else None. Made of those bytes only and not ending in a point (`5.`), a cell is plain exactly when
+    Arrow's cast reads it (it refuses `-`, `1-2`, `1..2`, a blank), and the cast is `_plain_floats`'s own; cells
+    over 300 characters are left to the patterns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(cells) or cells.null_count or not made_of(cells, _DIGITS_POINT_MINUS):
+        return None
+    if (last_bytes(cells) == ord(".")).any() or pc.max(pc.binary_length(cells)).as_py() > 300:
+        return None
+    try:
+        values = pc.cast(cells, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.array(values.to_numpy(zero_copy_only=False), dtype=float)
 
 
 def _plain(cells) -> np.ndarray:
@@ -226,7 +250,8 @@ def _read_lanes(series: pd.Series) -> _Lanes:
 
     text = stripped(series)
     cells = arrow_cells(text)
-    plain = _plain(cells)
+    floats = _all_plain(cells)  # a column of plain numbers: one cast, no pattern
+    plain = np.ones(len(text), dtype=bool) if floats is not None else _plain(cells)
     none = np.zeros(len(text), dtype=bool)
     point = either = percent = none
     if plain.any():
@@ -244,7 +269,8 @@ def _read_lanes(series: pd.Series) -> _Lanes:
         rest[rest] = _maybe_number(take(cells, np.flatnonzero(rest)))
     elif rest.any():
         rest = _maybe_number(cells)
-    return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)))
+    return _Lanes(text, *map(_frozen, (plain & ~point, point, either, percent, rest)),
+                  floats=None if floats is None else _frozen(floats))
 
 
 def distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
@@ -360,7 +386,9 @@ def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool =
     lanes = _lanes(series)
     plain = lanes.plain | lanes.either  # `1.234`: 1.234 with a decimal point, 1234 (its point dropped) with a comma
     number = np.full(len(series), np.nan)
-    if plain.any():
+    if lanes.floats is not None and not (decimal == "," and lanes.either.any()):
+        number = lanes.floats.copy()  # every cell plain, read as they are
+    elif plain.any():
         cells = lanes.text[plain]
         cut = lanes.percent[plain]
         if cut.any():

@@ -35,15 +35,61 @@ def first_bytes(cells) -> np.ndarray:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
             continue
-        _, offsets, data = chunk.buffers()[:3]
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
-        text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, dtype=np.uint8)
+        start, text = _offsets_and_bytes(chunk)
         first = text.take(start[:-1], mode="clip")  # an empty cell's byte is its neighbour's: set to 0 below
         first[start[1:] == start[:-1]] = 0
         if chunk.null_count:
             first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
         parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+
+def _offsets_and_bytes(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """A string chunk's offsets (len + 1) and its whole data buffer, as numpy arrays."""
+    import pyarrow as pa
+
+    _, offsets, data = chunk.buffers()[:3]
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    start = np.frombuffer(offsets, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+    return start, (np.frombuffer(data, dtype=np.uint8) if data is not None and data.size
+                   else np.zeros(1, dtype=np.uint8))
+
+
+def made_of(cells, allowed: bytes) -> bool:
+    """Whether every cell is made of the bytes in `allowed` only (an empty or missing cell is; False for a layout
+    without offsets), by one look at the bytes the cells hold."""
+    import pyarrow as pa
+
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(allowed, dtype=np.uint8)] = True
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return False
+        start, text = _offsets_and_bytes(chunk)
+        if start[-1] > start[0] and not table[text[start[0]: start[-1]]].all():
+            return False
+    return True
+
+
+def last_bytes(cells) -> np.ndarray:
+    """The last byte of each cell (0 for an empty or missing cell, UNKNOWN for a layout without offsets)."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
+            continue
+        start, text = _offsets_and_bytes(chunk)
+        last = text.take(start[1:] - 1, mode="clip")
+        last[start[1:] == start[:-1]] = 0
+        if chunk.null_count:
+            last[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
+        parts.append(last)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
 

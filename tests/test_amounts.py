@@ -135,3 +135,24 @@ def test_remembered_reads_each_column_once_and_a_changed_column_anew(monkeypatch
     parse_numbers(frame["spend"], decimal)
     parse_numbers(frame["spend"], decimal)
     assert len(readings) == 5
+
+
+@pytest.mark.parametrize("cells, plain", [
+    (["1200", "-3.75", ".5", "-.5", "-0", "007"], True),
+    (["1200", "5."], False),  # a trailing point is no plain number
+    (["1200", "-"], False), (["1-2", "3"], False), (["1..2"], False), (["1200", ""], False),
+    (["1e5", "2"], False), (["30%", "2"], False), (["9" * 301], False), (["9" * 300], True),
+])
+def test_a_column_of_plain_numbers_is_read_by_one_cast_as_the_patterns_read_it(cells, plain):
+    """Made of digits, a point and a leading minus only, a column whose cells Arrow's cast reads whole is plain
+    cell by cell (the patterns agree), and its values are those the plain lane reads; anything else: None."""
+    import pyarrow as pa
+
+    from budgetopt.amounts import _all_plain, _plain, _plain_floats
+
+    arrow = pa.array(cells, pa.large_string())
+    values = _all_plain(arrow)
+    assert (values is not None) == plain
+    if plain:
+        assert _plain(arrow).all()
+        assert values.tolist() == _plain_floats(pd.Series(cells, dtype="str")).tolist()
