@@ -60,15 +60,17 @@ def made_of(cells, allowed: bytes) -> bool:
     without offsets), by one look at the bytes the cells hold."""
     import pyarrow as pa
 
-    table = np.zeros(256, dtype=bool)
-    table[np.frombuffer(allowed, dtype=np.uint8)] = True
+    wanted = np.frombuffer(allowed, dtype=np.uint8)
+    low, high = int(wanted.min()), int(wanted.max())
+    gaps = sorted(set(range(low, high + 1)) - set(wanted.tolist()))  # bytes between the allowed ones
     for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
         if not len(chunk):
             continue
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return False
         start, text = _offsets_and_bytes(chunk)
-        if start[-1] > start[0] and not table[text[start[0]: start[-1]]].all():
+        held = text[start[0]: start[-1]]
+        if len(held) and (held.min() < low or held.max() > high or any((held == gap).any() for gap in gaps)):
             return False
     return True
 

@@ -31,3 +31,17 @@ def test_a_pattern_where_the_first_byte_allows_it_is_the_pattern_everywhere(cell
 
     everywhere = np.array(pc.fill_null(pc.match_substring_regex(cells, pattern), False), dtype=bool)
     assert matching(cells, pattern, starting_with(cells, b"'=+-@\t\r")).tolist() == everywhere.tolist()
+
+
+def test_made_of_looks_at_the_bytes_the_cells_hold():
+    """Only the bytes of the cells themselves count (a slice's neighbours do not); bytes between the allowed
+    ones are refused (`/` between `-` and `9`)."""
+    from budgetopt.cells import made_of
+
+    digits = b"0123456789.-"
+    assert made_of(pa.array(["12", "-3.5", "", None]), digits)
+    assert not made_of(pa.array(["12", "1/2"]), digits)
+    assert not made_of(pa.array(["12", "1e5"]), digits)
+    assert made_of(pa.array(["Cost", "12", "7"]).slice(1), digits)
+    assert made_of(pa.chunked_array([pa.array(["x", "1"]).slice(1), pa.array(["2", "y"]).slice(0, 1)]), digits)
+    assert not made_of(pa.array(["1", "b"], pa.string_view()), digits)
