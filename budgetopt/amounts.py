@@ -18,7 +18,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from .cells import arrow_cells, flags, last_bytes, made_of, matching, starting_with, take
+from .cells import arrow_cells, flags, last_bytes, made_of, matching, spaced_edges, starting_with, take
 
 T = TypeVar("T")
 
@@ -216,7 +216,10 @@ def stripped(series: pd.Series) -> pd.Series:
         return _text(series).str.strip().fillna("")
     held = memo.get(("stripped", id(cells)))
     if held is None or held[0] is not cells:
-        result = _text(series).str.strip().fillna("")
+        if _text(series) is series and not cells.null_count and not spaced_edges(cells).any():
+            result = series  # no cell begins or ends with a byte of whitespace: stripping changes nothing
+        else:
+            result = _text(series).str.strip().fillna("")
         done = getattr(result.array, "_pa_array", None)
         memo[("stripped", id(cells))] = (cells, result)
         if done is not None:

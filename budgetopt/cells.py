@@ -95,6 +95,37 @@ def last_bytes(cells) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
 
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # ASCII whitespace (and the separators Python counts)
+_SPACE_BYTES[0x80:] = True  # a byte of a longer character, which may be a space (no-break, thin, ideographic)
+_SPACE_BYTES[UNKNOWN] = True
+
+
+def spaced_edges(cells) -> np.ndarray:
+    """Where a cell may begin or end with whitespace (its first or last byte may belong to a space): a strip can
+    change only these cells."""
+    return _SPACE_BYTES[first_bytes(cells)] | _SPACE_BYTES[last_bytes(cells)]
+
+
+def nonempty(cells) -> np.ndarray:
+    """Where a cell holds at least one byte (False for an empty or missing cell), from the offsets alone."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            parts.append(nonempty(chunk.cast(pa.large_string())))
+            continue
+        start, _ = _offsets_and_bytes(chunk)
+        full = start[1:] > start[:-1]
+        if chunk.null_count:
+            full &= ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        parts.append(full)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
 def starting_with(cells, starts: bytes) -> np.ndarray:
     """Where a cell's first byte is one of `starts` (or cannot be read: UNKNOWN), as a writable numpy mask."""
     table = np.zeros(256, dtype=bool)

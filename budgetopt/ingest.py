@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .amounts import EITHER_WAY, TEXT, already_stripped, decimal_separator, parse_numbers, read_conventions, stripped
+from .cells import nonempty
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
@@ -556,11 +557,7 @@ def _stripped(column: pd.Series) -> pd.Series:
 def _filled(column: pd.Series) -> np.ndarray:
     """Where a column of stripped text has a cell that is not blank."""
     cells = getattr(column.array, "_pa_array", None)
-    if cells is None:
-        return column.ne("").to_numpy(bool)
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.fill_null(pc.not_equal(cells, ""), False).to_numpy(zero_copy_only=False), dtype=bool)
+    return column.ne("").to_numpy(bool) if cells is None else nonempty(cells)
 
 
 _RUNS = 16
@@ -604,7 +601,10 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     kept = np.flatnonzero(keep)
     grid = pd.DataFrame({p: _rows_of(columns[p], kept) for p in used})
     rows = np.asarray(rows)[keep]
-    filled = pd.DataFrame(filled[np.ix_(kept, [k for k, p in enumerate(columns) if p in set(used)])], columns=used)
+    filled = filled[kept[0]: kept[-1] + 1] if kept[-1] - kept[0] + 1 == len(kept) else filled[kept]
+    if len(used) < filled.shape[1]:
+        filled = filled[:, [k for k, p in enumerate(columns) if p in set(used)]]
+    filled = pd.DataFrame(filled, columns=used, copy=False)
     head = grid.iloc[:HEADER_SEARCH]
     known = pd.Series([sum(known_header(cell) is not None for cell in cells if cell)
                        for cells in zip(*(head[p].tolist() for p in used), strict=True)], dtype=int)

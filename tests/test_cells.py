@@ -45,3 +45,27 @@ def test_made_of_looks_at_the_bytes_the_cells_hold():
     assert made_of(pa.array(["Cost", "12", "7"]).slice(1), digits)
     assert made_of(pa.chunked_array([pa.array(["x", "1"]).slice(1), pa.array(["2", "y"]).slice(0, 1)]), digits)
     assert not made_of(pa.array(["1", "b"], pa.string_view()), digits)
+
+
+@pytest.mark.parametrize("text", ["a", " a", "a ", "\ta", "a\n", "\u00a0a", "a\u3000", "\u2009", "é", "aé", "", "x\x1c",
+                                  "\x85a", "a\u2028"])
+def test_a_cell_whose_edges_hold_no_space_byte_is_unchanged_by_a_strip(text):
+    """spaced_edges is True wherever Arrow's strip could change the cell (it may say True where it does not)."""
+    import pyarrow.compute as pc
+
+    from budgetopt.cells import spaced_edges
+
+    cells = pa.array([text, "plain"])
+    changed = [a != b for a, b in zip(cells.to_pylist(), pc.utf8_trim_whitespace(cells).to_pylist(), strict=True)]
+    assert not any(c and not s for c, s in zip(changed, spaced_edges(cells).tolist(), strict=True))
+    assert spaced_edges(cells).tolist()[1] is False
+
+
+def test_nonempty_cells_from_the_offsets():
+    from budgetopt.cells import nonempty
+
+    assert nonempty(pa.array(["a", "", None, " "])).tolist() == [True, False, False, True]
+    assert nonempty(pa.chunked_array([pa.array(["", "x"]).slice(1), pa.array(["", "y"])])).tolist() == [True, False,
+                                                                                                        True]
+    assert nonempty(pa.array(["z", "", "y"], pa.large_string()).slice(1)).tolist() == [False, True]
+    assert nonempty(pa.array(["", "b"], pa.string_view())).tolist() == [False, True]
