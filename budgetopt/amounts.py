@@ -9,6 +9,7 @@ Whole columns are parsed at once with pandas string methods (Python's `re`, line
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from .cells import arrow_cells, flags, last_bytes, made_of, matching, spaced_edges, starting_with, take
+from .cells import arrow_cells, first_bytes, flags, last_bytes, made_of, matching, spaced_edges, starting_with, take
 
 T = TypeVar("T")
 
@@ -98,7 +99,8 @@ def _maybe_number(cells) -> np.ndarray:
     not part of a currency code. Vectorised, so that a column of names never reaches the per-cell shapes."""
     import pyarrow.compute as pc
 
-    maybe = ~flags(pc.match_substring_regex(cells, "[A-Za-z]{4}"))
+    maybe = ~_WORD_STARTS[first_bytes(cells)]  # `Touchpoint 12`, `Brand`: no number begins with these letters
+    maybe &= ~matching(cells, "[A-Za-z]{4}", maybe)
     if not maybe.any():
         return maybe
     at = np.flatnonzero(maybe)
@@ -111,6 +113,11 @@ def _maybe_number(cells) -> np.ndarray:
     maybe[at] = digit & ~letter
     return maybe
 
+
+_WORD_STARTS = np.zeros(256, dtype=bool)
+_WORD_STARTS[[ord(c) for c in string.ascii_letters if c.upper() not in {code[0] for code in _CODES.split("|")}]] = True
+"""ASCII letters no number in any shape begins with: not a digit, sign, bracket or currency sign, and not the first
+letter of a currency code (`EUR 12`; an exponent's `e` follows a digit)."""
 
 _PLAIN_STARTS = b"0123456789-."
 """The first characters a plain number can have."""
