@@ -10,7 +10,6 @@ inputs and the scenario, so `replay_document` re-runs the plan.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io as _bytes_io
 import json
@@ -771,42 +770,45 @@ def _float_texts(values: np.ndarray, float_format: str) -> np.ndarray:
         words = np.array([float_format % v for v in distinct.view(np.float64).tolist()], dtype=object)
         text[filled] = words[codes]
     elif float_format == "%.15g":
-        text[filled] = _cents_texts(numbers)
+        text[filled] = _fixed_texts(numbers)
     else:
         text[filled] = [float_format % v for v in numbers.tolist()]
     return text
 
 
-_CENTS = [""] + [f".{c:02d}".rstrip("0") for c in range(1, 100)]
-"""The decimals of 0-99 cents as '%g' writes them: '' (none), '.01', ..., '.1', ..., '.99'."""
+_EXACT = ((4, 1e11), (2, 1e13))
+"""(decimals d, bound): a value below the bound that is a whole number k of 10^-d has k below 1e15."""
 
 
-@functools.cache
-def _cents_arrow():  # noqa: ANN202 - _CENTS as an Arrow array, made once when first needed
-    import pyarrow as pa
-
-    return pa.array(_CENTS, pa.string())
-
-
-def _cents_texts(numbers: np.ndarray) -> np.ndarray:
-    """`'%.15g' % v` for each float, by whole arrays where v is a whole number of cents below 1e13 (then v is the
-    float nearest to k / 100 for an integer k of at most 15 digits, which '%.15g' writes exactly, without trailing
-    zeros); the other values one by one. Money in an export is rounded to cents, so most values take the fast way."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        cents = np.rint(np.abs(numbers) * 100)
-        fast = (np.abs(numbers) < 1e13) & (cents / 100 == np.abs(numbers))
+def _fixed_texts(numbers: np.ndarray) -> np.ndarray:
+    """`'%.15g' % v` for each float, by whole arrays where v is a whole number k of 10^-d (d = 4, or 2 for larger
+    amounts) with k below 1e15: then v is the float nearest to k / 10^d, which '%.15g' writes exactly, in fixed
+    notation (|v| is 0 or at least 1e-4) without trailing zeros. The other values one by one. Exports round money to
+    cents and costs per customer to 4 decimals, so most values take the fast way."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = np.empty(len(numbers), dtype=object)
-    k = cents[fast].astype(np.int64)
-    whole = pc.cast(pa.array(np.where(np.signbit(numbers[fast]), -(k // 100), k // 100)), pa.string())
-    minus_zero = np.signbit(numbers[fast]) & (k < 100)  # -0.5 and -0.0: -(0) would lose the sign
-    if minus_zero.any():
-        whole = pc.replace_with_mask(whole, pa.array(minus_zero), pa.array(["-0"] * int(minus_zero.sum())))
-    text[fast] = pc.binary_join_element_wise(whole, _cents_arrow().take(pa.array(k % 100)), "").to_numpy(
-        zero_copy_only=False)
-    slow = np.flatnonzero(~fast)
+    size = np.abs(numbers)
+    left = np.ones(len(numbers), dtype=bool)
+    for decimals, bound in _EXACT:
+        unit = 10.0 ** decimals
+        with np.errstate(invalid="ignore", over="ignore"):
+            scaled = np.rint(size * unit)
+            fast = left & (size < bound) & (scaled / unit == size)
+        if not fast.any():
+            continue
+        left &= ~fast
+        k = scaled[fast].astype(np.int64)
+        negative = np.signbit(numbers[fast])
+        whole = pc.cast(pa.array(np.where(negative, -(k // int(unit)), k // int(unit))), pa.string())
+        minus_zero = negative & (k < unit)  # -0.5 and -0.0: -(0) would lose the sign
+        if minus_zero.any():
+            whole = pc.replace_with_mask(whole, pa.array(minus_zero), pa.array(["-0"] * int(minus_zero.sum())))
+        digits = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(k % int(unit)), pa.string()), decimals, "0"), "0")
+        point = pc.if_else(pc.equal(pc.binary_length(digits), 0), "", ".")
+        text[fast] = pc.binary_join_element_wise(whole, point, digits, "").to_numpy(zero_copy_only=False)
+    slow = np.flatnonzero(left)
     if len(slow):
         text[slow] = [f"{v:.15g}" for v in numbers[slow].tolist()]
     return text

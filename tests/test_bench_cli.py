@@ -115,14 +115,15 @@ def test_csv_text_of_repeated_values_is_what_pandas_writes(values, float_format)
     assert export.csv_text(frame, float_format) == frame.to_csv(index=False, float_format=float_format)
 
 
-cents = st.integers(-10**16, 10**16).map(lambda k: k / 100) | st.sampled_from([-0.0, 0.0, -0.5, -0.01, 1e13 - 0.01])
+cents = (st.integers(-10**16, 10**16).map(lambda k: k / 100) | st.integers(-10**16, 10**16).map(lambda k: k / 10**4)
+         | st.sampled_from([-0.0, 0.0, -0.5, -0.01, 1e13 - 0.01, 1e-4, -0.0001, 1e11 - 1e-4, 0.1 + 0.2]))
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(cents | floats, min_size=1, max_size=40, unique_by=lambda v: struct.pack("<d", v)))
 def test_money_in_cents_is_written_as_pandas_writes_it(values):
-    """Distinct amounts in whole cents (formatted by whole arrays: '-0.5', '-0', '1234.5', '9999999999999.99')
-    next to other floats: the same text as pandas' to_csv with '%.15g'."""
+    """Distinct amounts in whole cents or 4 decimals (formatted by whole arrays: '-0.5', '-0', '1234.5',
+    '9999999999999.99', '18.0208') next to other floats: the same text as pandas' to_csv with '%.15g'."""
     frame = pd.DataFrame({"money": values})
     assert export.csv_text(frame, "%.15g") == frame.to_csv(index=False, float_format="%.15g")
 
