@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .amounts import EITHER_WAY, TEXT, already_stripped, decimal_separator, parse_numbers, read_conventions, stripped
-from .cells import nonempty
+from .cells import arrow_cells, matching, nonempty
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
@@ -49,6 +49,8 @@ HEADER_SEARCH = 30
 _TOTALS = re.compile(
     r"(?:grand\s*|sub-?\s*)?totals?(?:\s.*)?:?|sum|summe|gesamt(?:summe)?|total\s+g[ée]n[ée]ral", re.IGNORECASE
 )
+_TOTALS_START = "(?i)^(?:grand|sub|tot|sum|gesamt)"
+"""How every label _TOTALS matches begins (RE2 folds case as Python's re does, `ſum` too): the others never meet it."""
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF", "the file is a PDF document, not a table", "export the table itself as CSV or Excel (.xlsx)"),
     (b"\xd0\xcf\x11\xe0", "the file is an old Excel (.xls) or other Office binary file",
@@ -678,11 +680,9 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
     if data.shape[1]:
         at = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
         for j in np.unique(at[at >= 0]):  # rows by the column of their first filled cell: no fill, no objects
-            where = np.flatnonzero(at == j)
             column = data.iloc[:, j]
-            cells = (column if len(where) == n else column.iloc[where]).astype(str)
-            hit = cells.str.contains("tot|sum|gesamt", case=False, regex=True).to_numpy(dtype=bool, na_value=False)
-            for i in where[hit]:  # few rows: Python's re
+            hit = matching(arrow_cells(column.astype(str)), _TOTALS_START, at == j)
+            for i in np.flatnonzero(hit):  # few rows: Python's re
                 first[i] = column.iat[i]
                 label[i] = _TOTALS.fullmatch(first[i]) is not None
     if label.any():  # a totals row has its label and numbers, nothing else

@@ -414,3 +414,20 @@ def test_rows_kept_by_slices_are_the_rows_kept_by_a_copy(storage, kept):
     column = pd.concat([column.iloc[:17], column.iloc[17:]])  # two pieces: an Arrow column of two chunks
     got = ingest._rows_of(column, np.array(kept))
     pd.testing.assert_series_equal(got, column.iloc[kept].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("label, dropped", [
+    ("Total", True), ("TOTALS:", True), ("Grand total", True), ("Sub-total", True), ("subtotal EMEA", True),
+    ("SUMME", True), ("Gesamtsumme", True), ("total général", True), ("ſum", True), ("Sum", True),
+    ("Touchpoint total", False), ("Totally new", False), ("Summer promo", False), ("x total", False),
+])
+def test_a_totals_row_is_told_by_its_label_wherever_the_label_begins(label, dropped):
+    """Only labels that begin like a totals label meet the totals pattern (Python's re, case folded: `ſum` too);
+    a row of a label and numbers only is dropped when the pattern takes its label."""
+    text = ("touchpoint,function,channel,spend,engaged\n"
+            "Search ads,marketing,search,1000,100\nChat,service,chat,200,20\n"
+            f"{label},,,1200,120\n")
+    table = bo.read_table(text.encode(), name="t.csv")
+    notices = "\n".join(table.notices)
+    assert (f"dropped totals row 4 ('{label}')" in notices) == dropped
+    assert len(table.data) == (2 if dropped else 3)
