@@ -26,6 +26,15 @@ def arrow_cells(text: pd.Series):
 def first_bytes(cells) -> np.ndarray:
     """The first byte of each cell of an Arrow string array (0 for an empty or missing cell, UNKNOWN for a layout
     without offsets), read from its buffers."""
+    return _edge_bytes(cells, last=False)
+
+
+def last_bytes(cells) -> np.ndarray:
+    """The last byte of each cell (0 for an empty or missing cell, UNKNOWN for a layout without offsets)."""
+    return _edge_bytes(cells, last=True)
+
+
+def _edge_bytes(cells, last: bool) -> np.ndarray:
     import pyarrow as pa
 
     parts = []
@@ -36,11 +45,11 @@ def first_bytes(cells) -> np.ndarray:
             parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
             continue
         start, text = _offsets_and_bytes(chunk)
-        first = text.take(start[:-1], mode="clip")  # an empty cell's byte is its neighbour's: set to 0 below
-        first[start[1:] == start[:-1]] = 0
+        byte = text.take(start[1:] - 1 if last else start[:-1], mode="clip")  # an empty cell's: set to 0 below
+        byte[start[1:] == start[:-1]] = 0
         if chunk.null_count:
-            first[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
-        parts.append(first)
+            byte[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
+        parts.append(byte)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
 
@@ -73,26 +82,6 @@ def made_of(cells, allowed: bytes) -> bool:
         if len(held) and (held.min() < low or held.max() > high or any((held == gap).any() for gap in gaps)):
             return False
     return True
-
-
-def last_bytes(cells) -> np.ndarray:
-    """The last byte of each cell (0 for an empty or missing cell, UNKNOWN for a layout without offsets)."""
-    import pyarrow as pa
-
-    parts = []
-    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
-        if not len(chunk):
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
-            continue
-        start, text = _offsets_and_bytes(chunk)
-        last = text.take(start[1:] - 1, mode="clip")
-        last[start[1:] == start[:-1]] = 0
-        if chunk.null_count:
-            last[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
-        parts.append(last)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
 
 _SPACE_BYTES = np.zeros(256, dtype=bool)
