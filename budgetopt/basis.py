@@ -111,7 +111,7 @@ def plan_basis(plan, curves: Curves) -> Basis:
     codes, names = pd.factorize(frame["source"])
     money = frame["spend"].to_numpy(float)
     sources = pd.DataFrame({"source": names, "touchpoints": np.bincount(codes, minlength=len(names)),
-                            "spend": [float(money[codes == k].sum()) for k in range(len(names))]})
+                            "spend": pd.Series(money).groupby(codes).sum().to_numpy()})  # pandas' compensated sum
     sources["share"] = sources["spend"] / total if total > 0 else 0.0
     order = {s: i for i, s in enumerate(S.CURVE_SOURCES)}
     sources = sources.sort_values("source", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)

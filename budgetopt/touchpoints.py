@@ -616,7 +616,7 @@ def _key_of_stripped(labels: pd.Series) -> pd.Series:
     arrow = _arrow(labels)
     if arrow is None or not _plain(arrow).all():
         return label_key(labels)
-    return pd.Series(pd.arrays.ArrowStringArray(pc.ascii_lower(arrow)), index=labels.index, copy=False)  # ASCII
+    return pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lower(arrow)), index=labels.index, copy=False)
 
 
 def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:

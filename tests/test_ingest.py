@@ -431,3 +431,18 @@ def test_a_totals_row_is_told_by_its_label_wherever_the_label_begins(label, drop
     notices = "\n".join(table.notices)
     assert (f"dropped totals row 4 ('{label}')" in notices) == dropped
     assert len(table.data) == (2 if dropped else 3)
+
+
+@pytest.mark.parametrize("last, expected", [("Radio,marketing,radio,50,5,", ["TV", "Radio"]),
+                                            ("Radio,marketing,radio,50", None)])
+def test_a_row_of_another_width_below_a_title_is_read_as_before(last, expected):
+    """Records of another width than the table's are read aside and put back as slices, whose offsets do not start
+    at 0; the checks key the names of such a column right (Arrow's ASCII lower case did not: it crashed)."""
+    data = f"Budget 2025\ntouchpoint,function,channel,spend,engaged\nTV,marketing,tv,100,10\n{last}\n".encode()
+    if expected is None:
+        with pytest.raises(bo.InputError, match="row 4, column 'engaged': is empty"):
+            bo.read_touchpoints(data, name="f.csv")
+    else:
+        table = bo.read_touchpoints(data, name="f.csv")
+        assert table["touchpoint"].tolist() == expected
+        assert table.attrs["notices"] == ["skipped row 1 above the header: 'Budget 2025'"]
