@@ -151,11 +151,11 @@ def _excel_grid(data: bytes, source: str, sheet: str | None) -> tuple[pd.DataFra
 
 
 PLAN_SHEET = "Plan"
+"""The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
 PLAN_HISTORY_SHEETS = ("Plan as history", "Plan by period")
 """The sheets of a plan over periods that read back as a history (period_export.period_sheets), first found first:
 months and weeks on 'Plan by period', quarters and four-week periods split into months or weeks on 'Plan as
 history'."""
-"""The sheet of a plan workbook (export.SHEETS) that reads back as input, like plan.csv."""
 
 
 def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str | None,
@@ -194,20 +194,17 @@ def _pick_sheet(data: bytes, archive: zipfile.ZipFile, sheets: list, sheet: str 
         return grid, rows, decimal, hits[0].name, notices
     shown = [s for s in sheets if not hidden(s)] or sheets
     names_shown = [s.name for s in shown]
-    over_periods = [name for name in PLAN_HISTORY_SHEETS if name in names_shown]
-    if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown) and over_periods:  # a plan over periods budgetopt wrote
-        plan = shown[names_shown.index(over_periods[0])]
-        grid, rows, decimal, notices = cells(plan)
-        return grid, rows, decimal, plan.name, [
-            f"read sheet '{plan.name}' of a plan over periods budgetopt exported: one row per touchpoint and period, "
-            "a history whose planned spend and engagement are the next horizon's today (the plan per touchpoint and "
-            "the data it was made from are on sheets 'Plan' and 'Inputs': pick one with --sheet)", *notices]
     if {"Summary", PLAN_SHEET, "Inputs"} <= set(names_shown):  # a plan workbook budgetopt exported (export.SHEETS)
-        plan = shown[names_shown.index(PLAN_SHEET)]
+        over_periods = [name for name in PLAN_HISTORY_SHEETS if name in names_shown]
+        plan = shown[names_shown.index(over_periods[0] if over_periods else PLAN_SHEET)]
         grid, rows, decimal, notices = cells(plan)
-        return grid, rows, decimal, plan.name, [
-            f"read sheet '{PLAN_SHEET}' of a plan budgetopt exported: its proposed spend and engagement are the next "
-            "period's today (the data the plan was made from is on sheet 'Inputs': pick it with --sheet)", *notices]
+        said = (f"read sheet '{plan.name}' of a plan over periods budgetopt exported: one row per touchpoint and "
+                "period, a history whose planned spend and engagement are the next horizon's today (the plan per "
+                "touchpoint and the data it was made from are on sheets 'Plan' and 'Inputs': pick one with --sheet)"
+                if over_periods else
+                f"read sheet '{PLAN_SHEET}' of a plan budgetopt exported: its proposed spend and engagement are the "
+                "next period's today (the data the plan was made from is on sheet 'Inputs': pick it with --sheet)")
+        return grid, rows, decimal, plan.name, [said, *notices]
     skipped = [s.name for s in sheets if hidden(s) and shown is not sheets]
     also = (f"; hidden sheet{'s' if len(skipped) > 1 else ''} " + ", ".join(f"'{n}'" for n in skipped)
             + " not read") if skipped else ""
@@ -391,7 +388,6 @@ def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFr
     """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
     first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
     than the row limit), for `_csv_records` to read record by record. `utf8`: the text's UTF-8 bytes, if at hand."""
-    utf8 = utf8 if utf8 is not None else text.encode("utf-8")
     try:
         widths = [len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)]
     except csv.Error:
@@ -407,6 +403,7 @@ def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFr
     if '"' not in text and (grid := _csv_arrow(text, delimiter, widths, utf8)) is not None:
         return grid
     try:
+        utf8 = utf8 if utf8 is not None else text.encode("utf-8")
         grid = pd.read_csv(io.BytesIO(utf8), encoding="utf-8", sep=delimiter, header=None,
                            names=range(width + 1), dtype=str,  # one spare column: a wider row is still read
                            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
@@ -605,7 +602,8 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     rows = np.asarray(rows)[keep]
     filled = filled[kept[0]: kept[-1] + 1] if kept[-1] - kept[0] + 1 == len(kept) else filled[kept]
     if len(used) < filled.shape[1]:
-        filled = filled[:, [k for k, p in enumerate(columns) if p in set(used)]]
+        kept_columns = set(used)
+        filled = filled[:, [k for k, p in enumerate(columns) if p in kept_columns]]
     filled = pd.DataFrame(filled, columns=used, copy=False)
     head = grid.iloc[:HEADER_SEARCH]
     known = pd.Series([sum(known_header(cell) is not None for cell in cells if cell)
