@@ -204,51 +204,51 @@ def _remember(kind: str, series: pd.Series, make: Callable[[], T]) -> T:
     cells = getattr(series.array, "_pa_array", None)
     if memo is None or cells is None:
         return make()
-    key = (kind, id(cells), series.dtype)
-    held = memo.get(key)
+    held = memo.get((kind, id(cells), series.dtype))
     if held is not None and held[0] is cells:
         return held[1]
     value = make()
-    memo[key] = (cells, value)  # the array is held: its id cannot be reused meanwhile
+    _keep(kind, series, value)
     return value
+
+
+def _keep(kind: str, series: pd.Series, value: object) -> None:
+    """Inside `remembered`, remember `value` as the `kind` of this column (its Arrow array is held with it, so that
+    its id cannot be reused meanwhile)."""
+    memo = _MEMO.get()
+    cells = getattr(series.array, "_pa_array", None)
+    if memo is not None and cells is not None:
+        memo[(kind, id(cells), series.dtype)] = (cells, value)
 
 
 def stripped(series: pd.Series) -> pd.Series:
     """The cells as text without surrounding whitespace, '' where blank (`str.strip().fillna("")`); inside
     `remembered`, worked out once per Arrow array, and a column that is itself such a result comes back as it is
     (stripping twice changes nothing)."""
-    memo = _MEMO.get()
-    cells = getattr(series.array, "_pa_array", None)
-    if memo is None or cells is None:
-        return _text(series).str.strip().fillna("")
-    held = memo.get(("stripped", id(cells)))
-    if held is None or held[0] is not cells:
-        if _text(series) is series and not cells.null_count and not spaced_edges(cells).any():
-            result = series  # no cell begins or ends with a byte of whitespace: stripping changes nothing
-        else:
-            result = _text(series).str.strip().fillna("")
-        done = getattr(result.array, "_pa_array", None)
-        memo[("stripped", id(cells))] = (cells, result)
-        if done is not None:
-            memo[("stripped", id(done))] = (done, result)
-        held = (cells, result)
-    result = held[1]
+    result = _remember("stripped", series, lambda: _strip(series))
+    already_stripped(result)
     return result if result.index is series.index or result.index.equals(series.index) else \
         result.set_axis(series.index)
+
+
+def _strip(series: pd.Series) -> pd.Series:
+    cells = getattr(series.array, "_pa_array", None)
+    if _text(series) is series and cells is not None and not cells.null_count and not spaced_edges(cells).any():
+        return series  # no cell begins or ends with a byte of whitespace: stripping changes nothing
+    return _text(series).str.strip().fillna("")
 
 
 def already_stripped(series: pd.Series) -> None:
     """Inside `remembered`, say that a column's cells are stripped already (rows cut from a `stripped` column), so
     that `stripped` gives it back as it is instead of stripping it again."""
-    memo = _MEMO.get()
     cells = getattr(series.array, "_pa_array", None)
-    if memo is not None and cells is not None and not cells.null_count:
-        memo[("stripped", id(cells))] = (cells, series)
+    if cells is not None and not cells.null_count:
+        _keep("stripped", series, series)
 
 
-def _frozen(flags: np.ndarray) -> np.ndarray:
-    flags.setflags(write=False)
-    return flags
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.setflags(write=False)
+    return values
 
 
 def _lanes(series: pd.Series) -> _Lanes:
@@ -267,7 +267,7 @@ def _read_lanes(series: pd.Series) -> _Lanes:
     if plain.any():
         dot = np.asarray(pc.fill_null(pc.find_substring(cells, "."), -1).to_numpy(zero_copy_only=False))
         point = plain & (dot >= 0)
-        percent = plain & flags(pc.ends_with(cells, "%"))
+        percent = plain & flags(pc.ends_with(cells, "%")) if floats is None else none  # plain floats hold no %
         if point.any():  # `1.234`: the pattern reads only plain cells with 3 digits after the point (ASCII)
             decimals = np.asarray(pc.binary_length(cells).to_numpy(zero_copy_only=False)) - dot - 1 - percent
             maybe = np.flatnonzero(point & (decimals == 3) & (dot >= 1) & (dot <= 4))
