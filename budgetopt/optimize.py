@@ -305,15 +305,12 @@ class PriceWords:
         return f"{money} per {'engaged customer' if unit == ENGAGED else money}"
 
     def bounds(self, price: np.ndarray, binding: np.ndarray, sense: np.ndarray) -> np.ndarray:
-        """The words of many touchpoint floors and caps (money rules) at once, each distinct price worded once
-        (touchpoints of one class share theirs)."""
+        """The words of many touchpoint floors and caps (money rules) at once: one sentence for all that do not
+        bind, one per binding one."""
         text = np.full(len(price), self(0.0, MONEY, False), dtype=object)
         hit = np.flatnonzero(binding)
-        if len(hit):
-            codes, distinct = pd.factorize(pd.Series(list(zip(price[hit].tolist(), sense[hit].tolist(), strict=True)),
-                                                     dtype=object))
-            said = np.array([self(p, MONEY, True, "", "", s) for p, s in distinct], dtype=object)
-            text[hit] = said[codes]
+        text[hit] = [self(p, MONEY, True, "", "", s) for p, s in zip(price[hit].tolist(), sense[hit].tolist(),
+                                                                     strict=True)]
         return text
 
     def __call__(self, price: float, unit: str, binding: bool, family: str = "", name: str = "",
