@@ -7,6 +7,8 @@ Arrow buffers, settles them before any pattern runs; the patterns then run on th
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -79,9 +81,23 @@ def made_of(cells, allowed: bytes) -> bool:
             return False
         start, text = _offsets_and_bytes(chunk)
         held = text[start[0]: start[-1]]
-        if len(held) and (held.min() < low or held.max() > high or any((held == gap).any() for gap in gaps)):
+        if not len(held):
+            continue
+        if len(gaps) > 2:  # many bytes to rule out: one look each in a table
+            if _barred(allowed)[held].any():
+                return False
+        elif held.min() < low or held.max() > high or any((held == gap).any() for gap in gaps):
             return False
     return True
+
+
+@functools.cache
+def _barred(allowed: bytes) -> np.ndarray:
+    """A table of the 256 bytes: True for those not in `allowed`."""
+    barred = np.ones(256, dtype=bool)
+    barred[np.frombuffer(allowed, dtype=np.uint8)] = False
+    barred.setflags(write=False)
+    return barred
 
 
 _SPACE_BYTES = np.zeros(256, dtype=bool)

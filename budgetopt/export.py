@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .cells import arrow_cells, matching, starting_with
+from .cells import arrow_cells, made_of, matching, starting_with
 from .engine import solver_versions
 from .errors import BudgetOptError
 from .optimize import optimize
@@ -96,6 +96,8 @@ MEANING = {
 }
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 """Control characters a workbook cannot store (openpyxl's ILLEGAL_CHARACTERS_RE): written as U+FFFD."""
+STORABLE_BYTES = bytes([9, 10, 13, *range(32, 256)])
+"""The UTF-8 bytes of text without those characters (each is one byte below 32, and no longer character's)."""
 _GUARDED = re.compile(S.GUARDED)
 HEADING = object()
 """Marks a heading row for _pairs."""
@@ -899,20 +901,34 @@ def replay_document(document: Mapping[str, object]) -> Plan:
 # ---------------------------------------------------------------- XLSX
 
 
-def _cells(frame: pd.DataFrame) -> list[list]:
-    """Rows of safe cell values: neutralised text without control characters, None for NaN and infinities."""
+def _cells(frame: pd.DataFrame) -> list[tuple]:
+    """Rows of safe cell values: neutralised text without control characters, yes/no for booleans, None for
+    missing values, NaN and infinities (made column by column, then put side by side)."""
     safe = neutralise(frame)
-    for i, dtype in enumerate(safe.dtypes):
-        if pd.api.types.infer_dtype(safe.iloc[:, i], skipna=True) == "boolean":  # yes/no reads better than 1/0
-            safe.isetitem(i, safe.iloc[:, i].map(_yes_no).astype(object))
-        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-            column = safe.iloc[:, i]
-            text = column.astype("string")
+    return list(zip(*(_column_cells(safe.iloc[:, i]) for i in range(safe.shape[1])), strict=True))
+
+
+def _column_cells(column: pd.Series) -> list:
+    """One column's cell values as plain Python values (see `_cells`)."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        if not column.hasnans:  # yes/no reads better than True/False or 1/0
+            return np.where(column.to_numpy(bool), "yes", "no").tolist()
+    elif pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        values = column.to_numpy(float, na_value=np.nan)
+        cells = values.tolist()
+        for at in np.flatnonzero(~np.isfinite(values)).tolist():
+            cells[at] = None
+        return cells
+    if pd.api.types.infer_dtype(column, skipna=True) == "boolean":
+        column = column.map(_yes_no).astype(object)
+    elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        text = column.astype("string")
+        if not made_of(arrow_cells(text), STORABLE_BYTES):  # a control character somewhere: replace it
             cleaned = text.str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)
             changed = cleaned.ne(text).fillna(False).astype(bool)
-            if changed.any():
-                safe.isetitem(i, column.where(~changed, cleaned.astype(object)))
-    return _plain_frame(safe).to_numpy(object).tolist()
+            column = column.where(~changed, cleaned.astype(object))
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _yes_no(value: object) -> object:

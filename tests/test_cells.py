@@ -47,6 +47,20 @@ def test_made_of_looks_at_the_bytes_the_cells_hold():
     assert not made_of(pa.array(["1", "b"], pa.string_view()), digits)
 
 
+@pytest.mark.parametrize("text", ["plain", "tab\tand\nlines\r", "é日本", "bell\x07", "nul\x00", "\x1f", "vt\x0b",
+                                  "\x0c"])
+def test_made_of_with_many_bytes_ruled_out(text):
+    """With many bytes to rule out (the control characters a workbook cannot store) the look is by table: a cell
+    holding any of them is found, in a slice or a chunk as well."""
+    from budgetopt.cells import made_of
+    from budgetopt.export import ILLEGAL_CHARACTERS_RE, STORABLE_BYTES
+
+    storable = not ILLEGAL_CHARACTERS_RE.search(text)
+    assert made_of(pa.array(["ok", text, None]), STORABLE_BYTES) is storable
+    assert made_of(pa.array(["\x01", text, "\x02"]).slice(1, 1), STORABLE_BYTES) is storable
+    assert made_of(pa.chunked_array([pa.array(["a"]), pa.array([text])]), STORABLE_BYTES) is storable
+
+
 @pytest.mark.parametrize("text", ["a", " a", "a ", "\ta", "a\n", "\u00a0a", "a\u3000", "\u2009", "é", "aé", "", "x\x1c",
                                   "\x85a", "a\u2028"])
 def test_a_cell_whose_edges_hold_no_space_byte_is_unchanged_by_a_strip(text):
