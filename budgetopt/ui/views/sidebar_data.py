@@ -28,6 +28,10 @@ def upload_limit() -> int:
     return min(io.MAX_INPUT_BYTES, int(st.get_option("server.maxUploadSize")) * 1024 * 1024)
 
 
+def _template_csv() -> bytes:
+    return io.table_csv(report.template_table())
+
+
 def data_source(sample: Path) -> pd.DataFrame | None:
     """Sidebar: the sample, or the person's own CSV or Excel file, which goes through the column-mapping step
     (main area). Problems with an upload are listed in the main area, each with its row, column and fix."""
@@ -38,7 +42,7 @@ def data_source(sample: Path) -> pd.DataFrame | None:
                                 help=f"CSV (any delimiter or encoding) or Excel (.xlsx); one row per touchpoint; at "
                                      f"most {limit / 1024 / 1024:,.0f} MB. Until you upload a file, the page shows "
                                      "the sample data.")
-    side.download_button("Download a template CSV", io.table_csv(report.template_table()),
+    side.download_button("Download a template CSV", _template_csv,  # written when clicked
                          file_name="touchpoints_template.csv", mime="text/csv", on_click="ignore",
                          help="every column the tool understands, with two example rows")
     ss[Key.EVIDENCE] = None
