@@ -420,15 +420,21 @@ def test_timings_of_a_5000_row_upload_a_budget_change_and_the_workbook(server, b
     expect(page.get_by_text("The plan, touchpoint by touchpoint")).to_be_visible()
 
     budget = page.get_by_label("Budget (exact amount)", exact=True)
-    budget.fill(f"{round(total * 0.9):,}")
-    start_stopwatch(page, "Budget", fmt.short(round(total * 0.9)))
-    started = time.perf_counter()
-    budget.press("Enter")
-    expect(card(page, "Budget")).to_have_text(fmt.short(round(total * 0.9)), timeout=WAIT_MS)
-    budget_waited = time.perf_counter() - started
-    run_finished(page)
-    budget_page = time.perf_counter() - started
-    budget_change = stopwatch(page)
+
+    def change_budget(share: float) -> tuple[float, float, float]:
+        """(in the page, Playwright's wait, to the end of the page's run), in seconds."""
+        budget.fill(f"{round(total * share):,}")
+        start_stopwatch(page, "Budget", fmt.short(round(total * share)))
+        started = time.perf_counter()
+        budget.press("Enter")
+        expect(card(page, "Budget")).to_have_text(fmt.short(round(total * share)), timeout=WAIT_MS)
+        waited = time.perf_counter() - started
+        run_finished(page)
+        return stopwatch(page), waited, time.perf_counter() - started
+
+    first_change = change_budget(0.95)  # as soon as the upload's run has finished: the browser may still draw it
+    settle(page, 1000)  # as a person would change it: once the page has been drawn
+    budget_change, budget_waited, budget_page = change_budget(0.9)
 
     start_stopwatch(page)
     started = time.perf_counter()
@@ -439,10 +445,12 @@ def test_timings_of_a_5000_row_upload_a_budget_change_and_the_workbook(server, b
     page.close()
     sheet = pd.read_excel(workbook, sheet_name="Plan", engine="openpyxl")
     assert sheet["Proposed spend"].iloc[:TIMED_ROWS].sum() == pytest.approx(round(total * 0.9), rel=1e-6)
-    for in_page, waited in ((first_plan, first_plan_waited), (budget_change, budget_waited), (excel, excel_waited)):
+    for in_page, waited in ((first_plan, first_plan_waited), (budget_change, budget_waited), first_change[:2],
+                            (excel, excel_waited)):
         assert 0 < in_page <= waited + 0.25  # the watch saw this action (a paint may follow Playwright's look)
     with capsys.disabled():
         print(f"\nbrowser, {TIMED_ROWS:,} touchpoints, timed in the page (Playwright's waits): upload to first plan "
               f"{first_plan:.2f} s ({first_plan_waited:.2f} s; the page's run {whole_page:.2f} s; goal 2 s), budget "
               f"change to new figures {budget_change:.2f} s ({budget_waited:.2f} s; the page's run {budget_page:.2f} "
-              f"s; goal 0.5 s), Excel plan {excel:.2f} s ({excel_waited:.2f} s; goal 2 s)")
+              f"s; goal 0.5 s; {first_change[0]:.2f} s ({first_change[1]:.2f} s) as soon as the upload's run ended), "
+              f"Excel plan {excel:.2f} s ({excel_waited:.2f} s; goal 2 s)")
