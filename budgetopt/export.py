@@ -821,7 +821,7 @@ def _fixed_texts(numbers: np.ndarray) -> np.ndarray:
 
 def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Plain Python values (float, int, bool, str), None for missing values, NaN and infinities."""
-    missing = frame.isna().to_numpy()
+    missing = np.array(frame.isna().to_numpy(), dtype=bool)  # a copy: pandas may hand out a read-only view
     for i, dtype in enumerate(frame.dtypes):
         if pd.api.types.is_float_dtype(dtype):
             missing[:, i] |= ~np.isfinite(frame.iloc[:, i].to_numpy())

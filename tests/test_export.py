@@ -549,3 +549,11 @@ def test_frontier_and_sweep_csv_figures_are_rounded(tmp_path, capsys):
 
     frontier = pd.DataFrame({"budget": [6516572.999998], "marginal_cpe": [2.123456789], "status": ["optimal"]})
     assert table_csv(frontier, 2).decode().splitlines() == ["budget,marginal_cpe,status", "6516573,2.1235,optimal"]
+
+
+def test_a_table_of_floats_only_becomes_json_records_and_workbook_cells():
+    """NaN and infinities become null/empty in a table without any text column too (pandas 3 hands out a read-only
+    mask for one: it is copied before the infinities are marked)."""
+    table = pd.DataFrame({"a": [1.0, np.inf, np.nan], "b": [2.5, -np.inf, 0.0]})
+    assert export._records(table) == [{"a": 1.0, "b": 2.5}, {"a": None, "b": None}, {"a": None, "b": 0.0}]
+    assert export._cells(table) == [(1.0, 2.5), (None, None), (None, 0.0)]
