@@ -19,7 +19,18 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from .cells import arrow_cells, first_bytes, flags, last_bytes, made_of, matching, spaced_edges, starting_with, take
+from .cells import (
+    arrow_cells,
+    first_bytes,
+    flags,
+    held,
+    last_bytes,
+    made_of,
+    matching,
+    spaced_edges,
+    starting_with,
+    take,
+)
 
 T = TypeVar("T")
 
@@ -201,12 +212,12 @@ def remembered() -> Iterator[None]:
 def _remember(kind: str, series: pd.Series, make: Callable[[], T]) -> T:
     """make(), or what it gave for the same Arrow array (and dtype) inside `remembered`."""
     memo = _MEMO.get()
-    cells = getattr(series.array, "_pa_array", None)
+    cells = held(series)
     if memo is None or cells is None:
         return make()
-    held = memo.get((kind, id(cells), series.dtype))
-    if held is not None and held[0] is cells:
-        return held[1]
+    known = memo.get((kind, id(cells), series.dtype))
+    if known is not None and known[0] is cells:
+        return known[1]
     value = make()
     _keep(kind, series, value)
     return value
@@ -216,7 +227,7 @@ def _keep(kind: str, series: pd.Series, value: object) -> None:
     """Inside `remembered`, remember `value` as the `kind` of this column (its Arrow array is held with it, so that
     its id cannot be reused meanwhile)."""
     memo = _MEMO.get()
-    cells = getattr(series.array, "_pa_array", None)
+    cells = held(series)
     if memo is not None and cells is not None:
         memo[(kind, id(cells), series.dtype)] = (cells, value)
 
@@ -232,7 +243,7 @@ def stripped(series: pd.Series) -> pd.Series:
 
 
 def _strip(series: pd.Series) -> pd.Series:
-    cells = getattr(series.array, "_pa_array", None)
+    cells = held(series)
     if _text(series) is series and cells is not None and not cells.null_count and not spaced_edges(cells).any():
         return series  # no cell begins or ends with a byte of whitespace: stripping changes nothing
     return _text(series).str.strip().fillna("")
@@ -241,7 +252,7 @@ def _strip(series: pd.Series) -> pd.Series:
 def already_stripped(series: pd.Series) -> None:
     """Inside `remembered`, say that a column's cells are stripped already (rows cut from a `stripped` column), so
     that `stripped` gives it back as it is instead of stripping it again."""
-    cells = getattr(series.array, "_pa_array", None)
+    cells = held(series)
     if cells is not None and not cells.null_count:
         _keep("stripped", series, series)
 

@@ -16,13 +16,18 @@ UNKNOWN = 0xFF
 """`first_bytes` of a cell in a layout without offsets (no UTF-8 text begins with this byte): look closer."""
 
 
+def held(column: pd.Series):
+    """The Arrow array pandas keeps a column in (its Arrow string or Arrow-backed storage), else None."""
+    return getattr(column.array, "_pa_array", None)
+
+
 def arrow_cells(text: pd.Series):
     """The Arrow strings behind a column of text (converted once when it is held as Python strings)."""
     import pyarrow as pa
 
-    held = getattr(text.array, "_pa_array", None)
-    return held if held is not None else pa.array(text.to_numpy(dtype=object), type=pa.large_string(),
-                                                  from_pandas=True)
+    cells = held(text)
+    return cells if cells is not None else pa.array(text.to_numpy(dtype=object), type=pa.large_string(),
+                                                    from_pandas=True)
 
 
 def first_bytes(cells) -> np.ndarray:
@@ -80,13 +85,13 @@ def made_of(cells, allowed: bytes) -> bool:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return False
         start, text = _offsets_and_bytes(chunk)
-        held = text[start[0]: start[-1]]
-        if not len(held):
+        stored = text[start[0]: start[-1]]
+        if not len(stored):
             continue
         if len(gaps) > 2:  # many bytes to rule out: one look each in a table
-            if _barred(allowed)[held].any():
+            if _barred(allowed)[stored].any():
                 return False
-        elif held.min() < low or held.max() > high or any((held == gap).any() for gap in gaps):
+        elif stored.min() < low or stored.max() > high or any((stored == gap).any() for gap in gaps):
             return False
     return True
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .amounts import EITHER_WAY, TEXT, already_stripped, decimal_separator, parse_numbers, read_conventions, stripped
-from .cells import arrow_cells, matching, nonempty
+from .cells import arrow_cells, held, matching, nonempty
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
 from .schema import SPEND as S_SPEND
@@ -555,7 +555,7 @@ def _stripped(column: pd.Series) -> pd.Series:
 
 def _filled(column: pd.Series) -> np.ndarray:
     """Where a column of stripped text has a cell that is not blank."""
-    cells = getattr(column.array, "_pa_array", None)
+    cells = held(column)
     return column.ne("").to_numpy(bool) if cells is None else nonempty(cells)
 
 
@@ -569,7 +569,7 @@ def _rows_of(column: pd.Series, kept: np.ndarray) -> pd.Series:
     breaks = np.flatnonzero(np.diff(kept) != 1) + 1
     if not len(breaks):
         return column.iloc[kept[0]: kept[-1] + 1].reset_index(drop=True)
-    cells = getattr(column.array, "_pa_array", None)
+    cells = held(column)
     if cells is None or len(breaks) >= _RUNS or not isinstance(column.array, pd.arrays.ArrowStringArray):
         return column.iloc[kept].reset_index(drop=True)
     import pyarrow as pa

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from . import schema as S
 from .amounts import decimal_separator, parse_numbers, stripped
 from .amounts import distinct as _remembered_distinct
-from .cells import starting_with
+from .cells import held, starting_with
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
@@ -49,7 +49,7 @@ def _stripped(series: pd.Series) -> pd.Series:
 
 def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
     """The Arrow array under a column of text in pandas' Arrow string storage (what a file read holds), else None."""
-    cells = getattr(series.array, "_pa_array", None)
+    cells = held(series)
     if cells is None or not (pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
         return None
     return cells

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .cells import held
+
 CUSTOMERS = "engaged customers"
 WEIGHTED = "weighted engagement"
 LEGEND = ("engaged customers: a count; weighted engagement: value x engaged customers, where a value column "
@@ -73,7 +75,7 @@ def _may_name_currency(cells: pd.Series) -> bool:
     """False when no cell can name a currency: a quick look in Arrow at a column of Arrow text (else True)."""
     import pyarrow.compute as pc
 
-    arrow = getattr(cells.array, "_pa_array", None)
+    arrow = held(cells)
     if arrow is None or not pd.api.types.is_string_dtype(cells) or pd.api.types.is_object_dtype(cells):
         return True
     return bool(pc.any(pc.match_substring_regex(arrow, _MAYBE)).as_py())
