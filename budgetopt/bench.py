@@ -55,7 +55,7 @@ from .decompose import GAP, segment_problem, solve_by_master
 from .io import cpu_model
 from .lp import LinearProgram, LPResult, Status
 from .model import formulate
-from .optimize import FIRST_PASS_GAP, optimize, spend_of
+from .optimize import FIRST_PASS_GAP, optimize
 from .scenario import Budget, Rule, Scenario
 from .touchpoints import validate_touchpoints
 
@@ -239,7 +239,7 @@ def segment_lps(tp: pd.DataFrame, sc: Scenario, solve_lp: Callable[..., LPResult
             return {"seconds": seconds, "objective": math.nan, "status": str(result.status), "columns": len(seg)}
         duals = np.zeros(len(model.rows))
         duals[problem.row_id] = result.duals
-        hint, around = duals, spend_of(seg, result.values)
+        hint, around = duals, seg.spend(result.values)
     objective = float(problem.cost(seg.touchpoint, seg.slope) @ result.values + problem.constant)
     return {"seconds": seconds, "objective": objective, "status": "optimal", "columns": len(seg),
             "rows": len(problem.row_id)}

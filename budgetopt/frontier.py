@@ -28,7 +28,7 @@ from .curves import Curves, Segments
 from .engine import Solution, Status, solve
 from .feasibility import decide, engagement_rows, tangent_segments
 from .model import Model
-from .optimize import optimize, planned_model, spend_of
+from .optimize import optimize, planned_model
 from .plan import Plan
 from .scenario import Budget, Mode, Objective, Scenario
 
@@ -146,7 +146,7 @@ def sweep(model, seg, budgets: list[float], progress: Callable[[int, int], None]
             out.append((none, None))
         else:
             solution = solve(model, seg, rows=rows, hint=hint, gap=SWEEP_GAP)
-            x = spend_of(seg, solution.values)
+            x = seg.spend(solution.values)
             if solution.status is Status.INFEASIBLE and curves is not None and engagement_rows(rows):
                 verdict = decide(model, curves, seg.lo, seg.hi, model.scenario.settings.segments * 2, rows=rows,
                                  gap=SWEEP_GAP)

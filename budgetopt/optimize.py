@@ -67,7 +67,7 @@ def solve_planned(model: Model, curves: Curves) -> tuple[Plan, Solution | None, 
             sol = verdict.solution or solve(model, seg, gap=first_gap)
             passes.append(sol)
     if refine and sol.status.is_ok and len(seg):
-        seg = curves.segments(lo, hi, segments, around=spend_of(seg, sol.values), also=points)
+        seg = curves.segments(lo, hi, segments, around=seg.spend(sol.values), also=points)
         sol = solve(model, seg, hint=sol.row_duals)
         passes.append(sol)
     stats = {"columns": sol.columns, "rows": sol.rows, "build_seconds": sol.build_seconds,
@@ -113,11 +113,6 @@ def whatif(model: Model, curves: Curves) -> WhatIf:
                   float((engaged * model.weight).sum()))
 
 
-def spend_of(seg, values: np.ndarray) -> np.ndarray:
-    """x_i = lo_i + sum of its segments."""
-    return seg.spend(values)
-
-
 def segment_slope(seg, x: np.ndarray, curves: Curves) -> np.ndarray:
     """Engaged per extra unit of money at x as the LP sees it: the slope of the segment the next dollar
     enters (the last segment at the cap); the smooth derivative where a touchpoint has no segment."""
@@ -144,7 +139,7 @@ def _plan(model: Model, curves: Curves, seg, sol: Solution, stats: dict,
     """The Plan of a solved segment LP. reduced_cost: per touchpoint, the LP's own reduced cost of its next unit of
     money where the caller knows it better than the curves' slope does (robust.py; NaN: from the slope)."""
     tp = model.touchpoints
-    x = spend_of(seg, sol.values)
+    x = seg.spend(sol.values)
     x = np.where(np.abs(x - curves.spend0) <= 1e-9 * np.maximum(1.0, curves.spend0), curves.spend0, x)
     x = np.round(x, 6)
     engaged = curves.engaged(x)

@@ -20,7 +20,7 @@ from .curves import Curves, Segments
 from .engine import solve
 from .model import Model, implied_caps, money
 from .model import bound_names as model_bound_names
-from .optimize import optimize, planned_model, spend_of
+from .optimize import optimize, planned_model
 from .plan import Plan
 from .scenario import Scenario
 
@@ -197,4 +197,4 @@ def attach_whole_prices(plan: Plan, prices: pd.DataFrame, touchpoints: pd.DataFr
     return plan
 
 
-__all__ = ["PRICE_COLUMNS", "attach_whole_prices", "price_rules", "rule_units", "spend_of"]
+__all__ = ["PRICE_COLUMNS", "attach_whole_prices", "price_rules", "rule_units"]

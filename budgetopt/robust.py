@@ -49,7 +49,7 @@ from .errors import BudgetOptError
 from .evidence import Evidence
 from .lp import LinearProgram, LPResult, RowMatrix, csc, fill_in_order
 from .model import ENGAGED, Model
-from .optimize import _no_plan, _plan, planned_model, spend_of
+from .optimize import _no_plan, _plan, planned_model
 from .plan import RULE_COLUMNS, Plan
 from .risk import TAIL, plan_risk, tail_mean
 from .scenario import Scenario
@@ -361,7 +361,7 @@ def solve_robust(model: Model, sampled: Sampled, robust: Robust, floor: float | 
         if not found:  # held to the guide's segments
             stats["s_curves_held_to_the_mean_plan"] = int(ordered.sum())
             mip = LPResult(Status.OPTIMAL, "", _fill(seg, guide), np.zeros(0), 0.0, 0.0)
-        x = spend_of(seg, mip.values[:j])
+        x = seg.spend(mip.values[:j])
         start, end, t = seg.starts(), seg.starts() + seg.width, seg.touchpoint
         near = 1e-9 * np.maximum(1.0, end)
         inside = ordered[t] & (start <= x[t] + near) & (x[t] < end - near)
@@ -430,7 +430,7 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
         floor = tail_mean(sample.totals(model.baseline.spend, u), robust.tail)
     if robust.kind == CVAR and not model.maximise:
         floor = next(row.rhs for row in model.rows if row.name == "target")
-    guide = spend_of(best.sampled.seg, best.values)
+    guide = best.sampled.seg.spend(best.values)
     result = _passes(model, curves, lo, hi, lambda seg, exact: solve_robust(
         model, sampled_segments(sample, seg), robust, floor, guide, exact))
     if result.status is Status.INFEASIBLE and robust.kind == FLOOR:
@@ -439,7 +439,7 @@ def robust_plan(evidence: Evidence | pd.DataFrame, scenario: Scenario | None = N
         plan = _no_plan(model, curves, Status.INFEASIBLE, f"no plan keeps the worst {robust.tail:.0%} of draws "
                         f"averaging at least {floor:,.0f} {measure} under these rules", {}, explain=False)
         if reach.status.is_ok:
-            x = spend_of(reach.sampled.seg, reach.values)
+            x = reach.sampled.seg.spend(reach.values)
             best_tail = tail_mean(sample.totals(x, u), robust.tail)
             plan.advice = [f"the most any plan keeps in the worst {robust.tail:.0%} of draws is {best_tail:,.0f} "
                            f"{measure} on average (protect the downside: --robust cvar:{robust.tail:g}); lower the "
@@ -456,7 +456,7 @@ def _passes(model: Model, curves, lo: np.ndarray, hi: np.ndarray, solve_on) -> _
     result = solve_on(seg, not settings.refine)
     passes = 1
     if settings.refine and result.status.is_ok and len(seg):
-        seg = curves.segments(lo, hi, settings.segments, around=spend_of(seg, result.values))
+        seg = curves.segments(lo, hi, settings.segments, around=seg.spend(result.values))
         result = solve_on(seg, True)
         passes = 2
     result.stats["passes"] = passes
@@ -507,7 +507,7 @@ def _finish(model: Model, curves, result: _Result, sample: Draws, robust: Robust
     if best is None:
         best_x, best_outcome = x, outcome
     else:
-        best_x = spend_of(best.sampled.seg, best.values)
+        best_x = best.sampled.seg.spend(best.values)
         best_outcome = sample.totals(best_x, u)
     measure = units.measure(units.is_weighted(u))
     plan.range = span
