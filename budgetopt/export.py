@@ -1204,7 +1204,7 @@ def plan_xlsx_bytes(plan: Plan, *, inputs: pd.DataFrame, provenance: Provenance 
     for column, title in ((S.FUNCTION, "By function"), (S.CHANNEL, "By channel"), (S.STAGE, "By stage")):
         g = rounded_figures(rollup(plan, column), decimals)
         _table(book, book.sheet(title), g, totals=_totals(g, column, decimals=decimals))
-    moves = plan.transfers.assign(amount=lambda m: m["amount"].round(_decimals(plan)))
+    moves = plan.transfers.assign(amount=lambda m: m["amount"].round(decimals))
     ws = book.sheet("Transfers")
     _table(book, ws, moves, freeze="A2", filters=False)
     if moves.empty:

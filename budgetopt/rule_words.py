@@ -277,10 +277,11 @@ def plain_rules(plan: Plan, touchpoints: pd.DataFrame, binding_only: bool = True
             words = str(columns["rule"][k])
         elif k < n_rows:
             row = model.rows[k]
-            who, words = _row_words(model, row)
-            data = _data_row(model, row)
+            data = _data_row(model, row)  # a limit of the table's own over the horizon, on one touchpoint
             if data is not None:
-                touchpoint, side = data[0], data[1]
+                (touchpoint, side, words), who = data, DATA
+            else:
+                who, words = _row_words(model, row)
         else:
             touchpoint, side = bounds.names[bounds.touchpoint[k - n_rows]], bounds.side[k - n_rows]
             who, words = bounds.words(k - n_rows, when.get(k, ""))
