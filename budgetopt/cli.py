@@ -11,15 +11,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from . import schema as S
 from .errors import BudgetOptError, InputError
 from .evidence import DRAWS, SEED, plan_range
-from .export import FORMATS, step_decimals
+from .export import FORMATS
 from .io import (
+    atomic_write,
     export_plan,
     format_of,
+    frontier_csv,
     number_words,
     read_evidence,
     read_mapping,
@@ -259,9 +259,8 @@ def _frontier(args: argparse.Namespace) -> int:
     print(reverse.assign(**{counted: reverse[counted].map("{:,.0f}".format)},
                          money_needed=reverse["money_needed"].map("{:,.0f}".format)).to_string(index=False))
     if args.out:  # where more money buys nothing, the marginal CPE has no value: an empty cell, not "inf"
-        finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
-        path = write_table(curve.assign(marginal_cpe=finite), args.out, force=args.force,
-                           decimals=step_decimals(scenario.settings.rounding))
+        data = frontier_csv(curve, scenario.settings.rounding)
+        path = atomic_write(args.out, lambda tmp: Path(tmp).write_bytes(data), force=args.force)
         print(f"Frontier written to {path}")
     return EXIT_OK
 

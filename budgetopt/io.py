@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import tomli_w
 from pydantic import ValidationError
@@ -23,7 +24,16 @@ from pydantic import ValidationError
 from .amounts import remembered
 from .curves.tabulated import TabulatedCurves, curves_from_table
 from .errors import BudgetOptError, InputError, Problem, ScenarioError
-from .export import FORMATS, Provenance, check_formats, csv_text, plan_bytes, replay_document, rounded_figures
+from .export import (
+    FORMATS,
+    Provenance,
+    check_formats,
+    csv_text,
+    plan_bytes,
+    replay_document,
+    rounded_figures,
+    step_decimals,
+)
 from .export import neutralise as neutralise  # its home was io: callers may still import it from here
 from .history import History, history_from_table
 from .ingest import MAX_INPUT_BYTES, RawTable, parse_table, to_touchpoints
@@ -514,6 +524,14 @@ def read_touchpoints_bytes(data: bytes, name: str, limit: int = MAX_INPUT_BYTES)
 def plan_csv(plan: Plan) -> bytes:
     """The plan as CSV bytes, exactly what write_plan writes to plan.csv (for a download button)."""
     return plan_bytes(plan, "csv", inputs=plan.inputs, provenance=Provenance().stamped())
+
+
+def frontier_csv(curve: pd.DataFrame, rounding: float) -> bytes:
+    """The efficient frontier as `frontier --out` writes it and the app downloads it: money to the scenario's
+    rounding step, customers to 2 decimals, CPEs to 4; where more money buys nothing, the marginal CPE is an empty
+    cell, not "inf"."""
+    finite = curve["marginal_cpe"].where(np.isfinite(curve["marginal_cpe"].astype(float)))
+    return table_csv(curve.assign(marginal_cpe=finite), step_decimals(rounding))
 
 
 def table_csv(table: pd.DataFrame, decimals: int | None = None) -> bytes:

@@ -551,6 +551,18 @@ def test_frontier_and_sweep_csv_figures_are_rounded(tmp_path, capsys):
     assert table_csv(frontier, 2).decode().splitlines() == ["budget,marginal_cpe,status", "6516573,2.1235,optimal"]
 
 
+def test_the_frontier_csv_is_the_same_from_the_command_line_and_the_app():
+    """`frontier --out` and the app's download write io.frontier_csv: money to the scenario's rounding step, an empty
+    marginal CPE where more money buys nothing (the app's download had written 'inf' and always 2 decimals)."""
+    from budgetopt.io import frontier_csv
+
+    curve = pd.DataFrame({"budget": [6516572.6, 7e6], "marginal_cpe": [2.123456789, np.inf],
+                          "status": ["optimal", "optimal"]})
+    assert frontier_csv(curve, 0.01).decode().splitlines() == ["budget,marginal_cpe,status", "6516572.6,2.1235,optimal",
+                                                               "7000000,,optimal"]
+    assert frontier_csv(curve, 1).decode().splitlines()[1] == "6516573,2.1235,optimal"
+
+
 def test_a_table_of_floats_only_becomes_json_records_and_workbook_cells():
     """NaN and infinities become null/empty in a table without any text column too (pandas 3 hands out a read-only
     mask for one: it is copied before the infinities are marked)."""

@@ -244,5 +244,6 @@ def efficient_frontier(touchpoints: pd.DataFrame, scenario: Scenario) -> None:
     counted = "weighted_engagement" if report.frontier_measure(curve) == units.WEIGHTED else "engaged_customers"
     if note := plan_note(curve, scenario.settings.segments, counted):
         st.caption(md(note))
-    st.download_button("Download the frontier (CSV)", io.table_csv(curve, 2), file_name="frontier.csv", mime="text/csv",
+    st.download_button("Download the frontier (CSV)", partial(io.frontier_csv, curve, scenario.settings.rounding),
+                       file_name="frontier.csv", mime="text/csv",
                        on_click="ignore", key="download_frontier_csv")
