@@ -52,6 +52,9 @@ INPUT_ORDER: tuple[str, ...] = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.
 SHEETS: tuple[str, ...] = ("Summary", "Plan", "By function", "By channel", "By stage", "Transfers", "Rules",
                            "Inputs", "About this plan")
 
+CELL_BY_CELL = False
+"""Write every workbook cell through XlsxWriter's own calls (the tests compare the two ways byte for byte)."""
+
 MONEY = "#,##0.00"
 CHANGE = "#,##0.00;[Red]-#,##0.00"
 COUNT = "#,##0"
@@ -904,8 +907,13 @@ def replay_document(document: Mapping[str, object]) -> Plan:
 def _cells(frame: pd.DataFrame) -> list[tuple]:
     """Rows of safe cell values: neutralised text without control characters, yes/no for booleans, None for
     missing values, NaN and infinities (made column by column, then put side by side)."""
+    return list(zip(*_cell_columns(frame), strict=True))
+
+
+def _cell_columns(frame: pd.DataFrame) -> list[list]:
+    """The safe cell values of `_cells`, column by column."""
     safe = neutralise(frame)
-    return list(zip(*(_column_cells(safe.iloc[:, i]) for i in range(safe.shape[1])), strict=True))
+    return [_column_cells(safe.iloc[:, i]) for i in range(safe.shape[1])]
 
 
 def _column_cells(column: pd.Series) -> list:
@@ -1020,16 +1028,7 @@ def _table(book: _Book, ws, frame: pd.DataFrame, top: int = 1, totals: Mapping[s
         _put(ws, top - 1, j, _safe(_label(column)), head)
     formats = [_format(frame, column) for column in columns]
     cell_formats = [book.format(num_format=f) if f else None for f in formats]
-    write_string, write_number = ws.write_string, ws.write_number
-    for r, values in enumerate(_cells(frame), start=top):  # 0-based: the row after the header
-        for j, value in enumerate(values):
-            kind = value.__class__
-            if kind is str:
-                write_string(r, j, value, cell_formats[j])
-            elif kind is float or kind is int:
-                write_number(r, j, value, cell_formats[j])
-            else:
-                _put(ws, r, j, value, cell_formats[j])
+    _rows(ws, _cell_columns(frame), cell_formats, top)  # 0-based: the row after the header
     last = top + len(frame)
     if totals is not None:
         for j, column in enumerate(columns):
@@ -1037,6 +1036,24 @@ def _table(book: _Book, ws, frame: pd.DataFrame, top: int = 1, totals: Mapping[s
                  book.format(bold=True, **({"num_format": formats[j]} if formats[j] else {})))
     if filters and columns:
         ws.autofilter(top - 1, 0, max(last, top + 1) - 1, len(columns) - 1)
+
+
+def _rows(ws, columns: list[list], formats: list, first: int) -> None:
+    """Rows of cells given column by column, from row `first` (0-based): straight into the sheet's XML
+    (`sheet_rows.write_rows`) when the cells are plain, else cell by cell."""
+    from .sheet_rows import write_rows  # imported with XlsxWriter, when a workbook is written
+
+    if CELL_BY_CELL or not write_rows(ws, columns, formats, first):
+        write_string, write_number = ws.write_string, ws.write_number
+        for r, values in enumerate(zip(*columns, strict=True), start=first):
+            for j, value in enumerate(values):
+                kind = value.__class__
+                if kind is str:
+                    write_string(r, j, value, formats[j])
+                elif kind is float or kind is int:
+                    write_number(r, j, value, formats[j])
+                else:
+                    _put(ws, r, j, value, formats[j])
 
 
 def _format(frame: pd.DataFrame, column: str) -> str | None:

@@ -205,11 +205,9 @@ def period_sheets(book, plan) -> None:
 def _write(book, ws, frame: pd.DataFrame, top: int) -> None:
     """A small table below another on the same sheet (`top`: its header's row, 1-based): a header row, then the
     values."""
-    from .export import _cells, _label, _put, _safe
+    from .export import _cell_columns, _label, _put, _rows, _safe
 
     bold = book.format(bold=True)
     for j, column in enumerate(frame.columns):
         _put(ws, top - 1, j, _safe(_label(column)), bold)
-    for i, row in enumerate(_cells(frame), start=top):
-        for j, value in enumerate(row):
-            _put(ws, i, j, value)
+    _rows(ws, _cell_columns(frame), [None] * frame.shape[1], top)

@@ -1,0 +1,111 @@
+"""A table's rows written into a worksheet's XML in one go, as XlsxWriter would write them cell by cell.
+
+XlsxWriter spends about 4 us on a cell (a call, checks, a tuple, then the XML of each cell in constant_memory
+mode); a plan of 5,000 touchpoints has some 370,000. Here a column's cells become XML strings in one pass:
+`<c r="B7" s="3"><v>1234.5</v></c>` for a number (formatted `.16G` as XlsxWriter does), an inline string
+(`t="inlineStr"`, XML-escaped, control characters as `_xHHHH_`, `xml:space="preserve"` around edge spaces)
+for text, `<c r="B7" s="3"/>` for an empty formatted cell and nothing for an empty plain one; rows are joined and
+appended to the sheet's row data. The bytes are those XlsxWriter writes (tests/test_sheet_rows.py compares
+whole workbooks), with one exception: text that starts with `<r>` and ends with `</r>` is escaped like any other,
+where XlsxWriter would copy it into the XML unescaped as rich text (a touchpoint named so broke the workbook).
+
+It reads XlsxWriter's worksheet state (the row data file of constant_memory mode, the previous row, the
+dimensions); `write_rows` declines (returns False, writing nothing) where that or a value is not the plain case,
+and the caller writes cell by cell.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+_LONGEST = 32_767 // 2
+"""Text up to this length cannot pass Excel's limit of 32,767 UTF-16 units; longer text goes cell by cell (where
+XlsxWriter cuts it)."""
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
+"""What XlsxWriter changes in inline text: XML's special characters, control characters and text that reads
+as their escape."""
+_ESCAPE_ITSELF = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+
+
+def write_rows(ws: object, columns: Sequence[Sequence[object]], styles: Sequence[object | None],
+               first: int) -> bool:
+    """Write rows `first`, `first`+1, ... (0-based) of a worksheet from cells given column by column (None: an
+    empty cell; str, float or int otherwise) with one cell format (or None) per column. Returns False, having
+    written nothing, unless the sheet is in constant_memory mode with rows up to `first` - 1 written and plain
+    rows (no row formats or heights), and every value is None, text within Excel's length, a finite float or an
+    int. (Declining, it may have written out the rows before `first`, as XlsxWriter's next write would.)"""
+    from xlsxwriter.utility import xl_col_to_name  # imported when a workbook is written
+
+    count = len(columns[0]) if columns else 0
+    if not count or not _plain_sheet(ws, first):
+        return False
+    ws._write_single_row(first)  # the rows before go out first (constant_memory keeps one row at a time)
+    rows = [str(r) for r in range(first + 1, first + count + 1)]
+    cells = []
+    for j, (values, style) in enumerate(zip(columns, styles, strict=True)):
+        column = _column_xml(values, xl_col_to_name(j), style, rows)
+        if column is None:
+            return False
+        cells.append(column)
+    last = None
+    parts = []
+    for r, row_cells in zip(rows, zip(*cells, strict=True), strict=True):
+        row = "".join(row_cells)
+        if row:
+            parts.append(f'<row r="{r}">{row}</row>')
+            last = r
+    if last is not None:
+        ws._check_dimensions(first, 0)
+        ws._check_dimensions(int(last) - 1, len(columns) - 1)
+        ws.fh.write("".join(parts))
+    ws.previous_row = first + count - 1  # rows up to here are written: the next write starts after them
+    return True
+
+
+def _plain_sheet(ws: object, first: int) -> bool:
+    """Whether XlsxWriter would write rows from `first` on as `<row r="n">` with cells only."""
+    return (getattr(ws, "constant_memory", False) and not ws.row_info and not ws.comments
+            and ws.excel_version == 2007 and ws.default_row_height == ws.original_row_height
+            and ws.previous_row < first and not ws.row_data_fh_closed)
+
+
+def _column_xml(values: Sequence[object], letter: str, style: object | None, rows: list[str]) -> list[str] | None:
+    """The cells of one column as XML (an empty string for an empty unformatted cell); None if a value is not
+    plain (see `write_rows`)."""
+    s = "" if style is None else f' s="{style._get_xf_index()}"'
+    blank = "" if style is None else f'<c r="{letter}{{}}"{s}/>'
+    kinds = {value.__class__ for value in values}
+    if not kinds <= {float, int, str, type(None)}:
+        return None
+    if float in kinds and not all(math.isfinite(value) for value in values if value.__class__ is float):
+        return None
+    if kinds <= {float, int}:  # numbers only: the common case, in one pass
+        return [f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>' for r, value in zip(rows, values, strict=True)]
+    if str in kinds:
+        texts = [value for value in values if value.__class__ is str]
+        if max(map(len, texts)) > _LONGEST:
+            return None
+        escaped = _NEEDS_ESCAPE.search("".join(texts)) is not None
+    out = []
+    for r, value in zip(rows, values, strict=True):
+        kind = value.__class__
+        if kind is float or kind is int:
+            out.append(f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>')
+        elif kind is str:
+            text = _escaped(value) if escaped else value
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            if escaped:
+                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        else:
+            out.append(blank.format(r) if blank else "")
+    return out
+
+
+def _escaped(text: str) -> str:
+    """Control characters as Excel's `_xHHHH_` (and text that reads as one escaped itself), as XlsxWriter does."""
+    text = _ESCAPE_ITSELF.sub(r"_x005F\1", text)
+    return _CONTROL.sub(lambda match: f"_x{ord(match.group(1)):04X}_", text)
