@@ -994,6 +994,9 @@ class _Book:
     def sheet(self, title: str):
         """A new worksheet, printed landscape one page wide."""
         ws = self.book.add_worksheet(title)
+        # XlsxWriter copies text that starts with <r> and ends with </r> into the XML unescaped, as rich text: a
+        # touchpoint so named could add cells (formulas too) to the sheet. Such text is written as plain text.
+        ws._xml_rich_inline_string = lambda text, attributes: ws._xml_inline_string(text, False, attributes)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         return ws

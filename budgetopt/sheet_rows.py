@@ -6,8 +6,8 @@ mode); a plan of 5,000 touchpoints has some 370,000. Here a column's cells becom
 (`t="inlineStr"`, XML-escaped, control characters as `_xHHHH_`, `xml:space="preserve"` around edge spaces)
 for text, `<c r="B7" s="3"/>` for an empty formatted cell and nothing for an empty plain one; rows are joined and
 appended to the sheet's row data. The bytes are those XlsxWriter writes (tests/test_sheet_rows.py compares
-whole workbooks), with one exception: text that starts with `<r>` and ends with `</r>` is escaped like any other,
-where XlsxWriter would copy it into the XML unescaped as rich text (a touchpoint named so broke the workbook).
+whole workbooks). Text that starts with `<r>` and ends with `</r>` is escaped like any other (XlsxWriter would
+copy it into the XML as rich text; `export._Book.sheet` stops that on its own path too).
 
 It reads XlsxWriter's worksheet state (the row data file of constant_memory mode, the previous row, the
 dimensions); `write_rows` declines (returns False, writing nothing) where that or a value is not the plain case,

@@ -20,7 +20,7 @@ from budgetopt.scenario import Periods, Scenario
 WHEN = export.Provenance(created=datetime(2025, 3, 1, 9, 30, tzinfo=UTC))
 TEXTS = ["plain", "", " lead", "trail ", "\ttab", "line\n", "a & b < c > d", '"quoted"', "_x0041_ literal",
          "bell\x07", "cr\rin", "\x1cfile sep", "=1+2", "@SUM(A1)", "ünïcödé €", "emoji 😀", "x" * 20_000,
-         "  ", "-3", "'apostrophe"]
+         "  ", "-3", "'apostrophe", "<r>not rich</r>", '<r><t>a</t></r></is></c><c r="Z9"><f>1+1</f></c><c><is><r></r>']
 """Text XlsxWriter treats specially: edge spaces, XML characters, its own _xHHHH_ escape, control characters
 (also one that str.isspace counts as a space), formula starts, long text (cut by XlsxWriter)."""
 
@@ -118,13 +118,25 @@ def test_the_rows_go_straight_into_the_xml(sample, monkeypatch):
 
 
 def test_text_like_rich_text_is_written_as_text():
-    """XlsxWriter copies text that starts with <r> and ends with </r> into the XML as it is (rich text), which
-    makes a broken workbook; written as rows it is escaped and reads back as it was."""
-    name = "<r>not rich</r>"
-    data = book_of([pd.DataFrame({"touchpoint": [name, "b"], "spend": [1.0, 2.0]})])
-    ws = openpyxl.load_workbook(io.BytesIO(data))["T0"]
-    assert ws["A2"].value == name
-    assert b"&lt;r&gt;not rich&lt;/r&gt;" in sheets(data)["xl/worksheets/sheet1.xml"]
+    """XlsxWriter copies text that starts with <r> and ends with </r> into the XML as it is (rich text): such a
+    name read back empty, and a crafted one added a formula cell. Both ways it is escaped and reads back as it was,
+    in the table, in a header and in a cell of its own."""
+    injected = TEXTS[-1]
+    frame = pd.DataFrame({"touchpoint": ["<r>not rich</r>", injected], injected: [1.0, 2.0]})
+    for data in both_ways(lambda: book_of([frame])):
+        ws = openpyxl.load_workbook(io.BytesIO(zipped(data)))["T0"]
+        read = [ws["A2"].value, ws["A3"].value, ws["B1"].value]
+        assert read == ["<r>not rich</r>", injected, export._label(injected)]
+        assert ws["Z9"].value is None
+        assert b"&lt;r&gt;not rich&lt;/r&gt;" in data["xl/worksheets/sheet1.xml"]
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("text", TEXTS)
