@@ -28,6 +28,9 @@ _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 as their escape."""
 _ESCAPE_ITSELF = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|\Z)")
+"""A text (of texts joined by \\x00) that starts or ends with white space."""
+_NONE = type(None)
 
 
 def write_rows(ws: object, columns: Sequence[Sequence[object]], styles: Sequence[object | None],
@@ -75,34 +78,44 @@ def _plain_sheet(ws: object, first: int) -> bool:
 def _column_xml(values: Sequence[object], letter: str, style: object | None, rows: list[str]) -> list[str] | None:
     """The cells of one column as XML (an empty string for an empty unformatted cell); None if a value is not
     plain (see `write_rows`)."""
-    s = "" if style is None else f' s="{style._get_xf_index()}"'
-    blank = "" if style is None else f'<c r="{letter}{{}}"{s}/>'
     kinds = {value.__class__ for value in values}
-    if not kinds <= {float, int, str, type(None)}:
+    if not kinds <= {float, int, str, _NONE}:
         return None
-    if float in kinds and not all(math.isfinite(value) for value in values if value.__class__ is float):
+    if float in kinds and not all(map(math.isfinite, [value for value in values if value.__class__ is float])):
         return None
-    if kinds <= {float, int}:  # numbers only: the common case, in one pass
-        return [f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>' for r, value in zip(rows, values, strict=True)]
-    if str in kinds:
-        texts = [value for value in values if value.__class__ is str]
-        if max(map(len, texts)) > _LONGEST:
-            return None
-        escaped = _NEEDS_ESCAPE.search("".join(texts)) is not None
+    s = "" if style is None else f' s="{style._get_xf_index()}"'
+    gap = f'<c r="{letter}{{}}"{s}/>'.format if style is not None else "".format  # an empty cell: formatted or none
+    pairs = zip(rows, values, strict=True)
+    if str not in kinds:  # numbers (and gaps): most columns, in one pass
+        return [f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>' if value is not None else gap(r)
+                for r, value in pairs]
+    texts = [value for value in values if value.__class__ is str]
+    if max(map(len, texts)) > _LONGEST:
+        return None
+    if kinds <= {str, _NONE} and not _NEEDS_ESCAPE.search("".join(texts)):  # plain text (and gaps), in one pass
+        if not _EDGE_SPACE.search("\x00".join(texts)):  # no text to keep spaces of (\x00 is in none of them)
+            return [f'<c r="{letter}{r}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
+                    if value is not None else gap(r) for r, value in pairs]
+        return [f'<c r="{letter}{r}"{s} t="inlineStr"><is><t{_space(value)}>{value}</t></is></c>'
+                if value is not None else gap(r) for r, value in pairs]
     out = []
-    for r, value in zip(rows, values, strict=True):
+    for r, value in pairs:
         kind = value.__class__
-        if kind is float or kind is int:
-            out.append(f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>')
-        elif kind is str:
-            text = _escaped(value) if escaped else value
-            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-            if escaped:
-                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if kind is str:
+            text = _escaped(value)  # the space kept is that around the escaped text, as XlsxWriter has it
+            space = _space(text)
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             out.append(f'<c r="{letter}{r}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif value is None:
+            out.append(gap(r))
         else:
-            out.append(blank.format(r) if blank else "")
+            out.append(f'<c r="{letter}{r}"{s}><v>{value:.16G}</v></c>')
     return out
+
+
+def _space(text: str) -> str:
+    """The attribute that keeps a text's leading or trailing white space (none without)."""
+    return ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
 
 
 def _escaped(text: str) -> str:

@@ -20,7 +20,8 @@ from budgetopt.scenario import Periods, Scenario
 WHEN = export.Provenance(created=datetime(2025, 3, 1, 9, 30, tzinfo=UTC))
 TEXTS = ["plain", "", " lead", "trail ", "\ttab", "line\n", "a & b < c > d", '"quoted"', "_x0041_ literal",
          "bell\x07", "cr\rin", "\x1cfile sep", "=1+2", "@SUM(A1)", "ünïcödé €", "emoji 😀", "x" * 20_000,
-         "  ", "-3", "'apostrophe", "<r>not rich</r>", '<r><t>a</t></r></is></c><c r="Z9"><f>1+1</f></c><c><is><r></r>']
+         "  ", "-3", "'apostrophe", "trail\r", "\x1c", "<r>not rich</r>",
+         '<r><t>a</t></r></is></c><c r="Z9"><f>1+1</f></c><c><is><r></r>']
 """Text XlsxWriter treats specially: edge spaces, XML characters, its own _xHHHH_ escape, control characters
 (also one that str.isspace counts as a space), formula starts, long text (cut by XlsxWriter)."""
 
