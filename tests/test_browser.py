@@ -382,6 +382,7 @@ def stopwatch(page, end: float | None = None) -> float:
     if end is None:
         page.wait_for_function("() => window.budgetoptStopwatch.end !== null", timeout=WAIT_MS)
     watch = page.evaluate("() => window.budgetoptStopwatch")
+    assert watch["start"] is not None, "the stopwatch saw no key, click or file chosen after it was started"
     return ((end * 1000 if end is not None else watch["end"]) - watch["start"]) / 1000
 
 
