@@ -23,11 +23,9 @@ from collections.abc import Sequence
 _LONGEST = 32_767 // 2
 """Text up to this length cannot pass Excel's limit of 32,767 UTF-16 units; longer text goes cell by cell (where
 XlsxWriter cuts it)."""
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
-"""What XlsxWriter changes in inline text: XML's special characters, control characters and text that reads
-as their escape."""
-_ESCAPE_ITSELF = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+"""What XlsxWriter changes in inline text: XML's special characters, control characters and the two
+non-characters U+FFFE and U+FFFF (as `_xHHHH_`), and text that reads as such an escape."""
 _EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|\Z)")
 """A text (of texts joined by \\x00) that starts or ends with white space."""
 _NONE = type(None)
@@ -38,12 +36,14 @@ def write_rows(ws: object, columns: Sequence[Sequence[object]], styles: Sequence
     """Write rows `first`, `first`+1, ... (0-based) of a worksheet from cells given column by column (None: an
     empty cell; str, float or int otherwise) with one cell format (or None) per column. Returns False, having
     written nothing, unless the sheet is in constant_memory mode with rows up to `first` - 1 written and plain
-    rows (no row formats or heights), and every value is None, text within Excel's length, a finite float or an
-    int. (Declining, it may have written out the rows before `first`, as XlsxWriter's next write would.)"""
+    rows (no row formats or heights), the rows and columns within Excel's sheet, and every value is None, text
+    within Excel's length, a finite float or an int. (Declining, it may have written out the rows before
+    `first`, as XlsxWriter's next write would.) Afterwards, write only below the last row that holds a cell: a
+    row written here cannot take more cells."""
     from xlsxwriter.utility import xl_col_to_name  # imported when a workbook is written
 
     count = len(columns[0]) if columns else 0
-    if not count or not _plain_sheet(ws, first):
+    if not count or not _plain_sheet(ws, first) or first + count > ws.xls_rowmax or len(columns) > ws.xls_colmax:
         return False
     ws._write_single_row(first)  # the rows before go out first (constant_memory keeps one row at a time)
     rows = [str(r) for r in range(first + 1, first + count + 1)]
@@ -53,18 +53,19 @@ def write_rows(ws: object, columns: Sequence[Sequence[object]], styles: Sequence
         if column is None:
             return False
         cells.append(column)
-    last = None
-    parts = []
-    for r, row_cells in zip(rows, zip(*cells, strict=True), strict=True):
+    held = [j for j, column in enumerate(cells) if any(column)]  # columns with a cell
+    if not held:
+        return True
+    parts, written = [], []
+    for at, row_cells in enumerate(zip(*cells, strict=True)):
         row = "".join(row_cells)
         if row:
-            parts.append(f'<row r="{r}">{row}</row>')
-            last = r
-    if last is not None:
-        ws._check_dimensions(first, 0)
-        ws._check_dimensions(int(last) - 1, len(columns) - 1)
-        ws.fh.write("".join(parts))
-    ws.previous_row = first + count - 1  # rows up to here are written: the next write starts after them
+            parts.append(f'<row r="{rows[at]}">{row}</row>')
+            written.append(at)
+    ws._check_dimensions(first + written[0], held[0])  # the sheet's extent, as the cells' writes would set it
+    ws._check_dimensions(first + written[-1], held[-1])
+    ws.fh.write("".join(parts))
+    ws.previous_row = first + written[-1]  # rows up to the last with a cell are out: the next write goes below
     return True
 
 
@@ -119,6 +120,8 @@ def _space(text: str) -> str:
 
 
 def _escaped(text: str) -> str:
-    """Control characters as Excel's `_xHHHH_` (and text that reads as one escaped itself), as XlsxWriter does."""
-    text = _ESCAPE_ITSELF.sub(r"_x005F\1", text)
-    return _CONTROL.sub(lambda match: f"_x{ord(match.group(1)):04X}_", text)
+    """Control characters and non-characters as Excel's `_xHHHH_` (and text that reads as one escaped itself):
+    XlsxWriter's own function."""
+    from xlsxwriter.xmlwriter import XMLwriter
+
+    return XMLwriter._escape_control_characters(text)

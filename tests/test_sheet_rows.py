@@ -20,7 +20,7 @@ from budgetopt.scenario import Periods, Scenario
 WHEN = export.Provenance(created=datetime(2025, 3, 1, 9, 30, tzinfo=UTC))
 TEXTS = ["plain", "", " lead", "trail ", "\ttab", "line\n", "a & b < c > d", '"quoted"', "_x0041_ literal",
          "bell\x07", "cr\rin", "\x1cfile sep", "=1+2", "@SUM(A1)", "ünïcödé €", "emoji 😀", "x" * 20_000,
-         "  ", "-3", "'apostrophe", "trail\r", "\x1c", "<r>not rich</r>",
+         "  ", "-3", "'apostrophe", "trail\r", "\x1c", "TV\uffff", "\ufffe", "<r>not rich</r>",
          '<r><t>a</t></r></is></c><c r="Z9"><f>1+1</f></c><c><is><r></r>']
 """Text XlsxWriter treats specially: edge spaces, XML characters, its own _xHHHH_ escape, control characters
 (also one that str.isspace counts as a space), formula starts, long text (cut by XlsxWriter)."""
@@ -105,6 +105,31 @@ def test_a_plan_and_a_plan_over_periods_are_written_to_the_same_bytes(sample):
         old, new = both_ways(lambda p=p, inputs=inputs: export.plan_xlsx_bytes(p, inputs=inputs, provenance=WHEN))
         assert [name for name in old if old[name] != new[name]] == []
         assert sum(len(b) for name, b in new.items() if name.startswith("xl/worksheets/")) > 10_000
+
+
+def test_past_the_sheet_s_last_row_or_column_and_after_empty_rows_the_same_bytes():
+    """Rows or columns beyond Excel's sheet go cell by cell (XlsxWriter drops them); after a table whose last rows
+    are empty, a cell written into one of those rows lands as it would have."""
+    from budgetopt.period_export import _write
+
+    def book(rowmax: int, colmax: int) -> bytes:
+        buffer = io.BytesIO()
+        b = export._Book(buffer)
+        b.book.set_properties({"created": datetime(2025, 1, 1)})
+        ws = b.sheet("T")
+        ws.xls_rowmax, ws.xls_colmax = rowmax, colmax
+        frame = pd.DataFrame({"a": [1.0, 2.0, None, None], "b": ["x", None, None, None], "c": [3, 4, 5, 6]})
+        _write(b, ws, frame[["a", "b"]], 2)
+        export._put(ws, 4, 1, "after the empty rows")
+        export._table(b, b.sheet("U"), frame)
+        b.book.close()
+        return buffer.getvalue()
+
+    for rowmax, colmax in ((1_048_576, 16_384), (4, 16_384), (100, 2)):
+        old, new = both_ways(lambda rowmax=rowmax, colmax=colmax: book(rowmax, colmax))
+        assert [name for name in old if old[name] != new[name]] == [], (rowmax, colmax)
+    ws = openpyxl.load_workbook(io.BytesIO(zipped(new)))["T"]
+    assert ws["B5"].value == "after the empty rows"
 
 
 def test_the_rows_go_straight_into_the_xml(sample, monkeypatch):
