@@ -480,3 +480,23 @@ def test_today_cards_name_the_currency_the_plan_cards_use(sample):
     labels = [c.label for c in report.today_cards(sample, "EUR")]
     assert labels[0] == "Budget today EUR" and labels[2] == "Average CPE today EUR"
     assert [c.label for c in report.today_cards(sample)][0] == "Budget today"  # no currency stated: none shown
+
+
+def test_a_table_is_digested_once_per_object_and_by_its_content(monkeypatch):
+    """The page hashes its touchpoint table once per run (every cached call after the first reuses the digest);
+    the digest follows the content: an equal copy has the same one, a changed copy another."""
+    from budgetopt.ui import cached
+
+    counted = []
+    real = pd.util.hash_pandas_object
+    monkeypatch.setattr(pd.util, "hash_pandas_object", lambda *a, **k: counted.append(1) or real(*a, **k))
+    tp = read_touchpoints_bytes(SAMPLE.read_bytes(), SAMPLE.name)
+    first = cached.digest(tp)
+    assert [cached.digest(tp) for _ in range(5)] == [first] * 5 and len(counted) == 1
+    assert cached.digest(tp.copy()) == first and len(counted) == 2
+    changed = tp.copy()
+    changed.loc[0, S.SPEND] += 1
+    assert cached.digest(changed) != first
+    for _ in range(cached.DIGESTS_KEPT + 1):  # a table dropped from the memory is digested again, the same
+        cached.digest(tp.copy())
+    assert cached.digest(tp) == first and len(counted) == cached.DIGESTS_KEPT + 5

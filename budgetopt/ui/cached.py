@@ -12,6 +12,8 @@ of the touchpoint table's digest and the scenario, so a changed setting asks aga
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable
 
 import pandas as pd
@@ -31,6 +33,32 @@ from . import columns
 REMEMBERED = "remembered"
 KEEP_PER_KIND = 4
 """Results remembered per kind of long call and session (the newest ones)."""
+
+
+def digest(touchpoints: pd.DataFrame) -> str:
+    """A short fingerprint of a touchpoint table (values and column names), for remembering results: worked out
+    once per table object (the page hands one table to every call of a run and never changes a table in place;
+    a run's new table is a new object), so a run hashes its table once, not once per cached call."""
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.get(id(touchpoints))
+        if known is not None and known[0] is touchpoints:
+            return known[1]
+    h = hashlib.sha256(pd.util.hash_pandas_object(touchpoints, index=True).to_numpy().tobytes())
+    h.update("\x1f".join(map(str, touchpoints.columns)).encode())
+    value = h.hexdigest()[:16]
+    with _DIGESTS_LOCK:
+        _DIGESTS[id(touchpoints)] = (touchpoints, value)  # the table is held: its id is not reused meanwhile
+        while len(_DIGESTS) > DIGESTS_KEPT:
+            _DIGESTS.popitem(last=False)
+    return value
+
+
+DIGESTS_KEPT = 4
+"""Tables whose digest is remembered (the newest; each held in memory until it drops out)."""
+_DIGESTS: OrderedDict[int, tuple[pd.DataFrame, str]] = OrderedDict()
+_DIGESTS_LOCK = threading.Lock()
+BY_DIGEST = {pd.DataFrame: digest}
+"""`hash_funcs` of the cached calls that take the touchpoint table: Streamlit would hash it again on every call."""
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -72,29 +100,22 @@ def mapped_touchpoints(data: bytes, name: str, choice: tuple) -> tuple[pd.DataFr
 
 
 @st.cache_data(show_spinner="Optimising the plan... (when no plan exists, naming the rules that conflict takes "
-                             "a few more solves)", max_entries=64)
+                             "a few more solves)", max_entries=64, hash_funcs=BY_DIGEST)
 def plan_for(touchpoints: pd.DataFrame, scenario_json: str) -> Plan:
     """The plan for a touchpoint table and a scenario given as its JSON text (hashable, exact)."""
     return optimize(touchpoints, Scenario.model_validate_json(scenario_json))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
 def holding_back(touchpoints: pd.DataFrame, scenario_json: str) -> pd.DataFrame:
     """The rules and limits that bind in the plan, in plain words (rule_words.plain_rules)."""
     return plain_rules(plan_for(touchpoints, scenario_json), touchpoints)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
 def moves(touchpoints: pd.DataFrame, scenario_json: str) -> pd.DataFrame:
     """The plan's largest moves, each with why (explain.explain_moves)."""
     return explain_moves(plan_for(touchpoints, scenario_json), holding_back(touchpoints, scenario_json))
-
-
-def digest(touchpoints: pd.DataFrame) -> str:
-    """A short fingerprint of a touchpoint table (values and column names), for remembering results."""
-    h = hashlib.sha256(pd.util.hash_pandas_object(touchpoints, index=True).to_numpy().tobytes())
-    h.update("\x1f".join(map(str, touchpoints.columns)).encode())
-    return h.hexdigest()[:16]
 
 
 def memo(kind: str) -> dict:
@@ -142,7 +163,7 @@ def evidence_from_history(data: bytes, name: str, window: str | None, touchpoint
     return evidence, None, evidence.notices
 
 
-@st.cache_data(show_spinner="Reading the response curves...", max_entries=8)
+@st.cache_data(show_spinner="Reading the response curves...", max_entries=8, hash_funcs=BY_DIGEST)
 def evidence_with_curves(touchpoints: pd.DataFrame, data: bytes, name: str, mapping: tuple, beyond: float = 1.0
                          ) -> tuple[Evidence | None, pd.DataFrame | None, list[str]]:
     """The touchpoint table with the uploaded curves attached (taken up to `beyond` x their last points), or

@@ -34,7 +34,8 @@ GOAL_KEY, UNCERTAINTY_KEY = "how_sure_goal", "how_sure_uncertainty"
 SHOWN_MOVES = 6
 
 
-@st.cache_data(show_spinner="Planning to protect the downside over draws of the curves...", max_entries=16)
+@st.cache_data(show_spinner="Planning to protect the downside over draws of the curves...", max_entries=16,
+               hash_funcs=cached.BY_DIGEST)
 def protected_plan(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float,
                    _evidence: Evidence | None = None, evidence_key: str = "") -> Plan:
     """The plan protecting the worst 10 % of draws of the curves, as the 'how sure' section draws it (how_sure's
@@ -54,7 +55,8 @@ def evidence_behind(touchpoints: pd.DataFrame) -> tuple[Evidence | None, str]:
     return (evidence, str(ss.get(Key.DATA, ""))) if same else (None, "")
 
 
-@st.cache_data(show_spinner="Drawing the curves and planning over them...", max_entries=32)
+@st.cache_data(show_spinner="Drawing the curves and planning over them...", max_entries=32,
+               hash_funcs=cached.BY_DIGEST)
 def over_draws(touchpoints: pd.DataFrame, scenario_json: str, uncertainty: float, protect: bool,
                _evidence: Evidence | None = None, evidence_key: str = "") -> dict:
     """The page's plan (or, when `protect`, the plan protecting the worst 10 %) over DRAWS joint draws of the
