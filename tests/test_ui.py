@@ -484,7 +484,10 @@ def test_today_cards_name_the_currency_the_plan_cards_use(sample):
 
 def test_a_table_is_digested_once_per_object_and_by_its_content(monkeypatch):
     """The page hashes its touchpoint table once per run (every cached call after the first reuses the digest);
-    the digest follows the content: an equal copy has the same one, a changed copy another."""
+    the digest follows the content: an equal copy has the same one, a changed copy another; a table gone is
+    forgotten (the memory holds no table)."""
+    import gc
+
     from budgetopt.ui import cached
 
     counted = []
@@ -493,10 +496,13 @@ def test_a_table_is_digested_once_per_object_and_by_its_content(monkeypatch):
     tp = read_touchpoints_bytes(SAMPLE.read_bytes(), SAMPLE.name)
     first = cached.digest(tp)
     assert [cached.digest(tp) for _ in range(5)] == [first] * 5 and len(counted) == 1
-    assert cached.digest(tp.copy()) == first and len(counted) == 2
+    copy = tp.copy()
+    assert cached.digest(copy) == first and len(counted) == 2
     changed = tp.copy()
     changed.loc[0, S.SPEND] += 1
     assert cached.digest(changed) != first
-    for _ in range(cached.DIGESTS_KEPT + 1):  # a table dropped from the memory is digested again, the same
-        cached.digest(tp.copy())
-    assert cached.digest(tp) == first and len(counted) == cached.DIGESTS_KEPT + 5
+    remembered = len(cached._DIGESTS)
+    del copy, changed
+    gc.collect()
+    assert len(cached._DIGESTS) == remembered - 2
+    assert cached.digest(tp) == first and len(counted) == 3

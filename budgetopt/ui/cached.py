@@ -12,8 +12,7 @@ of the touchpoint table's digest and the scenario, so a changed setting asks aga
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Hashable
 
 import pandas as pd
@@ -37,26 +36,21 @@ KEEP_PER_KIND = 4
 
 def digest(touchpoints: pd.DataFrame) -> str:
     """A short fingerprint of a touchpoint table (values and column names), for remembering results: worked out
-    once per table object (the page hands one table to every call of a run and never changes a table in place;
-    a run's new table is a new object), so a run hashes its table once, not once per cached call."""
-    with _DIGESTS_LOCK:
-        known = _DIGESTS.get(id(touchpoints))
-        if known is not None and known[0] is touchpoints:
-            return known[1]
+    once per table object while it lives (the page hands one table to every call of a run and never changes a
+    table in place; a run's new table is a new object), so a run hashes its table once, not once per cached call."""
+    known = _DIGESTS.get(id(touchpoints))
+    if known is not None and known[0]() is touchpoints:
+        return known[1]
     h = hashlib.sha256(pd.util.hash_pandas_object(touchpoints, index=True).to_numpy().tobytes())
     h.update("\x1f".join(map(str, touchpoints.columns)).encode())
     value = h.hexdigest()[:16]
-    with _DIGESTS_LOCK:
-        _DIGESTS[id(touchpoints)] = (touchpoints, value)  # the table is held: its id is not reused meanwhile
-        while len(_DIGESTS) > DIGESTS_KEPT:
-            _DIGESTS.popitem(last=False)
+    key = id(touchpoints)  # forgotten when the table goes (before its id can be another object's)
+    _DIGESTS[key] = (weakref.ref(touchpoints, lambda _, key=key: _DIGESTS.pop(key, None)), value)
     return value
 
 
-DIGESTS_KEPT = 4
-"""Tables whose digest is remembered (the newest; each held in memory until it drops out)."""
-_DIGESTS: OrderedDict[int, tuple[pd.DataFrame, str]] = OrderedDict()
-_DIGESTS_LOCK = threading.Lock()
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
+"""The digests of the tables alive, by identity (held weakly: remembering one keeps no table in memory)."""
 BY_DIGEST = {pd.DataFrame: digest}
 """`hash_funcs` of the cached calls that take the touchpoint table: Streamlit would hash it again on every call."""
 
