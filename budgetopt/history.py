@@ -136,8 +136,9 @@ class History:
         Touchpoints with no spend or no engaged customers in the window are left out, each named in a notice
         (with no spend there is nothing today to plan from; with spend and no one engaged, `validate_touchpoints`
         has no cost per engaged customer: their money is not in today's total). Validated like any touchpoint
-        table; problems name the file row the touchpoint's descriptors came from. Notices, the window and the
-        number of periods are in `.attrs`.
+        table; problems name the file row the touchpoint's descriptors came from. Notices, the window's number of
+        periods, the frequency and its last period (ISO text) are in `.attrs`: plain values, which any table
+        made from it can carry (Streamlit turns a shown table's attrs into JSON).
         """
         spend, engaged = self.window_totals()
         keep = (spend > 0) & (engaged > 0)
@@ -169,7 +170,7 @@ class History:
             problems = [replace(p, column=self._labels.get(p.column, p.column)) for p in exc.problems]
             raise InputError(problems, self.source, notices=notices) from None
         clean.attrs = {"notices": notices, "source": self.source, "periods": window.periods,
-                       "frequency": self.frequency, "window": window}
+                       "frequency": self.frequency, "last_period": window.last.isoformat()}  # plain values only
         return clean
 
 

@@ -259,10 +259,10 @@ FREQUENCY_YEARS = {"weekly": 1 / 52, "monthly": 1 / 12}
 
 def calendar_of(attrs: dict, horizon: str, start: date | None = None) -> Calendar:
     """The calendar of a horizon: from `start`, else right after the history a table was made from (its attrs
-    'window' and 'frequency'; months and quarters begin on the next first of a month), else numbered periods."""
+    'last_period' and 'frequency'; months and quarters begin on the next first of a month), else numbered periods."""
     if start is not None:
         return Calendar.of(horizon, start)
-    last = getattr(attrs.get("window"), "last", None)
+    last = attrs.get("last_period")
     frequency = attrs.get("frequency")
     if last is None or frequency not in FREQUENCY_YEARS:
         return Calendar.of(horizon)

@@ -85,7 +85,6 @@ def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
     g["share"] = g[S.SPEND] / total if total else np.nan
     g["cpe"] = (g[S.SPEND] / g[S.ENGAGED].where(g[S.ENGAGED] > 0)).astype(float)
     g["touchpoints"] = touchpoints.groupby(by, sort=False).size()
-    g.attrs = {}  # a new table: not the touchpoints' notices and history window (Streamlit would try to show them)
     return g.sort_values(S.SPEND, ascending=False).reset_index()[[by, "touchpoints", S.SPEND, "share", S.ENGAGED,
                                                                   "cpe"]]
 
