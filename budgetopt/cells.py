@@ -42,13 +42,10 @@ def last_bytes(cells) -> np.ndarray:
 
 
 def _edge_bytes(cells, last: bool) -> np.ndarray:
-    import pyarrow as pa
 
     parts = []
-    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
-        if not len(chunk):
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    for chunk in _chunks(cells):
+        if not _is_text(chunk):
             parts.append(np.full(len(chunk), UNKNOWN, dtype=np.uint8))
             continue
         start, text = _offsets_and_bytes(chunk)
@@ -58,6 +55,20 @@ def _edge_bytes(cells, last: bool) -> np.ndarray:
             byte[np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = 0
         parts.append(byte)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+
+
+def _chunks(cells) -> list:
+    """The non-empty chunks of an Arrow array or chunked array."""
+    import pyarrow as pa
+
+    return [chunk for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]) if len(chunk)]
+
+
+def _is_text(chunk) -> bool:
+    """Whether a chunk is Arrow text with offsets (string or large_string)."""
+    import pyarrow as pa
+
+    return pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)
 
 
 def _offsets_and_bytes(chunk) -> tuple[np.ndarray, np.ndarray]:
@@ -74,15 +85,12 @@ def _offsets_and_bytes(chunk) -> tuple[np.ndarray, np.ndarray]:
 def made_of(cells, allowed: bytes) -> bool:
     """Whether every cell is made of the bytes in `allowed` only (an empty or missing cell is; False for a layout
     without offsets), by one look at the bytes the cells hold."""
-    import pyarrow as pa
 
     wanted = np.frombuffer(allowed, dtype=np.uint8)
     low, high = int(wanted.min()), int(wanted.max())
     gaps = sorted(set(range(low, high + 1)) - set(wanted.tolist()))  # bytes between the allowed ones
-    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
-        if not len(chunk):
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    for chunk in _chunks(cells):
+        if not _is_text(chunk):
             return False
         start, text = _offsets_and_bytes(chunk)
         stored = text[start[0]: start[-1]]
@@ -122,10 +130,8 @@ def nonempty(cells) -> np.ndarray:
     import pyarrow as pa
 
     parts = []
-    for chunk in (cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]):
-        if not len(chunk):
-            continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+    for chunk in _chunks(cells):
+        if not _is_text(chunk):
             parts.append(nonempty(chunk.cast(pa.large_string())))
             continue
         start, _ = _offsets_and_bytes(chunk)
