@@ -31,6 +31,7 @@ from .cells import (
     starting_with,
     take,
 )
+from .parallel import side_by_side
 
 T = TypeVar("T")
 
@@ -197,6 +198,7 @@ def _plain(cells) -> np.ndarray:
 _MEMO: ContextVar[dict | None] = ContextVar("budgetopt_amounts_memo", default=None)
 
 
+
 @contextmanager
 def remembered() -> Iterator[None]:
     """Within it, a column's lanes and distinct cells are worked out once however often they are asked for (the
@@ -304,12 +306,22 @@ def distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
 def _read_distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series | None]:
     if len(series) < 64:
         return None, None
-    if len(series) >= 8192 and pd.Series(series.iloc[:2048]).nunique(dropna=False) > 1024:
+    if len(series) >= 8192 and _distinct_count(series.iloc[:2048]) > 1024:
         return None, None  # its first cells hardly repeat: names, amounts (not worth factorising it all)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if len(uniques) > len(series) // 4:
         return None, None
     return _frozen(codes), pd.Series(uniques, dtype=series.dtype)
+
+
+def _distinct_count(series: pd.Series) -> int:
+    """`series.nunique(dropna=False)`: by Arrow's hashing for an Arrow column (a missing cell counts once)."""
+    import pyarrow.compute as pc
+
+    cells = held(series)
+    if cells is None:
+        return int(pd.Series(series).nunique(dropna=False))
+    return int(pc.count_distinct(cells, mode="all").as_py())
 
 
 def _shapes(series: pd.Series) -> np.ndarray:
@@ -352,8 +364,13 @@ def decimal_separator(values: pd.DataFrame | pd.Series, default: str = ".") -> s
 
 def _proof(shape: np.ndarray) -> tuple[int, int]:
     """How many cells prove a decimal point, and how many a decimal comma (shape codes, see `_CODE`)."""
-    counts = np.bincount(shape[shape >= 0], minlength=len(_SHAPES))
-    return int(counts[_POINT_PROOF].sum()), int(counts[_COMMA_PROOF].sum())
+    return (sum(int(np.count_nonzero(shape == code)) for code in _POINT_PROOF),
+            sum(int(np.count_nonzero(shape == code)) for code in _COMMA_PROOF))
+
+
+def _either(shape: np.ndarray) -> np.ndarray:
+    """Where a cell's shape reads either way (shape codes, see `_CODE`)."""
+    return (shape == _EITHER_CODES[0]) | (shape == _EITHER_CODES[1])
 
 
 def _decide(point: int, comma: int, default: str) -> str:
@@ -366,15 +383,13 @@ def read_conventions(frame: pd.DataFrame, default: str = ".") -> tuple[str, np.n
     """For a table of text cells, in one reading of each column: the decimal separator its unambiguous cells
     use (`decimal_separator`) and where its cells could be read either way (`ambiguous`, rows x columns)."""
     point = comma = 0
-    either = np.zeros(frame.shape, dtype=bool)
-    for i in range(frame.shape[1]):
-        column = frame.iloc[:, i]
-        if pd.api.types.is_object_dtype(column):
-            column = column.astype(str).where(column.notna(), "")
-        shape = _shapes(column)
+    either = np.zeros(frame.shape, dtype=bool, order="F")  # written a column at a time
+    columns = [frame.iloc[:, i] for i in range(frame.shape[1])]
+    columns = [c.astype(str).where(c.notna(), "") if pd.api.types.is_object_dtype(c) else c for c in columns]
+    for i, shape in enumerate(side_by_side(_shapes, columns)):
         p, c = _proof(shape)
         point, comma = point + p, comma + c
-        either[:, i] = np.isin(shape, _EITHER_CODES)
+        either[:, i] = _either(shape)
     return _decide(point, comma, default), either
 
 
@@ -382,7 +397,7 @@ def ambiguous(series: pd.Series) -> pd.Series:
     """True where a cell reads differently with a decimal comma than with a decimal point (`1.234`, `1,234`)."""
     if pd.api.types.is_numeric_dtype(series):
         return pd.Series(False, index=series.index)
-    return pd.Series(np.isin(_shapes(series), _EITHER_CODES), index=series.index)
+    return pd.Series(_either(_shapes(series)), index=series.index)
 
 
 def parse_numbers(series: pd.Series, decimal: str | None = None, percent: bool = False,

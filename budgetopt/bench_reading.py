@@ -7,7 +7,8 @@ Each file has the given number of rows: a title row, a blank row, the header and
 100,000-row file, at the row limit, holds 99,997 touchpoints). For each file it prints the median wall-clock
 time of `read_touchpoints` (find the table, map the headers, parse every number, check every row) and of the
 pandas call that only parses the same file (`pandas.read_csv`; for the workbook `pandas.read_excel` with the
-calamine engine, the fastest pandas has), and their ratio. The goal (issue 13): within 3x of pandas at
+calamine engine, the fastest pandas has), and their ratio; the two calls take turns, round after round, so that
+a busy moment of the machine slows both. The goal (issue 13): within 3x of pandas at
 100,000 CSV rows and 20,000 workbook rows.
 Timings are printed, never asserted: other processes on the machine make them noisy.
 """
@@ -80,15 +81,17 @@ def write_xlsx(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def median_seconds(call: Callable[[], object], repeat: int) -> float:
-    """Median wall-clock seconds of `repeat` calls, garbage collected before each."""
-    times = []
+def median_seconds(calls: Sequence[Callable[[], object]], repeat: int) -> list[float]:
+    """Median wall-clock seconds of each call, over `repeat` rounds that make each call in turn (so that a slower
+    moment of the machine falls on all of them alike), garbage collected before each."""
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for call, taken in zip(calls, times, strict=True):
+            gc.collect()
+            start = time.perf_counter()
+            call()
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def measure(path: Path, repeat: int) -> tuple[float, float, int]:
@@ -101,8 +104,7 @@ def measure(path: Path, repeat: int) -> tuple[float, float, int]:
             return pd.read_csv(path, skiprows=2)
     rows = len(read_touchpoints(path))  # also warms imports and caches
     baseline()
-    ours = median_seconds(lambda: read_touchpoints(path), repeat)
-    theirs = median_seconds(baseline, repeat)
+    ours, theirs = median_seconds([lambda: read_touchpoints(path), baseline], repeat)
     return ours, theirs, rows
 
 

@@ -57,6 +57,25 @@ def _edge_bytes(cells, last: bool) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
 
 
+def leading_bytes(cells, size: int) -> np.ndarray | None:
+    """The first `size` bytes of each cell (rows x size; 0 past a cell's end and for a missing cell), read from the
+    Arrow buffers; None for a layout without offsets."""
+    parts = []
+    for chunk in _chunks(cells):
+        if not _is_text(chunk):
+            return None
+        start, text = _offsets_and_bytes(chunk)
+        length = start[1:] - start[:-1]
+        if chunk.null_count:
+            length = np.where(np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool), 0, length)
+        part = np.zeros((len(chunk), size), dtype=np.uint8)
+        for k in range(size):
+            inside = length > k
+            part[inside, k] = text.take(start[:-1][inside] + k)
+        parts.append(part)
+    return np.concatenate(parts) if parts else np.zeros((0, size), dtype=np.uint8)
+
+
 def _chunks(cells) -> list:
     """The non-empty chunks of an Arrow array or chunked array."""
     import pyarrow as pa
@@ -102,6 +121,18 @@ def made_of(cells, allowed: bytes) -> bool:
         elif stored.min() < low or stored.max() > high or any((stored == gap).any() for gap in gaps):
             return False
     return True
+
+
+def holds(cells, needle: bytes) -> bool:
+    """Whether the bytes the cells hold contain `needle` (True for a layout without offsets): a quick 'no' for every
+    cell at once; a 'yes' may come from two cells side by side."""
+    for chunk in _chunks(cells):
+        if not _is_text(chunk):
+            return True
+        start, text = _offsets_and_bytes(chunk)
+        if needle in text[start[0]: start[-1]].tobytes():
+            return True
+    return False
 
 
 @functools.cache

@@ -15,6 +15,7 @@ every step works on whole columns: no per-row or per-cell Python except on the f
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import datetime as dt
 import io
@@ -28,10 +29,19 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .amounts import EITHER_WAY, TEXT, already_stripped, decimal_separator, parse_numbers, read_conventions, stripped
-from .cells import arrow_cells, held, matching, nonempty
+from .amounts import (
+    EITHER_WAY,
+    TEXT,
+    already_stripped,
+    decimal_separator,
+    parse_numbers,
+    read_conventions,
+    stripped,
+)
+from .cells import arrow_cells, held, leading_bytes, matching, nonempty
 from .errors import InputError, Problem
 from .mapping import apply_mapping, column_label, known_header, resolve_mapping
+from .parallel import side_by_side
 from .schema import SPEND as S_SPEND
 from .touchpoints import validate_touchpoints
 from .workbook import MAX_CELLS, MAX_UNPACKED_BYTES, Sheet, WorkbookProblem, column_letters, read_sheet, sheet_members
@@ -51,6 +61,10 @@ _TOTALS = re.compile(
 )
 _TOTALS_START = "(?i)^(?:grand|sub|tot|sum|gesamt)"
 """How every label _TOTALS matches begins (RE2 folds case as Python's re does, `ſum` too): the others never meet it."""
+_TOTALS_PREFIXES = np.array([int.from_bytes(p, "big") for p in (
+    b"gra", b"ges", b"ge\xc5", b"sub", b"sum", b"tot", b"\xc5\xbfu")])
+"""The first three bytes of every label _TOTALS_START matches, ASCII letters in lower case: RE2 folds `s` to `ſ`
+(U+017F, bytes C5 BF) too, and no other letter of these words to a character outside ASCII."""
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF", "the file is a PDF document, not a table", "export the table itself as CSV or Excel (.xlsx)"),
     (b"\xd0\xcf\x11\xe0", "the file is an old Excel (.xls) or other Office binary file",
@@ -93,7 +107,7 @@ def parse_table(data: bytes, source: str, sheet: str | None = None) -> RawTable:
     if len(data) > MAX_INPUT_BYTES:
         raise _refuse(source, f"the file is larger than the limit of {MAX_INPUT_BYTES // 2**20} MB",
                       "keep only the touchpoint rows, or split the file", f"{len(data):,} bytes")
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(), without copying the file
         raise _refuse(source, "the file is empty", "export the touchpoint table again, with its header row")
     head = data.lstrip()[:8]
     for magic, message, fix in _MAGIC:
@@ -343,13 +357,22 @@ def _head(text: str) -> str:
 
 def _sniff(text: str) -> str:
     """The delimiter that splits the most lines into the same number (two or more) of fields."""
+    return _sniffed(text)[0]
+
+
+def _sniffed(text: str) -> tuple[str, list[list[str]] | None]:
+    """`_sniff`'s delimiter, and the records csv.reader cut the file's first 64 KB into with it (None when it did
+    not cut them)."""
     sample = _head(text)
-    best, best_score = ",", (0, 0)
+    best, best_score, cut = ",", (0, 0), {}
     for delimiter in _DELIMITERS:
+        if delimiter not in sample:
+            continue  # every line one field: it cannot split the most lines into two or more
         try:
-            widths = [len(r) for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if any(r)]
+            cut[delimiter] = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
         except csv.Error:
             continue
+        widths = [len(r) for r in cut[delimiter] if any(r)]
         if not widths:
             continue
         counts = np.bincount(widths)
@@ -357,7 +380,7 @@ def _sniff(text: str) -> str:
         score = (int(counts[width]), width) if width >= 2 else (0, 0)
         if score > best_score:
             best, best_score = delimiter, score
-    return best
+    return best, cut.get(best)
 
 
 def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
@@ -372,8 +395,9 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
                       "open it in Excel and save it as .xlsx or CSV")
     if not text or text.isspace():
         raise _refuse(source, "the file is empty", "export the touchpoint table again, with its header row")
-    delimiter = _sniff(text)
-    grid = _csv_fast(text, delimiter, data if encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8) else None)
+    delimiter, head = _sniffed(text)
+    grid = _csv_fast(text, delimiter, data if encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8) else None,
+                     head)
     if grid is None:
         grid = _csv_records(text, delimiter, source)
     if len(grid) > MAX_ROWS:
@@ -384,23 +408,26 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     return grid, np.arange(1, len(grid) + 1), delimiter, notices
 
 
-def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFrame | None:
+def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None,
+              head: list[list[str]] | None = None) -> pd.DataFrame | None:
     """Every record's cells through pandas' C tokenizer, one column wider than the widest record of the file's
     first 64 KB; None when the file is not that simple (a record wider still, a quote never closed, more lines
-    than the row limit), for `_csv_records` to read record by record. `utf8`: the text's UTF-8 bytes, if at hand."""
+    than the row limit), for `_csv_records` to read record by record. `utf8`: the text's UTF-8 bytes, if at hand;
+    `head`: the records of the first 64 KB, if cut already (`_sniffed`)."""
     try:
-        widths = [len(r) for r in csv.reader(io.StringIO(_head(text), newline=""), delimiter=delimiter)]
+        head = head if head is not None else list(csv.reader(io.StringIO(_head(text), newline=""),
+                                                             delimiter=delimiter))
     except csv.Error:
         return None
-    width = max(widths, default=0)
-    lines = text.count("\n")
+    width = max(map(len, head), default=0)
+    lines = _count(utf8, text, "\n")
     if "\r" in text:
-        lines = max(lines, text.count("\r"))
+        lines = max(lines, _count(utf8, text, "\r"))
     if not width or lines > MAX_ROWS + 1 or width > MAX_COLUMNS or width * (lines + 1) > MAX_CELLS:
         return None
     if text.startswith("\ufeff"):  # a second byte-order mark: pandas would drop it, the csv module keeps it
         return None
-    if '"' not in text and (grid := _csv_arrow(text, delimiter, widths, utf8)) is not None:
+    if '"' not in text and (grid := _csv_arrow(text, delimiter, head, utf8)) is not None:
         return grid
     try:
         utf8 = utf8 if utf8 is not None else text.encode("utf-8")
@@ -415,46 +442,50 @@ def _csv_fast(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFr
     return grid
 
 
+def _count(utf8: bytes | None, text: str, character: str) -> int:
+    """How often an ASCII character occurs in the text: counted in its UTF-8 bytes by numpy when at hand (several
+    times faster than `str.count` on a large file)."""
+    if utf8 is None or len(utf8) < 1 << 16:
+        return text.count(character)
+    found, step = 0, 1 << 16
+    data, scratch = np.frombuffer(utf8, dtype=np.uint8), np.empty(step, dtype=bool)
+    for at in range(0, len(data), step):  # a piece at a time: no scratch array the size of the file to fault in
+        piece = data[at: at + step]
+        found += int(np.count_nonzero(np.equal(piece, ord(character), out=scratch[: len(piece)])))
+    return found
+
+
 _ODD_ROWS = 1_000
 """Most records of another width than the table's that `_csv_arrow` reads aside (titles, notes, totals)."""
+THREADED_BYTES = 1 << 20
+"""Files of at least this many bytes are read by Arrow's threads first (about 1.6 times as fast on two cores)."""
+_TAIL = 8192
+"""Characters at the end of a file whose records `_csv_arrow` looks at to place notes and totals below the table."""
 
 
-def _csv_arrow(text: str, delimiter: str, widths: list[int], utf8: bytes | None = None) -> pd.DataFrame | None:
+def _csv_arrow(text: str, delimiter: str, head: list[list[str]], utf8: bytes | None = None) -> pd.DataFrame | None:
     """The cells of a file without quotes through Arrow's CSV reader (several times faster than pandas' with every
-    cell as text): each line is a record, cut at every delimiter. Records of the width most lines of the file's
-    first 64 KB have (blank lines: cells '') come from Arrow; up to _ODD_ROWS others (titles above the table, notes
-    below it) are cut by Python and put back in their place. None when there are more, for pandas to read."""
+    cell as text): each line is a record, cut at every delimiter. Records of the width most records of the file's
+    first 64 KB (`head`, as csv.reader cut them) have (blank lines: cells '') come from Arrow; up to _ODD_ROWS
+    others (titles above the table, notes below it) are cut by Python and put back in their place. None when there
+    are more, for pandas to read."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     try:
         string = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string storage since 3.0
     except TypeError:  # pandas < 2.3 has no such storage: pandas' own reader takes the file
         return None
-    counts = np.bincount([w for w in widths if w > 1] or [0])
+    counts = np.bincount([len(r) for r in head if len(r) > 1] or [0])
     width = int(counts.argmax())
     if width < 2:
         return None
-    odd: list[tuple[int, str]] = []
-
-    def aside(row) -> str:  # a record of another width: its line number and text
-        if row.number is None or len(odd) >= _ODD_ROWS:
-            return "error"
-        odd.append((row.number - 1, row.text))
-        return "skip"
-
-    names = [str(j) for j in range(width)]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
-                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
-                                             invalid_row_handler=aside),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError, MemoryError):
+    data = pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8"))
+    read = _arrow_threaded(data, text, delimiter, width, head) if data.size >= THREADED_BYTES else None
+    if read is None:
+        read = _arrow_in_order(data, delimiter, width)
+    if read is None:
         return None
+    table, odd = read
     n = table.num_rows + len(odd)
     at = np.array([i for i, _ in odd], dtype=np.int64)
     cells = [line.rstrip("\r\n").split(delimiter) for _, line in odd]
@@ -482,6 +513,79 @@ def _csv_arrow(text: str, delimiter: str, widths: list[int], utf8: bytes | None 
             column = pa.chunked_array([*column.chunks, extra], pa.string()).take(pa.array(index))
         columns[j] = pd.Series(pd.arrays.ArrowStringArray(column, dtype=string), copy=False)
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _arrow_read(data, delimiter: str, width: int, threads: bool, aside):
+    """Arrow's CSV reader on quote-free text: `width` text columns, each line a record, blank lines kept (cells
+    ''); `aside(row)` gets each record of another width."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(j) for j in range(width)]
+    try:
+        return pacsv.read_csv(
+            data,
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=threads),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                             escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
+                                             invalid_row_handler=aside),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError, MemoryError):
+        return None
+
+
+def _arrow_in_order(data, delimiter: str, width: int) -> tuple[object, list[tuple[int, str]]] | None:
+    """(regular records, [(position, text)] of the others) read by one thread, which numbers every record."""
+    odd: list[tuple[int, str]] = []
+
+    def aside(row) -> str:
+        if row.number is None or len(odd) >= _ODD_ROWS:
+            return "error"
+        odd.append((row.number - 1, row.text))
+        return "skip"
+
+    table = _arrow_read(data, delimiter, width, False, aside)
+    return None if table is None else (table, odd)
+
+
+def _arrow_threaded(data, text: str, delimiter: str, width: int,
+                    head: list[list[str]]) -> tuple[object, list[tuple[int, str]]] | None:
+    """`_arrow_in_order` by Arrow's threads, which do not number the records: done when every record of another
+    width is one of those the file's first 64 KB (`head`) or last _TAIL characters hold, whose places csv.reader
+    gives (each line a record, counted from the start or the end); else None (read again in order)."""
+    found: list[str] = []
+
+    def aside(row) -> str:
+        if len(found) >= _ODD_ROWS:
+            return "error"
+        found.append(row.text)
+        return "skip"
+
+    table = _arrow_read(data, delimiter, width, True, aside)
+    if table is None:
+        return None
+    if not found:
+        return table, []
+    left = collections.Counter(tuple(line.rstrip("\r\n").split(delimiter)) for line in found)
+    n = table.num_rows + len(found)
+    places = [(k, r) for k, r in enumerate(head) if r and len(r) != width]  # a blank line is no odd record
+    head_chars = len(_head(text))
+    tail = text[-_TAIL:]
+    cut = tail.find("\n") + 1  # a record begins after a line feed (no quotes: none is inside a record)
+    if sum(left.values()) > len(places) and len(text) - len(tail) + cut >= head_chars and cut:
+        try:
+            below = list(csv.reader(io.StringIO(tail[cut:], newline=""), delimiter=delimiter))
+        except csv.Error:
+            return None
+        places += [(n - len(below) + k, r) for k, r in enumerate(below) if r and len(r) != width]
+    odd = []
+    for place, record in places:
+        key = tuple(record)
+        if left[key]:
+            left[key] -= 1
+            odd.append((place, delimiter.join(record)))
+    return (table, odd) if len(odd) == len(places) == len(found) else None
 
 
 def _csv_records(text: str, delimiter: str, source: str) -> pd.DataFrame:
@@ -588,8 +692,10 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     a data row with cells to the right of the header's last column is an error: it is almost always a
     number written with the delimiter inside (`1,234` in a comma file) that split the row.
     """
-    columns = {position: _stripped(grid[position]).reset_index(drop=True) for position in grid.columns}
-    filled = np.column_stack([_filled(c) for c in columns.values()]) if columns else np.zeros((0, 0))
+    columns = dict(zip(grid.columns, side_by_side(_stripped, [grid[p] for p in grid.columns]), strict=True))
+    columns = {position: column.reset_index(drop=True) for position, column in columns.items()}
+    # column by column in memory (Fortran order): a look along a row is as quick as one down a column
+    filled = np.array([_filled(c) for c in columns.values()]).T if columns else np.zeros((0, 0), dtype=bool)
     keep = filled.any(axis=1) if filled.size else np.zeros(len(grid), dtype=bool)
     used = [p for p, full in zip(columns, filled.any(axis=0) if filled.size else [], strict=True) if full]
     if not keep.any():
@@ -600,15 +706,15 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     kept = np.flatnonzero(keep)
     grid = pd.DataFrame({p: _rows_of(columns[p], kept) for p in used})
     rows = np.asarray(rows)[keep]
-    filled = filled[kept[0]: kept[-1] + 1] if kept[-1] - kept[0] + 1 == len(kept) else filled[kept]
+    filled = filled[kept[0]: kept[-1] + 1] if kept[-1] - kept[0] + 1 == len(kept) else filled.T[:, kept].T
     if len(used) < filled.shape[1]:
         kept_columns = set(used)
-        filled = filled[:, [k for k, p in enumerate(columns) if p in kept_columns]]
-    filled = pd.DataFrame(filled, columns=used, copy=False)
+        filled = filled.T[[k for k, p in enumerate(columns) if p in kept_columns]].T
+    by_column = pd.DataFrame(filled, columns=used, copy=False)
     head = grid.iloc[:HEADER_SEARCH]
     known = pd.Series([sum(known_header(cell) is not None for cell in cells if cell)
                        for cells in zip(*(head[p].tolist() for p in used), strict=True)], dtype=int)
-    width = filled.iloc[:HEADER_SEARCH].sum(axis=1)
+    width = by_column.iloc[:HEADER_SEARCH].sum(axis=1)
     if known.max() >= 2:
         at = int(known.idxmax())
     else:
@@ -625,8 +731,8 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     if delimiter is not None and (~unnamed).any():
         last = max(p for p, blank in unnamed.items() if not blank)
         right = [p for p in data.columns if p > last]
-        beyond = filled.iloc[at + 1:][right].any(axis=1).to_numpy() if right else beyond
-    for position in header.index[unnamed & filled.iloc[at + 1:].any(axis=0)]:
+        beyond = by_column.iloc[at + 1:][right].any(axis=1).to_numpy() if right else beyond
+    for position in header.index[unnamed & by_column.iloc[at + 1:].any(axis=0)]:
         if delimiter is None or position < max((p for p, b in unnamed.items() if not b), default=-1):
             notices.append(f"column {_letter(position)} has values but no header; it was not read")
     named = data.loc[:, ~unnamed]
@@ -636,7 +742,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     names = names.where(~repeated, names + " (" + letters + ")")
     named.columns = list(names)
     kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond,
-                                             filled.iloc[at + 1:].loc[:, ~unnamed].to_numpy(bool))
+                                             filled[at + 1:].T[~unnamed.to_numpy(bool)].T)
     if delimiter is not None and wide_rows.any():
         raise _wide_rows(data.loc[wide_rows], rows[wide_rows], len(names), delimiter, source, notices)
     data, rows = (named if kept.all() else named.loc[kept]), rows[kept]
@@ -676,10 +782,14 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
     label = np.zeros(n, dtype=bool)
     first: dict[int, str] = {}  # the first filled cell of each row that may be a totals row
     if data.shape[1]:
-        at = np.where(filled.any(axis=1), filled.argmax(axis=1), -1)
-        for j in np.unique(at[at >= 0]):  # rows by the column of their first filled cell: no fill, no objects
+        at = np.full(n, -1)
+        for j in reversed(range(data.shape[1])):  # the first filled cell's column, a column at a time
+            at[filled[:, j]] = j
+        # rows by the column of their first filled cell: no fill, no objects
+        for j in np.flatnonzero(np.bincount(at[at >= 0], minlength=1)):
             column = data.iloc[:, j]
-            hit = matching(arrow_cells(column.astype(str)), _TOTALS_START, at == j)
+            cells = arrow_cells(column.astype(str))
+            hit = matching(cells, _TOTALS_START, (at == j) & _may_begin_totals(cells))
             for i in np.flatnonzero(hit):  # few rows: Python's re
                 first[i] = column.iat[i]
                 label[i] = _TOTALS.fullmatch(first[i]) is not None
@@ -698,6 +808,17 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
         notices.append(f"skipped row {rows[i]} below the table: '{_shown(data.iloc[i])}'")
     keep = ~(label | notes) & (width > 0)  # a row whose only cells have no header is no touchpoint
     return keep & ~wide, keep & wide
+
+
+def _may_begin_totals(cells) -> np.ndarray:
+    """Where a cell may begin as a totals label does (_TOTALS_START), by its first three bytes: those that cannot are
+    left out before the pattern runs (a column of names mostly)."""
+    head = leading_bytes(cells, 3)
+    if head is None:
+        return np.ones(len(cells), dtype=bool)
+    upper = (head >= ord("A")) & (head <= ord("Z"))
+    head = np.where(upper, head | 0x20, head).astype(np.int64)
+    return np.isin((head[:, 0] << 16) | (head[:, 1] << 8) | head[:, 2], _TOTALS_PREFIXES)
 
 
 def _explain_decimal(data: pd.DataFrame, rows: np.ndarray, decimal: str, notices: list[str],

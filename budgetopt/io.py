@@ -70,7 +70,10 @@ def _read_bytes(path: str | os.PathLike, limit: int) -> bytes:
                      "keep only the touchpoint rows, or split the file", f"{size:,} bytes")
     try:
         with open(path, "rb") as handle:
-            return handle.read(limit + 1)
+            data = handle.read(size + 1)  # a buffer of the file's size: one of `limit` bytes costs milliseconds
+            if len(data) > size:  # the file grew since (or its size is not known): read on, up to the limit
+                data += handle.read(limit + 1 - len(data))
+            return data
     except OSError as exc:
         raise refuse(f"the file cannot be read ({exc.strerror or exc})", "check that you may read it") from exc
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from . import schema as S
 from .amounts import decimal_separator, parse_numbers, stripped
 from .amounts import distinct as _remembered_distinct
-from .cells import held, starting_with
+from .cells import held, holds, made_of, starting_with
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
@@ -614,9 +614,20 @@ def _key_of_stripped(labels: pd.Series) -> pd.Series:
     """label_key of labels already stripped (Arrow's strip, which changes nothing the second time): when every
     label is plain, in Arrow, its lower case."""
     arrow = _arrow(labels)
-    if arrow is None or not _plain(arrow).all():
+    if arrow is None or not _all_plain(arrow):
         return label_key(labels)
     return pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lower(arrow)), index=labels.index, copy=False)
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F))
+
+
+def _all_plain(arrow: pa.ChunkedArray | pa.Array) -> bool:
+    """`_plain(arrow).all()`: by one look at the bytes when none is missing, every byte is printable ASCII and no
+    two spaces follow one another anywhere (not even across two labels), else label by label."""
+    if not arrow.null_count and made_of(arrow, _PRINTABLE) and not holds(arrow, b"  "):
+        return True
+    return bool(_plain(arrow).all())
 
 
 def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -702,7 +713,7 @@ def _fold_distinct(codes: np.ndarray, distinct: pa.Array | np.ndarray | pd.Index
     if isinstance(distinct, pa.Array):
         words = distinct.to_numpy(zero_copy_only=False)
         text = pc.utf8_trim_whitespace(distinct)
-        if _plain(text).all():  # label_key without its rare cases: lower(strip(label))
+        if _all_plain(text):  # label_key without its rare cases: lower(strip(label))
             keys = pc.dictionary_encode(pc.utf8_lower(text)).indices.to_numpy(zero_copy_only=False)
     else:
         words = np.asarray(distinct, dtype=object)

@@ -83,3 +83,26 @@ def test_nonempty_cells_from_the_offsets():
                                                                                                         True]
     assert nonempty(pa.array(["z", "", "y"], pa.large_string()).slice(1)).tolist() == [False, True]
     assert nonempty(pa.array(["", "b"], pa.string_view())).tolist() == [False, True]
+
+
+def test_leading_bytes_whatever_the_layout():
+    """The first bytes of each cell, 0 past its end and for a missing cell; sliced and chunked alike; None for a
+    layout without offsets."""
+    from budgetopt.cells import leading_bytes
+
+    got = leading_bytes(pa.chunked_array([pa.array(["Tot", "", None]), pa.array(["abcd", "ſu", "x"]).slice(1)]), 3)
+    assert got.tolist() == [[84, 111, 116], [0, 0, 0], [0, 0, 0], [0xC5, 0xBF, 117], [120, 0, 0]]
+    assert leading_bytes(pa.array(["ab"], pa.large_string()), 2).tolist() == [[97, 98]]
+    assert leading_bytes(pa.array(["1"], pa.string_view()), 2) is None
+    assert leading_bytes(pa.chunked_array([], pa.string()), 3).shape == (0, 3)
+
+
+def test_holds_looks_at_the_bytes_the_cells_hold():
+    """A 'no' is sure (a slice's neighbours do not count); a 'yes' may come from two cells side by side."""
+    from budgetopt.cells import holds
+
+    assert holds(pa.array(["a  b", "c"]), b"  ")
+    assert not holds(pa.array(["a  b", "c d", "e"]).slice(1), b"  ")
+    assert holds(pa.array(["a ", " b"]), b"  ")  # across two cells: the caller then looks cell by cell
+    assert not holds(pa.chunked_array([pa.array(["x"]), pa.array([], pa.string())]), b"  ")
+    assert holds(pa.array(["1"], pa.string_view()), b"  ")  # no offsets: cannot tell

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import faulthandler
 import io
+import os
 import random
 import signal
 import zipfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import SAMPLE
 from hypothesis import HealthCheck, given, settings
@@ -213,8 +215,8 @@ def _arrow_lane(text: str, delimiter: str = ","):
     """The cells `_csv_arrow` reads from a quote-free text (None: it leaves the file to pandas)."""
     from budgetopt import ingest
 
-    widths = [len(r) for r in csv.reader(io.StringIO(ingest._head(text), newline=""), delimiter=delimiter)]
-    return ingest._csv_arrow(text, delimiter, widths)
+    head = list(csv.reader(io.StringIO(ingest._head(text), newline=""), delimiter=delimiter))
+    return ingest._csv_arrow(text, delimiter, head)
 
 
 def _odd_file(rows: int, odd: int, seed: int, widths: tuple[int, ...] = (0, 1, 2, 7)) -> str:
@@ -268,3 +270,110 @@ def test_more_odd_records_than_the_arrow_lane_takes_go_to_pandas():
     fast = ingest._csv_fast(text, ",")
     assert fast is not None
     assert _cells(fast) == _cells(ingest._csv_records(text, ",", "x.csv"))
+
+
+def _lined(lines: list[str], seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(line + rng.choice(["\n", "\r\n", "\r"]) for line in lines)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_threaded_arrow_lane_places_titles_and_notes(seed, monkeypatch):
+    """A file of several MB goes through Arrow's threads, which do not number the records: titles above the table
+    and notes, totals and blank lines below it are put back in their place from the file's first 64 KB and last
+    characters (the same text above and below too), and the records read in order are never needed."""
+    from budgetopt import ingest
+
+    rng = random.Random(seed)
+    top = ["Budget 2026", "", "exported by x;y", "Budget 2026"][: rng.randint(1, 4)]
+    rows = [f"tp{i},marketing,tv,{i}.5,,30%" for i in range(rng.randint(60_000, 90_000))]
+    bottom = rng.sample(["Total,,,12.5", "", "Budget 2026", "note: all figures in EUR", "1,2,3,4,5,6,7"],
+                        rng.randint(1, 4))
+    text = _lined([*top, "touchpoint,function,channel,spend,engaged,max change", *rows, *bottom], seed)
+    assert len(text.encode()) >= ingest.THREADED_BYTES
+    monkeypatch.setattr(ingest, "_arrow_in_order", lambda *a: pytest.fail("read again in order"))
+    arrow, records = _arrow_lane(text), ingest._csv_records(text, ",", "x.csv")
+    assert arrow is not None and len(arrow) == len(records)
+    assert _cells(arrow) == _cells(records)
+
+
+@pytest.mark.parametrize("where", ["middle", "beyond the tail", "half a line in the head"])
+def test_the_threaded_arrow_lane_reads_again_in_order_what_it_cannot_place(where, monkeypatch):
+    """A record of another width in the middle of the file, or more notes than the last characters hold, or a first
+    64 KB without a line feed: Arrow's threads cannot say where those are, and the file is read again in order."""
+    from budgetopt import ingest
+
+    rows = [f"tp{i},marketing,tv,{i}.5,,30%" for i in range(80_000)]
+    if where == "middle":
+        rows[40_000] = "a note in the middle"
+    elif where == "beyond the tail":
+        rows += [f"a longer note, number {i}" for i in range(900)]
+    text = "\n".join(["Title", *rows]) + "\n"
+    if where == "half a line in the head":
+        text = "\r".join(["Title", *rows]) + "\rlast note\r"
+    again = []
+    in_order = ingest._arrow_in_order
+    monkeypatch.setattr(ingest, "_arrow_in_order", lambda *a: again.append(1) or in_order(*a))
+    arrow, records = _arrow_lane(text), ingest._csv_records(text, ",", "x.csv")
+    assert again == [1]
+    assert arrow is not None and _cells(arrow) == _cells(records)
+
+
+def test_a_large_file_is_read_the_same_with_and_without_threads(monkeypatch):
+    """The whole reading of a file of several MB (title, notes, a totals row), with Arrow's and the columns' threads
+    and on one thread: the same table and the same notices."""
+    import budgetopt as bo
+    from budgetopt import ingest, parallel
+
+    rows = [f"Touchpoint {i},{['sales', 'marketing'][i % 2]},tv,{i % 997}.25,{i % 89 + 1},{i % 7 * 10}%"
+            for i in range(70_000)]
+    text = "\n".join(["Budget 2026", "", "touchpoint,function,channel,spend,engaged,max_change", *rows,
+                      "Total,,,1,2,", "figures in EUR"]) + "\n"
+    threaded = bo.read_touchpoints(text.encode(), name="big.csv")
+    monkeypatch.setattr(ingest, "THREADED_BYTES", 1 << 40)
+    monkeypatch.setattr(parallel, "LONG", 1 << 40)
+    alone = bo.read_touchpoints(text.encode(), name="big.csv")
+    pd.testing.assert_frame_equal(threaded, alone)
+    assert threaded.attrs == alone.attrs
+    assert any("dropped totals row" in n for n in threaded.attrs["notices"])
+
+
+_FOLDS = {"s": ["s", "S", "ſ"], "k": ["k", "K", "\u212a"]}
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.sampled_from(["grand", "sub", "tot", "sum", "gesamt", "summe", "total", "touchpoint", "gr", ""]),
+       st.lists(st.sampled_from([*"sSkKeEtTuU -:é1", "ſ", "\u212a", "İ", "ı", "ß", "Σ"]), max_size=5), st.data())
+def test_the_totals_look_leaves_out_only_labels_the_pattern_cannot_match(word, tail, data):
+    """The look at the first three bytes is a superset of _TOTALS_START, whatever the case of each letter and with
+    the letters RE2 folds to ASCII ones (`ſ` for s, the Kelvin sign for k)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from budgetopt import ingest
+
+    label = "".join(data.draw(st.sampled_from(_FOLDS.get(c, [c.lower(), c.upper()]))) for c in word + "".join(tail))
+    for cells in ([label], ["x", label]):
+        arrow = pa.chunked_array([pa.array(cells).slice(len(cells) - 1)])
+        if pc.match_substring_regex(arrow, ingest._TOTALS_START)[0].as_py():
+            assert ingest._may_begin_totals(arrow).tolist() == [True], label
+
+
+def test_a_file_is_read_whole_whatever_its_size_said():
+    """The file is read at its size (not into a buffer of the size limit): one whose size the system gives as 0
+    (/proc) is read to its end all the same."""
+    from budgetopt import io as bio
+
+    status = "/proc/self/status"
+    if not os.path.exists(status):
+        pytest.skip("no /proc here")
+    assert b"Name:" in bio._read_bytes(status, 1 << 20)
+
+
+def test_lines_are_counted_in_the_bytes_as_in_the_text():
+    from budgetopt import ingest
+
+    text = "a,b\r\nc,d\ré,f\n" * 30_000
+    for character in "\n\r":
+        assert ingest._count(text.encode(), text, character) == text.count(character)
+        assert ingest._count(None, text, character) == text.count(character)

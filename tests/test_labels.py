@@ -56,3 +56,17 @@ def test_folding_by_hand():
     assert folded.tolist() == ["Marketing", "sales", "Marketing", "sales", "pr"]
     assert notices == ["2 function label(s) that differ only by case or spaces were merged into the first spelling "
                        "(' MARKETING' -> 'Marketing', 'Sales ' -> 'sales'); 3 functions remain"]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from([*"aB1 -", "\t", "é", "\x7f", "~"]),
+                                             max_size=6)), min_size=1, max_size=6), st.integers(0, 2))
+def test_the_quick_look_at_plain_labels_agrees_with_the_label_by_label_one(labels, cut):
+    """`_all_plain` (one look at the bytes) says what `_plain(...).all()` says: missing labels, two spaces within a
+    label or across two, bytes outside printable ASCII, slices of an array."""
+    import pyarrow as pa
+
+    from budgetopt import touchpoints as tp
+
+    arrow = pa.chunked_array([pa.array(labels, pa.string()).slice(min(cut, len(labels) - 1))])
+    assert tp._all_plain(arrow) == bool(tp._plain(arrow).all())
