@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .cells import (
+    any_spaced_edge,
     arrow_cells,
     first_bytes,
     flags,
@@ -27,7 +28,6 @@ from .cells import (
     last_bytes,
     made_of,
     matching,
-    spaced_edges,
     starting_with,
     take,
 )
@@ -246,7 +246,7 @@ def stripped(series: pd.Series) -> pd.Series:
 
 def _strip(series: pd.Series) -> pd.Series:
     cells = held(series)
-    if _text(series) is series and cells is not None and not cells.null_count and not spaced_edges(cells).any():
+    if _text(series) is series and cells is not None and not cells.null_count and not any_spaced_edge(cells):
         return series  # no cell begins or ends with a byte of whitespace: stripping changes nothing
     return _text(series).str.strip().fillna("")
 

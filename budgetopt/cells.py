@@ -156,6 +156,20 @@ def spaced_edges(cells) -> np.ndarray:
     return _SPACE_BYTES[first_bytes(cells)] | _SPACE_BYTES[last_bytes(cells)]
 
 
+def any_spaced_edge(cells) -> bool:
+    """`spaced_edges(cells).any()`, with a quick 'no' for a chunk none of whose bytes can belong to a space (printable
+    ASCII other than the space: a column of numbers or of one-word labels)."""
+    for chunk in _chunks(cells):
+        if _is_text(chunk):
+            start, text = _offsets_and_bytes(chunk)
+            stored = text[start[0]: start[-1]]
+            if not len(stored) or (stored.min() > 0x20 and stored.max() < 0x80):
+                continue
+        if spaced_edges(chunk).any():
+            return True
+    return False
+
+
 def nonempty(cells) -> np.ndarray:
     """Where a cell holds at least one byte (False for an empty or missing cell), from the offsets alone."""
     import pyarrow as pa

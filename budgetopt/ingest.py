@@ -330,6 +330,39 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """Control characters other than tab and line breaks: a text table has (almost) none."""
 
 
+class _AsciiText:
+    """The text of a large file of ASCII bytes (which is its UTF-8 too), read from the bytes as it is asked for: the
+    pieces and tests a CSV file's reading makes (`text[:65536]`, `"\r" in text`, `len(text)`), without a copy of the
+    whole file as a Python string; `str(text)` makes that copy."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, part: slice) -> str:
+        return self.data[part].decode("ascii")
+
+    def __contains__(self, part: str) -> bool:
+        return part.encode("utf-8") in self.data
+
+    def startswith(self, prefix: str) -> bool:
+        return self.data.startswith(prefix.encode("utf-8"))
+
+    def count(self, part: str) -> int:
+        return self.data.count(part.encode("utf-8"))
+
+    def isspace(self) -> bool:
+        return self[:1].isspace() and str(self).isspace()  # str's whitespace: \x1c-\x1f too
+
+    def encode(self, encoding: str = "utf-8") -> bytes:
+        return self.data
+
+    def __str__(self) -> str:
+        return self.data.decode("ascii")
+
+
 def _decode(data: bytes, source: str) -> tuple[str, str]:
     """Text and the encoding it was read with: a BOM decides, else UTF-8, else cp1252, else latin-1."""
     for bom, encoding in _BOMS:
@@ -385,8 +418,9 @@ def _sniffed(text: str) -> tuple[str, list[list[str]] | None]:
 
 def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, list[str]]:
     """Cells of a delimited text file; a record's number is its row number in a spreadsheet."""
-    text, encoding = _decode(data, source)
-    controls = len(_CONTROLS.findall(text, 0, 65536))
+    text, encoding = (_AsciiText(data), "utf-8") if len(data) >= THREADED_BYTES and data.isascii() else \
+        _decode(data, source)
+    controls = len(_CONTROLS.findall(text[:65536]))
     if "\x00" in text or controls > 0.02 * min(len(text), 65536):
         raise _refuse(source, "the file is not a text table (it holds binary data)",
                       "save the table as CSV (UTF-8) or Excel (.xlsx)")
@@ -399,7 +433,7 @@ def _csv_grid(data: bytes, source: str) -> tuple[pd.DataFrame, np.ndarray, str, 
     grid = _csv_fast(text, delimiter, data if encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8) else None,
                      head)
     if grid is None:
-        grid = _csv_records(text, delimiter, source)
+        grid = _csv_records(str(text), delimiter, source)
     if len(grid) > MAX_ROWS:
         raise _too_many_rows(source)
     notices = []

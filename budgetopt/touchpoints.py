@@ -155,7 +155,7 @@ def plan_as_input(raw: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         arrow = _arrow(column)
-        if arrow is not None and not starting_with(arrow, b"'").any():
+        if arrow is not None and (not holds(arrow, b"'") or not starting_with(arrow, b"'").any()):
             continue  # a quick look at Arrow's buffers: no cell starts with an apostrophe
         cells = column.astype("string")
         guarded = cells.str.startswith("'").fillna(False).astype(bool)  # a quick look first: few cells are guarded

@@ -106,3 +106,20 @@ def test_holds_looks_at_the_bytes_the_cells_hold():
     assert holds(pa.array(["a ", " b"]), b"  ")  # across two cells: the caller then looks cell by cell
     assert not holds(pa.chunked_array([pa.array(["x"]), pa.array([], pa.string())]), b"  ")
     assert holds(pa.array(["1"], pa.string_view()), b"  ")  # no offsets: cannot tell
+
+
+@pytest.mark.parametrize("text", ["a", " a", "a ", "\ta", "a\n", "\u00a0a", "a\u3000", "\u2009", "é", "aé", "", "x\x1c",
+                                  "\x85a", "a\u2028", "a b", "1.5"])
+def test_any_spaced_edge_is_true_wherever_a_strip_could_change_a_cell(text):
+    """The quick look (no byte that can belong to a space: no look at the edges) says what spaced_edges says, for a
+    cell alone, beside others, sliced off and in a chunk of its own."""
+    import pyarrow.compute as pc
+
+    from budgetopt.cells import any_spaced_edge, spaced_edges
+
+    for cells in (pa.array([text]), pa.array(["plain", text, "x"]), pa.array([" a ", text]).slice(1),
+                  pa.chunked_array([pa.array(["12"]), pa.array([text])])):
+        assert any_spaced_edge(cells) == bool(spaced_edges(cells).any())
+        stripped = pc.utf8_trim_whitespace(cells).to_pylist()
+        if stripped != cells.to_pylist():
+            assert any_spaced_edge(cells)

@@ -377,3 +377,17 @@ def test_lines_are_counted_in_the_bytes_as_in_the_text():
     for character in "\n\r":
         assert ingest._count(text.encode(), text, character) == text.count(character)
         assert ingest._count(None, text, character) == text.count(character)
+
+
+@pytest.mark.parametrize("text", ["a,b\r\n1,2\n", " \x1c\t\n", "", "\n\n", "x", "Title\n\na;b\n"])
+def test_the_text_of_an_ascii_file_reads_as_the_decoded_text(text):
+    """A large ASCII file is read from its bytes without decoding it whole: every look the reading takes at it gives
+    what the decoded text gives."""
+    from budgetopt import ingest
+
+    lazy = ingest._AsciiText(text.encode())
+    assert (len(lazy), str(lazy), lazy[:3], lazy[-2:], lazy.isspace()) == (len(text), text, text[:3], text[-2:],
+                                                                            text.isspace())
+    for part in ["\r", "\n", '"', "\x00", "\ufeff", "a,", "é"]:
+        assert (part in lazy, lazy.count(part), lazy.startswith(part)) == (part in text, text.count(part),
+                                                                           text.startswith(part))
