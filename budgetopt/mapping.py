@@ -9,6 +9,7 @@ columns can be summed into one (`engaged = "Leads + Chats"`).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,7 +53,13 @@ _CURRENCY_WORDS = re.compile(
 
 def normalise_header(header: object) -> str:
     """`'Amount spent (EUR)'` -> `'amount_spent'`: lower case, no accents, no unit, words joined by `_`."""
-    text = _BRACKETED.sub(" ", str(header)[:200])  # no header is longer; the cut keeps this fast
+    return _normalised(str(header)[:200])  # no header is longer; the cut keeps this fast
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(header: str) -> str:
+    """normalise_header of a text, remembered: finding a file's header looks at the same cells again and again."""
+    text = _BRACKETED.sub(" ", header)
     text = _CURRENCY_WORDS.sub(" ", text)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
     return re.sub(r"[^0-9a-z]+", "_", text).strip("_")

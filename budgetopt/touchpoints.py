@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from . import schema as S
 from .amounts import decimal_separator, parse_numbers, stripped
 from .amounts import distinct as _remembered_distinct
-from .cells import held, holds, made_of, starting_with
+from .cells import held, holds, made_of, nonempty, starting_with
 from .curves import families
 from .curves import text as curve_text
 from .errors import InputError, Problem
@@ -238,7 +238,7 @@ def validate_touchpoints(
     arrow = _arrow(names)
     columns[S.TOUCHPOINT] = names.astype(object) if arrow is None else pd.Series(
         arrow.to_numpy(zero_copy_only=False), index=names.index, dtype=object, copy=False)
-    empty = {S.TOUCHPOINT: names.eq("").to_numpy(bool)}
+    empty = {S.TOUCHPOINT: names.eq("").to_numpy(bool) if arrow is None else ~nonempty(arrow)}
     for name in (S.FUNCTION, S.CHANNEL):
         columns[name], empty[name] = _fold_column(raw[name], name, notices)
     for name in (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL):
