@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -29,6 +28,8 @@ def side_by_side(work: Callable[[T], U], columns: Sequence[T]) -> list[U]:
     workers = min(len(columns), WORKERS)
     if workers < 2 or max(map(len, columns)) < LONG:  # type: ignore[arg-type]
         return [work(column) for column in columns]
+    from concurrent.futures import ThreadPoolExecutor  # only when there is a long column to read
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = [pool.submit(contextvars.copy_context().run, work, column) for column in columns]
         return [future.result() for future in done]
