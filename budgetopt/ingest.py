@@ -605,6 +605,10 @@ def _arrow_threaded(data, text: str, delimiter: str, width: int,
     n = table.num_rows + len(found)
     places = [(k, r) for k, r in enumerate(head) if r and len(r) != width]  # a blank line is no odd record
     head_chars = len(_head(text))
+    if head and head_chars < len(text) and text[head_chars - 1: head_chars] != "\n":
+        # no line feed in the first 64 KB (lines ended by CR alone): its last record may go on past them, and a
+        # record of the same text elsewhere would take its place
+        places = [(k, r) for k, r in places if k != len(head) - 1]
     tail = text[-_TAIL:]
     cut = tail.find("\n") + 1  # a record begins after a line feed (no quotes: none is inside a record)
     if sum(left.values()) > len(places) and len(text) - len(tail) + cut >= head_chars and cut:

@@ -391,3 +391,19 @@ def test_the_text_of_an_ascii_file_reads_as_the_decoded_text(text):
     for part in ["\r", "\n", '"', "\x00", "\ufeff", "a,", "é"]:
         assert (part in lazy, lazy.count(part), lazy.startswith(part)) == (part in text, text.count(part),
                                                                            text.startswith(part))
+
+
+def test_a_record_cut_off_at_the_end_of_the_first_64_kb_is_not_placed_there():
+    """Lines ended by CR alone and no line feed in the first 64 KB: csv.reader's last record of them is the front of
+    a longer line. A short record elsewhere with that very text (a reviewer's case) is not put in its place: the file
+    is read again in order, every row where it is."""
+    from budgetopt import ingest
+
+    lines = ["Budget", "touchpoint,function,channel,spend,engaged",
+             *[f"tp{i},marketing,tv,{i}.5,{i % 50 + 1}" for i in range(60_000)]]
+    piece = "\r".join(lines)[:65536].split("\r")[-1]  # e.g. 'tp2270,marketing,tv,2'
+    lines.insert(30_000, piece)
+    text = "\r".join(lines) + "\r"
+    arrow, records = _arrow_lane(text), ingest._csv_records(text, ",", "x.csv")
+    assert arrow is not None and len(arrow) == len(records)
+    assert _cells(arrow) == _cells(records)
