@@ -198,7 +198,6 @@ def _plain(cells) -> np.ndarray:
 _MEMO: ContextVar[dict | None] = ContextVar("budgetopt_amounts_memo", default=None)
 
 
-
 @contextmanager
 def remembered() -> Iterator[None]:
     """Within it, a column's lanes and distinct cells are worked out once however often they are asked for (the
