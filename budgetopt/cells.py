@@ -156,18 +156,14 @@ def spaced_edges(cells) -> np.ndarray:
     return _SPACE_BYTES[first_bytes(cells)] | _SPACE_BYTES[last_bytes(cells)]
 
 
+_UNSPACED = bytes(range(0x21, 0x80))
+"""Bytes that cannot belong to a space: printable ASCII other than the space itself."""
+
+
 def any_spaced_edge(cells) -> bool:
-    """`spaced_edges(cells).any()`, with a quick 'no' for a chunk none of whose bytes can belong to a space (printable
-    ASCII other than the space: a column of numbers or of one-word labels)."""
-    for chunk in _chunks(cells):
-        if _is_text(chunk):
-            start, text = _offsets_and_bytes(chunk)
-            stored = text[start[0]: start[-1]]
-            if not len(stored) or (stored.min() > 0x20 and stored.max() < 0x80):
-                continue
-        if spaced_edges(chunk).any():
-            return True
-    return False
+    """`spaced_edges(cells).any()`, with a quick 'no' when no byte the cells hold can belong to a space (a column of
+    numbers or of one-word labels)."""
+    return not made_of(cells, _UNSPACED) and bool(spaced_edges(cells).any())
 
 
 def nonempty(cells) -> np.ndarray:

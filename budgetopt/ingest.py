@@ -356,9 +356,6 @@ class _AsciiText:
     def isspace(self) -> bool:
         return self[:1].isspace() and str(self).isspace()  # str's whitespace: \x1c-\x1f too
 
-    def encode(self, encoding: str = "utf-8") -> bytes:
-        return self.data
-
     def __str__(self) -> str:
         return self.data.decode("ascii")
 
@@ -730,8 +727,8 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     a data row with cells to the right of the header's last column is an error: it is almost always a
     number written with the delimiter inside (`1,234` in a comma file) that split the row.
     """
-    columns = dict(zip(grid.columns, side_by_side(_stripped, [grid[p] for p in grid.columns]), strict=True))
-    columns = {position: column.reset_index(drop=True) for position, column in columns.items()}
+    columns = {position: column.reset_index(drop=True) for position, column in
+               zip(grid.columns, side_by_side(_stripped, [grid[p] for p in grid.columns]), strict=True)}
     # column by column in memory (Fortran order): a look along a row is as quick as one down a column
     filled = np.array([_filled(c) for c in columns.values()]).T if columns else np.zeros((0, 0), dtype=bool)
     keep = filled.any(axis=1) if filled.size else np.zeros(len(grid), dtype=bool)
