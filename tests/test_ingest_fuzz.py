@@ -359,15 +359,25 @@ def test_the_totals_look_leaves_out_only_labels_the_pattern_cannot_match(word, t
             assert ingest._may_begin_totals(arrow).tolist() == [True], label
 
 
-def test_a_file_is_read_whole_whatever_its_size_said():
-    """The file is read at its size (not into a buffer of the size limit): one whose size the system gives as 0
-    (/proc) is read to its end all the same."""
+def test_a_file_is_read_whole_whatever_its_size_said(tmp_path, monkeypatch):
+    """The file is read at its size (not into a buffer of the size limit): one whose size the system gives as 0 (as
+    /proc's files) or that grew after its size was looked at is read to its end all the same."""
+    from pathlib import Path
+
     from budgetopt import io as bio
 
-    status = "/proc/self/status"
-    if not os.path.exists(status):
-        pytest.skip("no /proc here")
-    assert b"Name:" in bio._read_bytes(status, 1 << 20)
+    path = tmp_path / "grew.csv"
+    content = b"touchpoint,function,channel,spend,engaged\n" + b"tp,sales,tv,1,2\n" * 5000
+    path.write_bytes(content)
+    real = Path.stat
+
+    def said_zero(self, *args, **kwargs):  # the size the system gives, before the file grew
+        st = real(self, *args, **kwargs)
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, 0,
+                               st.st_atime, st.st_mtime, st.st_ctime))
+
+    monkeypatch.setattr(Path, "stat", said_zero)
+    assert bio._read_bytes(path, 1 << 20) == content
 
 
 def test_lines_are_counted_in_the_bytes_as_in_the_text():
