@@ -123,9 +123,23 @@ def per(amount: float, currency: str | None) -> str:
     return money(amount, currency) + ("" if currency else " of money")
 
 
+_PLAIN_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]{0,14}|[1-9][0-9]{0,2}(?:,[0-9]{3}){1,4})(?:\.[0-9]{1,2})?")
+"""An amount as the app's budget box shows it ('272,426,326', '1200.50'): digits, comma groups of three, up to two
+decimals after a point. It reads one way only, the way the column reader reads it (tested), so `float` reads it
+without the column reader's machinery (~30 ms for one cell, on every budget typed)."""
+
+
 def parse_amount(text: str) -> float:
     """An amount as a person types it on the command line or in a box: '9,000,000', '9.000.000', '9 000 000 EUR',
     '9000000.50'; raise ValueError saying what was not understood."""
+    text = str(text)
+    if _PLAIN_AMOUNT.fullmatch(text):
+        return float(text.replace(",", ""))
+    return _read_amount(text)
+
+
+def _read_amount(text: str) -> float:
+    """parse_amount by the column reader (amounts.parse_numbers): every shape, sign and currency it knows."""
     from .amounts import parse_numbers
 
     bare = re.sub(r"[\s\u00a0'’_]|" + _CODE.pattern + "|" + _SIGN.pattern, "", str(text), flags=re.IGNORECASE)

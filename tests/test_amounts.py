@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from budgetopt import units
 from budgetopt.amounts import ambiguous, decimal_separator, parse_numbers, plain_text
 
 
@@ -156,3 +157,30 @@ def test_a_column_of_plain_numbers_is_read_by_one_cast_as_the_patterns_read_it(c
     if plain:
         assert _plain(arrow).all()
         assert values.tolist() == _plain_floats(pd.Series(cells, dtype="str")).tolist()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("9000000", 9e6), ("9,000,000", 9e6), ("9.000.000", 9e6), ("9 000 000 EUR", 9e6), ("9000000.50", 9000000.5),
+    ("272,426,326", 272426326), ("90.000", 90000), ("90,000", 90000), ("1,234.5", 1234.5), ("0.5", 0.5),
+    ("-5", -5), ("€ 12 000", 12000), ("1.234", 1234), ("12.34", 12.34)])
+def test_an_amount_typed_in_a_box_reads_as_meant(text, expected):
+    assert units.parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1e400", "nine"])
+def test_what_is_not_an_amount_says_so(text):
+    with pytest.raises(ValueError, match="amount"):
+        units.parse_amount(text)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.from_regex(units._PLAIN_AMOUNT, fullmatch=True))
+@example("0")
+@example("-0")
+@example("1,234")
+@example("999,999,999,999,999.99")
+@example("123456789012345.5")
+def test_an_amount_as_the_budget_box_shows_it_reads_as_the_column_reader_reads_it(text):
+    """The quick read of a plain amount (float alone) gives what the column reader gives, to the bit."""
+    quick, full = units.parse_amount(text), units._read_amount(text)
+    assert quick == full and math.copysign(1, quick) == math.copysign(1, full)
