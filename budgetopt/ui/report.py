@@ -54,12 +54,12 @@ def today_cards(touchpoints: pd.DataFrame, currency: str | None = None) -> list[
     ]
 
 
-def today_line(touchpoints: pd.DataFrame | None, plan: Plan | None = None) -> str:
+def today_line(touchpoints: pd.DataFrame | None, plan: Plan | None = None, summary: dict | None = None) -> str:
     """Today in one sentence (the data as given), for the line under the plan's cards; from a plan's own today
-    when it is given (a scenario may remove or add touchpoints)."""
+    when it is given (a scenario may remove or add touchpoints; `summary`: the plan's, if at hand)."""
     periods = ""
     if plan is not None:
-        s = plan.summary()
+        s = summary if summary is not None else plan.summary()
         t = plan.table
         spend, engaged, cpe = s["current_spend"], s["current_engaged"], s["current_cpe"]
         today = t[t[S.WHAT_IF] != S.ADDED]
@@ -89,12 +89,13 @@ def rollup(touchpoints: pd.DataFrame, by: str) -> pd.DataFrame:
                                                                   "cpe"]]
 
 
-def plan_cards(plan: Plan) -> list[Card]:
+def plan_cards(plan: Plan, summary: dict | None = None) -> list[Card]:
     """The plan's headline: engaged customers (and weighted engagement when values differ), average CPE, the money
     (spent or saved), money moved, the next unit's cost. Every change is against today: the data as given.
 
-    Values are short ('3.46 M') so the cards fit a laptop screen; the exact figures are in each card's help."""
-    s = plan.summary()
+    Values are short ('3.46 M') so the cards fit a laptop screen; the exact figures are in each card's help.
+    `summary`: the plan's, if at hand (it is worked out from the whole plan table)."""
+    s = summary if summary is not None else plan.summary()
     today = s["current_spend"]
     cur = f" {plan.currency}" if plan.currency else ""
     budget_change = s["proposed_spend"] / today - 1 if today else float("nan")
@@ -137,10 +138,12 @@ def plan_cards(plan: Plan) -> list[Card]:
     return cards
 
 
-def plan_notes(plan: Plan) -> list[str]:
-    """The sentences under the cards: the one baseline, the what-ifs' effect on today, and what the plan rests on."""
-    lines = [today_line(None, plan)]
-    lines += plan.notes()
+def plan_notes(plan: Plan, summary: dict | None = None) -> list[str]:
+    """The sentences under the cards: the one baseline, the what-ifs' effect on today, and what the plan rests on
+    (`summary`: the plan's, if at hand)."""
+    summary = summary if summary is not None else plan.summary()
+    lines = [today_line(None, plan, summary)]
+    lines += plan.notes(summary)
     if plan.basis is not None:
         lines.append(plan.basis.headline())
     return lines

@@ -55,8 +55,9 @@ def headline(touchpoints: pd.DataFrame, plan: Plan | None) -> None:
         plan, which = shown_plan(touchpoints, plan)
         if which:
             st.info(md(which))
-        cards(report.plan_cards(plan))
-        notes = report.plan_notes(plan)
+        summary = plan.summary()  # once: the cards and the lines under them
+        cards(report.plan_cards(plan, summary))
+        notes = report.plan_notes(plan, summary)
         st.caption("  \n".join(md(n) for n in notes))
         if plan.basis is not None:
             with st.expander("What this plan rests on: evidence or assumptions"):
