@@ -304,8 +304,15 @@ class PriceWords:
         bind, one per binding one."""
         text = np.full(len(price), self(0.0, MONEY, False), dtype=object)
         hit = np.flatnonzero(binding)
-        text[hit] = [self(p, MONEY, True, "", "", s) for p, s in zip(price[hit].tolist(), sense[hit].tolist(),
-                                                                     strict=True)]
+        sense = sense[hit]
+        verb = np.where(sense == GE, "holds in", np.where(sense == EQ, "fixes", "keeps out")).tolist()
+        if self.maximise:  # the sentence __call__ writes for a money rule, thousands of them without a call each
+            tail = f" {self.measure} per {self.of_money} it "
+            text[hit] = [f"costs {p * 1000:,.1f}{tail}{v}" for p, v in zip(price[hit].tolist(), verb, strict=True)]
+        else:
+            tail = f" of extra spend per {self.of_money} it "
+            text[hit] = [f"costs {a}{tail}{v}" for a, v in zip(units.money_texts(price[hit] * 1000, self.currency),
+                                                                verb, strict=True)]
         return text
 
     def __call__(self, price: float, unit: str, binding: bool, family: str = "", name: str = "",

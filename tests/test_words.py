@@ -288,3 +288,27 @@ def test_no_minus_zero_in_exports(tmp_path):
     text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
     assert not any(cell in ("-0", "-0.0") for line in text.splitlines() for cell in line.split(","))
     assert "-0.0," not in (tmp_path / "p.json").read_text() and "-0.0}" not in (tmp_path / "p.json").read_text()
+
+
+# ---- the words of many touchpoint limits at once read as each one's own ----------------------------------------
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(st.one_of(st.floats(min_value=0, max_value=1e12), st.just(float("inf")),
+                                    st.floats(min_value=1e-12, max_value=1e-3)),
+                          st.booleans(), st.sampled_from([">=", "<=", "=="])), min_size=1, max_size=30),
+       st.sampled_from(["max_engaged", "min_spend"]), st.sampled_from([None, "EUR"]))
+def test_the_words_of_many_limits_are_each_limits_own(limits, mode, currency):
+    """PriceWords.bounds (every touchpoint floor and cap at once, thousands in a plan) writes for each limit the
+    sentence the one-at-a-time words write for a money rule."""
+    from budgetopt.model import MONEY
+    from budgetopt.optimize import PriceWords, planned_model
+
+    tp = table(function=["m", "s"], spend=[100, 100], engaged=[10, 20])
+    objective = {"mode": mode} | ({"target_change": 0.0} if mode == "min_spend" else {})
+    model, _ = planned_model(tp, Scenario(currency=currency, objective=objective))
+    words = PriceWords(model)
+    price = np.array([p for p, _, _ in limits])
+    binding = np.array([b for _, b, _ in limits])
+    sense = np.array([s for _, _, s in limits], dtype=object)
+    assert words.bounds(price, binding, sense).tolist() == [
+        words(p, MONEY, b, "", "", s) for p, b, s in limits]
