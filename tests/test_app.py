@@ -749,6 +749,44 @@ def test_two_candidate_columns_keep_the_panel_open_until_confirmed():
     assert cards(at) == expected(bo.to_touchpoints(bo.read_table(data, name="two.csv"), {"spend": ["Cost"]}))
 
 
+def test_columns_that_check_out_fold_to_one_line_and_open_to_change():
+    """A file whose columns are all recognised is planned at once, its column choices folded to one line (the
+    form's widgets not drawn, issue 13: thirty-odd widgets redrawn on every budget typed); the choices live on
+    while folded, 'Change the columns' opens the form with them, and a new choice is planned once confirmed."""
+    data = GOOD_CSV.replace(b"engaged\n", b"engaged,leads\n").replace(b"1000\n", b"1000,500\n").replace(
+        b"2000\n", b"2000,100\n")
+    at = start()
+    at.sidebar.file_uploader[0].upload("folded.csv", data, "text/csv")
+    rerun(at)
+    chosen = next(e for e in at.expander if "which is which" in e.label)
+    assert not chosen.proto.expanded
+    assert "**spend**: spend · **engaged**: engaged" in " ".join(m.value for m in chosen.markdown)
+    mapping_widgets = lambda: [w for w in [*at.multiselect, *at.selectbox] if (w.key or "").startswith(Key.MAP)]  # noqa: E731
+    assert not mapping_widgets() and not [b for b in at.button if b.label == "Use these columns"]
+    assert cards(at) == expected(read_touchpoints_bytes(data, "folded.csv"))
+    at.slider(key=Key.BUDGET_PCT).set_value(-10)
+    rerun(at)
+    rerun(at)  # two runs without the widgets: the choices are still there
+    assert cards(at) == expected(read_touchpoints_bytes(data, "folded.csv"), budget=bo.Budget(change=-0.1))
+    next(b for b in at.button if b.label == "Change the columns").click()
+    rerun(at)
+    assert at.multiselect(key=Key.MAP + "engaged").value == ["engaged"]
+    assert at.selectbox(key=Key.MAP + "function").value == "function"
+    assert cards(at)  # the plan stays while the columns are being changed
+    at.multiselect(key=Key.MAP + "engaged").set_value(["engaged", "leads"])
+    next(b for b in at.button if b.label == "Use these columns").click()
+    rerun(at)
+    assert not mapping_widgets()
+    both = bo.to_touchpoints(bo.read_table(data, name="folded.csv"), {"engaged": ["engaged", "leads"]})
+    assert both["engaged"].tolist() == [1500, 2100]
+    assert cards(at) == expected(both)  # a new mapping is new data: today's budget again
+    at.slider(key=Key.BUDGET_PCT).set_value(5)
+    rerun(at)
+    rerun(at)  # the choice made in the widgets lives on while they are folded away
+    assert not mapping_widgets()
+    assert cards(at) == expected(both, budget=bo.Budget(change=0.05))
+
+
 def test_a_plan_workbook_loads_back_as_the_next_periods_today(sample, downloads):
     start()
     workbook, _ = downloads["Download the plan (Excel)"]

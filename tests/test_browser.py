@@ -271,6 +271,12 @@ def test_an_upload_waits_for_its_columns(server, browser, tmp_path):
     pick(page, engaged, "Chats")
     page.get_by_role("button", name="Use these columns").click()
     expect(card(page, "Budget")).to_have_text("50,000", timeout=WAIT_MS)
+    expect(page.get_by_role("button", name="Use these columns")).to_have_count(0)  # folded to what each column is
+    page.get_by_text("Columns of export.csv: which is which").click()
+    expect(page.get_by_text("engaged: Leads + Chats")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_role("button", name="Change the columns").click()
+    expect(page.get_by_role("button", name="Use these columns")).to_be_visible(timeout=WAIT_MS)
+    expect(card(page, "Budget")).to_have_text("50,000")  # the plan stays while they are changed
     page.close()
 
 

@@ -171,8 +171,9 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
     table checked under that mapping: its problems in place, or what was done to the file on the way.
 
     The choices are a form: nothing is planned with half a mapping. A file whose every column is recognised and
-    checks out is planned at once (the panel folded, open to change); otherwise the panel stays open and the plan
-    waits until the person presses 'Use these columns'."""
+    checks out is planned at once, its panel folded to what each column is, with a button to change them (the
+    form's thirty-odd widgets are not drawn on every budget typed); otherwise the form stays open and the plan waits
+    until the person presses 'Use these columns'."""
     ss = st.session_state
     headers = raw.headers
     file_id = hashlib.sha256(data).hexdigest()
@@ -183,10 +184,49 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
         first = _choice(headers)
         ok = cached.mapped_touchpoints(data, name, first.key())[1] is None and not columns.ambiguous(headers)
         ss[Key.MAP_CONFIRMED] = first.key() if ok else None
+        ss[Key.MAP_CHANGE] = False
     choice = _choice(headers)
     confirmed = ss.get(Key.MAP_CONFIRMED) == choice.key()
     table, problems, notices = cached.mapped_touchpoints(data, name, choice.key())
-    with st.expander(f"Columns of {md(name)}: which is which", expanded=not confirmed or problems is not None):
+    if confirmed and problems is None and not ss.get(Key.MAP_CHANGE):
+        _chosen_columns(name, raw, choice)
+    else:
+        _mapping_form(name, raw, choice)
+    if problems is not None:
+        _problems(name, problems, "Change the columns above, or fix the file and upload it again.", raw.header_row)
+    elif not confirmed:
+        st.info(f"Check the columns of **{md(name)}** above and press **Use these columns**: the plan waits for "
+                "them.")
+    if notices:
+        st.info(f"What was done to **{md(name)}** on the way in:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
+    return (table if confirmed else None), choice
+
+
+def _chosen_columns(name: str, raw: RawTable, choice: columns.Choice) -> None:
+    """Main area, folded: which header is which touchpoint column, the first rows as read, and a button that opens
+    the form. The choices are kept while their widgets are not drawn (Streamlit forgets a widget's value when it
+    is not drawn in a run; set again by the page, it is the page's, and kept)."""
+    ss = st.session_state
+    for target in (*columns.MAIN, *columns.OPTIONAL):
+        if Key.MAP + target in ss:
+            ss[Key.MAP + target] = ss[Key.MAP + target]
+    with st.expander(f"Columns of {md(name)}: which is which"):
+        st.markdown("Each touchpoint column, from your file's: " + " · ".join(
+            f"**{target}**: {md(' + '.join(headers))}" for target, headers in choice.mapping.items()))
+        st.button("Change the columns", key="change_columns", on_click=ss.__setitem__, args=(Key.MAP_CHANGE, True))
+        _first_rows(name, raw)
+
+
+def _first_rows(name: str, raw: RawTable) -> None:
+    st.caption(f"The first rows of {md(name)} as read ({len(raw.data):,} rows, {len(raw.headers)} columns):")
+    st.dataframe(raw.data.head(5), hide_index=True, width="stretch")
+
+
+def _mapping_form(name: str, raw: RawTable, choice: columns.Choice) -> None:
+    """Main area: one widget per touchpoint column in a form, pre-filled from the headers; nothing is used until
+    'Use these columns' is pressed."""
+    headers = raw.headers
+    with st.expander(f"Columns of {md(name)}: which is which", expanded=True):
         with st.form("column_mapping", border=False):
             st.caption("Pre-filled from your headers. Choose the column of your file that holds each; for numbers "
                        "you may choose several, which are added up (e.g. Leads + Chats = engaged). Leave a column "
@@ -199,16 +239,7 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
             st.markdown("**Limits, curves and value** (optional)")
             _mapping_widgets(columns.OPTIONAL, headers)
             st.form_submit_button("Use these columns", type="primary", on_click=_confirm, args=(headers,))
-        st.caption(f"The first rows of {md(name)} as read ({len(raw.data):,} rows, {len(headers)} columns):")
-        st.dataframe(raw.data.head(5), hide_index=True, width="stretch")
-    if problems is not None:
-        _problems(name, problems, "Change the columns above, or fix the file and upload it again.", raw.header_row)
-    elif not confirmed:
-        st.info(f"Check the columns of **{md(name)}** above and press **Use these columns**: the plan waits for "
-                "them.")
-    if notices:
-        st.info(f"What was done to **{md(name)}** on the way in:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
-    return (table if confirmed else None), choice
+        _first_rows(name, raw)
 
 
 def _choice(headers: list[str]) -> columns.Choice:
@@ -218,6 +249,7 @@ def _choice(headers: list[str]) -> columns.Choice:
 
 def _confirm(headers: list[str]) -> None:
     st.session_state[Key.MAP_CONFIRMED] = _choice(headers).key()
+    st.session_state[Key.MAP_CHANGE] = False
 
 
 def _chosen(target: str) -> list[str]:

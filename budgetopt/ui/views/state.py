@@ -24,6 +24,7 @@ class Key:
     MAP_FILE = "mapping_for"  # the upload (SHA-256) the column choices belong to
     MAP = "map:"  # + a touchpoint column: the header(s) chosen for it
     MAP_CONFIRMED = "mapping_confirmed"  # the column choice the plan may use (Choice.key()), or None
+    MAP_CHANGE = "mapping_change"  # True while the person changes a column choice that checked out
     LOAD_FILE = "scenario_file"
     LOAD_ERROR = "scenario_file_error"
     LOADED = "loaded_scenario"
