@@ -749,12 +749,15 @@ def test_two_candidate_columns_keep_the_panel_open_until_confirmed():
     assert cards(at) == expected(bo.to_touchpoints(bo.read_table(data, name="two.csv"), {"spend": ["Cost"]}))
 
 
+FOLDED = GOOD_CSV.replace(b"engaged\n", b"engaged,leads\n").replace(b"1000\n", b"1000,500\n").replace(
+    b"2000\n", b"2000,100\n")
+
+
 def test_columns_that_check_out_fold_to_one_line_and_open_to_change():
     """A file whose columns are all recognised is planned at once, its column choices folded to one line (the
     form's widgets not drawn, issue 13: thirty-odd widgets redrawn on every budget typed); the choices live on
     while folded, 'Change the columns' opens the form with them, and a new choice is planned once confirmed."""
-    data = GOOD_CSV.replace(b"engaged\n", b"engaged,leads\n").replace(b"1000\n", b"1000,500\n").replace(
-        b"2000\n", b"2000,100\n")
+    data = FOLDED
     at = start()
     at.sidebar.file_uploader[0].upload("folded.csv", data, "text/csv")
     rerun(at)
@@ -785,6 +788,43 @@ def test_columns_that_check_out_fold_to_one_line_and_open_to_change():
     rerun(at)  # the choice made in the widgets lives on while they are folded away
     assert not mapping_widgets()
     assert cards(at) == expected(both, budget=bo.Budget(change=0.05))
+
+
+def test_a_file_uploaded_again_is_read_by_its_own_headers_whatever_came_between():
+    """Leaving an upload (for the sample, a history or a file that cannot be read) forgets its column choices: the
+    same file uploaded again, or one with other headers, is pre-filled from its own headers and planned at once."""
+    other = (b"Touchpoint,Department,Medium,Cost,Engaged\n"
+             b"Search,marketing,search,6000,1000\nChat,service,chat,4000,2000\n")
+    at = start()
+    upload = at.sidebar.file_uploader[0]
+    upload.upload("folded.csv", FOLDED, "text/csv")
+    rerun(at)
+    next(b for b in at.button if b.label == "Change the columns").click()
+    rerun(at)
+    at.multiselect(key=Key.MAP + "engaged").set_value(["engaged", "leads"])
+    next(b for b in at.button if b.label == "Use these columns").click()
+    rerun(at)
+    for between in ("sample", "history", "unreadable", "other"):
+        if between == "sample":
+            at.sidebar.file_uploader[0].clear()
+        elif between == "history":
+            at.sidebar.file_uploader[0].upload("weekly.csv", _weekly_history(), "text/csv")
+        elif between == "unreadable":
+            at.sidebar.file_uploader[0].upload("broken.csv", b"\x00\x01\x02", "text/csv")
+        else:
+            at.sidebar.file_uploader[0].upload("other.csv", other, "text/csv")
+        rerun(at)
+        at.sidebar.file_uploader[0].upload("folded.csv", FOLDED, "text/csv")
+        rerun(at)
+        assert not at.error, between
+        assert cards(at) == expected(read_touchpoints_bytes(FOLDED, "folded.csv")), between
+    at.sidebar.file_uploader[0].upload("other.csv", other, "text/csv")
+    rerun(at)
+    at.sidebar.file_uploader[0].clear()
+    rerun(at)
+    at.sidebar.file_uploader[0].upload("other.csv", other, "text/csv")
+    rerun(at)
+    assert not at.error and cards(at) == expected(read_touchpoints_bytes(other, "other.csv"))
 
 
 def test_a_plan_workbook_loads_back_as_the_next_periods_today(sample, downloads):

@@ -47,6 +47,7 @@ def data_source(sample: Path) -> pd.DataFrame | None:
                          help="every column the tool understands, with two example rows")
     ss[Key.EVIDENCE] = None
     if upload is None:
+        _forget_columns()
         table = cached.touchpoints_from_file(str(sample))
         side.caption(f"Sample data: {len(table)} touchpoints of a made-up company.")
         table, curves_id = with_curves(table)
@@ -57,9 +58,11 @@ def data_source(sample: Path) -> pd.DataFrame | None:
     data = upload.getvalue()
     raw, problems = cached.raw_table(data, upload.name, limit)
     if problems is not None:
+        _forget_columns()
         _problems(upload.name, problems, "Fix them and upload the file again (or remove it to go back to the sample).")
         return None
     if cached.is_history(data, upload.name):
+        _forget_columns()
         table, setting = history_source(upload.name, data)
     else:
         table, choice = column_mapping(upload.name, data, raw)
@@ -178,6 +181,7 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
     headers = raw.headers
     file_id = hashlib.sha256(data).hexdigest()
     if ss.get(Key.MAP_FILE) != file_id or Key.MAP + S.TOUCHPOINT not in ss:  # a new file: pre-fill from its headers
+        _forget_columns()
         for target, chosen in columns.initial_choices(headers).items():
             ss[Key.MAP + target] = chosen if target in columns.SUMMABLE else (chosen[0] if chosen else NOT_MAPPED)
         ss[Key.MAP_FILE] = file_id
@@ -200,6 +204,16 @@ def column_mapping(name: str, data: bytes, raw: RawTable) -> tuple[pd.DataFrame 
     if notices:
         st.info(f"What was done to **{md(name)}** on the way in:\n\n" + "\n".join(f"- {md(n)}" for n in notices))
     return (table if confirmed else None), choice
+
+
+def _forget_columns() -> None:
+    """Forget the column choices of the table uploaded last (when the page leaves it, and before a new file's): a
+    file uploaded again is pre-filled from its headers, as a new one is."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(Key.MAP)]:
+        del ss[key]
+    for key in (Key.MAP_FILE, Key.MAP_CONFIRMED, Key.MAP_CHANGE):
+        ss.pop(key, None)
 
 
 def _chosen_columns(name: str, raw: RawTable, choice: columns.Choice) -> None:
