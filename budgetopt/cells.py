@@ -42,7 +42,6 @@ def last_bytes(cells) -> np.ndarray:
 
 
 def _edge_bytes(cells, last: bool) -> np.ndarray:
-
     parts = []
     for chunk in _chunks(cells):
         if not _is_text(chunk):

@@ -385,14 +385,9 @@ def _head(text: str) -> str:
     return sample[: sample.rfind("\n") + 1] or sample
 
 
-def _sniff(text: str) -> str:
-    """The delimiter that splits the most lines into the same number (two or more) of fields."""
-    return _sniffed(text)[0]
-
-
 def _sniffed(text: str) -> tuple[str, list[list[str]] | None]:
-    """`_sniff`'s delimiter, and the records csv.reader cut the file's first 64 KB into with it (None when it did
-    not cut them)."""
+    """The delimiter that splits the most lines into the same number (two or more) of fields, and the records
+    csv.reader cut the file's first 64 KB into with it (None when it did not cut them)."""
     sample = _head(text)
     best, best_score, cut = ",", (0, 0), {}
     for delimiter in _DELIMITERS:

@@ -142,10 +142,10 @@ def _read_amount(text: str) -> float:
     """parse_amount by the column reader (amounts.parse_numbers): every shape, sign and currency it knows."""
     from .amounts import parse_numbers
 
-    bare = re.sub(r"[\s\u00a0'’_]|" + _CODE.pattern + "|" + _SIGN.pattern, "", str(text), flags=re.IGNORECASE)
+    bare = re.sub(r"[\s\u00a0'’_]|" + _CODE.pattern + "|" + _SIGN.pattern, "", text, flags=re.IGNORECASE)
     if re.fullmatch(r"-?[1-9][0-9]{0,2}[.,][0-9]{3}", bare):  # 90.000 or 90,000: money has no 3 decimals
         text = bare.replace(".", "").replace(",", "")
-    value = parse_numbers(pd.Series([str(text)], dtype=object)).iloc[0]
+    value = parse_numbers(pd.Series([text], dtype=object)).iloc[0]
     if pd.isna(value):
         raise ValueError(f"'{text}' is not an amount; write it like 9000000, 9,000,000 or 9 000 000")
     value = float(value)

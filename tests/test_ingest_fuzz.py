@@ -243,7 +243,7 @@ def test_the_arrow_lane_reads_what_the_csv_module_reads(text):
     """Quote-free files go through Arrow's reader: every record, of whatever width, in its place."""
     from budgetopt import ingest
 
-    delimiter = ingest._sniff(text)
+    delimiter = ingest._sniffed(text)[0]
     arrow = _arrow_lane(text, delimiter)
     assert arrow is not None
     assert _cells(arrow) == _cells(ingest._csv_records(text, delimiter, "x.csv"))
