@@ -8,6 +8,7 @@ Arrow buffers, settles them before any pattern runs; the patterns then run on th
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pandas as pd
@@ -67,10 +68,9 @@ def leading_bytes(cells, size: int) -> np.ndarray | None:
         length = start[1:] - start[:-1]
         if chunk.null_count:
             length = np.where(np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool), 0, length)
-        part = np.zeros((len(chunk), size), dtype=np.uint8)
-        for k in range(size):
-            inside = length > k
-            part[inside, k] = text.take(start[:-1][inside] + k)
+        part = np.empty((len(chunk), size), dtype=np.uint8)
+        for k in range(size):  # every cell's k-th byte (clipped at the buffer's end), 0 past the cell's end
+            np.multiply(text.take(start[:-1] + k, mode="clip"), length > k, out=part[:, k], casting="unsafe")
         parts.append(part)
     return np.concatenate(parts) if parts else np.zeros((0, size), dtype=np.uint8)
 
@@ -124,14 +124,20 @@ def made_of(cells, allowed: bytes) -> bool:
 
 def holds(cells, needle: bytes) -> bool:
     """Whether the bytes the cells hold contain `needle` (True for a layout without offsets): a quick 'no' for every
-    cell at once; a 'yes' may come from two cells side by side."""
+    cell at once; a 'yes' may come from two cells side by side. The bytes are searched where Arrow keeps them."""
+    found = _literal(needle).search
     for chunk in _chunks(cells):
         if not _is_text(chunk):
             return True
         start, text = _offsets_and_bytes(chunk)
-        if needle in text[start[0]: start[-1]].tobytes():
+        if found(memoryview(text[start[0]: start[-1]])):
             return True
     return False
+
+
+@functools.cache
+def _literal(needle: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(needle))
 
 
 @functools.cache

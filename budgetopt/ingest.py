@@ -675,8 +675,10 @@ def _letter(position: int) -> str:
     return column_letters(position)
 
 
-def _shown(cells: pd.Series) -> str:
-    text = " | ".join(cells[cells.ne("")].astype(str))
+def _shown(table: pd.DataFrame, i: int) -> str:
+    """The filled cells of the table's `i`-th row, as a notice quotes them (cut at 60 characters)."""
+    cells = (table.iat[i, j] for j in range(table.shape[1]))
+    text = " | ".join(str(cell) for cell in cells if not (isinstance(cell, str) and cell == ""))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -697,10 +699,11 @@ _RUNS = 16
 """Most runs of consecutive rows that `_rows_of` takes as slices of a column's Arrow array."""
 
 
-def _rows_of(column: pd.Series, kept: np.ndarray) -> pd.Series:
+def _rows_of(column: pd.Series, kept: np.ndarray, breaks: np.ndarray | None = None) -> pd.Series:
     """The column's cells at the increasing positions `kept`, numbered from 0: each run of consecutive positions a
-    slice of its Arrow array (a title and a blank row above 100,000 rows copy nothing), else copied."""
-    breaks = np.flatnonzero(np.diff(kept) != 1) + 1
+    slice of its Arrow array (a title and a blank row above 100,000 rows copy nothing), else copied. `breaks`: where
+    in `kept` a run begins after the first (`_breaks(kept)`, if at hand)."""
+    breaks = _breaks(kept) if breaks is None else breaks
     if not len(breaks):
         return column.iloc[kept[0]: kept[-1] + 1].reset_index(drop=True)
     cells = held(column)
@@ -711,6 +714,24 @@ def _rows_of(column: pd.Series, kept: np.ndarray) -> pd.Series:
     chunks = [chunk for run in np.split(kept, breaks) for chunk in cells.slice(int(run[0]), len(run)).chunks]
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, cells.type), dtype=column.dtype),
                      copy=False)
+
+
+def _take_rows(filled: np.ndarray, kept: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """`filled[kept]` (rows x columns), column by column in memory as `filled` is: a copy of each run of consecutive
+    rows (`breaks`: `_breaks(kept)`) when there are few, so that a look along a row stays quick."""
+    if not len(breaks):
+        return filled[kept[0]: kept[-1] + 1]
+    if len(breaks) >= _RUNS:
+        return np.asfortranarray(filled[kept])
+    rows = np.empty((len(kept), filled.shape[1]), dtype=filled.dtype, order="F")
+    for run, begin in zip(np.split(kept, breaks), (0, *breaks.tolist()), strict=True):
+        rows[begin: begin + len(run)] = filled[run[0]: run[-1] + 1]
+    return rows
+
+
+def _breaks(kept: np.ndarray) -> np.ndarray:
+    """Where in the increasing positions `kept` a run of consecutive positions begins, after the first."""
+    return np.flatnonzero(np.diff(kept) != 1) + 1
 
 
 def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str], *,
@@ -734,9 +755,10 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     if len(used) > MAX_COLUMNS:
         raise _refuse(source, f"the table has more than {MAX_COLUMNS:,} columns", "keep only the touchpoint columns")
     kept = np.flatnonzero(keep)
-    grid = pd.DataFrame({p: _rows_of(columns[p], kept) for p in used})
+    breaks = _breaks(kept)
+    grid = pd.DataFrame({p: _rows_of(columns[p], kept, breaks) for p in used})
     rows = np.asarray(rows)[keep]
-    filled = filled[kept[0]: kept[-1] + 1] if kept[-1] - kept[0] + 1 == len(kept) else filled.T[:, kept].T
+    filled = _take_rows(filled, kept, breaks)
     if len(used) < filled.shape[1]:
         kept_columns = set(used)
         filled = filled.T[[k for k, p in enumerate(columns) if p in kept_columns]].T
@@ -751,7 +773,7 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         wide = width >= max(2, int(width.max() + 1) // 2)
         at = int(wide.idxmax()) if wide.any() else 0
     for i in range(at):
-        notices.append(f"skipped row {rows[i]} above the header: '{_shown(grid.iloc[i])}'")
+        notices.append(f"skipped row {rows[i]} above the header: '{_shown(grid, i)}'")
 
     header = grid.iloc[at]
     header_row = int(rows[at])
@@ -762,17 +784,17 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
         last = max(p for p, blank in unnamed.items() if not blank)
         right = [p for p in data.columns if p > last]
         beyond = by_column.iloc[at + 1:][right].any(axis=1).to_numpy() if right else beyond
-    for position in header.index[unnamed & by_column.iloc[at + 1:].any(axis=0)]:
+    for position in header.index[unnamed & filled[at + 1:].any(axis=0)] if unnamed.any() else ():
         if delimiter is None or position < max((p for p, b in unnamed.items() if not b), default=-1):
             notices.append(f"column {_letter(position)} has values but no header; it was not read")
-    named = data.loc[:, ~unnamed]
     names = header[~unnamed].astype(str)
     repeated = names.duplicated(keep=False)
-    letters = pd.Series([_letter(p) for p in names.index], index=names.index)
-    names = names.where(~repeated, names + " (" + letters + ")")
-    named.columns = list(names)
-    kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond,
-                                             filled[at + 1:].T[~unnamed.to_numpy(bool)].T)
+    if repeated.any():
+        letters = pd.Series([_letter(p) for p in names.index], index=names.index)
+        names = names.where(~repeated, names + " (" + letters + ")")
+    named = (data.loc[:, ~unnamed] if unnamed.any() else data).set_axis(list(names), axis=1)
+    kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond, filled[at + 1:, ~unnamed.to_numpy(bool)]
+                                             if unnamed.any() else filled[at + 1:])
     if delimiter is not None and wide_rows.any():
         raise _wide_rows(data.loc[wide_rows], rows[wide_rows], len(names), delimiter, source, notices)
     data, rows = (named if kept.all() else named.loc[kept]), rows[kept]
@@ -791,12 +813,12 @@ def _wide_rows(data: pd.DataFrame, rows: np.ndarray, width: int, delimiter: str,
     """One problem per data row with more cells than the header."""
     shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'"}[delimiter]
     example = "1,234" if delimiter == "," else f"1{delimiter}234"
-    problems = [Problem(int(row), None, _shown(cells), f"the row has cells to the right of the header's last "
+    problems = [Problem(int(row), None, _shown(data, k), f"the row has cells to the right of the header's last "
                         f"column (the header has {width} column{'s' if width != 1 else ''})",
                         f"a {shown} inside a value (such as {example}) splits it in two: put such values in "
                         f"quotes (\"{example}\") or write them without it; or give the extra column a header",
                         source)
-                for row, cells in zip(rows, (data.iloc[k] for k in range(len(data))), strict=True)]
+                for k, row in enumerate(rows)]
     return InputError(problems, source, notices=notices)
 
 
@@ -835,7 +857,7 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
         notes[last + 1:] = width[last + 1:] == 1
         notes &= ~label
     for i in np.flatnonzero(notes):
-        notices.append(f"skipped row {rows[i]} below the table: '{_shown(data.iloc[i])}'")
+        notices.append(f"skipped row {rows[i]} below the table: '{_shown(data, i)}'")
     keep = ~(label | notes) & (width > 0)  # a row whose only cells have no header is no touchpoint
     return keep & ~wide, keep & wide
 
@@ -846,9 +868,13 @@ def _may_begin_totals(cells) -> np.ndarray:
     head = leading_bytes(cells, 3)
     if head is None:
         return np.ones(len(cells), dtype=bool)
-    upper = (head >= ord("A")) & (head <= ord("Z"))
-    head = np.where(upper, head | 0x20, head).astype(np.int64)
+    head = _LOWER_ASCII[head].astype(np.int32)
     return np.isin((head[:, 0] << 16) | (head[:, 1] << 8) | head[:, 2], _TOTALS_PREFIXES)
+
+
+_LOWER_ASCII = np.arange(256, dtype=np.uint8)
+_LOWER_ASCII[ord("A"): ord("Z") + 1] |= 0x20
+"""Each byte, ASCII capitals in lower case."""
 
 
 def _explain_decimal(data: pd.DataFrame, rows: np.ndarray, decimal: str, notices: list[str],

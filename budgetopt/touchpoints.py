@@ -639,11 +639,15 @@ def _plain(arrow: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _used_twice(key: pd.Series) -> np.ndarray:
-    """`key.duplicated(keep=False)` as an array: by Arrow's hashing (dictionary_encode) for a column of Arrow text."""
+    """`key.duplicated(keep=False)` as an array: by Arrow's hashing for a column of Arrow text (its distinct keys
+    counted first: when there are as many as keys, none is used twice)."""
     arrow = _arrow(key)
     if arrow is None or arrow.null_count:
         return key.duplicated(keep=False).to_numpy(bool)
-    codes = pc.dictionary_encode(arrow.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+    arrow = arrow.combine_chunks()
+    if len(pc.unique(arrow)) == len(arrow):
+        return np.zeros(len(arrow), dtype=bool)
+    codes = pc.dictionary_encode(arrow).indices.to_numpy(zero_copy_only=False)
     return np.bincount(codes, minlength=1)[codes] > 1
 
 

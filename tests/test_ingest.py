@@ -126,6 +126,18 @@ def test_title_blank_totals_and_notes_rows_keep_the_user_row_numbers():
     assert "skipped row 1 above the header" in notices and "skipped row 10 below the table" in notices
 
 
+def test_a_skipped_row_is_quoted_by_its_filled_cells():
+    """A row left out above the header or below the table is quoted in its notice: its filled cells joined by ' | '
+    (blank cells left out), cut to 60 characters."""
+    long = "x" * 70
+    data = (f"Budget,,2025\n{long},,\ntouchpoint,function,channel,spend,engaged\nTV,m,tv,100,10\n"
+            "Chat,s,chat,20,4\n,see note,\n").encode()
+    notices = bo.read_table(data, name="t.csv").notices
+    assert notices == ["skipped row 1 above the header: 'Budget | 2025'",
+                       f"skipped row 2 above the header: '{long[:57]}...'",
+                       "skipped row 6 below the table: 'see note'"]
+
+
 def test_excel_named_sheet_with_title_offset_totals_and_trailing_blanks(tmp_path):
     sheet = budget_sheet()
     path = workbook(tmp_path / "budget.xlsx", {"Notes": {"A1": "see the other sheet"}, "Budget 2024": sheet})

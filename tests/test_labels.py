@@ -70,3 +70,21 @@ def test_the_quick_look_at_plain_labels_agrees_with_the_label_by_label_one(label
 
     arrow = pa.chunked_array([pa.array(labels, pa.string()).slice(min(cut, len(labels) - 1))])
     assert tp._all_plain(arrow) == bool(tp._plain(arrow).all())
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(["TV", "tv", "Chat", "chat ", "Mail", "", "é", "É"]), min_size=1, max_size=12),
+       st.integers(0, 3), st.booleans())
+def test_names_used_twice_are_those_pandas_finds_twice(names, cut, chunked):
+    """`_used_twice` on Arrow text (its distinct keys counted first, then each key's rows) marks exactly the names
+    `duplicated(keep=False)` marks: none repeated, some, all; sliced and chunked arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    from budgetopt import touchpoints as tp
+
+    arrow = pa.array(names, pa.large_string()).slice(min(cut, len(names) - 1))
+    if chunked and len(arrow) > 1:
+        arrow = pa.chunked_array([arrow.slice(0, 1), arrow.slice(1)])
+    key = pd.Series(pd.arrays.ArrowStringArray(arrow))
+    np.testing.assert_array_equal(tp._used_twice(key), key.astype(object).duplicated(keep=False).to_numpy(bool))
