@@ -8,7 +8,6 @@ Arrow buffers, settles them before any pattern runs; the patterns then run on th
 from __future__ import annotations
 
 import functools
-import re
 
 import numpy as np
 import pandas as pd
@@ -124,20 +123,28 @@ def made_of(cells, allowed: bytes) -> bool:
 
 def holds(cells, needle: bytes) -> bool:
     """Whether the bytes the cells hold contain `needle` (True for a layout without offsets): a quick 'no' for every
-    cell at once; a 'yes' may come from two cells side by side. The bytes are searched where Arrow keeps them."""
-    found = _literal(needle).search
+    cell at once; a 'yes' may come from two cells side by side."""
     for chunk in _chunks(cells):
         if not _is_text(chunk):
             return True
         start, text = _offsets_and_bytes(chunk)
-        if found(memoryview(text[start[0]: start[-1]])):
+        if _contains(text[start[0]: start[-1]], needle):
             return True
     return False
 
 
-@functools.cache
-def _literal(needle: bytes) -> re.Pattern[bytes]:
-    return re.compile(re.escape(needle))
+def _contains(stored: np.ndarray, needle: bytes) -> bool:
+    """Whether the bytes `stored` contain `needle`: one byte by `bytes`' own search, a longer one by a comparison per
+    byte of the needle over the whole buffer (`bytes` searches such needles as '  ' several times slower)."""
+    if len(needle) <= 1:
+        return needle in stored.tobytes()
+    if len(stored) < len(needle):
+        return False
+    size = len(stored) - len(needle) + 1
+    found = stored[:size] == needle[0]
+    for k in range(1, len(needle)):
+        found &= stored[k: k + size] == needle[k]
+    return bool(found.any())
 
 
 @functools.cache

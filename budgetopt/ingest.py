@@ -505,6 +505,7 @@ def _csv_arrow(text: str, delimiter: str, head: list[list[str]], utf8: bytes | N
     width = int(counts.argmax())
     if width < 2:
         return None
+    # valid UTF-8 either way (bytes that decoded as UTF-8 or are ASCII, or text encoded): Arrow need not check it
     data = pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8"))
     read = _arrow_threaded(data, text, delimiter, width, head) if data.size >= THREADED_BYTES else None
     if read is None:
@@ -556,7 +557,8 @@ def _arrow_read(data, delimiter: str, width: int, threads: bool, aside):
                                              escape_char=False, newlines_in_values=False, ignore_empty_lines=False,
                                              invalid_row_handler=aside),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 check_utf8=False))  # UTF-8 already: see _csv_arrow
     except (pa.ArrowException, ValueError, MemoryError):
         return None
 

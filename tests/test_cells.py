@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from budgetopt.cells import UNKNOWN, first_bytes, matching, starting_with
 
@@ -106,6 +108,18 @@ def test_holds_looks_at_the_bytes_the_cells_hold():
     assert holds(pa.array(["a ", " b"]), b"  ")  # across two cells: the caller then looks cell by cell
     assert not holds(pa.chunked_array([pa.array(["x"]), pa.array([], pa.string())]), b"  ")
     assert holds(pa.array(["1"], pa.string_view()), b"  ")  # no offsets: cannot tell
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.text(alphabet="ab '\u00e9", max_size=5), max_size=8), st.integers(0, 3),
+       st.sampled_from([b"'", b"  ", b"a b", b"\xc3", b"ab'"]))
+def test_holds_says_what_the_joined_bytes_say(cells, cut, needle):
+    """holds is `needle in` the cells' bytes one after another (a slice's neighbours left out), for needles of one
+    byte and of several."""
+    from budgetopt.cells import holds
+
+    arrow = pa.array(cells, pa.string()).slice(min(cut, len(cells)))
+    assert holds(arrow, needle) == (needle in "".join(arrow.to_pylist()).encode())
 
 
 @pytest.mark.parametrize("text", ["a", " a", "a ", "\ta", "a\n", "\u00a0a", "a\u3000", "\u2009", "é", "aé", "", "x\x1c",
