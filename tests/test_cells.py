@@ -122,6 +122,21 @@ def test_holds_says_what_the_joined_bytes_say(cells, cut, needle):
     assert holds(arrow, needle) == (needle in "".join(arrow.to_pylist()).encode())
 
 
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.sampled_from(b"ab '"), max_size=40).map(bytes), st.sampled_from([b"'", b"  ", b"a b", b"ab'", b""]),
+       st.integers(1, 7))
+def test_a_needle_across_two_pieces_is_found(data, needle, piece):
+    """`_contains` looks at the bytes a piece at a time, each piece reaching into the next: what it finds is what
+    `in` finds, whatever the pieces' size (here 1 to 7 bytes, a megabyte in use)."""
+    from budgetopt import cells
+
+    saved, cells._PIECE = cells._PIECE, piece
+    try:
+        assert cells._contains(np.frombuffer(data, dtype=np.uint8), needle) == (needle in data)
+    finally:
+        cells._PIECE = saved
+
+
 @pytest.mark.parametrize("text", ["a", " a", "a ", "\ta", "a\n", "\u00a0a", "a\u3000", "\u2009", "é", "aé", "", "x\x1c",
                                   "\x85a", "a\u2028", "a b", "1.5"])
 def test_any_spaced_edge_is_true_wherever_a_strip_could_change_a_cell(text):
