@@ -791,9 +791,11 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
             notices.append(f"column {_letter(position)} has values but no header; it was not read")
     names = header[~unnamed].astype(str)
     repeated = names.duplicated(keep=False)
-    if repeated.any():
+    if repeated.any():  # a repeated header gets its column's letter: 'Cost (D)', 'Cost (F)'
         letters = pd.Series([_letter(p) for p in names.index], index=names.index)
-        names = names.where(~repeated, names + " (" + letters + ")")
+        while repeated.any():  # again where a lettered name meets a header written so ('Cost (D)')
+            names = names.where(~repeated, names + " (" + letters + ")")
+            repeated = names.duplicated(keep=False)
     named = (data.loc[:, ~unnamed] if unnamed.any() else data).set_axis(list(names), axis=1)
     kept, wide_rows = _drop_totals_and_notes(named, rows, notices, beyond, filled[at + 1:, ~unnamed.to_numpy(bool)]
                                              if unnamed.any() else filled[at + 1:])

@@ -126,6 +126,19 @@ def test_title_blank_totals_and_notes_rows_keep_the_user_row_numbers():
     assert "skipped row 1 above the header" in notices and "skipped row 10 below the table" in notices
 
 
+@pytest.mark.parametrize("header, expected", [
+    ("touchpoint,function,channel,spend,engaged,note,note",
+     ["touchpoint", "function", "channel", "spend", "engaged", "note (F)", "note (G)"]),
+    ("touchpoint,note,note,note (B),function,channel,spend,engaged",
+     ["touchpoint", "note (B) (B)", "note (C)", "note (B) (D)", "function", "channel", "spend", "engaged"]),
+])
+def test_repeated_headers_get_their_column_letters_until_every_name_is_one_of_a_kind(header, expected):
+    """A header written twice is told apart by its column's letter; where a lettered name meets a header written
+    that way ('note (B)'), both are lettered again, so that every column can be named in a mapping."""
+    data = f"{header}\nTV,{','.join(['x'] * (len(expected) - 1))}\n".encode()
+    assert bo.read_table(data, name="t.csv").headers == expected
+
+
 def test_a_skipped_row_is_quoted_by_its_filled_cells():
     """A row left out above the header or below the table is quoted in its notice: its filled cells joined by ' | '
     (blank cells left out), cut to 60 characters."""
