@@ -761,14 +761,13 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     grid = pd.DataFrame({p: _rows_of(columns[p], kept, breaks) for p in used})
     rows = np.asarray(rows)[keep]
     filled = _take_rows(filled, kept, breaks)
-    if len(used) < filled.shape[1]:
+    if len(used) < filled.shape[1]:  # its columns: those of `used`, in their order
         kept_columns = set(used)
-        filled = filled.T[[k for k, p in enumerate(columns) if p in kept_columns]].T
-    by_column = pd.DataFrame(filled, columns=used, copy=False)
+        filled = filled[:, [k for k, p in enumerate(columns) if p in kept_columns]]
     head = grid.iloc[:HEADER_SEARCH]
     known = pd.Series([sum(known_header(cell) is not None for cell in cells if cell)
                        for cells in zip(*(head[p].tolist() for p in used), strict=True)], dtype=int)
-    width = by_column.iloc[:HEADER_SEARCH].sum(axis=1)
+    width = pd.Series(filled[:HEADER_SEARCH].sum(axis=1))
     if known.max() >= 2:
         at = int(known.idxmax())
     else:
@@ -784,8 +783,8 @@ def _locate(grid: pd.DataFrame, rows: np.ndarray, source: str, notices: list[str
     beyond = np.zeros(len(data), dtype=bool)
     if delimiter is not None and (~unnamed).any():
         last = max(p for p, blank in unnamed.items() if not blank)
-        right = [p for p in data.columns if p > last]
-        beyond = by_column.iloc[at + 1:][right].any(axis=1).to_numpy() if right else beyond
+        right = [k for k, p in enumerate(used) if p > last]
+        beyond = filled[at + 1:, right].any(axis=1) if right else beyond
     for position in header.index[unnamed & filled[at + 1:].any(axis=0)] if unnamed.any() else ():
         if delimiter is None or position < max((p for p, b in unnamed.items() if not b), default=-1):
             notices.append(f"column {_letter(position)} has values but no header; it was not read")
