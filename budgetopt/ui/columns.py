@@ -19,6 +19,8 @@ MAIN = (S.TOUCHPOINT, S.FUNCTION, S.CHANNEL, S.STAGE, S.SPEND, S.ENGAGED, S.CPE)
 """The columns asked for first: the required ones, the stage, and the two ways to give engagement."""
 OPTIONAL = tuple(c.name for c in S.COLUMNS if c.name not in MAIN)
 """Limits, curves and value: asked for below the main ones."""
+ASKED = (*MAIN, *OPTIONAL)
+"""Every touchpoint column the page asks for, in the order it asks."""
 SUMMABLE = frozenset(S.NUMBER_COLUMNS)
 """Number columns: several headers may be chosen and are added up (Leads + Chats = engaged)."""
 REQUIRED = frozenset(S.REQUIRED)
@@ -29,7 +31,7 @@ def initial_choices(headers: Sequence[str]) -> dict[str, list[str]]:
     """For every touchpoint column, the header(s) to pre-select: the one recognised header, else none."""
     suggested = suggest_mapping(headers)
     return {target: list(suggested.get(target, [])) if len(suggested.get(target, [])) == 1 else []
-            for target in (*MAIN, *OPTIONAL)}
+            for target in ASKED}
 
 
 def ambiguous(headers: Sequence[str]) -> dict[str, list[str]]:

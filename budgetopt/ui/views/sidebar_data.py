@@ -221,7 +221,7 @@ def _chosen_columns(name: str, raw: RawTable, choice: columns.Choice) -> None:
     the form. The choices are kept while their widgets are not drawn (Streamlit forgets a widget's value when it
     is not drawn in a run; set again by the page, it is the page's, and kept)."""
     ss = st.session_state
-    for target in (*columns.MAIN, *columns.OPTIONAL):
+    for target in columns.ASKED:
         if Key.MAP + target in ss:
             ss[Key.MAP + target] = ss[Key.MAP + target]
     with st.expander(f"Columns of {md(name)}: which is which"):
@@ -258,7 +258,7 @@ def _mapping_form(name: str, raw: RawTable, choice: columns.Choice) -> None:
 
 def _choice(headers: list[str]) -> columns.Choice:
     """The mapping the widgets hold (the form's last submitted values)."""
-    return columns.choose(headers, {t: _chosen(t) for t in (*columns.MAIN, *columns.OPTIONAL)})
+    return columns.choose(headers, {t: _chosen(t) for t in columns.ASKED})
 
 
 def _confirm(headers: list[str]) -> None:
