@@ -302,25 +302,51 @@ def distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series]:
     return codes, (series if codes is None else cells)
 
 
+_HEAD = 2048
+"""The first cells of a long column that `_read_distinct` looks at first."""
+
+
 def _read_distinct(series: pd.Series) -> tuple[np.ndarray | None, pd.Series | None]:
     if len(series) < 64:
         return None, None
-    if len(series) >= 8192 and _distinct_count(series.iloc[:2048]) > 1024:
-        return None, None  # its first cells hardly repeat: names, amounts (not worth factorising it all)
+    if len(series) >= 4 * _HEAD:
+        count, head = _distinct_head(series)
+        if count > _HEAD // 2:
+            return None, None  # its first cells hardly repeat: names, amounts (not worth factorising it all)
+        if head is not None and (found := _codes_in(series, head)) is not None:
+            return found
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if len(uniques) > len(series) // 4:
         return None, None
     return _frozen(codes), pd.Series(uniques, dtype=series.dtype)
 
 
-def _distinct_count(series: pd.Series) -> int:
-    """`series.nunique(dropna=False)`: by Arrow's hashing for an Arrow column (a missing cell counts once)."""
+def _distinct_head(series: pd.Series) -> tuple[int, object]:
+    """How many distinct cells the column's first _HEAD have (a missing cell counts once), and, for a column of Arrow
+    text without missing cells, those cells as an Arrow array in the order they first appear (Arrow's hashing)."""
     import pyarrow.compute as pc
 
     cells = held(series)
-    if cells is None:
-        return int(pd.Series(series).nunique(dropna=False))
-    return int(pc.count_distinct(cells, mode="all").as_py())
+    if cells is None or cells.null_count or not isinstance(series.array, pd.arrays.ArrowStringArray):
+        return int(series.iloc[:_HEAD].nunique(dropna=False)), None
+    head = pc.unique(cells.slice(0, _HEAD))
+    return len(head), head
+
+
+def _codes_in(series: pd.Series, head) -> tuple[np.ndarray, pd.Series] | None:
+    """`pd.factorize(series)` of a column of Arrow text whose first cells' distinct ones are `head` (in the order they
+    first appear), when every cell is one of them (then that is also their order in the whole column): each cell
+    looked up among them, quicker than hashing the column anew. None when a cell is not among them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(held(series), value_set=head)
+    if found.null_count:
+        return None
+    parts = [chunk.to_numpy() for chunk in found.chunks]
+    codes = np.concatenate(parts).astype(np.intp) if parts else np.zeros(0, dtype=np.intp)
+    distinct = pd.arrays.ArrowStringArray(pa.chunked_array([head], head.type), dtype=series.dtype)
+    return _frozen(codes), pd.Series(distinct, copy=False)
 
 
 def _shapes(series: pd.Series) -> np.ndarray:

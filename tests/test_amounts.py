@@ -184,3 +184,32 @@ def test_an_amount_as_the_budget_box_shows_it_reads_as_the_column_reader_reads_i
     """The quick read of a plain amount (float alone) gives what the column reader gives, to the bit."""
     quick, full = units.parse_amount(text), units._read_amount(text)
     assert quick == full and math.copysign(1, quick) == math.copysign(1, full)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=st.lists(st.text(alphabet="ab ,.1", max_size=3), min_size=1, max_size=6),
+       picks=st.lists(st.integers(0, 5), min_size=1, max_size=40), late=st.booleans(), cut=st.integers(0, 3000),
+       missing=st.booleans())
+def test_a_long_columns_distinct_cells_are_those_pandas_factorises(words, picks, late, cut, missing):
+    """A long column of repeated text (Arrow, in chunks, sliced): the codes and distinct cells `_read_distinct` gives
+    are pandas' own factorisation, also when a cell first appears after the first cells it looks up the others among
+    (`late`) and when a cell is missing."""
+    import pyarrow as pa
+
+    from budgetopt import amounts
+
+    cells = [words[p % len(words)] for p in picks]
+    column = (cells * (10_000 // len(cells) + 1))[:10_000]
+    if late:
+        column[9_000] = "a new cell"
+    if missing:
+        column[5_000] = None
+    arrow = pa.array(column, pa.large_string())
+    chunked = pa.chunked_array([arrow.slice(0, 4_000), arrow.slice(4_000)]).slice(cut)
+    series = pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    codes, distinct = amounts._read_distinct(series)
+    expected_codes, expected = pd.factorize(series, use_na_sentinel=False)
+    assert codes is not None
+    assert np.array_equal(codes, expected_codes)
+    assert distinct.dtype == series.dtype
+    assert distinct.equals(pd.Series(expected, dtype=series.dtype))
