@@ -8,8 +8,8 @@ Each file has the given number of rows: a title row, a blank row, the header and
 time of `read_touchpoints` (find the table, map the headers, parse every number, check every row) and of the
 pandas call that only parses the same file (`pandas.read_csv`; for the workbook `pandas.read_excel` with the
 calamine engine, the fastest pandas has), and their ratio; the two calls take turns, round after round, so that
-a busy moment of the machine slows both. The goal (issue 13): within 3x of pandas at
-100,000 CSV rows and 20,000 workbook rows.
+a busy moment of the machine slows both, and the lowest and highest ratio of a round show how much the machine
+moved the figures. The goal (issue 13): within 3x of pandas at 100,000 CSV rows and 20,000 workbook rows.
 Timings are printed, never asserted: other processes on the machine make them noisy.
 """
 
@@ -81,8 +81,8 @@ def write_xlsx(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def median_seconds(calls: Sequence[Callable[[], object]], repeat: int) -> list[float]:
-    """Median wall-clock seconds of each call, over `repeat` rounds that make each call in turn (so that a slower
+def seconds_in_turns(calls: Sequence[Callable[[], object]], repeat: int) -> list[list[float]]:
+    """Wall-clock seconds of each call in each of `repeat` rounds that make each call in turn (so that a slower
     moment of the machine falls on all of them alike), garbage collected before each."""
     times: list[list[float]] = [[] for _ in calls]
     for _ in range(repeat):
@@ -91,11 +91,11 @@ def median_seconds(calls: Sequence[Callable[[], object]], repeat: int) -> list[f
             start = time.perf_counter()
             call()
             taken.append(time.perf_counter() - start)
-    return [statistics.median(taken) for taken in times]
+    return times
 
 
-def measure(path: Path, repeat: int) -> tuple[float, float, int]:
-    """(read_touchpoints seconds, pandas seconds, touchpoints read) for one file."""
+def measure(path: Path, repeat: int) -> tuple[list[float], list[float], int]:
+    """(read_touchpoints seconds, pandas seconds, each a round's; touchpoints read) for one file."""
     if path.suffix == ".xlsx":
         def baseline() -> object:
             return pd.read_excel(path, engine="calamine", skiprows=2)
@@ -104,7 +104,7 @@ def measure(path: Path, repeat: int) -> tuple[float, float, int]:
             return pd.read_csv(path, skiprows=2)
     rows = len(read_touchpoints(path))  # also warms imports and caches
     baseline()
-    ours, theirs = median_seconds([lambda: read_touchpoints(path), baseline], repeat)
+    ours, theirs = seconds_in_turns([lambda: read_touchpoints(path), baseline], repeat)
     return ours, theirs, rows
 
 
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(map(str, CSV_ROWS)), help="CSV sizes, comma separated")
     parser.add_argument("--xlsx-rows", type=int, default=XLSX_ROWS, help="workbook size (0: none)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per file (median)")
+    parser.add_argument("--repeat", type=int, default=11, help="rounds per file (median)")
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.rows.split(",") if s.strip()]
@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(s < 1 for s in sizes) or args.xlsx_rows < 0 or args.repeat < 1:
         parser.error("sizes and --repeat must be positive")
     print(f"reading benchmark  |  python {sys.version.split()[0]}, pandas {pd.__version__}, numpy {np.__version__}")
-    print(f"{'file':>22} | {'touchpoints':>11} | {'budgetopt ms':>12} | {'pandas ms':>9} | {'x pandas':>8}")
+    print(f"{'file':>22} | {'touchpoints':>11} | {'budgetopt ms':>12} | {'pandas ms':>9} | {'x pandas':>8} | "
+          f"{'rounds':>11}")
     with tempfile.TemporaryDirectory(prefix="budgetopt-bench-reading-") as folder:
         files = [(n, write_csv(touchpoint_table(max(1, n - TOP)), Path(folder) / f"touchpoints-{n}.csv"))
                  for n in sizes]
@@ -133,8 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size, path in files:
             ours, theirs, rows = measure(path, args.repeat)
             kind = "xlsx" if path.suffix == ".xlsx" else "csv"
-            print(f"{f'{kind}, {size:,} rows':>22} | {rows:>11,} | {ours * 1e3:>12.1f} | {theirs * 1e3:>9.1f} | "
-                  f"{ours / theirs:>7.1f}x", flush=True)
+            mine, pandas = statistics.median(ours), statistics.median(theirs)
+            each = [a / b for a, b in zip(ours, theirs, strict=True)]  # a round's ratio: both timed in one moment
+            print(f"{f'{kind}, {size:,} rows':>22} | {rows:>11,} | {mine * 1e3:>12.1f} | {pandas * 1e3:>9.1f} | "
+                  f"{mine / pandas:>7.1f}x | {f'{min(each):.1f}-{max(each):.1f}x':>11}", flush=True)
     return 0
 
 

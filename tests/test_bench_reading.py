@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import budgetopt as bo
 from budgetopt.bench_reading import touchpoint_table, write_csv, write_xlsx
 from budgetopt.cli import main
@@ -20,3 +22,5 @@ def test_bench_reading_prints_one_line_per_file(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("|")[0].strip() for line in lines[2:]] == ["csv, 30 rows", "csv, 60 rows", "xlsx, 20 rows"]
     assert [int(line.split("|")[1]) for line in lines[2:]] == [27, 57, 17]  # title, blank row and header above
+    assert lines[1].split("|")[-1].strip() == "rounds"  # each round's lowest and highest ratio
+    assert all(re.fullmatch(r"\d+\.\d-\d+\.\dx", line.split("|")[-1].strip()) for line in lines[2:])
