@@ -837,9 +837,14 @@ def _drop_totals_and_notes(data: pd.DataFrame, rows: np.ndarray, notices: list[s
     label = np.zeros(n, dtype=bool)
     first: dict[int, str] = {}  # the first filled cell of each row that may be a totals row
     if data.shape[1]:
-        at = np.full(n, -1)
-        for j in reversed(range(data.shape[1])):  # the first filled cell's column, a column at a time
-            at[filled[:, j]] = j
+        at = np.where(filled[:, 0], 0, -1)  # the first filled cell's column, a column at a time
+        rest = np.flatnonzero(~filled[:, 0])  # rows whose first filled cell is further right, or that have none
+        for j in range(1, data.shape[1]):
+            if not len(rest):
+                break
+            hit = filled[rest, j]
+            at[rest[hit]] = j
+            rest = rest[~hit]
         # rows by the column of their first filled cell: no fill, no objects
         for j in np.flatnonzero(np.bincount(at[at >= 0], minlength=1)):
             column = data.iloc[:, j]

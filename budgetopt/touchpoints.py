@@ -644,10 +644,9 @@ def _used_twice(key: pd.Series) -> np.ndarray:
     arrow = _arrow(key)
     if arrow is None or arrow.null_count:
         return key.duplicated(keep=False).to_numpy(bool)
-    arrow = arrow.combine_chunks()
-    if len(pc.unique(arrow)) == len(arrow):
+    if len(pc.unique(arrow)) == len(arrow):  # Arrow's hashing goes on from chunk to chunk: no copy into one
         return np.zeros(len(arrow), dtype=bool)
-    codes = pc.dictionary_encode(arrow).indices.to_numpy(zero_copy_only=False)
+    codes = pc.dictionary_encode(arrow.combine_chunks()).indices.to_numpy(zero_copy_only=False)
     return np.bincount(codes, minlength=1)[codes] > 1
 
 

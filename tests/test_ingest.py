@@ -471,3 +471,15 @@ def test_a_row_of_another_width_below_a_title_is_read_as_before(last, expected):
         table = bo.read_touchpoints(data, name="f.csv")
         assert table["touchpoint"].tolist() == expected
         assert table.attrs["notices"] == ["skipped row 1 above the header: 'Budget 2025'"]
+
+
+def test_a_totals_label_further_right_is_read_in_its_own_column():
+    """A totals row whose label is not in the first column (`,Total,,300` or `,,Sum,300`) is told by that label: the
+    first filled cell of each row is found column by column."""
+    text = ("touchpoint,function,channel,spend,engaged\nA,marketing,tv,100,10\nB,sales,chat,200,20\n"
+            ",Total,,300,30\n,,Sum,300,30\n")
+    tp = bo.read_touchpoints(text.encode(), name="t.csv")
+    assert tp["touchpoint"].tolist() == ["A", "B"]
+    assert [n for n in tp.attrs["notices"] if n.startswith("dropped totals")] == [
+        "dropped totals row 4 ('Total'): budgetopt adds the touchpoints up itself",
+        "dropped totals row 5 ('Sum'): budgetopt adds the touchpoints up itself"]
