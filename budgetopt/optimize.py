@@ -280,6 +280,10 @@ def _rule_prices(model: Model, curves: Curves, seg, sol: Solution, x: np.ndarray
                          "price_text": text})[RULE_COLUMNS]
 
 
+_VERBS = {GE: "holds in", EQ: "fixes"}
+"""What a binding money rule does to the money, by its sense (a cap: 'keeps out')."""
+
+
 class PriceWords:
     """A rule's local price in plain words, in the units of its plan: 'costs 41.2 engaged customers per 1,000 EUR
     of money it holds in', 'each extra 1,000 EUR of budget would add 115.9 weighted engagement'."""
@@ -304,23 +308,23 @@ class PriceWords:
         bind, one per binding one."""
         text = np.full(len(price), self(0.0, MONEY, False), dtype=object)
         hit = np.flatnonzero(binding)
-        sense = sense[hit]
-        verb = np.where(sense == GE, "holds in", np.where(sense == EQ, "fixes", "keeps out")).tolist()
-        if self.maximise:  # the sentence __call__ writes for a money rule, thousands of them without a call each
-            tail = f" {self.measure} per {self.of_money} it "
-            text[hit] = [f"costs {p * 1000:,.1f}{tail}{v}" for p, v in zip(price[hit].tolist(), verb, strict=True)]
-        else:
-            tail = f" of extra spend per {self.of_money} it "
-            text[hit] = [f"costs {a}{tail}{v}" for a, v in zip(units.money_texts(price[hit] * 1000, self.currency),
-                                                                verb, strict=True)]
+        costs = ([f"{p * 1000:,.1f}" for p in price[hit].tolist()] if self.maximise
+                 else units.money_texts(price[hit] * 1000, self.currency))  # the money written in one go
+        text[hit] = [self._money_rule(cost, s) for cost, s in zip(costs, sense[hit].tolist(), strict=True)]
         return text
+
+    def _money_rule(self, cost: str, sense: str) -> str:
+        """The words of a binding money rule (a floor, a cap or a fixed amount), its price per 1,000 written."""
+        verb = _VERBS.get(sense, "keeps out")
+        if self.maximise:
+            return f"costs {cost} {self.measure} per {self.of_money} it {verb}"
+        return f"costs {cost} of extra spend per {self.of_money} it {verb}"
 
     def __call__(self, price: float, unit: str, binding: bool, family: str = "", name: str = "",
                  sense: str = GE) -> str:
         if not binding:
             return "does not bind: costs nothing"
         thousand, of_money = self.thousand, self.of_money
-        verb = {GE: "holds in", EQ: "fixes"}.get(sense, "keeps out")
         if family == "budget":
             return f"each extra {thousand} of budget would add {price * 1000:,.1f} {self.measure}"
         if name == "target":
@@ -328,12 +332,11 @@ class PriceWords:
             return f"each {one} less in the target would save {units.money(price, self.currency, digits=2)}"
         if name == "target-cpe":
             return f"each {of_money} of room under the CPE target would add {price * 1000:,.1f} {self.measure}"
-        if self.maximise and unit == MONEY:
-            return f"costs {price * 1000:,.1f} {self.measure} per {of_money} it {verb}"
+        if unit == MONEY:
+            cost = f"{price * 1000:,.1f}" if self.maximise else units.money(price * 1000, self.currency)
+            return self._money_rule(cost, sense)
         if self.maximise and unit == ENGAGED:
             return f"costs {price:,.2f} {self.measure} elsewhere per engaged customer it protects"
-        if unit == MONEY:
-            return f"costs {units.money(price * 1000, self.currency)} of extra spend per {of_money} it {verb}"
         return f"costs {units.money(price, self.currency, digits=2)} of spend per engaged customer it requires"
 
 
